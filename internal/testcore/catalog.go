@@ -1,0 +1,82 @@
+package testcore
+
+import "syscall"
+
+// The catalogue: one Spec per crasher in testdata/src, as the repository's
+// tests use them. The header comment of each source file lists what a test
+// may assert about its core. Names end in the architecture and the build
+// flavour so that variants can sit side by side.
+var (
+	// DerefPIE: deref.c, -O0 -g, position-independent executable; 4
+	// threads, SIGSEGV at address 0x60 in deref.
+	DerefPIE = Spec{Name: "deref-x86_64-pie", Source: "deref.c", CFlags: []string{"-O0", "-g", "-fPIE", "-pie"}}
+	// DerefNoPIE: deref.c, -O0 -g, fixed-address executable (load bias 0).
+	DerefNoPIE = Spec{Name: "deref-x86_64-nopie", Source: "deref.c", CFlags: []string{"-O0", "-g", "-fno-pie", "-no-pie"}}
+	// DerefO2NoFP: deref.c, -O2 without frame pointers: only CFI unwinds it.
+	DerefO2NoFP = Spec{Name: "deref-x86_64-o2-nofp", Source: "deref.c", CFlags: []string{"-O2", "-g", "-fomit-frame-pointer"}}
+	// DerefAArch64: deref.c cross-compiled for aarch64 (-O0 -g, PIE), run
+	// under qemu-aarch64; shared libraries under AArch64Sysroot.
+	DerefAArch64 = Spec{Name: "deref-aarch64-pie", Source: "deref.c", Arch: ArchAArch64, CFlags: []string{"-O0", "-g"}}
+
+	// Abort: abort() in do_abort; SIGABRT.
+	Abort = Spec{Name: "abort-x86_64", Source: "abort.c"}
+	// Assert: failing assert in check_value; SIGABRT with an assertion message.
+	Assert = Spec{Name: "assert-x86_64", Source: "assert.c"}
+	// KillQuit: killme.c killed by SIGQUIT sent from the test process.
+	KillQuit = Spec{Name: "killme-quit-x86_64", Source: "killme.c", KillWith: syscall.SIGQUIT}
+	// KillSegv: killme.c killed by SIGSEGV sent with kill(2) (SI_USER, so
+	// it has a sender pid and no fault address).
+	KillSegv = Spec{Name: "killme-segv-x86_64", Source: "killme.c", KillWith: syscall.SIGSEGV}
+	// Threads20: 21 threads in three groups; NULL read in crash_main.
+	Threads20 = Spec{Name: "threads20-x86_64", Source: "threads20.c"}
+	// Recurse: stack overflow by unbounded recursion.
+	Recurse = Spec{Name: "recurse-x86_64", Source: "recurse.c"}
+	// SigHandler: NULL write inside a SIGUSR1 handler (signal frame on stack).
+	SigHandler = Spec{Name: "sighandler-x86_64", Source: "sighandler.c"}
+	// Throw: uncaught C++ exception from an inlined chain (-O2 -g).
+	Throw = Spec{Name: "throw-x86_64-o2", Source: "throw.cc", CFlags: []string{"-O2", "-g"}}
+	// Static: statically linked NULL+0x60 read.
+	Static = Spec{Name: "static-x86_64", Source: "static.c", CFlags: []string{"-O1", "-g", "-static"}}
+	// DivZero: integer division by zero; SIGFPE FPE_INTDIV.
+	DivZero = Spec{Name: "divzero-x86_64", Source: "divzero.c"}
+	// Trap: __builtin_trap (ud2); SIGILL ILL_ILLOPN.
+	Trap = Spec{Name: "trap-x86_64", Source: "trap.c"}
+	// WildCall: call through a NULL function pointer; PC 0.
+	WildCall = Spec{Name: "wildcall-x86_64", Source: "wildcall.c"}
+	// Rodata: write to a string literal; SEGV_ACCERR.
+	Rodata = Spec{Name: "rodata-x86_64", Source: "rodata.c"}
+	// HeapCorrupt: double free detected by glibc's tcache; SIGABRT.
+	HeapCorrupt = Spec{Name: "heapcorrupt-x86_64", Source: "heapcorrupt.c"}
+	// GoCrash: Go nil dereference at offset 0x60 with GOTRACEBACK=crash.
+	GoCrash = Spec{Name: "gocrash-x86_64", Source: "crash.go", Env: []string{"GOTRACEBACK=crash"}}
+
+	// Threads6Py: threads6.py under pyenv CPython 3.12.1.
+	Threads6Py = PythonSpec("threads6.py", "3.12.1")
+	// AbortPy: abort.py (os.abort) under pyenv CPython 3.12.1.
+	AbortPy = PythonSpec("abort.py", "3.12.1")
+	// AtexitPy: atexit_crash.py under pyenv CPython 3.12.1.
+	AtexitPy = PythonSpec("atexit_crash.py", "3.12.1")
+	// FinalizePy: finalize_crash.py under pyenv CPython 3.12.1.
+	FinalizePy = PythonSpec("finalize_crash.py", "3.12.1")
+)
+
+// Catalog lists every catalogue spec.
+func Catalog() []Spec {
+	return []Spec{DerefPIE, DerefNoPIE, DerefO2NoFP, DerefAArch64, Abort, Assert, KillQuit,
+		KillSegv, Threads20, Recurse, SigHandler, Throw, Static, DivZero, Trap, WildCall,
+		Rodata, HeapCorrupt, GoCrash, Threads6Py, AbortPy, AtexitPy, FinalizePy}
+}
+
+// PythonSpec is the spec of a Python crasher script under the pyenv CPython
+// of the given full version, named "<script stem>-py<version>".
+func PythonSpec(script, version string) Spec {
+	stem := script
+	if n := len(stem); n > 3 && stem[n-3:] == ".py" {
+		stem = stem[:n-3]
+	}
+	return Spec{Name: stem + "-py" + version, Source: script, Python: PyenvPython(version)}
+}
+
+// PyenvVersions are the pyenv CPython 3 versions installed on the project's
+// machines (see the machine description); threads6.py supports all of them.
+var PyenvVersions = []string{"3.6.15", "3.7.16", "3.8.18", "3.9.18", "3.10.13", "3.11.7", "3.12.1", "3.13.0"}

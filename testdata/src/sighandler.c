@@ -1,0 +1,38 @@
+/*
+ * sighandler.c: installs a SIGUSR1 handler ("on_usr1") that writes through a
+ * NULL pointer, then raises SIGUSR1 from "send_usr1".
+ *
+ * Assert: one thread; SIGSEGV (11), SEGV_MAPERR, fault address 0x0 (a write).
+ * Stack: on_usr1 at "LINE: null_write" <- the kernel signal frame
+ * (__restore_rt on x86_64, found_by "signal_frame") <- raise/pthread_kill
+ * (libc) <- send_usr1 at "LINE: raise" <- main.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+static int *volatile nowhere;
+
+__attribute__((noinline, noclone)) void on_usr1(int sig)
+{
+	*nowhere = sig; /* LINE: null_write */
+}
+
+__attribute__((noinline, noclone)) void send_usr1(void)
+{
+	raise(SIGUSR1); /* LINE: raise */
+}
+
+int main(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_usr1;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGUSR1, &sa, NULL) != 0)
+		return 2;
+	send_usr1(); /* LINE: main_calls_send */
+	puts("not reached");
+	return 0;
+}
