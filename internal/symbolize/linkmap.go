@@ -1,0 +1,182 @@
+package symbolize
+
+import (
+	"debug/elf"
+	"fmt"
+
+	"github.com/coredig/coredig/internal/core"
+	"github.com/coredig/coredig/internal/elfx"
+)
+
+// Limits for walking the dynamic linker's structures in a possibly corrupted process.
+const (
+	maxDynEntries = 4096
+	maxLinkMaps   = 4096
+	maxNameLen    = 4096
+)
+
+// modulesFromLinkMap walks AT_PHDR -> PT_DYNAMIC -> DT_DEBUG -> r_debug -> link_map
+// (glibc elf/link.h; the layout of struct r_debug and struct link_map is part of the
+// debugger interface and the same for every glibc and musl on 64-bit targets).
+func (t *Table) modulesFromLinkMap() ([]*Module, error) {
+	c := t.core
+	a := c.Arch
+	w := uint64(a.PtrSize)
+	phdr, ok := c.AuxvValue(core.AT_PHDR)
+	if !ok {
+		return nil, fmt.Errorf("no AT_PHDR in the auxiliary vector")
+	}
+	phnum, _ := c.AuxvValue(core.AT_PHNUM)
+	phent, _ := c.AuxvValue(core.AT_PHENT)
+	if phnum == 0 || phnum > 4096 || (phent != 56 && phent != 32) {
+		return nil, fmt.Errorf("AT_PHNUM %d / AT_PHENT %d are not plausible", phnum, phent)
+	}
+	buf := make([]byte, phnum*phent)
+	if err := c.ReadFull(buf, phdr); err != nil {
+		return nil, fmt.Errorf("executable's program headers at %#x: %w", phdr, err)
+	}
+	h := &elfx.Header{Class: elf.ELFCLASS64, ByteOrder: a.ByteOrder, PhEntSize: uint16(phent), PhNum: uint32(phnum)}
+	if w == 4 {
+		h.Class = elf.ELFCLASS32
+	}
+	progs, err := elfx.ReadProgs(bytesReader(buf), h)
+	if err != nil {
+		return nil, err
+	}
+	var exeBias uint64
+	biasFound := false
+	for _, p := range progs {
+		if p.Type == elf.PT_PHDR {
+			exeBias, biasFound = phdr-p.Vaddr, true
+		}
+	}
+	if !biasFound {
+		for _, p := range progs {
+			if p.Type == elf.PT_LOAD && p.Off == 0 {
+				// The program headers follow the ELF header in the first segment.
+				exeBias, biasFound = phdr-(p.Vaddr+uint64(a.PtrSize*8)), true
+				break
+			}
+		}
+	}
+	exe := &Module{Source: "link_map", IsExec: true, Bias: exeBias, BiasKnown: biasFound, image: &elfx.Image{Header: h, Progs: progs}}
+	setExtent(exe)
+	if fn, ok := c.AuxvValue(core.AT_EXECFN); ok {
+		exe.Name, _, _ = c.ReadCString(fn, maxNameLen)
+	}
+	if im, err := elfx.ReadImage(memReader{c, exe.Base}); err == nil {
+		exe.BuildID = im.BuildID
+	}
+	mods := []*Module{exe}
+
+	dyn, ok := findProg(progs, elf.PT_DYNAMIC)
+	if !ok {
+		return mods, nil // statically linked
+	}
+	var rdebug uint64
+	for i := uint64(0); i < maxDynEntries; i++ {
+		tag, err1 := c.ReadPtr(exeBias + dyn.Vaddr + i*2*w)
+		val, err2 := c.ReadPtr(exeBias + dyn.Vaddr + i*2*w + w)
+		if err1 != nil || err2 != nil {
+			return mods, fmt.Errorf("dynamic section at %#x: %v", exeBias+dyn.Vaddr, firstErr(err1, err2))
+		}
+		if tag == uint64(elf.DT_NULL) {
+			break
+		}
+		if tag == uint64(elf.DT_DEBUG) {
+			rdebug = val
+		}
+	}
+	if rdebug == 0 {
+		return mods, fmt.Errorf("DT_DEBUG is 0: the dynamic linker had not started or the binary is static")
+	}
+	lm, err := c.ReadPtr(rdebug + w) // r_map follows the int r_version, padded to a word
+	if err != nil {
+		return mods, fmt.Errorf("r_debug at %#x: %w", rdebug, err)
+	}
+	seen := map[uint64]bool{}
+	for i := 0; lm != 0 && i < maxLinkMaps; i++ {
+		if seen[lm] {
+			return mods, fmt.Errorf("link_map list loops at %#x", lm)
+		}
+		seen[lm] = true
+		laddr, err1 := c.ReadPtr(lm)
+		lname, err2 := c.ReadPtr(lm + w)
+		next, err3 := c.ReadPtr(lm + 3*w)
+		if err := firstErr(err1, err2, err3); err != nil {
+			return mods, fmt.Errorf("link_map entry at %#x: %w", lm, err)
+		}
+		name := ""
+		if lname != 0 {
+			name, _, _ = c.ReadCString(lname, maxNameLen)
+		}
+		if i > 0 || name != "" { // the first entry, with an empty name, is the executable
+			m := &Module{Name: name, Source: "link_map", Bias: laddr, BiasKnown: true}
+			// Shared objects are linked at 0, so their ELF header sits at l_addr.
+			if im, err := elfx.ReadImage(memReader{c, laddr}); err == nil {
+				m.image, m.BuildID = im, im.BuildID
+			} else if im := t.imageFromDisk(name); im != nil {
+				m.image = im
+			}
+			setExtent(m)
+			if m.image != nil {
+				mods = append(mods, m)
+			}
+		}
+		lm = next
+	}
+	return mods, nil
+}
+
+func setExtent(m *Module) {
+	if m.image == nil {
+		m.Start, m.End, m.Base = m.Bias, m.Bias+1, m.Bias
+		return
+	}
+	first := true
+	for _, p := range m.image.Progs {
+		if p.Type != elf.PT_LOAD {
+			continue
+		}
+		lo, hi := m.Bias+p.Vaddr&^0xfff, m.Bias+p.Vaddr+p.Memsz
+		if first || lo < m.Start {
+			m.Start = lo
+		}
+		if first || hi > m.End {
+			m.End = hi
+		}
+		first = false
+	}
+	m.Base = m.Start
+}
+
+func findProg(progs []elfx.Prog, t elf.ProgType) (elfx.Prog, bool) {
+	for _, p := range progs {
+		if p.Type == t {
+			return p, true
+		}
+	}
+	return elfx.Prog{}, false
+}
+
+func firstErr(errs ...error) error {
+	for _, e := range errs {
+		if e != nil {
+			return e
+		}
+	}
+	return nil
+}
+
+type bytesReader []byte
+
+func (b bytesReader) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 || off > int64(len(b)) {
+		return 0, fmt.Errorf("offset %d out of range", off)
+	}
+	n := copy(p, b[off:])
+	if n < len(p) {
+		return n, fmt.Errorf("short read")
+	}
+	return n, nil
+}

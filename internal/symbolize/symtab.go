@@ -1,0 +1,262 @@
+package symbolize
+
+import (
+	"debug/elf"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/ianlancetaylor/demangle"
+)
+
+// maxSymbols caps one module's symbol table.
+const maxSymbols = 4 << 20
+
+type sym struct {
+	addr, size uint64 // link-time address
+	name       string
+	bind       elf.SymBind
+}
+
+type symtab struct {
+	syms []sym // sorted by addr; aliases collapsed to the preferred name
+}
+
+// Symbol is the answer for one address.
+type Symbol struct {
+	Module       *Module
+	ModuleOffset uint64 // link-time address (addr - bias)
+	Function     string // demangled; "" when no symbol covers the address
+	RawName      string // the name as in the symbol table
+	FuncOffset   uint64
+	FuncStart    uint64 // run-time address of the function
+	FuncSize     uint64
+}
+
+// Lookup maps a run-time address to module, offset and function. The nearest preceding
+// function symbol is used only when the address falls inside its size.
+func (t *Table) Lookup(addr uint64) Symbol {
+	m := t.ModuleFor(addr)
+	if m == nil {
+		return Symbol{}
+	}
+	s := Symbol{Module: m, ModuleOffset: addr - m.Bias}
+	st := m.symbols(t)
+	if st == nil {
+		return s
+	}
+	rel := addr - m.Bias
+	i := sort.Search(len(st.syms), func(i int) bool { return st.syms[i].addr > rel }) - 1
+	// Walk back over zero-size or non-covering symbols at most a few steps: a covering
+	// symbol can precede a smaller one that ends before rel (nested or overlapping sizes).
+	for k := 0; i >= 0 && k < 8; i, k = i-1, k+1 {
+		y := st.syms[i]
+		if rel >= y.addr && rel < y.addr+y.size {
+			s.RawName = y.name
+			s.Function = Demangle(y.name)
+			s.FuncOffset = rel - y.addr
+			s.FuncStart = y.addr + m.Bias
+			s.FuncSize = y.size
+			return s
+		}
+	}
+	return s
+}
+
+// FindSymbol returns the run-time address of a named function or object symbol in any
+// module, searching the executable first.
+func (t *Table) FindSymbol(name string) (uint64, *Module, bool) {
+	order := make([]*Module, 0, len(t.Modules))
+	if e := t.Executable(); e != nil {
+		order = append(order, e)
+	}
+	for _, m := range t.Modules {
+		if !m.IsExec {
+			order = append(order, m)
+		}
+	}
+	for _, m := range order {
+		if addr, ok := m.findByName(t, name); ok {
+			return addr, m, true
+		}
+	}
+	return 0, nil, false
+}
+
+func (m *Module) findByName(t *Table, name string) (uint64, bool) {
+	st := m.symbols(t)
+	if st == nil {
+		return 0, false
+	}
+	for _, y := range st.syms {
+		if y.name == name {
+			return y.addr + m.Bias, true
+		}
+	}
+	// Objects (data symbols) are not in the function table; look in the raw tables.
+	for _, f := range []*elf.File{m.file} {
+		if f == nil {
+			continue
+		}
+		for _, get := range []func() ([]elf.Symbol, error){f.DynamicSymbols, f.Symbols} {
+			syms, _ := get()
+			for _, y := range syms {
+				if y.Name == name && y.Section != elf.SHN_UNDEF {
+					return y.Value + m.Bias, true
+				}
+			}
+		}
+	}
+	return 0, false
+}
+
+// Demangle returns the demangled C++ or Rust name without parameters, or name itself.
+func Demangle(name string) string {
+	if !strings.HasPrefix(name, "_Z") && !strings.HasPrefix(name, "_R") {
+		return name
+	}
+	if d, err := demangle.ToString(name, demangle.NoParams, demangle.NoClones); err == nil {
+		return d
+	}
+	return name
+}
+
+// symbols loads the module's function symbols once: the separate debug file's .symtab
+// when found (it names internal functions such as libc's __strlen_evex), the file's
+// .symtab, and .dynsym, merged.
+func (m *Module) symbols(t *Table) *symtab {
+	m.symOnce.Do(func() {
+		if m.file == nil {
+			return
+		}
+		var all []sym
+		var sources []string
+		if dbg := m.openDebug(t); dbg != nil {
+			if s := funcSyms(dbg.Symbols); len(s) > 0 {
+				all = append(all, s...)
+				sources = append(sources, "debug file .symtab")
+			}
+			dbg.Close()
+		}
+		if s := funcSyms(m.file.Symbols); len(s) > 0 {
+			all = append(all, s...)
+			sources = append(sources, ".symtab")
+		}
+		if s := funcSyms(m.file.DynamicSymbols); len(s) > 0 {
+			all = append(all, s...)
+			sources = append(sources, ".dynsym")
+		}
+		m.SymbolSource = strings.Join(sources, " + ")
+		if len(all) == 0 {
+			m.SymbolSource = "none"
+		}
+		m.syms = buildSymtab(all)
+	})
+	return m.syms
+}
+
+// openDebug finds and opens the separate debug file for the module, recording the trail.
+func (m *Module) openDebug(t *Table) *elf.File {
+	id := m.FileBuildID
+	if id == nil {
+		id = m.BuildID
+	}
+	link, crc := debuglink(m.file)
+	path, trail := t.opts.Finder.FindDebug(m.Path, id, link, crc)
+	m.Trail = append(m.Trail, trail...)
+	if path == "" {
+		return nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil
+	}
+	ef, err := elf.NewFile(f)
+	if err != nil {
+		f.Close()
+		return nil
+	}
+	m.debugPath = path
+	return ef
+}
+
+// debuglink returns the .gnu_debuglink file name and CRC, if any.
+func debuglink(f *elf.File) (string, uint32) {
+	s := f.Section(".gnu_debuglink")
+	if s == nil || s.Size > 4096 {
+		return "", 0
+	}
+	b, err := s.Data()
+	if err != nil {
+		return "", 0
+	}
+	i := 0
+	for i < len(b) && b[i] != 0 {
+		i++
+	}
+	name := string(b[:i])
+	off := (i + 4) &^ 3
+	if off+4 > len(b) {
+		return name, 0
+	}
+	return name, f.ByteOrder.Uint32(b[off:])
+}
+
+func funcSyms(get func() ([]elf.Symbol, error)) []sym {
+	syms, err := get()
+	if err != nil {
+		return nil
+	}
+	var out []sym
+	for _, y := range syms {
+		typ := elf.ST_TYPE(y.Info)
+		if (typ != elf.STT_FUNC && typ != elf.STT_GNU_IFUNC) || y.Section == elf.SHN_UNDEF || y.Value == 0 || y.Name == "" {
+			continue
+		}
+		out = append(out, sym{addr: y.Value, size: y.Size, name: y.Name, bind: elf.ST_BIND(y.Info)})
+		if len(out) >= maxSymbols {
+			break
+		}
+	}
+	return out
+}
+
+func bindRank(b elf.SymBind) int {
+	switch b {
+	case elf.STB_GLOBAL:
+		return 0
+	case elf.STB_WEAK:
+		return 1
+	}
+	return 2
+}
+
+// buildSymtab sorts symbols and collapses aliases at one address: the largest size wins,
+// then global over weak over local, then the name without leading underscores.
+func buildSymtab(all []sym) *symtab {
+	sort.Slice(all, func(i, j int) bool {
+		a, b := all[i], all[j]
+		if a.addr != b.addr {
+			return a.addr < b.addr
+		}
+		if a.size != b.size {
+			return a.size > b.size
+		}
+		if bindRank(a.bind) != bindRank(b.bind) {
+			return bindRank(a.bind) < bindRank(b.bind)
+		}
+		ua, ub := strings.HasPrefix(a.name, "_"), strings.HasPrefix(b.name, "_")
+		if ua != ub {
+			return !ua
+		}
+		return a.name < b.name
+	})
+	out := all[:0]
+	for i, y := range all {
+		if i > 0 && y.addr == out[len(out)-1].addr {
+			continue
+		}
+		out = append(out, y)
+	}
+	return &symtab{syms: out}
+}
