@@ -1,0 +1,33 @@
+// Package python reads the state of a CPython interpreter out of the memory
+// of a process (normally an ELF core): the exact version, whether the runtime
+// is finalizing and which thread does it, which thread holds the GIL, whether
+// a garbage collection is running, and every thread state's Python stack
+// (function, qualified name, file, current line, first line).
+//
+// Scope: CPython 3.8 to 3.13 on 64-bit little-endian Linux (x86_64,
+// aarch64), default (GIL) builds; 3.14 from its published _Py_DebugOffsets
+// only. Anything else is reported as unsupported with an *UnsupportedError.
+//
+// Sources, in the order they are preferred:
+//
+//   - _Py_DebugOffsets, the offset table CPython 3.13+ stores at the start of
+//     _PyRuntime (cookie "xdebugpy"); layout from CPython
+//     Include/internal/pycore_runtime.h (3.13) and
+//     Include/internal/pycore_debug_offsets.h (3.14).
+//   - generatedLayouts (offsets_gen.go), written by ./internal/gen from the
+//     DWARF of the pyenv builds named in each entry; keyed by minor version.
+//     Patch releases of one minor version share a layout (CPython keeps
+//     internal struct layouts stable within a minor release, except for
+//     fields appended at the end such as 3.12's _finalizing_id).
+//   - Line tables: the 3.8/3.9 co_lnotab, the 3.10 co_linetable and the 3.11+
+//     location table, decoded as Objects/codeobject.c of each version does
+//     (PyCode_Addr2Line), see linetable.go.
+//
+// Limits: every list walk is bounded (MaxInterpreters, MaxThreads, MaxFrames)
+// and has cycle detection, strings are capped at MaxStringLen characters and
+// line tables at MaxLineTable bytes. Errors are kept beside the data they
+// spoiled (Frame.Err, Thread.Err, Interp.Err); Analyze only fails when
+// nothing at all can be said. Matching a thread state to an OS thread uses
+// native_thread_id (3.11+) or pthread_t == fs_base (x86_64 glibc); on
+// aarch64 without native_thread_id the match is a guess and says so.
+package python

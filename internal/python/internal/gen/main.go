@@ -1,0 +1,358 @@
+// Command gen reads the DWARF of real CPython builds and writes the struct
+// layout table internal/python/offsets_gen.go.
+//
+// Usage (from internal/python, via go generate):
+//
+//	go run ./internal/gen -o offsets_gen.go /root/.pyenv/versions/3.8.18/lib/libpython3.8.so.1.0 ...
+//
+// Each input is a libpython (or a statically linked python executable) with
+// DWARF. The version is taken from the file name's "3.X" and from the
+// PY_VERSION string found in .rodata; one table entry is written per input and
+// keyed by its minor version range. A field that the build does not have is
+// written as -1.
+package main
+
+import (
+	"bytes"
+	"debug/dwarf"
+	"debug/elf"
+	"flag"
+	"fmt"
+	"go/format"
+	"log"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// field names one int64 of the Layout struct and where its value comes from:
+// the first struct name (typedef or tag) that exists, then the first dotted
+// member path inside it that resolves. kind selects what is emitted.
+type field struct {
+	name    string
+	structs []string
+	paths   []string
+	kind    int
+}
+
+const (
+	kOffset  = iota // byte offset of the member
+	kSizeof         // byte size of the struct itself (paths unused)
+	kBitPos         // bit position of a bitfield member relative to its containing storage unit at the offset given by the previous kOffset field
+	kBitSize        // width in bits of a bitfield member
+)
+
+var (
+	runtime  = []string{"_PyRuntimeState", "pyruntimestate"}
+	interp   = []string{"PyInterpreterState", "_is"}
+	tstate   = []string{"PyThreadState", "_ts"}
+	gil      = []string{"_gil_runtime_state"}
+	cframe   = []string{"_PyCFrame"}
+	frameObj = []string{"PyFrameObject", "_frame"}
+	iframe   = []string{"_PyInterpreterFrame"}
+	code     = []string{"PyCodeObject"}
+	ascii    = []string{"PyASCIIObject"}
+	compact  = []string{"PyCompactUnicodeObject"}
+	bytesObj = []string{"PyBytesObject"}
+	tuple    = []string{"PyTupleObject"}
+	object   = []string{"PyObject", "_object"}
+)
+
+var fields = []field{
+	{"RuntimeSize", runtime, nil, kSizeof},
+	{"RuntimeInterpretersHead", runtime, []string{"interpreters.head"}, kOffset},
+	{"RuntimeInterpretersMain", runtime, []string{"interpreters.main"}, kOffset},
+	{"RuntimeTstateCurrent", runtime, []string{"gilstate.tstate_current", "tstate_current"}, kOffset},
+	{"RuntimeFinalizing", runtime, []string{"_finalizing", "finalizing"}, kOffset},
+	{"RuntimeFinalizingID", runtime, []string{"_finalizing_id"}, kOffset},
+	{"RuntimeGIL", runtime, []string{"ceval.gil"}, kOffset},
+	{"RuntimeGCCollecting", runtime, []string{"gc.collecting"}, kOffset},
+
+	{"InterpSize", interp, nil, kSizeof},
+	{"InterpNext", interp, []string{"next"}, kOffset},
+	{"InterpID", interp, []string{"id"}, kOffset},
+	{"InterpThreadsHead", interp, []string{"threads.head", "tstate_head"}, kOffset},
+	{"InterpGILPtr", interp, []string{"ceval.gil"}, kOffset},
+	{"InterpGCCollecting", interp, []string{"gc.collecting"}, kOffset},
+	{"InterpFinalizing", interp, []string{"_finalizing"}, kOffset},
+
+	{"GILLocked", gil, []string{"locked"}, kOffset},
+	{"GILLastHolder", gil, []string{"last_holder"}, kOffset},
+
+	{"TstateSize", tstate, nil, kSizeof},
+	{"TstateNext", tstate, []string{"next"}, kOffset},
+	{"TstateInterp", tstate, []string{"interp"}, kOffset},
+	{"TstateFrame", tstate, []string{"frame"}, kOffset},
+	{"TstateCFrame", tstate, []string{"cframe"}, kOffset},
+	{"TstateCurrentFrame", tstate, []string{"current_frame"}, kOffset},
+	{"TstateThreadID", tstate, []string{"thread_id"}, kOffset},
+	{"TstateNativeThreadID", tstate, []string{"native_thread_id"}, kOffset},
+	{"CFrameCurrentFrame", cframe, []string{"current_frame"}, kOffset},
+
+	{"FrameObjBack", frameObj, []string{"f_back"}, kOffset},
+	{"FrameObjCode", frameObj, []string{"f_code"}, kOffset},
+	{"FrameObjLasti", frameObj, []string{"f_lasti"}, kOffset},
+	{"FrameObjLineno", frameObj, []string{"f_lineno"}, kOffset},
+	{"FrameObjTrace", frameObj, []string{"f_trace"}, kOffset},
+
+	{"IFrameSize", iframe, nil, kSizeof},
+	{"IFramePrevious", iframe, []string{"previous"}, kOffset},
+	{"IFrameCode", iframe, []string{"f_executable", "f_code"}, kOffset},
+	{"IFrameInstr", iframe, []string{"instr_ptr", "prev_instr"}, kOffset},
+	{"IFrameOwner", iframe, []string{"owner"}, kOffset},
+	{"IFrameIsEntry", iframe, []string{"is_entry"}, kOffset},
+
+	{"CodeSize", code, nil, kSizeof},
+	{"CodeName", code, []string{"co_name"}, kOffset},
+	{"CodeQualname", code, []string{"co_qualname"}, kOffset},
+	{"CodeFilename", code, []string{"co_filename"}, kOffset},
+	{"CodeFirstLineno", code, []string{"co_firstlineno"}, kOffset},
+	{"CodeLnotab", code, []string{"co_lnotab"}, kOffset},
+	{"CodeLinetable", code, []string{"co_linetable"}, kOffset},
+	{"CodeCodeAdaptive", code, []string{"co_code_adaptive"}, kOffset},
+	{"CodeFirstTraceable", code, []string{"_co_firsttraceable"}, kOffset},
+
+	{"ObjectType", object, []string{"ob_type"}, kOffset},
+	{"ASCIISize", ascii, nil, kSizeof},
+	{"CompactUnicodeSize", compact, nil, kSizeof},
+	{"UnicodeLength", ascii, []string{"length"}, kOffset},
+	{"UnicodeState", ascii, []string{"state"}, kOffset},
+	{"UnicodeKindShift", ascii, []string{"state.kind"}, kBitPos},
+	{"UnicodeKindBits", ascii, []string{"state.kind"}, kBitSize},
+	{"UnicodeCompactShift", ascii, []string{"state.compact"}, kBitPos},
+	{"UnicodeASCIIShift", ascii, []string{"state.ascii"}, kBitPos},
+	{"UnicodeReadyShift", ascii, []string{"state.ready"}, kBitPos},
+
+	{"BytesSize", bytesObj, []string{"ob_base.ob_size"}, kOffset},
+	{"BytesSval", bytesObj, []string{"ob_sval"}, kOffset},
+	{"TupleSize", tuple, []string{"ob_base.ob_size"}, kOffset},
+	{"TupleItem", tuple, []string{"ob_item"}, kOffset},
+}
+
+// types indexes the complete struct types of one binary by typedef and tag name.
+type types map[string]*dwarf.StructType
+
+func loadTypes(d *dwarf.Data) (types, error) {
+	want := map[string]bool{}
+	for _, f := range fields {
+		for _, s := range f.structs {
+			want[s] = true
+		}
+	}
+	out := types{}
+	r := d.Reader()
+	for {
+		e, err := r.Next()
+		if err != nil {
+			return nil, err
+		}
+		if e == nil {
+			break
+		}
+		if e.Tag != dwarf.TagTypedef && e.Tag != dwarf.TagStructType {
+			continue
+		}
+		name, _ := e.Val(dwarf.AttrName).(string)
+		if !want[name] || out[name] != nil {
+			continue
+		}
+		t, err := d.Type(e.Offset)
+		if err != nil {
+			continue
+		}
+		for {
+			td, ok := t.(*dwarf.TypedefType)
+			if !ok {
+				break
+			}
+			t = td.Type
+		}
+		st, ok := t.(*dwarf.StructType)
+		if !ok || st.Incomplete || len(st.Field) == 0 {
+			continue
+		}
+		out[name] = st
+	}
+	return out, nil
+}
+
+func strip(t dwarf.Type) dwarf.Type {
+	for i := 0; i < 16; i++ {
+		switch x := t.(type) {
+		case *dwarf.TypedefType:
+			t = x.Type
+		case *dwarf.QualType:
+			t = x.Type
+		default:
+			return t
+		}
+	}
+	return t
+}
+
+// resolve walks a dotted member path and returns the member's byte offset and
+// the final member.
+func resolve(st *dwarf.StructType, path string) (int64, *dwarf.StructField, bool) {
+	var off int64
+	var cur dwarf.Type = st
+	var last *dwarf.StructField
+	for _, part := range strings.Split(path, ".") {
+		s, ok := strip(cur).(*dwarf.StructType)
+		if !ok {
+			return 0, nil, false
+		}
+		found := false
+		for _, f := range s.Field {
+			if f.Name == part {
+				off += f.ByteOffset
+				cur, last, found = f.Type, f, true
+				break
+			}
+		}
+		if !found {
+			return 0, nil, false
+		}
+	}
+	return off, last, true
+}
+
+func value(ts types, f field) (int64, bool) {
+	for _, sn := range f.structs {
+		st := ts[sn]
+		if st == nil {
+			continue
+		}
+		if f.kind == kSizeof {
+			return st.ByteSize, true
+		}
+		for _, p := range f.paths {
+			off, m, ok := resolve(st, p)
+			if !ok {
+				continue
+			}
+			switch f.kind {
+			case kOffset:
+				return off, true
+			case kBitSize:
+				if m.BitSize == 0 {
+					return 0, false
+				}
+				return m.BitSize, true
+			case kBitPos:
+				if m.BitSize == 0 {
+					return 0, false
+				}
+				// DWARF 4+ DW_AT_data_bit_offset counts from the start of the
+				// enclosing struct (state); it is little-endian bit order.
+				return m.DataBitOffset - m.ByteOffset*8, true
+			}
+		}
+	}
+	return 0, false
+}
+
+var versionRE = regexp.MustCompile(`[^0-9.](3\.[0-9]+\.[0-9]+)\x00`)
+
+func fileVersion(path string, f *elf.File) (string, error) {
+	base := filepath.Base(path)
+	m := regexp.MustCompile(`python(3\.[0-9]+)`).FindStringSubmatch(base)
+	if m == nil {
+		return "", fmt.Errorf("%s: no python3.X in file name", path)
+	}
+	sec := f.Section(".rodata")
+	if sec == nil {
+		return "", fmt.Errorf("%s: no .rodata", path)
+	}
+	data, err := sec.Data()
+	if err != nil {
+		return "", fmt.Errorf("%s: .rodata: %w", path, err)
+	}
+	for _, mm := range versionRE.FindAllSubmatch(data, -1) {
+		if strings.HasPrefix(string(mm[1]), m[1]+".") {
+			return string(mm[1]), nil
+		}
+	}
+	return "", fmt.Errorf("%s: no %s.N version string in .rodata", path, m[1])
+}
+
+type entry struct {
+	version string
+	minor   int
+	source  string
+	values  map[string]int64
+}
+
+func load(path string) (entry, error) {
+	f, err := elf.Open(path)
+	if err != nil {
+		return entry{}, err
+	}
+	defer f.Close()
+	ver, err := fileVersion(path, f)
+	if err != nil {
+		return entry{}, err
+	}
+	d, err := f.DWARF()
+	if err != nil {
+		return entry{}, fmt.Errorf("%s: DWARF: %w", path, err)
+	}
+	ts, err := loadTypes(d)
+	if err != nil {
+		return entry{}, fmt.Errorf("%s: DWARF types: %w", path, err)
+	}
+	e := entry{version: ver, source: path, values: map[string]int64{}}
+	e.minor, _ = strconv.Atoi(strings.Split(ver, ".")[1])
+	for _, fl := range fields {
+		v, ok := value(ts, fl)
+		if !ok {
+			v = -1
+		}
+		e.values[fl.name] = v
+	}
+	return e, nil
+}
+
+func main() {
+	out := flag.String("o", "offsets_gen.go", "output file")
+	flag.Parse()
+	var entries []entry
+	for _, p := range flag.Args() {
+		matches, err := filepath.Glob(p)
+		if err != nil || len(matches) == 0 {
+			log.Fatalf("gen: %s: no such file", p)
+		}
+		for _, m := range matches {
+			e, err := load(m)
+			if err != nil {
+				log.Fatalf("gen: %v", err)
+			}
+			entries = append(entries, e)
+		}
+	}
+	sort.Slice(entries, func(i, j int) bool { return entries[i].minor < entries[j].minor })
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "// Code generated by internal/gen from the DWARF of CPython builds; DO NOT EDIT.\n\n")
+	fmt.Fprintf(&b, "package python\n\n")
+	fmt.Fprintf(&b, "// generatedLayouts holds one entry per CPython minor version, each read\n// from the DWARF of the named build. -1 means the build has no such field.\n")
+	fmt.Fprintf(&b, "var generatedLayouts = []Layout{\n")
+	for _, e := range entries {
+		fmt.Fprintf(&b, "{\n")
+		fmt.Fprintf(&b, "MinVersion: 0x03%02x0000, MaxVersion: 0x03%02xffff,\n", e.minor, e.minor)
+		fmt.Fprintf(&b, "Source: %q,\n", "DWARF of "+e.source+" (CPython "+e.version+")")
+		for _, fl := range fields {
+			fmt.Fprintf(&b, "%s: %d,\n", fl.name, e.values[fl.name])
+		}
+		fmt.Fprintf(&b, "},\n")
+	}
+	fmt.Fprintf(&b, "}\n")
+	src, err := format.Source(b.Bytes())
+	if err != nil {
+		log.Fatalf("gen: gofmt: %v", err)
+	}
+	if err := os.WriteFile(*out, src, 0o644); err != nil {
+		log.Fatalf("gen: %v", err)
+	}
+}

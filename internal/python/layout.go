@@ -1,0 +1,105 @@
+package python
+
+//go:generate go run ./internal/gen -o offsets_gen.go /root/.pyenv/versions/3.8.*/lib/libpython3.8.so.1.0 /root/.pyenv/versions/3.9.*/lib/libpython3.9.so.1.0 /root/.pyenv/versions/3.10.*/lib/libpython3.10.so.1.0 /root/.pyenv/versions/3.11.*/lib/libpython3.11.so.1.0 /root/.pyenv/versions/3.12.*/lib/libpython3.12.so.1.0 /root/.pyenv/versions/3.13.*/lib/libpython3.13.so.1.0
+
+// Layout holds the byte offsets (and a few sizes and bit positions) of the
+// CPython structures the walker reads. -1 means the field does not exist in
+// that version. Field names say the structure and the member:
+// Runtime* is _PyRuntimeState, Interp* PyInterpreterState, GIL* struct
+// _gil_runtime_state, Tstate* PyThreadState, CFrame* _PyCFrame (3.11-3.12),
+// FrameObj* PyFrameObject (3.8-3.10), IFrame* _PyInterpreterFrame (3.11+),
+// Code* PyCodeObject, Unicode*/ASCIISize/CompactUnicodeSize the compact str
+// layout (Include/cpython/unicodeobject.h), Bytes* PyBytesObject, Tuple*
+// PyTupleObject.
+type Layout struct {
+	MinVersion, MaxVersion uint32 // PY_VERSION_HEX range this entry covers
+	Source                 string // where the values came from
+
+	RuntimeSize             int64
+	RuntimeInterpretersHead int64
+	RuntimeInterpretersMain int64
+	RuntimeTstateCurrent    int64
+	RuntimeFinalizing       int64
+	RuntimeFinalizingID     int64
+	RuntimeGIL              int64 // embedded struct _gil_runtime_state (3.8-3.11)
+	RuntimeGCCollecting     int64 // 3.8 only; later in the interpreter
+
+	InterpSize         int64
+	InterpNext         int64
+	InterpID           int64
+	InterpThreadsHead  int64
+	InterpGILPtr       int64 // ceval.gil pointer (3.12+)
+	InterpGCCollecting int64
+	InterpFinalizing   int64
+
+	GILLocked     int64
+	GILLastHolder int64
+
+	TstateSize           int64
+	TstateNext           int64
+	TstateInterp         int64
+	TstateFrame          int64
+	TstateCFrame         int64
+	TstateCurrentFrame   int64
+	TstateThreadID       int64
+	TstateNativeThreadID int64
+	CFrameCurrentFrame   int64
+
+	FrameObjBack   int64
+	FrameObjCode   int64
+	FrameObjLasti  int64
+	FrameObjLineno int64
+	FrameObjTrace  int64
+
+	IFrameSize     int64
+	IFramePrevious int64
+	IFrameCode     int64
+	IFrameInstr    int64
+	IFrameOwner    int64
+	IFrameIsEntry  int64
+
+	CodeSize           int64
+	CodeName           int64
+	CodeQualname       int64
+	CodeFilename       int64
+	CodeFirstLineno    int64
+	CodeLnotab         int64
+	CodeLinetable      int64
+	CodeCodeAdaptive   int64
+	CodeFirstTraceable int64
+
+	ObjectType          int64
+	ASCIISize           int64
+	CompactUnicodeSize  int64
+	UnicodeLength       int64
+	UnicodeState        int64
+	UnicodeKindShift    int64
+	UnicodeKindBits     int64
+	UnicodeCompactShift int64
+	UnicodeASCIIShift   int64
+	UnicodeReadyShift   int64
+
+	BytesSize int64
+	BytesSval int64
+	TupleSize int64
+	TupleItem int64
+}
+
+// LayoutFor returns the generated layout covering hexVersion (PY_VERSION_HEX).
+func LayoutFor(hexVersion uint32) (Layout, bool) {
+	for _, l := range generatedLayouts {
+		if hexVersion >= l.MinVersion && hexVersion <= l.MaxVersion {
+			return l, true
+		}
+	}
+	return Layout{}, false
+}
+
+// Frame owner values of _PyInterpreterFrame.owner (Include/internal/pycore_frame.h).
+const (
+	frameOwnedByGenerator = 1
+	frameOwnedByCStack312 = 3 // 3.12, 3.13: FRAME_OWNED_BY_CSTACK
+	frameOwnedByCStack314 = 4 // 3.14: FRAME_OWNED_BY_INTERPRETER is 3, CSTACK 4
+)
+
+func (l *Layout) minor() int { return int(l.MinVersion>>16) & 0xff }

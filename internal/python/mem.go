@@ -1,0 +1,201 @@
+package python
+
+import (
+	"encoding/binary"
+	"fmt"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// Memory is the process memory the walker reads. ReadAt returns an error
+// that says why a range cannot be read (unmapped, not dumped, truncated).
+type Memory interface {
+	ReadAt(p []byte, addr uint64) (int, error)
+}
+
+// ReadError says which CPython structure field could not be read, and why.
+type ReadError struct {
+	What string // e.g. "PyThreadState.next"
+	Addr uint64
+	Err  error
+}
+
+func (e *ReadError) Error() string {
+	return fmt.Sprintf("python: reading %s at %#x: %v", e.What, e.Addr, e.Err)
+}
+
+func (e *ReadError) Unwrap() error { return e.Err }
+
+// CorruptError says a value read from memory is not plausible.
+type CorruptError struct {
+	What   string
+	Addr   uint64
+	Reason string
+}
+
+func (e *CorruptError) Error() string {
+	return fmt.Sprintf("python: %s at %#x: %s", e.What, e.Addr, e.Reason)
+}
+
+// Bounds on anything whose size comes from the core.
+const (
+	MaxInterpreters = 256
+	MaxThreads      = 10000
+	MaxFrames       = 4096
+	MaxStringLen    = 1024    // characters of a str kept
+	MaxLineTable    = 1 << 20 // bytes of a line table read
+)
+
+// mem wraps Memory with typed little-endian reads.
+type mem struct {
+	m Memory
+}
+
+func (r mem) read(what string, addr uint64, n int) ([]byte, error) {
+	b := make([]byte, n)
+	got, err := r.m.ReadAt(b, addr)
+	if err == nil && got < n {
+		err = fmt.Errorf("short read: %d of %d bytes", got, n)
+	}
+	if err != nil {
+		return nil, &ReadError{What: what, Addr: addr, Err: err}
+	}
+	return b, nil
+}
+
+func (r mem) u64(what string, addr uint64) (uint64, error) {
+	b, err := r.read(what, addr, 8)
+	if err != nil {
+		return 0, err
+	}
+	return binary.LittleEndian.Uint64(b), nil
+}
+
+func (r mem) u32(what string, addr uint64) (uint32, error) {
+	b, err := r.read(what, addr, 4)
+	if err != nil {
+		return 0, err
+	}
+	return binary.LittleEndian.Uint32(b), nil
+}
+
+func (r mem) u8(what string, addr uint64) (uint8, error) {
+	b, err := r.read(what, addr, 1)
+	if err != nil {
+		return 0, err
+	}
+	return b[0], nil
+}
+
+// field adds a layout offset to a base address; a missing field (-1) is an error.
+func field(base uint64, off int64, what string) (uint64, error) {
+	if off < 0 {
+		return 0, &CorruptError{What: what, Addr: base, Reason: "field not in this version's layout"}
+	}
+	return base + uint64(off), nil
+}
+
+func (r mem) ptrField(base uint64, off int64, what string) (uint64, error) {
+	a, err := field(base, off, what)
+	if err != nil {
+		return 0, err
+	}
+	return r.u64(what, a)
+}
+
+func (r mem) u32Field(base uint64, off int64, what string) (uint32, error) {
+	a, err := field(base, off, what)
+	if err != nil {
+		return 0, err
+	}
+	return r.u32(what, a)
+}
+
+// str decodes a compact str object (PyASCIIObject / PyCompactUnicodeObject),
+// keeping at most MaxStringLen characters.
+func (r mem) str(l *Layout, addr uint64, what string) (string, error) {
+	if addr == 0 {
+		return "", &CorruptError{What: what, Addr: addr, Reason: "NULL str"}
+	}
+	state, err := r.u32Field(addr, l.UnicodeState, what+" state")
+	if err != nil {
+		return "", err
+	}
+	length, err := r.ptrField(addr, l.UnicodeLength, what+" length")
+	if err != nil {
+		return "", err
+	}
+	kind := (state >> uint(l.UnicodeKindShift)) & (1<<uint(l.UnicodeKindBits) - 1)
+	compact := state>>uint(l.UnicodeCompactShift)&1 != 0
+	ascii := state>>uint(l.UnicodeASCIIShift)&1 != 0
+	if !compact {
+		return "", &CorruptError{What: what, Addr: addr, Reason: fmt.Sprintf("not a compact str (state %#x)", state)}
+	}
+	if kind != 1 && kind != 2 && kind != 4 {
+		return "", &CorruptError{What: what, Addr: addr, Reason: fmt.Sprintf("bad str kind %d (state %#x)", kind, state)}
+	}
+	if int64(length) < 0 {
+		return "", &CorruptError{What: what, Addr: addr, Reason: fmt.Sprintf("negative length %d", int64(length))}
+	}
+	n := length
+	truncated := false
+	if n > MaxStringLen {
+		n, truncated = MaxStringLen, true
+	}
+	data := addr + uint64(l.CompactUnicodeSize)
+	if ascii {
+		data = addr + uint64(l.ASCIISize)
+	}
+	b, err := r.read(what+" data", data, int(n)*int(kind))
+	if err != nil {
+		return "", err
+	}
+	var s string
+	switch kind {
+	case 1:
+		if ascii {
+			s = string(b)
+		} else {
+			rs := make([]rune, len(b))
+			for i, c := range b {
+				rs[i] = rune(c)
+			}
+			s = string(rs)
+		}
+	case 2:
+		u := make([]uint16, len(b)/2)
+		for i := range u {
+			u[i] = binary.LittleEndian.Uint16(b[2*i:])
+		}
+		s = string(utf16.Decode(u))
+	case 4:
+		buf := make([]byte, 0, len(b))
+		for i := 0; i+4 <= len(b); i += 4 {
+			c := rune(binary.LittleEndian.Uint32(b[i:]))
+			if !utf8.ValidRune(c) {
+				c = utf8.RuneError
+			}
+			buf = utf8.AppendRune(buf, c)
+		}
+		s = string(buf)
+	}
+	if truncated {
+		s += "…"
+	}
+	return s, nil
+}
+
+// bytes reads a PyBytesObject's contents, at most max bytes.
+func (r mem) bytes(l *Layout, addr uint64, max int, what string) ([]byte, error) {
+	if addr == 0 {
+		return nil, &CorruptError{What: what, Addr: addr, Reason: "NULL bytes object"}
+	}
+	n, err := r.ptrField(addr, l.BytesSize, what+" ob_size")
+	if err != nil {
+		return nil, err
+	}
+	if int64(n) < 0 || int64(n) > int64(max) {
+		return nil, &CorruptError{What: what, Addr: addr, Reason: fmt.Sprintf("size %d outside 0..%d", int64(n), max)}
+	}
+	return r.read(what+" ob_sval", addr+uint64(l.BytesSval), int(n))
+}
