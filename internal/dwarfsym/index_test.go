@@ -1,14 +1,13 @@
 package dwarfsym
 
 import (
-	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
 )
 
-// compareAll looks up every byte address of every sized function symbol named in want
-// (or all when want is nil) and compares all frames with addr2line.
+// compareAll looks up every byte address of every sized function symbol named in only
+// (or all when only is nil) and compares all frames with addr2line.
 func compareAll(t *testing.T, path string, only map[string]bool) int {
 	ix, f := openIndex(t, path)
 	var addrs []uint64
@@ -23,27 +22,7 @@ func compareAll(t *testing.T, path string, only map[string]bool) int {
 	if len(addrs) == 0 {
 		t.Fatalf("%s: no addresses to compare", path)
 	}
-	want := addr2line(t, path, addrs)
-	bad := 0
-	for _, a := range addrs {
-		fr, err := ix.Lookup(a)
-		got := ours(fr)
-		w := want[a]
-		if len(w) == 1 && w[0].file == "??" {
-			// No DWARF line for it: addr2line names it from the symbol table (e.g. _start),
-			// which is the caller's job here.
-			w = nil
-		}
-		if fmt.Sprint(got) != fmt.Sprint(w) {
-			bad++
-			if bad <= 10 {
-				t.Errorf("%s %#x: got %v (err %v), addr2line %v", filepath.Base(path), a, got, err, w)
-			}
-		}
-	}
-	if bad > 0 {
-		t.Errorf("%d of %d addresses differ from addr2line", bad, len(addrs))
-	}
+	compareSample(t, ix, f, path, addrs)
 	return len(addrs)
 }
 
