@@ -65,6 +65,7 @@ type Module struct {
 
 	image   *elfx.Image // program headers, from memory or file
 	file    *elf.File   // the trusted file (or in-memory image), nil when unusable
+	ra      io.ReaderAt // raw bytes of file
 	closer  io.Closer
 	symOnce sync.Once
 	syms    *symtab
@@ -411,7 +412,7 @@ func (t *Table) resolve(m *Module) {
 		m.Notes = append(m.Notes, fmt.Sprintf("%s: %v", path, err))
 		return
 	}
-	m.file, m.closer = ef, f
+	m.file, m.closer, m.ra = ef, f, f
 }
 
 // compare reports disagreements between NT_FILE modules and the link_map list.

@@ -1,0 +1,295 @@
+// Package analysis joins the lower layers (core, symbolize, and later unwind, python,
+// diagnose) into one report.Report. It owns the decisions that need several of them —
+// which thread crashed, whether the sender of a signal is the process itself, what the
+// truncation cost — and nothing about output formats or the command line.
+package analysis
+
+import (
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/coredig/coredig/internal/core"
+	"github.com/coredig/coredig/internal/report"
+	"github.com/coredig/coredig/internal/symbolize"
+)
+
+// Analysis is an opened core with its modules.
+type Analysis struct {
+	Core    *core.Core
+	Modules *symbolize.Table
+}
+
+// New resolves the modules of c.
+func New(c *core.Core, opts symbolize.Options) *Analysis {
+	t := symbolize.Load(c, opts)
+	c.SetBacking(backing{t})
+	return &Analysis{Core: c, Modules: t}
+}
+
+// Close releases files.
+func (a *Analysis) Close() { a.Modules.Close() }
+
+// CrashedThread returns the thread that received the fatal signal: the kernel writes it
+// first (linux/fs/binfmt_elf.c fill_note_info puts the dumping thread at the head).
+func (a *Analysis) CrashedThread() *core.Thread {
+	if len(a.Core.Threads) == 0 {
+		return nil
+	}
+	return a.Core.Threads[0]
+}
+
+// Summary builds the notes-only report: everything that survives truncation.
+func (a *Analysis) Summary() *report.Report {
+	c := a.Core
+	r := &report.Report{Schema: report.SchemaVersion, Warnings: []string{}}
+	r.Process = a.process()
+	r.Core = report.CoreInfo{Path: c.Path, Size: c.Size, ExpectedSize: c.ExpectedSize, Truncated: c.Truncated()}
+	r.Signal = a.signal()
+	crashed := a.CrashedThread()
+	if crashed != nil {
+		tid := crashed.TID
+		r.CrashedTID = &tid
+	}
+	for _, t := range c.Threads {
+		th := report.Thread{TID: t.TID, Crashed: t == crashed, Signal: t.Signal, Registers: a.registers(t)}
+		th.Frames = []report.Frame{a.Frame(0, t.PC(c.Arch), false, "context")}
+		r.Threads = append(r.Threads, th)
+	}
+	r.Modules = a.modules()
+	r.Mappings = a.mappings()
+	r.Auxv = a.auxv()
+	r.Notes = &report.NoteStats{Total: c.Notes.Total, ByType: c.Notes.ByType, Unknown: c.Notes.Unknown, FPRegs: c.Notes.FPRegs, XState: c.Notes.XState}
+	if c.Truncated() {
+		r.Core.LostSegments = a.lostSegments()
+		r.Warnings = append(r.Warnings, a.truncationWarning(r.Core.LostSegments))
+	}
+	r.Warnings = append(r.Warnings, c.Warnings...)
+	r.Warnings = append(r.Warnings, a.Modules.Warnings...)
+	return r
+}
+
+// Frame symbolizes one pc. returnAddr selects lookup at pc-1 (the call instruction).
+func (a *Analysis) Frame(index int, pc uint64, returnAddr bool, foundBy string) report.Frame {
+	f := report.Frame{Index: index, PC: report.Hex(pc), FoundBy: foundBy}
+	look := pc
+	if returnAddr && pc > 0 {
+		look = pc - 1
+	}
+	s := a.Modules.Lookup(look)
+	if s.Module != nil {
+		f.Module = s.Module.Name
+		f.ModuleOffset = report.HexPtr(pc - s.Module.Bias)
+		f.Unverified = s.Module.Unverified
+	}
+	if s.Function != "" {
+		f.Function = s.Function
+		f.FunctionOffset = report.HexPtr(pc - s.FuncStart)
+	}
+	return f
+}
+
+func (a *Analysis) process() report.Process {
+	c := a.Core
+	p := report.Process{Arch: c.Arch.Name}
+	if ps := c.PsInfo; ps != nil {
+		pid, ppid, uid, gid := ps.PID, ps.PPID, ps.UID, ps.GID
+		p.PID, p.PPID, p.UID, p.GID = &pid, &ppid, &uid, &gid
+		p.Command = ps.FName
+		if ps.Args != "" {
+			p.Args = strings.Fields(ps.Args)
+			p.ArgsTruncated = len(ps.Args) >= 79
+		}
+		p.State = string(rune(ps.SName))
+	} else if len(c.Threads) > 0 {
+		pid := c.Threads[0].TID
+		p.PID = &pid
+	}
+	if e := a.Modules.Executable(); e != nil && e.Name != "" {
+		p.Executable = e.Name
+	} else if v, ok := c.AuxvValue(core.AT_EXECFN); ok {
+		if s, _, err := c.ReadCString(v, 4096); err == nil {
+			p.Executable = s
+		}
+	}
+	return p
+}
+
+func (a *Analysis) signal() *report.Signal {
+	c := a.Core
+	si := c.SigInfo
+	if si == nil {
+		// No NT_SIGINFO (older kernels, qemu-user): the signal number is in pr_cursig.
+		t := a.CrashedThread()
+		if t == nil || t.Signal == 0 {
+			return nil
+		}
+		return &report.Signal{Number: t.Signal, Name: core.SignalName(t.Signal), Meaning: core.SignalMeaning(t.Signal), Code: 0, Source: "NT_PRSTATUS"}
+	}
+	s := &report.Signal{Number: si.Signo, Name: core.SignalName(si.Signo), Meaning: core.SignalMeaning(si.Signo),
+		Code: si.Code, CodeName: core.CodeName(si.Signo, si.Code), CodeMeaning: core.CodeMeaning(si.Signo, si.Code),
+		Errno: si.Errno, Source: "NT_SIGINFO"}
+	if si.HasAddr {
+		s.Address = report.HexPtr(si.Addr)
+	}
+	if si.HasSender {
+		pid, uid := si.SenderPID, si.SenderUID
+		s.SenderPID, s.SenderUID = &pid, &uid
+		self := a.isOwnPID(pid)
+		s.SenderIsSelf = &self
+	}
+	return s
+}
+
+// isOwnPID reports whether pid is the process or one of its threads.
+func (a *Analysis) isOwnPID(pid int) bool {
+	if ps := a.Core.PsInfo; ps != nil && ps.PID == pid {
+		return true
+	}
+	for _, t := range a.Core.Threads {
+		if t.TID == pid {
+			return true
+		}
+	}
+	return false
+}
+
+func (a *Analysis) registers(t *core.Thread) map[string]report.Hex {
+	m := make(map[string]report.Hex, len(t.Regs)+1)
+	for i, n := range a.Core.Arch.RegNames {
+		m[n] = report.Hex(t.Regs[i])
+	}
+	if t.HasTLS && a.Core.Arch.TLS < 0 {
+		m["tpidr_el0"] = report.Hex(t.TLS)
+	}
+	return m
+}
+
+func (a *Analysis) modules() []report.Module {
+	var out []report.Module
+	for _, m := range a.Modules.Modules {
+		rm := report.Module{Path: m.Name, File: m.Path, BuildID: m.BuildIDHex(), Base: report.Hex(m.Base),
+			Start: report.Hex(m.Start), End: report.Hex(m.End), Status: string(m.Status), Source: m.Source,
+			SymbolSource: m.SymbolSource, DebugFile: m.DebugPath(), Executable: m.IsExec, VDSO: m.IsVDSO, Notes: m.Notes}
+		if m.FileBuildID != nil {
+			rm.FileBuildID = fmt.Sprintf("%x", m.FileBuildID)
+		}
+		if m.BiasKnown {
+			rm.Bias = report.HexPtr(m.Bias)
+		}
+		for _, t := range m.Trail {
+			rm.Search = append(rm.Search, report.Attempt(t))
+		}
+		out = append(out, rm)
+	}
+	return out
+}
+
+// mappings lists every PT_LOAD segment with the NT_FILE name that covers it.
+func (a *Analysis) mappings() []report.Mapping {
+	c := a.Core
+	files := append([]core.FileMapping(nil), c.Files...)
+	sort.Slice(files, func(i, j int) bool { return files[i].Start < files[j].Start })
+	var out []report.Mapping
+	for _, s := range c.Segments {
+		m := report.Mapping{Start: report.Hex(s.Vaddr), End: report.Hex(s.End()), Perms: s.Perms(), Dumped: s.Filesz, InCore: s.Present}
+		if f := fileAt(files, s.Vaddr); f != nil {
+			m.Name = f.Name
+			m.FileOffset = report.HexPtr(f.FileOff + (s.Vaddr - f.Start))
+		} else if mod := a.Modules.ModuleFor(s.Vaddr); mod != nil && mod.IsVDSO {
+			m.Name = "[vdso]"
+		} else if a.isStack(s) {
+			m.Name = "[stack]"
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// isStack reports whether a thread's stack pointer is inside the segment.
+func (a *Analysis) isStack(s core.Segment) bool {
+	for _, t := range a.Core.Threads {
+		if sp := t.SP(a.Core.Arch); sp >= s.Vaddr && sp < s.End() {
+			return true
+		}
+	}
+	return false
+}
+
+func fileAt(files []core.FileMapping, addr uint64) *core.FileMapping {
+	i := sort.Search(len(files), func(i int) bool { return files[i].End > addr })
+	if i < len(files) && files[i].Start <= addr {
+		return &files[i]
+	}
+	return nil
+}
+
+func (a *Analysis) auxv() []report.Auxv {
+	c := a.Core
+	var out []report.Auxv
+	for _, e := range c.Auxv {
+		x := report.Auxv{Name: core.AuxvName(e.Tag), Value: report.Hex(e.Value)}
+		if core.AuxvIsString(e.Tag) && e.Value != 0 {
+			if s, _, err := c.ReadCString(e.Value, 4096); err == nil {
+				x.Str = s
+			} else {
+				x.Str = "<" + err.Error() + ">"
+			}
+		}
+		out = append(out, x)
+	}
+	return out
+}
+
+func (a *Analysis) lostSegments() []report.LostSegment {
+	c := a.Core
+	files := append([]core.FileMapping(nil), c.Files...)
+	sort.Slice(files, func(i, j int) bool { return files[i].Start < files[j].Start })
+	var out []report.LostSegment
+	for _, s := range c.Segments {
+		if s.Present >= s.Filesz {
+			continue
+		}
+		l := report.LostSegment{Start: report.Hex(s.Vaddr), End: report.Hex(s.End()), Bytes: s.Filesz, Present: s.Present}
+		if f := fileAt(files, s.Vaddr); f != nil {
+			l.Mapping = f.Name
+		}
+		for _, t := range c.Threads {
+			if sp := t.SP(c.Arch); sp >= s.Vaddr && sp < s.End() {
+				l.Stack = append(l.Stack, t.TID)
+			}
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+func (a *Analysis) truncationWarning(lost []report.LostSegment) string {
+	c := a.Core
+	partial, missing, stacks := 0, 0, 0
+	for _, l := range lost {
+		if l.Present == 0 {
+			missing++
+		} else {
+			partial++
+		}
+		stacks += len(l.Stack)
+	}
+	return fmt.Sprintf("core is truncated: %d of %d bytes present (%.1f%%), file ends at offset %#x; %d segments missing and %d partial, holding the stacks of %d of %d threads",
+		c.Size, c.ExpectedSize, 100*float64(c.Size)/float64(max(c.ExpectedSize, 1)), c.Size, missing, partial, stacks, len(c.Threads))
+}
+
+// backing serves not-dumped file-backed memory from verified module files.
+type backing struct{ t *symbolize.Table }
+
+func (b backing) ReadBacked(p []byte, addr uint64) (int, error) {
+	m := b.t.ModuleFor(addr)
+	if m == nil {
+		return 0, fmt.Errorf("no module maps %#x", addr)
+	}
+	return m.ReadFile(p, addr)
+}
+
+// ShortName is the base name of a module path, for compact output.
+func ShortName(p string) string { return filepath.Base(p) }

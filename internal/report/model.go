@@ -1,0 +1,183 @@
+// Package report is coredig's output model and its renderers (text, markdown, JSON).
+//
+// The JSON form is a contract (doc/json-schema.md): field names carry explicit tags, the
+// schema version is in Schema, addresses and register values are hex strings ("0x7f3a…")
+// because JSON numbers lose precision above 2^53, and facts that are absent are omitted,
+// never a fake 0. Within schema major version 1 fields are only added, never renamed or
+// repurposed.
+package report
+
+import "fmt"
+
+// SchemaVersion is the value of the top-level "schema" field.
+const SchemaVersion = "coredig/1"
+
+// Hex is an address or register value rendered as a hex string in JSON.
+type Hex uint64
+
+// MarshalText renders "0x…".
+func (h Hex) MarshalText() ([]byte, error) { return []byte(fmt.Sprintf("%#x", uint64(h))), nil }
+
+func (h Hex) String() string { return fmt.Sprintf("%#x", uint64(h)) }
+
+// HexPtr returns a pointer to a Hex, for optional fields.
+func HexPtr(v uint64) *Hex { h := Hex(v); return &h }
+
+// Report is everything coredig says about one core.
+type Report struct {
+	Schema     string     `json:"schema"`
+	Process    Process    `json:"process"`
+	Core       CoreInfo   `json:"core"`
+	Signal     *Signal    `json:"signal,omitempty"`
+	CrashedTID *int       `json:"crashed_tid,omitempty"`
+	Threads    []Thread   `json:"threads"`
+	Python     any        `json:"python,omitempty"`
+	Diagnosis  any        `json:"diagnosis,omitempty"`
+	Modules    []Module   `json:"modules"`
+	Mappings   []Mapping  `json:"mappings,omitempty"`
+	Auxv       []Auxv     `json:"auxv,omitempty"`
+	Notes      *NoteStats `json:"notes,omitempty"`
+	Warnings   []string   `json:"warnings"`
+}
+
+// Process describes the process that dumped core.
+type Process struct {
+	PID        *int     `json:"pid,omitempty"`
+	PPID       *int     `json:"ppid,omitempty"`
+	UID        *uint32  `json:"uid,omitempty"`
+	GID        *uint32  `json:"gid,omitempty"`
+	Executable string   `json:"executable,omitempty"`
+	Command    string   `json:"command,omitempty"` // pr_fname, at most 15 bytes
+	Args       []string `json:"args,omitempty"`
+	// ArgsTruncated is set because the kernel keeps only the first 80 bytes of the
+	// argument block.
+	ArgsTruncated bool   `json:"args_truncated,omitempty"`
+	Arch          string `json:"arch"`
+	State         string `json:"state,omitempty"`
+}
+
+// CoreInfo describes the core file itself.
+type CoreInfo struct {
+	Path         string `json:"path"`
+	Size         int64  `json:"size"`
+	ExpectedSize int64  `json:"expected_size"`
+	Truncated    bool   `json:"truncated"`
+	// Compression and Access say how the file was read ("none", "zstd", … and "direct",
+	// "decompressed to cache FILE").
+	Compression string `json:"compression,omitempty"`
+	Access      string `json:"access,omitempty"`
+	// Segments lists PT_LOAD segments the truncation cut (partial or missing).
+	LostSegments []LostSegment     `json:"lost_segments,omitempty"`
+	Metadata     map[string]string `json:"metadata,omitempty"` // systemd-coredump xattrs
+}
+
+// LostSegment is a PT_LOAD segment that the truncated file does not fully hold.
+type LostSegment struct {
+	Start   Hex    `json:"start"`
+	End     Hex    `json:"end"`
+	Bytes   uint64 `json:"bytes"`   // bytes the segment should have in the file
+	Present uint64 `json:"present"` // bytes actually there
+	Mapping string `json:"mapping,omitempty"`
+	Stack   []int  `json:"stack_of_tids,omitempty"` // threads whose stack pointer is inside
+}
+
+// Signal is the signal that killed the process.
+type Signal struct {
+	Number       int     `json:"number"`
+	Name         string  `json:"name"`
+	Meaning      string  `json:"meaning,omitempty"`
+	Code         int     `json:"code"`
+	CodeName     string  `json:"code_name,omitempty"`
+	CodeMeaning  string  `json:"code_meaning,omitempty"`
+	Errno        int     `json:"errno,omitempty"`
+	Address      *Hex    `json:"address,omitempty"`
+	SenderPID    *int    `json:"sender_pid,omitempty"`
+	SenderUID    *uint32 `json:"sender_uid,omitempty"`
+	SenderIsSelf *bool   `json:"sender_is_self,omitempty"`
+	// Source is "NT_SIGINFO", or "NT_PRSTATUS" when the core has no siginfo and only
+	// the signal number is known.
+	Source string `json:"source"`
+}
+
+// Thread is one thread with its registers and frames.
+type Thread struct {
+	TID       int            `json:"tid"`
+	Crashed   bool           `json:"crashed"`
+	Signal    int            `json:"signal,omitempty"`
+	Registers map[string]Hex `json:"registers"`
+	Frames    []Frame        `json:"frames"`
+	Error     string         `json:"error,omitempty"`
+}
+
+// Frame is one stack frame.
+type Frame struct {
+	Index          int    `json:"index"`
+	PC             Hex    `json:"pc"`
+	Module         string `json:"module,omitempty"`
+	ModuleOffset   *Hex   `json:"module_offset,omitempty"`
+	Function       string `json:"function,omitempty"`
+	FunctionOffset *Hex   `json:"function_offset,omitempty"`
+	File           string `json:"file,omitempty"`
+	Line           int    `json:"line,omitempty"`
+	Inlined        bool   `json:"inlined"`
+	FoundBy        string `json:"found_by"`
+	Error          string `json:"error,omitempty"`
+	Unverified     bool   `json:"unverified,omitempty"`
+}
+
+// Module is one loaded ELF object.
+type Module struct {
+	Path         string    `json:"path"`
+	File         string    `json:"file,omitempty"` // the file used on disk
+	BuildID      string    `json:"build_id,omitempty"`
+	FileBuildID  string    `json:"file_build_id,omitempty"`
+	Base         Hex       `json:"base"`
+	Bias         *Hex      `json:"load_bias,omitempty"`
+	Start        Hex       `json:"start"`
+	End          Hex       `json:"end"`
+	Status       string    `json:"status"`
+	Source       string    `json:"source"`
+	SymbolSource string    `json:"symbol_source,omitempty"`
+	DebugFile    string    `json:"debug_file,omitempty"`
+	Executable   bool      `json:"executable,omitempty"`
+	VDSO         bool      `json:"vdso,omitempty"`
+	Search       []Attempt `json:"search,omitempty"`
+	Notes        []string  `json:"notes,omitempty"`
+}
+
+// Attempt is one place searched for a module's file.
+type Attempt struct {
+	Path   string `json:"path"`
+	What   string `json:"what"`
+	Result string `json:"result"`
+	OK     bool   `json:"ok"`
+}
+
+// Mapping is one memory mapping with what the core holds of it.
+type Mapping struct {
+	Start      Hex    `json:"start"`
+	End        Hex    `json:"end"`
+	Perms      string `json:"perms"`
+	FileOffset *Hex   `json:"file_offset,omitempty"`
+	Name       string `json:"name,omitempty"`
+	// InCore is how many bytes of the mapping the core file holds; Dumped what the
+	// kernel wrote (InCore < Dumped when truncated).
+	Dumped uint64 `json:"dumped"`
+	InCore uint64 `json:"in_core"`
+}
+
+// Auxv is one auxiliary vector entry.
+type Auxv struct {
+	Name  string `json:"name"`
+	Value Hex    `json:"value"`
+	Str   string `json:"string,omitempty"`
+}
+
+// NoteStats counts the notes of the core.
+type NoteStats struct {
+	Total   int            `json:"total"`
+	ByType  map[string]int `json:"by_type"`
+	Unknown int            `json:"unknown"`
+	FPRegs  int            `json:"fpregs_size,omitempty"`
+	XState  int            `json:"xstate_size,omitempty"`
+}

@@ -1,0 +1,426 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// View selects what a text rendering shows.
+type View int
+
+const (
+	ViewFull View = iota
+	ViewSummary
+	ViewRegs
+	ViewMaps
+	ViewModules
+	ViewBacktrace
+)
+
+// Options control text rendering.
+type Options struct {
+	View     View
+	Color    bool
+	Markdown bool
+	// Full prints every thread instead of grouping identical stacks.
+	Full bool
+	// Thread restricts per-thread output to one TID (0: all).
+	Thread int
+}
+
+// JSON writes the report as indented JSON.
+func JSON(w io.Writer, r *Report) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+type printer struct {
+	w   io.Writer
+	o   Options
+	err error
+}
+
+func (p *printer) f(format string, args ...any) {
+	if p.err == nil {
+		_, p.err = fmt.Fprintf(p.w, format, args...)
+	}
+}
+
+func (p *printer) style(code, s string) string {
+	if !p.o.Color || p.o.Markdown {
+		return s
+	}
+	return "\x1b[" + code + "m" + s + "\x1b[0m"
+}
+
+func (p *printer) heading(s string) {
+	if p.o.Markdown {
+		p.f("\n## %s\n\n", s)
+		return
+	}
+	p.f("\n%s\n", p.style("1", s))
+}
+
+// code opens and closes a fenced block in markdown, so aligned columns survive.
+func (p *printer) code(open bool) {
+	if p.o.Markdown {
+		p.f("```\n")
+	}
+}
+
+// Text renders the report for people.
+func Text(w io.Writer, r *Report, o Options) error {
+	p := &printer{w: w, o: o}
+	switch o.View {
+	case ViewRegs:
+		p.regs(r)
+	case ViewMaps:
+		p.maps(r)
+	case ViewModules:
+		p.modules(r, true)
+	case ViewBacktrace:
+		p.threads(r, true)
+		p.warnings(r)
+	default:
+		p.header(r)
+		p.crash(r)
+		p.crashingThread(r)
+		p.threads(r, o.View == ViewFull)
+		p.modules(r, false)
+		p.warnings(r)
+	}
+	return p.err
+}
+
+func (p *printer) header(r *Report) {
+	if p.o.Markdown {
+		p.f("# coredig: %s\n\n", filepath.Base(r.Core.Path))
+	}
+	pr := r.Process
+	p.code(true)
+	exe := pr.Executable
+	if exe == "" {
+		exe = pr.Command
+	}
+	p.f("%-12s %s\n", "executable", orDash(exe))
+	if len(pr.Args) > 0 {
+		more := ""
+		if pr.ArgsTruncated {
+			more = " …(the kernel keeps 80 bytes)"
+		}
+		p.f("%-12s %s%s\n", "command", strings.Join(pr.Args, " "), more)
+	}
+	var ids []string
+	if pr.PID != nil {
+		ids = append(ids, fmt.Sprintf("pid %d", *pr.PID))
+	}
+	if pr.PPID != nil {
+		ids = append(ids, fmt.Sprintf("ppid %d", *pr.PPID))
+	}
+	if pr.UID != nil {
+		ids = append(ids, fmt.Sprintf("uid %d", *pr.UID))
+	}
+	if pr.GID != nil {
+		ids = append(ids, fmt.Sprintf("gid %d", *pr.GID))
+	}
+	p.f("%-12s %s\n", "process", orDash(strings.Join(ids, ", ")))
+	p.f("%-12s %s\n", "arch", pr.Arch)
+	c := r.Core
+	state := "complete"
+	if c.Truncated {
+		state = p.style("31;1", fmt.Sprintf("TRUNCATED: %s of %s present (%.1f%%)", size(c.Size), size(c.ExpectedSize), 100*float64(c.Size)/float64(max(c.ExpectedSize, 1))))
+	}
+	extra := ""
+	if c.Compression != "" && c.Compression != "none" {
+		extra = fmt.Sprintf(", %s-compressed, %s", c.Compression, c.Access)
+	}
+	p.f("%-12s %s (%s, %s%s)\n", "core", c.Path, size(c.Size), state, extra)
+	if len(c.Metadata) > 0 {
+		keys := make([]string, 0, len(c.Metadata))
+		for k := range c.Metadata {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			p.f("%-12s %s = %s\n", "coredump", k, c.Metadata[k])
+		}
+	}
+	p.code(false)
+}
+
+func (p *printer) crash(r *Report) {
+	p.heading("Crash")
+	p.code(true)
+	s := r.Signal
+	if s == nil {
+		p.f("no signal information in the core\n")
+		p.code(false)
+		return
+	}
+	line := fmt.Sprintf("%s (%d)", s.Name, s.Number)
+	if s.Meaning != "" {
+		line += ", " + s.Meaning
+	}
+	p.f("%-12s %s\n", "signal", p.style("31;1", line))
+	if s.Source == "NT_SIGINFO" {
+		code := fmt.Sprintf("%d", s.Code)
+		if s.CodeName != "" {
+			code = fmt.Sprintf("%s (%d)", s.CodeName, s.Code)
+		}
+		if s.CodeMeaning != "" {
+			code += ": " + s.CodeMeaning
+		}
+		p.f("%-12s %s\n", "code", code)
+	} else {
+		p.f("%-12s unknown (the core has no NT_SIGINFO; the signal number is from NT_PRSTATUS)\n", "code")
+	}
+	if s.Address != nil {
+		p.f("%-12s %s\n", "address", s.Address)
+	}
+	if s.SenderPID != nil {
+		who := fmt.Sprintf("pid %d, uid %d", *s.SenderPID, *s.SenderUID)
+		if s.SenderIsSelf != nil && *s.SenderIsSelf {
+			who += " — the process itself (raise/abort, or a crash handler re-raising the signal)"
+		} else {
+			who += " — another process"
+		}
+		p.f("%-12s %s\n", "sent by", who)
+	}
+	if t := crashed(r); t != nil && len(t.Frames) > 0 {
+		p.f("%-12s %s, thread %d\n", "at", frameText(t.Frames[0]), t.TID)
+	}
+	p.code(false)
+}
+
+func crashed(r *Report) *Thread {
+	for i := range r.Threads {
+		if r.Threads[i].Crashed {
+			return &r.Threads[i]
+		}
+	}
+	return nil
+}
+
+// frameText renders "function+0xoff (module +0xoffset)".
+func frameText(f Frame) string {
+	var b strings.Builder
+	if f.Function != "" {
+		b.WriteString(f.Function)
+		if f.FunctionOffset != nil {
+			fmt.Fprintf(&b, "+%#x", uint64(*f.FunctionOffset))
+		}
+	} else {
+		b.WriteString("??")
+	}
+	if f.Module != "" {
+		fmt.Fprintf(&b, " (%s", filepath.Base(f.Module))
+		if f.ModuleOffset != nil {
+			fmt.Fprintf(&b, " +%#x", uint64(*f.ModuleOffset))
+		}
+		b.WriteString(")")
+	} else {
+		b.WriteString(" (no module)")
+	}
+	if f.File != "" {
+		fmt.Fprintf(&b, " %s:%d", f.File, f.Line)
+	}
+	if f.Unverified {
+		b.WriteString(" [UNVERIFIED: build-id mismatch]")
+	}
+	return b.String()
+}
+
+func (p *printer) crashingThread(r *Report) {
+	t := crashed(r)
+	if t == nil {
+		return
+	}
+	p.heading(fmt.Sprintf("Crashing thread %d: registers", t.TID))
+	p.code(true)
+	p.regTable(r, t)
+	p.code(false)
+}
+
+func (p *printer) regTable(r *Report, t *Thread) {
+	names := regOrder(r.Process.Arch, t.Registers)
+	for i, n := range names {
+		sep := "  "
+		if i%3 == 2 || i == len(names)-1 {
+			sep = "\n"
+		}
+		p.f("%-8s 0x%016x%s", n, uint64(t.Registers[n]), sep)
+	}
+}
+
+// regOrder lists registers in the order people read them.
+func regOrder(arch string, regs map[string]Hex) []string {
+	var order []string
+	switch arch {
+	case "x86_64":
+		order = []string{"rip", "rsp", "rbp", "rax", "rbx", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "eflags", "orig_rax", "fs_base", "gs_base", "cs", "ss", "ds", "es", "fs", "gs"}
+	case "aarch64":
+		order = []string{"pc", "sp", "x29", "x30"}
+		for i := 0; i <= 28; i++ {
+			order = append(order, fmt.Sprintf("x%d", i))
+		}
+		order = append(order, "pstate", "tpidr_el0")
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, n := range order {
+		if _, ok := regs[n]; ok {
+			out = append(out, n)
+			seen[n] = true
+		}
+	}
+	var rest []string
+	for n := range regs {
+		if !seen[n] {
+			rest = append(rest, n)
+		}
+	}
+	sort.Strings(rest)
+	return append(out, rest...)
+}
+
+func (p *printer) regs(r *Report) {
+	for i := range r.Threads {
+		t := &r.Threads[i]
+		if p.o.Thread != 0 && t.TID != p.o.Thread {
+			continue
+		}
+		mark := ""
+		if t.Crashed {
+			mark = " (crashed)"
+		}
+		p.heading(fmt.Sprintf("Thread %d%s", t.TID, mark))
+		p.code(true)
+		p.regTable(r, t)
+		p.code(false)
+	}
+}
+
+func (p *printer) threads(r *Report, all bool) {
+	p.heading(fmt.Sprintf("Threads (%d)", len(r.Threads)))
+	p.code(true)
+	for _, t := range r.Threads {
+		if p.o.Thread != 0 && t.TID != p.o.Thread {
+			continue
+		}
+		mark := " "
+		if t.Crashed {
+			mark = "*"
+		}
+		top := "no frames"
+		if len(t.Frames) > 0 {
+			top = fmt.Sprintf("0x%012x  %s", uint64(t.Frames[0].PC), frameText(t.Frames[0]))
+		}
+		p.f("%s %-8d %s\n", mark, t.TID, top)
+	}
+	p.code(false)
+}
+
+func (p *printer) modules(r *Report, detail bool) {
+	p.heading(fmt.Sprintf("Modules (%d)", len(r.Modules)))
+	p.code(true)
+	for _, m := range r.Modules {
+		id := m.BuildID
+		if id == "" {
+			id = "-"
+		}
+		name := m.Path
+		if !detail {
+			name = filepath.Base(m.Path)
+		}
+		status := m.Status
+		if status != "verified" && status != "in_memory" {
+			status = p.style("33", status)
+		}
+		p.f("0x%012x  %-40s %-19s %s\n", uint64(m.Base), id, status, name)
+		if detail {
+			if m.Bias != nil {
+				p.f("%16s load bias %s, extent %s-%s, from %s\n", "", m.Bias, m.Start, m.End, m.Source)
+			}
+			if m.File != "" && m.File != m.Path {
+				p.f("%16s file %s\n", "", m.File)
+			}
+			if m.FileBuildID != "" && m.FileBuildID != m.BuildID {
+				p.f("%16s file build-id %s\n", "", m.FileBuildID)
+			}
+			if m.SymbolSource != "" {
+				p.f("%16s symbols from %s\n", "", m.SymbolSource)
+			}
+			if m.DebugFile != "" {
+				p.f("%16s debug file %s\n", "", m.DebugFile)
+			}
+			for _, a := range m.Search {
+				p.f("%16s searched %s (%s): %s\n", "", a.Path, a.What, a.Result)
+			}
+			for _, n := range m.Notes {
+				p.f("%16s note: %s\n", "", n)
+			}
+		}
+	}
+	p.code(false)
+}
+
+func (p *printer) maps(r *Report) {
+	p.heading(fmt.Sprintf("Mappings (%d)", len(r.Mappings)))
+	p.code(true)
+	p.f("%-14s %-14s %-4s %-10s %-22s %s\n", "start", "end", "perm", "offset", "in core", "name")
+	for _, m := range r.Mappings {
+		off := "-"
+		if m.FileOffset != nil {
+			off = m.FileOffset.String()
+		}
+		in := "not dumped"
+		size := uint64(m.End - m.Start)
+		switch {
+		case m.Dumped == 0:
+		case m.InCore == m.Dumped && m.Dumped == size:
+			in = "all"
+		case m.InCore == m.Dumped:
+			in = fmt.Sprintf("%s of %s", sizeU(m.InCore), sizeU(size))
+		default:
+			in = p.style("31", fmt.Sprintf("%s of %s (truncated)", sizeU(m.InCore), sizeU(m.Dumped)))
+		}
+		p.f("0x%012x 0x%012x %-4s %-10s %-22s %s\n", uint64(m.Start), uint64(m.End), m.Perms, off, in, m.Name)
+	}
+	p.code(false)
+}
+
+func (p *printer) warnings(r *Report) {
+	if len(r.Warnings) == 0 {
+		return
+	}
+	p.heading(fmt.Sprintf("Warnings (%d)", len(r.Warnings)))
+	for _, w := range r.Warnings {
+		p.f("- %s\n", w)
+	}
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func size(n int64) string { return sizeU(uint64(max(n, 0))) }
+
+func sizeU(n uint64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.2f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
