@@ -73,7 +73,8 @@ type cunit struct {
 
 // decodeUnit decodes the DIE tree and line table of u. Errors are kept in the unit: what
 // was decoded before them stays usable.
-func decodeUnit(d *dwarf.Data, u unitHeader, index int32) *cunit {
+func decodeUnit(ix *Index, u unitHeader, index int32) *cunit {
+	d := ix.d
 	cu := &cunit{index: index, names: make(map[dwarf.Offset]funcName)}
 	r := d.Reader()
 	r.Seek(dwarf.Offset(u.dieOff))
@@ -85,7 +86,7 @@ func decodeUnit(d *dwarf.Data, u unitHeader, index int32) *cunit {
 		cu.dieErr = &FormatError{Section: ".debug_info", Offset: u.dieOff, Msg: "reading unit DIE", Err: err}
 		return cu
 	}
-	cu.decodeLines(d, top, u)
+	cu.decodeLines(ix, top, u)
 	if top.Children {
 		cu.decodeDIEs(d, r, u)
 	}
@@ -97,8 +98,18 @@ func decodeUnit(d *dwarf.Data, u unitHeader, index int32) *cunit {
 	return cu
 }
 
-func (cu *cunit) decodeLines(d *dwarf.Data, top *dwarf.Entry, u unitHeader) {
-	lr, err := d.LineReader(top)
+func (cu *cunit) decodeLines(ix *Index, top *dwarf.Entry, u unitHeader) {
+	if off, ok := top.Val(dwarf.AttrStmtList).(int64); ok {
+		if off < 0 {
+			cu.lnErr = &FormatError{Section: ".debug_info", Offset: u.dieOff, Msg: "negative DW_AT_stmt_list"}
+			return
+		}
+		if err := checkLineHeader(ix.line, uint64(off), ix.bo); err != nil {
+			cu.lnErr = err
+			return
+		}
+	}
+	lr, err := ix.d.LineReader(top)
 	if err != nil {
 		cu.lnErr = &FormatError{Section: ".debug_line", Offset: u.dieOff, Msg: "opening the line table of the unit at this .debug_info offset", Err: err}
 		return

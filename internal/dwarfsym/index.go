@@ -4,6 +4,7 @@ import (
 	"container/list"
 	"debug/dwarf"
 	"debug/elf"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"sort"
@@ -70,6 +71,8 @@ type Index struct {
 	units []unitHeader
 	spans []cuSpan // sorted by lo
 	warns []error
+	line  []byte // .debug_line, for checkLineHeader
+	bo    binary.ByteOrder
 
 	mu         sync.Mutex
 	cache      map[int32]*list.Element // unit index -> element holding *cunit
@@ -107,7 +110,7 @@ func New(s Sections, opts *Options) (*Index, error) {
 			}
 		}
 	}
-	ix := &Index{d: d, units: units, cache: make(map[int32]*list.Element), cacheLimit: defaultCacheBytes}
+	ix := &Index{d: d, units: units, line: s.Line, bo: bo, cache: make(map[int32]*list.Element), cacheLimit: defaultCacheBytes}
 	if opts != nil && opts.CacheBytes > 0 {
 		ix.cacheLimit = opts.CacheBytes
 	}
@@ -290,7 +293,7 @@ func (ix *Index) unit(ui int32) *cunit {
 		ix.lru.MoveToFront(el)
 		return el.Value.(*cunit)
 	}
-	cu := decodeUnit(ix.d, ix.units[ui], ui)
+	cu := decodeUnit(ix, ix.units[ui], ui)
 	ix.cache[ui] = ix.lru.PushFront(cu)
 	ix.cacheBytes += cu.cost
 	for ix.cacheBytes > ix.cacheLimit && ix.lru.Len() > 1 {
