@@ -18,6 +18,16 @@ var (
 	// under qemu-aarch64; shared libraries under AArch64Sysroot.
 	DerefAArch64 = Spec{Name: "deref-aarch64-pie", Source: "deref.c", Arch: ArchAArch64, CFlags: []string{"-O0", "-g"}}
 
+	// SigHandlerAArch64: sighandler.c for aarch64 (the guest signal frame
+	// is qemu's rt_sigframe, laid out as the arm64 kernel's).
+	SigHandlerAArch64 = Spec{Name: "sighandler-aarch64", Source: "sighandler.c", Arch: ArchAArch64}
+	// AbortAArch64: abort.c for aarch64.
+	AbortAArch64 = Spec{Name: "abort-aarch64", Source: "abort.c", Arch: ArchAArch64}
+	// StaticAArch64: static.c for aarch64, -O1 -g -static.
+	StaticAArch64 = Spec{Name: "static-aarch64", Source: "static.c", Arch: ArchAArch64, CFlags: []string{"-O1", "-g", "-static"}}
+	// WildCallAArch64: wildcall.c for aarch64 (PC 0, caller in x30).
+	WildCallAArch64 = Spec{Name: "wildcall-aarch64", Source: "wildcall.c", Arch: ArchAArch64}
+
 	// Abort: abort() in do_abort; SIGABRT.
 	Abort = Spec{Name: "abort-x86_64", Source: "abort.c"}
 	// Assert: failing assert in check_value; SIGABRT with an assertion message.
@@ -62,7 +72,8 @@ var (
 
 // Catalog lists every catalogue spec.
 func Catalog() []Spec {
-	return []Spec{DerefPIE, DerefNoPIE, DerefO2NoFP, DerefAArch64, Abort, Assert, KillQuit,
+	return []Spec{DerefPIE, DerefNoPIE, DerefO2NoFP, DerefAArch64, SigHandlerAArch64,
+		AbortAArch64, StaticAArch64, WildCallAArch64, Abort, Assert, KillQuit,
 		KillSegv, Threads20, Recurse, SigHandler, Throw, Static, DivZero, Trap, WildCall,
 		Rodata, HeapCorrupt, GoCrash, Threads6Py, AbortPy, AtexitPy, FinalizePy}
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 func TestMain(m *testing.M) { os.Exit(Main(m)) }
@@ -219,6 +220,10 @@ func TestCatalog(t *testing.T) {
 		{DerefNoPIE, x86, 11, segvMaperr, addr(0x60), 4, "ready\n", ""},
 		{DerefO2NoFP, x86, 11, segvMaperr, addr(0x60), 4, "ready\n", ""},
 		{DerefAArch64, arm, 11, segvMaperr, addr(0x60), 4, "ready\n", ""},
+		{SigHandlerAArch64, arm, 11, 0, nil, 1, "", ""},
+		{AbortAArch64, arm, 6, 0, nil, 1, "", ""},
+		{StaticAArch64, arm, 11, 0, nil, 1, "", ""},
+		{WildCallAArch64, arm, 11, 0, nil, 1, "", ""},
 		{Abort, x86, 6, siTkill, nil, 1, "", ""},
 		{Assert, x86, 6, siTkill, nil, 1, "", "check_value: Assertion `x == 42' failed."},
 		{KillQuit, x86, 3, siUser, nil, 1, "-", ""},
@@ -382,5 +387,68 @@ func TestThreads6AllPythons(t *testing.T) {
 			s := PythonSpec("threads6.py", v)
 			checkCore(t, Make(t, s), expectation{s, elf.EM_X86_64, 11, segvMaperr, addr(0x60), 7, "ready\n", ""})
 		})
+	}
+}
+
+func TestNoSignalIsAnError(t *testing.T) {
+	// "-c pass" runs before the script and exits 0.
+	s := Spec{Name: "exits-cleanly", Source: "abort.py", Python: PyenvPython("3.12.1"), PyFlags: []string{"-c", "pass"}}
+	_, err := make1(s)
+	if err == nil || !strings.Contains(err.Error(), "exited with status 0 instead of dying by a signal") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestTimeoutIsAnError(t *testing.T) {
+	s := Spec{Name: "never-dies", Source: "killme.c", Timeout: 500 * time.Millisecond}
+	_, err := make1(s)
+	if err == nil || !strings.Contains(err.Error(), "did not die within 500ms; killed it") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestNewestMatch(t *testing.T) {
+	dir := t.TempDir()
+	since := time.Now()
+	old := filepath.Join(dir, "core.1")
+	if err := os.WriteFile(old, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(old, since.Add(-time.Hour), since.Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := newestMatch(filepath.Join(dir, "core.*"), since); err == nil {
+		t.Fatal("an hour-old core was accepted")
+	}
+	if err := os.Mkdir(filepath.Join(dir, "core.3"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	fresh := filepath.Join(dir, "core.2")
+	if err := os.WriteFile(fresh, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got, err := newestMatch(filepath.Join(dir, "core.*"), since)
+	if err != nil || got != fresh {
+		t.Fatalf("newestMatch = %q, %v; want %q", got, err, fresh)
+	}
+}
+
+func TestSweepStale(t *testing.T) {
+	dir := t.TempDir()
+	// pid 0x7ffffffe is above pid_max: never running.
+	dead := filepath.Join(dir, rootPrefix+"2147483646-123")
+	live := filepath.Join(dir, rootPrefix+itoa(os.Getpid())+"-456")
+	other := filepath.Join(dir, rootPrefix+"notapid")
+	for _, d := range []string{dead, live, other} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sweepStale(dir)
+	for d, want := range map[string]bool{dead: false, live: true, other: true} {
+		_, err := os.Stat(d)
+		if got := err == nil; got != want {
+			t.Errorf("%s exists = %v, want %v", filepath.Base(d), got, want)
+		}
 	}
 }
