@@ -15,10 +15,10 @@ func checkLineHeader(line []byte, off uint64, bo binary.ByteOrder) error {
 	if off >= uint64(len(line)) {
 		return &FormatError{Section: ".debug_line", Offset: off, Msg: "DW_AT_stmt_list past the section end"}
 	}
-	length := uint64(c.u32())
+	// The unit length itself is not needed: the header length bounds what is checked.
 	offSize := uint64(4)
-	if length == 0xffffffff {
-		length = c.u64()
+	if c.u32() == 0xffffffff {
+		c.skip(8)
 		offSize = 8
 	}
 	vers := c.u16()
