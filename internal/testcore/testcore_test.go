@@ -452,3 +452,30 @@ func TestSweepStale(t *testing.T) {
 		}
 	}
 }
+
+func TestConcurrentMake(t *testing.T) {
+	s := Spec{Name: "concurrent-abort", Source: "abort.c"}
+	cores := make(chan *Core, 4)
+	errs := make(chan error, 4)
+	for i := 0; i < 4; i++ {
+		go func() {
+			c, err := make1(s)
+			cores <- c
+			errs <- err
+		}()
+	}
+	first := <-cores
+	for i := 0; i < 4; i++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 1; i < 4; i++ {
+		if c := <-cores; c != first {
+			t.Fatalf("concurrent Make gave two cores: %s and %s", c.Path, first.Path)
+		}
+	}
+	if first.Signal != syscall.SIGABRT {
+		t.Fatalf("signal %v, want SIGABRT", first.Signal)
+	}
+}
