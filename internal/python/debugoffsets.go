@@ -24,7 +24,7 @@ type DebugOffsets struct {
 	InterpGILLocked, InterpGILHolder                                       uint64
 
 	TstateSize, TstatePrev, TstateNext, TstateInterp, TstateCurrentFrame uint64
-	TstateThreadID, TstateNativeThreadID                                  uint64
+	TstateThreadID, TstateNativeThreadID                                 uint64
 
 	IFrameSize, IFramePrevious, IFrameExecutable, IFrameInstrPtr, IFrameOwner uint64
 

@@ -42,6 +42,7 @@ const (
 	MaxInterpreters = 256
 	MaxThreads      = 10000
 	MaxFrames       = 4096
+	MaxTotalFrames  = 1 << 18 // frames visited over all threads
 	MaxStringLen    = 1024    // characters of a str kept
 	MaxLineTable    = 1 << 20 // bytes of a line table read
 )
@@ -51,14 +52,23 @@ type mem struct {
 	m Memory
 }
 
+// readChunk bounds each allocation: a size read from a corrupt core costs
+// memory only as far as the bytes are really there.
+const readChunk = 16 << 10
+
 func (r mem) read(what string, addr uint64, n int) ([]byte, error) {
-	b := make([]byte, n)
-	got, err := r.m.ReadAt(b, addr)
-	if err == nil && got < n {
-		err = fmt.Errorf("short read: %d of %d bytes", got, n)
-	}
-	if err != nil {
-		return nil, &ReadError{What: what, Addr: addr, Err: err}
+	b := make([]byte, 0, min(n, readChunk))
+	for len(b) < n {
+		k := min(n-len(b), readChunk)
+		b = append(b, make([]byte, k)...)
+		chunk := b[len(b)-k:]
+		got, err := r.m.ReadAt(chunk, addr+uint64(len(b)-k))
+		if err == nil && got < k {
+			err = fmt.Errorf("short read: %d of %d bytes", len(b)-k+got, n)
+		}
+		if err != nil {
+			return nil, &ReadError{What: what, Addr: addr, Err: err}
+		}
 	}
 	return b, nil
 }

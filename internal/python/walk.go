@@ -90,6 +90,9 @@ type Frame struct {
 	Err       error
 }
 
+// errBudget stops frame walks once MaxTotalFrames frames were visited.
+var errBudget = fmt.Errorf("python: stopped: more than %d frames in all threads", MaxTotalFrames)
+
 // ErrNoPython says the process has no _PyRuntime symbol.
 var ErrNoPython = errors.New("python: no _PyRuntime symbol: not a CPython process or symbols unavailable")
 
@@ -104,6 +107,7 @@ type walker struct {
 	byFS      map[uint64]uint64 // fs_base -> TID
 	tids      map[uint64]bool
 	tpidr     []OSThread
+	steps     int // frame steps left for the whole walk (MaxTotalFrames)
 }
 
 type codeInfo struct {
@@ -124,7 +128,7 @@ func Analyze(p Process) (*State, error) {
 	if !ok {
 		return nil, ErrNoPython
 	}
-	w := &walker{p: p, r: mem{p}, st: &State{}, codeCache: map[uint64]*codeInfo{}, byFS: map[uint64]uint64{}, tids: map[uint64]bool{}}
+	w := &walker{p: p, r: mem{p}, st: &State{}, codeCache: map[uint64]*codeInfo{}, steps: MaxTotalFrames, byFS: map[uint64]uint64{}, tids: map[uint64]bool{}}
 	if err := w.version(rt); err != nil {
 		return nil, err
 	}
@@ -473,6 +477,9 @@ func (w *walker) frameObjects(ts uint64) ([]Frame, error) {
 		if len(out) >= MaxFrames {
 			return out, &CorruptError{What: "frame chain", Addr: ts, Reason: fmt.Sprintf("longer than %d frames", MaxFrames)}
 		}
+		if w.steps--; w.steps < 0 {
+			return out, errBudget
+		}
 		if seen[f] {
 			return out, &CorruptError{What: "frame chain", Addr: f, Reason: "cycle"}
 		}
@@ -551,6 +558,9 @@ func (w *walker) interpreterFrames(ts uint64) ([]Frame, error) {
 	for steps := 0; f != 0; steps++ {
 		if steps >= MaxFrames {
 			return out, &CorruptError{What: "frame chain", Addr: ts, Reason: fmt.Sprintf("longer than %d frames", MaxFrames)}
+		}
+		if w.steps--; w.steps < 0 {
+			return out, errBudget
 		}
 		if seen[f] {
 			return out, &CorruptError{What: "frame chain", Addr: f, Reason: "cycle"}
