@@ -1,0 +1,136 @@
+// Package disasm decodes single machine instructions of the architectures coredig reads
+// (x86_64, aarch64) into one small, architecture-neutral Inst: its text in the usual
+// syntax (x86_64 AT&T as printed by GNU objdump, or Intel; aarch64 GNU syntax), whether
+// it is a call, branch, return or trap, its direct target, and its memory operands in a
+// form EffectiveAddr can evaluate against a thread's registers.
+//
+// The decoders are golang.org/x/arch/x86/x86asm and golang.org/x/arch/arm64/arm64asm;
+// this package adds the classification, the memory-operand model and the window of
+// instructions around a pc (Window). It never panics on any input bytes.
+//
+// Limits: only 64-bit modes are decoded. Memory operands cover explicit operands and the
+// implicit stack accesses of push/pop/call/ret (x86_64); vector structure loads and
+// stores on aarch64 (ld1..ld4) report Size 0 (unknown). Access sizes and read/write
+// direction follow the Intel SDM vol. 2 and the Arm ARM (DDI 0487) instruction pages.
+package disasm
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/coredig/coredig/internal/arch"
+)
+
+// Syntax selects the assembler syntax of Inst.Text.
+type Syntax int
+
+const (
+	// SyntaxDefault is AT&T for x86_64 and GNU for aarch64.
+	SyntaxDefault Syntax = iota
+	// SyntaxATT is the AT&T syntax of GNU objdump (x86_64 only; aarch64 uses GNU).
+	SyntaxATT
+	// SyntaxIntel is the Intel syntax (x86_64 only; aarch64 uses GNU).
+	SyntaxIntel
+)
+
+// MaxInstLen is the longest instruction of any supported architecture (x86: 15 bytes).
+const MaxInstLen = 15
+
+// Inst is one decoded instruction.
+type Inst struct {
+	PC    uint64
+	Len   int
+	Bytes []byte
+	// Text is the whole instruction in the chosen syntax, mnemonic and operands separated
+	// by one space (direct branch targets as absolute hex addresses).
+	Text string
+	// Mnemonic is the decoder's operation name in lower case ("mov", "div", "ldr", "ud2"),
+	// independent of the syntax.
+	Mnemonic string
+	// Mem lists the memory locations the instruction accesses.
+	Mem []MemOperand
+	// RegArgs are the register operands in the architecture manual's operand order (Intel
+	// order for x86: destination first), lower case as decoded ("eax", "w1").
+	RegArgs  []string
+	IsCall   bool
+	IsBranch bool // jumps, conditional or not (calls and returns are not branches)
+	IsReturn bool
+	// Target is the destination of a direct branch or call, 0 if none.
+	Target uint64
+	// IsTrap is set for instructions whose purpose is to trap: ud2, int3, int n (x86),
+	// brk, udf, hlt (aarch64).
+	IsTrap bool
+}
+
+// MemOperand is one memory access of an instruction: Segment:[Base + Index*Scale + Disp]
+// with the aarch64 addressing-mode details beside it.
+type MemOperand struct {
+	Base, Index string // register names as decoded ("rax", "eax", "rip", "x1", "w2", "sp"); "" if none
+	Scale       int    // multiplier of Index (aarch64: 1 << shift amount)
+	Disp        int64
+	Size        int  // bytes accessed; 0 when unknown
+	Write       bool // the access stores (read-modify-write instructions set it too)
+	Segment     string
+	// AddrSize is the address width in bits (64, or 32 with an x86 0x67 prefix).
+	AddrSize int
+	// PCValue is the value the pc-relative base ("rip", "pc") stands for: the next
+	// instruction's address on x86_64, the instruction's own address on aarch64.
+	PCValue uint64
+	// Extend is the aarch64 index extension ("uxtw", "sxtw", "sxtx", "uxtx", "lsl"), "".
+	Extend string
+	// PostIndex: the access uses Base alone, then Base += Disp (aarch64 "[x0], #16").
+	// PreIndex: the access uses Base+Disp and writes it back ("[x0, #16]!").
+	PostIndex, PreIndex bool
+	// Implicit marks accesses not written as an operand (x86 push/pop/call/ret stack).
+	Implicit bool
+}
+
+// DecodeError says why bytes at a pc did not decode.
+type DecodeError struct {
+	Arch  string
+	PC    uint64
+	Bytes []byte
+	Err   error
+}
+
+func (e *DecodeError) Error() string {
+	return fmt.Sprintf("%s: cannot decode instruction at %#x (bytes % x): %v", e.Arch, e.PC, e.Bytes, e.Err)
+}
+
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+// ErrTruncated is wrapped when the bytes end inside the instruction.
+var ErrTruncated = errors.New("instruction truncated")
+
+// ErrLonePrefix is wrapped when x86 prefix bytes are followed by no valid instruction.
+var ErrLonePrefix = errors.New("prefix without an instruction")
+
+// ErrUnsupportedArch is returned for an architecture this package does not decode.
+var ErrUnsupportedArch = errors.New("unsupported architecture")
+
+// Decode decodes the instruction at the start of code, which sits at address pc, in the
+// default syntax.
+func Decode(a *arch.Arch, code []byte, pc uint64) (Inst, error) {
+	return DecodeSyntax(a, code, pc, SyntaxDefault)
+}
+
+// DecodeSyntax is Decode with a chosen syntax.
+func DecodeSyntax(a *arch.Arch, code []byte, pc uint64, syn Syntax) (Inst, error) {
+	if a == nil {
+		return Inst{}, fmt.Errorf("disasm: %w: nil architecture", ErrUnsupportedArch)
+	}
+	switch a.Name {
+	case arch.AMD64.Name:
+		return decodeX86(code, pc, syn)
+	case arch.ARM64.Name:
+		return decodeARM64(code, pc)
+	}
+	return Inst{}, fmt.Errorf("disasm: %w: %s", ErrUnsupportedArch, a.Name)
+}
+
+func head(code []byte, n int) []byte {
+	if len(code) > n {
+		code = code[:n]
+	}
+	return append([]byte(nil), code...)
+}

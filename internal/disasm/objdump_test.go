@@ -1,0 +1,185 @@
+package disasm
+
+import (
+	"bufio"
+	"bytes"
+	"debug/elf"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/coredig/coredig/internal/arch"
+)
+
+// built is one compiled sample program.
+type built struct {
+	path string
+	file *elf.File
+	syms map[string]elf.Symbol
+}
+
+// compile builds testdata/sample.c with cc at -O level into a temporary directory.
+func compile(t *testing.T, cc, opt string) *built {
+	t.Helper()
+	if _, err := exec.LookPath(cc); err != nil {
+		t.Fatalf("%s is required to build the test program (apt-get install gcc gcc-aarch64-linux-gnu): %v", cc, err)
+	}
+	out := filepath.Join(t.TempDir(), "sample")
+	cmd := exec.Command(cc, opt, "-g", "-o", out, "testdata/sample.c")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v\n%s", cmd, err, b)
+	}
+	f, err := elf.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	syms, err := f.Symbols()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &built{path: out, file: f, syms: map[string]elf.Symbol{}}
+	for _, s := range syms {
+		if elf.ST_TYPE(s.Info) == elf.STT_FUNC && s.Size > 0 {
+			b.syms[s.Name] = s
+		}
+	}
+	return b
+}
+
+// code returns the bytes of function name and its address.
+func (b *built) code(t *testing.T, name string) ([]byte, uint64) {
+	t.Helper()
+	s, ok := b.syms[name]
+	if !ok {
+		t.Fatalf("%s: no function %s in the symbol table", b.path, name)
+	}
+	text := b.file.Section(".text")
+	data, err := text.Data()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Value < text.Addr || s.Value+s.Size > text.Addr+uint64(len(data)) {
+		t.Fatalf("%s outside .text", name)
+	}
+	return data[s.Value-text.Addr : s.Value-text.Addr+s.Size], s.Value
+}
+
+// objdumpLine is one instruction line of objdump -d.
+type objdumpLine struct {
+	addr uint64
+	text string
+}
+
+var objLineRE = regexp.MustCompile(`^\s*([0-9a-f]+):\t([0-9a-f ]+)\t(.*)$`)
+
+// objdump runs tool -d on the binary and returns the instructions by address.
+func objdump(t *testing.T, tool, path string, extra ...string) map[uint64]string {
+	t.Helper()
+	if _, err := exec.LookPath(tool); err != nil {
+		t.Fatalf("%s is required to check the disassembly (apt-get install binutils binutils-aarch64-linux-gnu): %v", tool, err)
+	}
+	args := append([]string{"-d", "-w"}, extra...)
+	out, err := exec.Command(tool, append(args, path)...).Output()
+	if err != nil {
+		t.Fatalf("%s -d %s: %v", tool, path, err)
+	}
+	m := map[uint64]string{}
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		g := objLineRE.FindStringSubmatch(sc.Text())
+		if g == nil {
+			continue
+		}
+		a, _ := strconv.ParseUint(g[1], 16, 64)
+		m[a] = g[3]
+	}
+	return m
+}
+
+var (
+	symAnnotRE   = regexp.MustCompile(`\s*<[^>]*>`)
+	x86CommentRE = regexp.MustCompile(`\s+# .*$`)
+	spaceRE      = regexp.MustCompile(`\s+`)
+)
+
+// normObjdump removes objdump's comments and symbol annotations and collapses spaces.
+func normObjdump(s string) string {
+	s = x86CommentRE.ReplaceAllString(s, "")
+	if i := strings.Index(s, "//"); i >= 0 {
+		s = s[:i]
+	}
+	s = symAnnotRE.ReplaceAllString(s, "")
+	return strings.TrimSpace(spaceRE.ReplaceAllString(s, " "))
+}
+
+// normMine writes direct targets as objdump does (bare hex) and collapses spaces.
+func normMine(in Inst) string {
+	s := in.Text
+	if in.Target != 0 {
+		s = strings.Replace(s, fmt.Sprintf("%#x", in.Target), fmt.Sprintf("%x", in.Target), 1)
+	}
+	s = pcRelRE.ReplaceAllString(s, ", $1") // aarch64 adr/adrp/ldr literal
+	return strings.TrimSpace(spaceRE.ReplaceAllString(s, " "))
+}
+
+var pcRelRE = regexp.MustCompile(`, 0x([0-9a-f]+)$`)
+
+var sampleFuncs = []string{"deref", "store", "indexed", "indexed32", "divide", "udivide", "trap",
+	"bump", "calls", "copy", "fp", "loop", "sw", "tls", "pairs", "recurse", "main"}
+
+func compareFuncs(t *testing.T, a *arch.Arch, b *built, want map[uint64]string, fix func(string) string) int {
+	t.Helper()
+	n := 0
+	for _, fn := range sampleFuncs {
+		code, addr := b.code(t, fn)
+		for off := 0; off < len(code); {
+			pc := addr + uint64(off)
+			in, err := Decode(a, code[off:], pc)
+			w, ok := want[pc]
+			if !ok {
+				t.Errorf("%s+%#x (%#x): objdump has no instruction here (decoder out of sync)", fn, off, pc)
+				break
+			}
+			if err != nil {
+				t.Errorf("%s+%#x: %v; objdump: %s", fn, off, err, w)
+				break
+			}
+			got, exp := normMine(in), normObjdump(w)
+			if fix != nil {
+				got, exp = fix(got), fix(exp)
+			}
+			if got != exp {
+				t.Errorf("%s+%#x: got %q, objdump %q", fn, off, got, exp)
+			}
+			n++
+			off += in.Len
+		}
+	}
+	return n
+}
+
+func TestObjdumpX86(t *testing.T) {
+	for _, opt := range []string{"-O0", "-O2"} {
+		b := compile(t, "gcc", opt)
+		want := objdump(t, "objdump", b.path)
+		n := compareFuncs(t, arch.AMD64, b, want, nil)
+		t.Logf("%s: %d instructions compared", opt, n)
+	}
+}
+
+func TestObjdumpARM64(t *testing.T) {
+	for _, opt := range []string{"-O0", "-O2"} {
+		b := compile(t, "aarch64-linux-gnu-gcc", opt)
+		want := objdump(t, "aarch64-linux-gnu-objdump", b.path)
+		n := compareFuncs(t, arch.ARM64, b, want, nil)
+		t.Logf("%s: %d instructions compared", opt, n)
+	}
+}
+
+var _ = os.Getenv

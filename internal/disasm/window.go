@@ -1,0 +1,207 @@
+package disasm
+
+import (
+	"fmt"
+
+	"golang.org/x/arch/x86/x86asm"
+
+	"github.com/coredig/coredig/internal/arch"
+)
+
+// Memory is the process memory the window is read from.
+type Memory interface {
+	ReadAt(p []byte, addr uint64) (int, error)
+}
+
+// Line is one line of a disassembly window.
+type Line struct {
+	Inst
+	// Current marks the instruction at the pc the window was asked for.
+	Current bool
+	// TargetName is the symbolized Target ("PyOS_setsig+0x10"), "" when none.
+	TargetName string
+	// Err is set when the bytes at Inst.PC did not decode (Inst.Len is then the number of
+	// bytes skipped, Inst.Bytes those bytes).
+	Err error
+}
+
+// WindowConfig controls Window.
+type WindowConfig struct {
+	Before, After int // instructions before and after pc (capped at MaxWindow each)
+	// FuncStart is the start of the function holding pc, 0 when unknown. On x86_64 the
+	// window then decodes forward from it, which is always in sync.
+	FuncStart uint64
+	// Symbolize names an address ("f+0x10"), "" when unknown. May be nil.
+	Symbolize func(uint64) string
+	Syntax    Syntax
+}
+
+// MaxWindow caps Before and After.
+const MaxWindow = 256
+
+// maxSyncBack is how far before pc (bytes) x86 decoding may start when the function start
+// is unknown or far away.
+const maxSyncBack = 16 * MaxInstLen
+
+// WindowError says why no window could be made.
+type WindowError struct {
+	PC  uint64
+	Err error
+}
+
+func (e *WindowError) Error() string {
+	return fmt.Sprintf("disassembly window at %#x: %v", e.PC, e.Err)
+}
+func (e *WindowError) Unwrap() error { return e.Err }
+
+// Window disassembles before instructions before pc and after instructions after it,
+// with branch and call targets named by symbolizer (which may be nil).
+func Window(a *arch.Arch, mem Memory, pc uint64, before, after int, symbolizer func(uint64) string) ([]Line, error) {
+	return WindowWith(a, mem, pc, WindowConfig{Before: before, After: after, Symbolize: symbolizer})
+}
+
+// WindowWith is Window with every option.
+func WindowWith(a *arch.Arch, mem Memory, pc uint64, cfg WindowConfig) ([]Line, error) {
+	if a == nil {
+		return nil, &WindowError{PC: pc, Err: ErrUnsupportedArch}
+	}
+	before := clamp(cfg.Before)
+	after := clamp(cfg.After)
+	step := uint64(MaxInstLen)
+	fixed := a.Name == arch.ARM64.Name
+	if fixed {
+		step = 4
+	}
+	// The bytes from lo to hi; lo is chosen so that enough instructions precede pc.
+	back := uint64(before) * step
+	if !fixed {
+		back = maxSyncBack
+		if cfg.FuncStart != 0 && cfg.FuncStart <= pc && pc-cfg.FuncStart <= 4096 {
+			back = pc - cfg.FuncStart
+		}
+		if before == 0 {
+			back = 0
+		}
+	}
+	if back > pc {
+		back = pc
+	}
+	lo := pc - back
+	hi := pc + uint64(after+1)*step
+	if hi < pc {
+		hi = ^uint64(0)
+	}
+	buf, lo := readAround(mem, lo, pc, hi)
+	if len(buf) == 0 || lo > pc {
+		return nil, &WindowError{PC: pc, Err: fmt.Errorf("no bytes readable at the pc")}
+	}
+	var lines []Line
+	if pc > lo {
+		if fixed {
+			lines = decodeRun(a, buf, lo, pc, cfg)
+		} else {
+			lines = syncBefore(a, buf, lo, pc, cfg)
+		}
+		if len(lines) > before {
+			lines = lines[len(lines)-before:]
+		}
+	}
+	rest := decodeRun(a, buf[pc-lo:], pc, hi, cfg)
+	if len(rest) > after+1 {
+		rest = rest[:after+1]
+	}
+	if len(rest) > 0 {
+		rest[0].Current = true
+	}
+	return append(lines, rest...), nil
+}
+
+func clamp(n int) int {
+	if n < 0 {
+		return 0
+	}
+	if n > MaxWindow {
+		return MaxWindow
+	}
+	return n
+}
+
+// readAround reads [lo, hi) from mem; when that fails it gives up on the bytes before pc
+// first, then shortens the end, so that at least the instruction at pc is read.
+func readAround(mem Memory, lo, pc, hi uint64) ([]byte, uint64) {
+	try := func(from, to uint64) []byte {
+		if to <= from {
+			return nil
+		}
+		b := make([]byte, to-from)
+		n, _ := mem.ReadAt(b, from)
+		if n <= 0 {
+			return nil
+		}
+		return b[:n]
+	}
+	if b := try(lo, hi); uint64(len(b)) > pc-lo {
+		return b, lo
+	}
+	for end := hi; end > pc; end = pc + (end-pc)/2 {
+		if b := try(pc, end); len(b) > 0 {
+			return b, pc
+		}
+	}
+	return nil, pc
+}
+
+// decodeRun decodes from start (buf[0]) up to stop, recording undecodable bytes as lines
+// with Err and moving on by the architecture's minimum step.
+func decodeRun(a *arch.Arch, buf []byte, start, stop uint64, cfg WindowConfig) []Line {
+	var out []Line
+	minStep := 1
+	if a.Name == arch.ARM64.Name {
+		minStep = 4
+	}
+	off := 0
+	for n := 0; n < 2*MaxWindow+maxSyncBack && off < len(buf) && start+uint64(off) < stop; n++ {
+		pc := start + uint64(off)
+		in, err := DecodeSyntax(a, buf[off:], pc, cfg.Syntax)
+		l := Line{Inst: in, Err: err}
+		if err != nil {
+			k := min(minStep, len(buf)-off)
+			l.Inst = Inst{PC: pc, Len: k, Bytes: head(buf[off:], k)}
+		} else if in.Target != 0 && cfg.Symbolize != nil {
+			l.TargetName = cfg.Symbolize(in.Target)
+		}
+		out = append(out, l)
+		off += l.Len
+	}
+	return out
+}
+
+// syncBefore finds x86 instructions that end exactly at pc: it tries start offsets from
+// the farthest back and keeps the first whose instructions all decode and land on pc.
+// Candidates are checked by length only; text is made for the chosen run.
+func syncBefore(a *arch.Arch, buf []byte, lo, pc uint64, cfg WindowConfig) []Line {
+	n := int(pc - lo)
+	for s := 0; s < n; s++ {
+		off := s
+		for off < n {
+			k := x86Len(buf[off:n])
+			if k <= 0 {
+				break
+			}
+			off += k
+		}
+		if off == n {
+			return decodeRun(a, buf[s:n], lo+uint64(s), pc, cfg)
+		}
+	}
+	return nil
+}
+
+// x86Len is the length of the x86_64 instruction at the start of code, 0 if none decodes.
+func x86Len(code []byte) int {
+	in, err := x86asm.Decode(code, 64)
+	if err != nil || in.Op == 0 || in.Len <= 0 || in.Len > len(code) {
+		return 0
+	}
+	return in.Len
+}
