@@ -11,19 +11,26 @@ type PathFinder struct {
 	Sysroot string
 }
 
-// FindExecutable implements Finder.
+// FindExecutable implements Finder. With a sysroot, the path under it is tried first and
+// then the path itself (the executable of a qemu-user core lives on the host); the
+// caller rejects a file of the wrong architecture or build-id.
 func (p PathFinder) FindExecutable(name string, buildID []byte) (string, []Attempt) {
 	if name == "" || name[0] == '[' {
 		return "", nil
 	}
-	path := name
+	cands := []string{name}
 	if p.Sysroot != "" {
-		path = filepath.Join(p.Sysroot, name)
+		cands = []string{filepath.Join(p.Sysroot, name), name}
 	}
-	if st, err := os.Stat(path); err != nil || !st.Mode().IsRegular() {
-		return "", []Attempt{{Path: path, What: "executable", Result: "not found"}}
+	var trail []Attempt
+	for _, path := range cands {
+		if st, err := os.Stat(path); err != nil || !st.Mode().IsRegular() {
+			trail = append(trail, Attempt{Path: path, What: "executable", Result: "not found"})
+			continue
+		}
+		return path, append(trail, Attempt{Path: path, What: "executable", Result: "found", OK: true})
 	}
-	return path, []Attempt{{Path: path, What: "executable", Result: "found", OK: true}}
+	return "", trail
 }
 
 // FindDebug implements Finder.

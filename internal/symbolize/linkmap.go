@@ -3,6 +3,8 @@ package symbolize
 import (
 	"debug/elf"
 	"fmt"
+	"os"
+	"strings"
 
 	"github.com/coredig/coredig/internal/core"
 	"github.com/coredig/coredig/internal/elfx"
@@ -31,17 +33,29 @@ func (t *Table) modulesFromLinkMap() ([]*Module, error) {
 	if phnum == 0 || phnum > 4096 || (phent != 56 && phent != 32) {
 		return nil, fmt.Errorf("AT_PHNUM %d / AT_PHENT %d are not plausible", phnum, phent)
 	}
-	buf := make([]byte, phnum*phent)
-	if err := c.ReadFull(buf, phdr); err != nil {
-		return nil, fmt.Errorf("executable's program headers at %#x: %w", phdr, err)
+	exeName := ""
+	if fn, ok := c.AuxvValue(core.AT_EXECFN); ok {
+		exeName, _, _ = c.ReadCString(fn, maxNameLen)
 	}
+	if exeName == "" && c.PsInfo != nil && c.PsInfo.Args != "" {
+		exeName = strings.Fields(c.PsInfo.Args)[0]
+	}
+	var progs []elfx.Prog
 	h := &elfx.Header{Class: elf.ELFCLASS64, ByteOrder: a.ByteOrder, PhEntSize: uint16(phent), PhNum: uint32(phnum)}
 	if w == 4 {
 		h.Class = elf.ELFCLASS32
 	}
-	progs, err := elfx.ReadProgs(bytesReader(buf), h)
-	if err != nil {
-		return nil, err
+	buf := make([]byte, phnum*phent)
+	if err := c.ReadFull(buf, phdr); err == nil {
+		if progs, err = elfx.ReadProgs(bytesReader(buf), h); err != nil {
+			return nil, err
+		}
+	} else if im := t.imageFromDisk(exeName); im != nil {
+		// qemu-user and filtered cores do not dump text pages: take the program
+		// headers from the executable on disk (its build-id is checked later).
+		progs, h = im.Progs, im.Header
+	} else {
+		return nil, fmt.Errorf("executable's program headers at %#x: %w (and %q was not found on disk)", phdr, err, exeName)
 	}
 	var exeBias uint64
 	biasFound := false
@@ -59,11 +73,8 @@ func (t *Table) modulesFromLinkMap() ([]*Module, error) {
 			}
 		}
 	}
-	exe := &Module{Source: "link_map", IsExec: true, Bias: exeBias, BiasKnown: biasFound, image: &elfx.Image{Header: h, Progs: progs}}
+	exe := &Module{Name: exeName, Source: "link_map", IsExec: true, Bias: exeBias, BiasKnown: biasFound, image: &elfx.Image{Header: h, Progs: progs}}
 	setExtent(exe)
-	if fn, ok := c.AuxvValue(core.AT_EXECFN); ok {
-		exe.Name, _, _ = c.ReadCString(fn, maxNameLen)
-	}
 	if im, err := elfx.ReadImage(memReader{c, exe.Base}); err == nil {
 		exe.BuildID = im.BuildID
 	}
@@ -109,6 +120,13 @@ func (t *Table) modulesFromLinkMap() ([]*Module, error) {
 		name := ""
 		if lname != 0 {
 			name, _, _ = c.ReadCString(lname, maxNameLen)
+		}
+		if name == "" && i > 0 {
+			// The loader's own entry points its name into the executable's .interp,
+			// which is not dumped when text pages are not (qemu-user cores).
+			if base, ok := c.AuxvValue(core.AT_BASE); ok && base == laddr {
+				name = t.interpName(exeName, progs, exeBias)
+			}
 		}
 		if i > 0 || name != "" { // the first entry, with an empty name, is the executable
 			m := &Module{Name: name, Source: "link_map", Bias: laddr, BiasKnown: true}
@@ -179,4 +197,39 @@ func (b bytesReader) ReadAt(p []byte, off int64) (int, error) {
 		return n, fmt.Errorf("short read")
 	}
 	return n, nil
+}
+
+// interpName returns the program interpreter named by PT_INTERP, from memory or from the
+// executable on disk.
+func (t *Table) interpName(exeName string, progs []elfx.Prog, bias uint64) string {
+	p, ok := findProg(progs, elf.PT_INTERP)
+	if !ok || p.Filesz == 0 || p.Filesz > maxNameLen {
+		return ""
+	}
+	if s, _, err := t.core.ReadCString(bias+p.Vaddr, int(p.Filesz)); err == nil && s != "" {
+		return s
+	}
+	path, _ := t.opts.Finder.FindExecutable(exeName, nil)
+	if path == "" {
+		return ""
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	b := make([]byte, p.Filesz)
+	if n, _ := f.ReadAt(b, int64(p.Off)); n < len(b) {
+		return ""
+	}
+	return cstr(b)
+}
+
+func cstr(b []byte) string {
+	for i, c := range b {
+		if c == 0 {
+			return string(b[:i])
+		}
+	}
+	return string(b)
 }

@@ -246,10 +246,13 @@ func (t *Table) modulesFromNTFile() []*Module {
 			if im := t.imageFromDisk(m.Name); im != nil {
 				m.image = im
 				m.Notes = append(m.Notes, "program headers read from the file on disk (the core lacks the ELF header page)")
-			} else if first.FileOff == 0 {
-				m.Notes = append(m.Notes, "ELF header not readable from the core or disk")
+			} else if t.executableMapping(m) {
+				m.Notes = append(m.Notes, "ELF header not readable from the core or disk; load bias unknown")
+				m.Base = first.Start
+				out = append(out, m)
+				continue
 			} else {
-				continue // not known to be ELF
+				continue // not known to be ELF: a data file such as locale-archive
 			}
 		}
 		if b, ok := elfx.LoadBias(m.image.Progs, first.Start, first.FileOff); ok {
@@ -264,6 +267,16 @@ func (t *Table) modulesFromNTFile() []*Module {
 		out = append(out, m)
 	}
 	return out
+}
+
+// executableMapping reports whether any of the module's mappings is executable.
+func (t *Table) executableMapping(m *Module) bool {
+	for _, f := range m.Mappings {
+		if seg := t.core.SegmentFor(f.Start); seg != nil && seg.Flags&elf.PF_X != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func isNotELF(err error) bool { return err == elfx.ErrNotELF }
@@ -290,7 +303,7 @@ func (t *Table) imageFromDisk(name string) *elfx.Image {
 	}
 	defer f.Close()
 	im, err := elfx.ReadImage(f)
-	if err != nil {
+	if err != nil || im.Header.Machine != t.core.Arch.Machine {
 		return nil
 	}
 	return im
@@ -311,7 +324,12 @@ func (t *Table) addVDSO() {
 	}
 	im, err := elfx.ReadImage(memReader{c, base})
 	if err != nil {
-		t.warnf("vDSO at %#x (AT_SYSINFO_EHDR): %v", base, err)
+		end := base + c.Arch.PageSize
+		if seg := c.SegmentFor(base); seg != nil {
+			end = seg.End()
+		}
+		t.Modules = append(t.Modules, &Module{Name: "[vdso]", Start: base, End: end, Base: base, Source: "auxv", IsVDSO: true,
+			Status: Unreadable, Notes: []string{fmt.Sprintf("image not readable: %v", err)}})
 		return
 	}
 	m := &Module{Name: "[vdso]", Start: base, End: base, Base: base, Source: "auxv", IsVDSO: true, image: im, BuildID: im.BuildID}
@@ -347,6 +365,9 @@ func (t *Table) markExecutable() {
 // resolve finds the module's file, checks its build-id and opens it.
 func (t *Table) resolve(m *Module) {
 	if m.IsVDSO && m.Source == "auxv" {
+		if m.image == nil {
+			return // recorded as unreadable by addVDSO
+		}
 		f, err := elf.NewFile(io.NewSectionReader(memReader{t.core, m.Base}, 0, int64(m.End-m.Base)))
 		if err != nil {
 			m.Status = Unreadable
@@ -377,6 +398,12 @@ func (t *Table) resolve(m *Module) {
 		f.Close()
 		m.Status = Unreadable
 		m.Notes = append(m.Notes, fmt.Sprintf("%s: %v", path, err))
+		return
+	}
+	if im.Header.Machine != t.core.Arch.Machine {
+		f.Close()
+		m.Status = FileMissing
+		m.Trail = append(m.Trail, Attempt{Path: path, What: "executable", Result: fmt.Sprintf("rejected: %v, the core is %s", im.Header.Machine, t.core.Arch.Name)})
 		return
 	}
 	m.Path = path
