@@ -1,0 +1,76 @@
+package python
+
+import (
+	"encoding/binary"
+	"errors"
+	"strings"
+	"testing"
+)
+
+// strImage writes one compact str object of the given kind at imageBase.
+func strImage(l Layout, kind int, ascii bool, length int, data []byte) *imageProcess {
+	img := make([]byte, 0x1000)
+	state := uint32(kind)<<l.UnicodeKindShift | 1<<l.UnicodeCompactShift
+	if ascii {
+		state |= 1 << l.UnicodeASCIIShift
+	}
+	binary.LittleEndian.PutUint32(img[l.UnicodeState:], state)
+	binary.LittleEndian.PutUint64(img[l.UnicodeLength:], uint64(length))
+	at := l.CompactUnicodeSize
+	if ascii {
+		at = l.ASCIISize
+	}
+	copy(img[at:], data)
+	return &imageProcess{base: imageBase, img: img}
+}
+
+// short cuts an image to 256 bytes.
+func short(p *imageProcess) *imageProcess {
+	p.img = p.img[:256]
+	return p
+}
+
+func TestCompactStrKinds(t *testing.T) {
+	for _, l := range generatedLayouts {
+		ucs2 := []byte{0xbb, 0x03, 0xbb, 0x03} // "λλ" U+03BB
+		ucs4 := []byte{0x0d, 0xf6, 0x01, 0x00} // U+1F60D
+		tests := []struct {
+			name   string
+			p      *imageProcess
+			want   string
+			errHas string
+		}{
+			{"ascii", strImage(l, 1, true, 3, []byte("abc")), "abc", ""},
+			{"latin1", strImage(l, 1, false, 2, []byte{0xe9, 0x74}), "ét", ""},
+			{"ucs2", strImage(l, 2, false, 2, ucs2), "λλ", ""},
+			{"ucs4", strImage(l, 4, false, 1, ucs4), "\U0001F60D", ""},
+			{"capped", strImage(l, 1, true, 5000, []byte(strings.Repeat("x", 2000))), strings.Repeat("x", MaxStringLen) + "…", ""},
+			{"bad kind", strImage(l, 3, false, 1, nil), "", "bad str kind 3"},
+			{"past the image", short(strImage(l, 1, true, 1000, nil)), "", "of 1000 bytes mapped"},
+		}
+		for _, tt := range tests {
+			got, err := (mem{tt.p}).str(&l, imageBase, "test str")
+			if tt.errHas != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.errHas) {
+					t.Errorf("%s %s: err %v, want one containing %q", l.Source, tt.name, err, tt.errHas)
+				}
+				continue
+			}
+			if err != nil || got != tt.want {
+				t.Errorf("%s %s: %q, %v; want %q", l.Source, tt.name, got, err, tt.want)
+			}
+		}
+	}
+}
+
+func TestReadErrorSaysWhere(t *testing.T) {
+	p := &imageProcess{base: imageBase, img: make([]byte, 16)}
+	_, err := (mem{p}).u64("PyThreadState.next", imageBase+12)
+	var re *ReadError
+	if !errors.As(err, &re) || re.What != "PyThreadState.next" || re.Addr != imageBase+12 {
+		t.Fatalf("err %v, want a ReadError for PyThreadState.next at %#x", err, imageBase+12)
+	}
+	if want := "python: reading PyThreadState.next at 0x10000c: address 0x10000c: only 4 of 8 bytes mapped"; err.Error() != want {
+		t.Errorf("error %q, want %q", err, want)
+	}
+}
