@@ -231,11 +231,16 @@ func NewCore(r io.ReaderAt, size int64, name string) (*Core, error) {
 	}
 	sort.SliceStable(c.Segments, func(i, j int) bool { return c.Segments[i].Vaddr < c.Segments[j].Vaddr })
 	c.Notes.ByType = map[string]int{}
-	if len(noteProgs) == 0 {
-		c.warnf("the core has no PT_NOTE segment: no threads, registers or signal information")
-	}
 	for _, p := range noteProgs {
 		c.readNoteSegment(p, h)
+	}
+	if c.Notes.Total == 0 {
+		// Nothing the kernel writes first survived: no threads, signal or mappings.
+		reason := "the core has no PT_NOTE segment"
+		if len(c.Warnings) > 0 {
+			reason = c.Warnings[len(c.Warnings)-1]
+		}
+		return nil, fmt.Errorf("no notes: %s", reason)
 	}
 	if len(c.Threads) == 0 {
 		c.warnf("the core has no NT_PRSTATUS note: no thread registers")

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/coredig/coredig/internal/testcore"
+)
+
+func TestMain(m *testing.M) { os.Exit(testcore.Main(m)) }
+
+func runCmd(args ...string) (code int, stdout, stderr string) {
+	var out, errb bytes.Buffer
+	code = run(args, strings.NewReader(""), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// Bad input gets one line on stderr and exit status 2, never a panic.
+func TestBadInput(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc := testcore.Make(t, testcore.DerefPIE)
+	full, err := os.ReadFile(tc.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	corrupt := append([]byte(nil), full[:4096]...)
+	copy(corrupt[0x20:], []byte{0, 0, 0, 0, 0, 0, 0, 0x10}) // e_phoff far beyond the file
+	garbage := append([]byte(nil), full[:4096]...)
+	garbage[0x20] = 0xff // e_phoff points into the middle of the headers: nonsense program headers
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"missing file", []string{filepath.Join(dir, "nope")}, "no such file or directory"},
+		{"empty file", []string{write("empty", nil)}, "ELF identification at offset 0x0: unexpected EOF"},
+		{"text file", []string{write("text", []byte("hello, this is not a core\n"))}, "not an ELF file"},
+		{"ELF but not a core", []string{exe}, "not a core dump: ELF type is ET_EXEC"},
+		{"header only", []string{write("hdr", full[:64])}, "program header table at offset 0x40: unexpected EOF"},
+		{"corrupt phoff", []string{write("corrupt", corrupt)}, "program header table at offset"},
+		{"garbage program headers", []string{write("garbage", garbage)}, "no notes"},
+		{"directory", []string{dir}, "is a directory"},
+		{"bad format", []string{"--format", "xml", tc.Path}, `--format must be text, json or markdown, not "xml"`},
+		{"bad thread", []string{"regs", "--thread", "1", tc.Path}, "no thread 1 in the core"},
+		{"missing exe", []string{tc.Path, filepath.Join(dir, "nope")}, "executable " + filepath.Join(dir, "nope")},
+		{"unknown flag", []string{"--frobnicate", tc.Path}, "unknown flag: --frobnicate"},
+		{"no args", nil, "accepts between 1 and 2 arg(s), received 0"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errs := runCmd(tc.args...)
+			if code != exitBad {
+				t.Errorf("exit %d, want %d; stderr %q", code, exitBad, errs)
+			}
+			if strings.Count(errs, "\n") != 1 || !strings.HasPrefix(errs, "coredig: ") || !strings.Contains(errs, tc.want) {
+				t.Errorf("stderr %q, want one line containing %q", errs, tc.want)
+			}
+			if out != "" {
+				t.Errorf("stdout should be empty on bad input, got %q", out)
+			}
+		})
+	}
+}
+
+func TestExitStatusAndJSON(t *testing.T) {
+	tc := testcore.Make(t, testcore.DerefPIE)
+	code, out, errs := runCmd("summary", "--format", "json", tc.Path)
+	if code != exitOK || errs != "" {
+		t.Fatalf("exit %d stderr %q", code, errs)
+	}
+	var doc struct {
+		Schema  string `json:"schema"`
+		Process struct {
+			PID  int    `json:"pid"`
+			Arch string `json:"arch"`
+		} `json:"process"`
+		Signal struct {
+			Name     string `json:"name"`
+			CodeName string `json:"code_name"`
+			Address  string `json:"address"`
+		} `json:"signal"`
+		CrashedTID int `json:"crashed_tid"`
+		Threads    []struct {
+			TID       int               `json:"tid"`
+			Crashed   bool              `json:"crashed"`
+			Registers map[string]string `json:"registers"`
+			Frames    []struct {
+				PC       string `json:"pc"`
+				Function string `json:"function"`
+				FoundBy  string `json:"found_by"`
+			} `json:"frames"`
+		} `json:"threads"`
+		Modules []struct {
+			Path    string `json:"path"`
+			BuildID string `json:"build_id"`
+			Status  string `json:"status"`
+		} `json:"modules"`
+		Warnings []string `json:"warnings"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("JSON: %v\n%s", err, out)
+	}
+	if doc.Schema != "coredig/1" || doc.Process.Arch != "x86_64" || doc.Signal.Name != "SIGSEGV" ||
+		doc.Signal.CodeName != "SEGV_MAPERR" || doc.Signal.Address != "0x60" || doc.CrashedTID != doc.Process.PID {
+		t.Errorf("JSON header: %+v", doc)
+	}
+	if len(doc.Threads) != 4 || !doc.Threads[0].Crashed || doc.Threads[0].Frames[0].Function != "deref" ||
+		doc.Threads[0].Frames[0].FoundBy != "context" || doc.Threads[0].Registers["rip"] != doc.Threads[0].Frames[0].PC {
+		t.Errorf("JSON threads: %+v", doc.Threads)
+	}
+	if !strings.HasPrefix(doc.Threads[0].Registers["rip"], "0x") || doc.Warnings == nil {
+		t.Errorf("registers must be hex strings and warnings an array")
+	}
+
+	// A truncated core still gets its summary, and exit status 1.
+	full, _ := os.ReadFile(tc.Path)
+	half := filepath.Join(t.TempDir(), "core")
+	os.WriteFile(half, full[:len(full)/2], 0o600)
+	code, out, errs = runCmd("summary", half)
+	if code != exitWarnings || errs != "" || !strings.Contains(out, "SEGV_MAPERR") || !strings.Contains(out, "TRUNCATED") {
+		t.Errorf("truncated core: exit %d, stderr %q, stdout:\n%s", code, errs, out)
+	}
+	for _, sub := range []string{"regs", "maps", "modules"} {
+		code, out, _ := runCmd(sub, "--format", "markdown", tc.Path)
+		if code != exitOK || !strings.Contains(out, "## ") {
+			t.Errorf("%s --format markdown: exit %d:\n%s", sub, code, out)
+		}
+	}
+}
