@@ -2,6 +2,8 @@ package python
 
 import (
 	"debug/elf"
+	"encoding/binary"
+	"fmt"
 	"testing"
 )
 
@@ -83,4 +85,35 @@ func FuzzParseDebugOffsets(f *testing.F) {
 			t.Fatalf("accepted out-of-structure offsets: %+v", d)
 		}
 	})
+}
+
+// TestParseDebugOffsets314 feeds a 3.14 header whose every field holds its
+// own index (fields in the order of CPython 3.14
+// Include/internal/pycore_debug_offsets.h), so a misplaced field shows.
+func TestParseDebugOffsets314(t *testing.T) {
+	const fields = 89 // uint64 fields after the cookie in the 3.14 struct
+	b := make([]byte, 8+8*fields)
+	copy(b, DebugCookie)
+	for i := 1; i < fields; i++ {
+		binary.LittleEndian.PutUint64(b[8+8*i:], uint64(1000+i))
+	}
+	binary.LittleEndian.PutUint64(b[8:], 0x030e00f0)
+	binary.LittleEndian.PutUint64(b[16:], 0) // not free-threaded
+	// Sizes large enough for the range checks.
+	// runtime, interp, tstate, iframe, code
+	for _, i := range []int{2, 5, 19, 28, 35} {
+		binary.LittleEndian.PutUint64(b[8+8*i:], 1<<20)
+	}
+	d, ok, err := ParseDebugOffsets(b)
+	if !ok || err != nil {
+		t.Fatalf("ok %v err %v", ok, err)
+	}
+	got := []uint64{d.RuntimeFinalizing, d.InterpThreadsHead, d.InterpThreadsMain, d.InterpGILHolder,
+		d.TstateCurrentFrame, d.TstateNativeThreadID, d.IFrameInstrPtr, d.IFrameOwner,
+		d.CodeQualname, d.CodeCodeAdaptive, d.BytesSval, d.UnicodeASCIISize, d.GCCollecting}
+	want := []uint64{1003, 1008, 1009, 1018, 1023, 1025, 1031, 1033,
+		1038, 1044, 1071, 1075, 1077}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("fields %v, want %v", got, want)
+	}
 }

@@ -201,6 +201,7 @@ func (w *walker) version(rt uint64) error {
 			base.MinVersion, base.MaxVersion = st.HexVersion, st.HexVersion
 			base.RuntimeInterpretersMain, base.RuntimeFinalizingID, base.CodeFirstTraceable = -1, -1, -1
 			base.Source = "(unpublished fields assumed as in " + base.Source + ")"
+			w.warn("CPython %s: str state bits and other fields not in _Py_DebugOffsets are guessed from the 3.13 layout", st.Version)
 		}
 		w.l = dbg.apply(base)
 		st.LayoutSource = fmt.Sprintf("_Py_DebugOffsets in memory at %#x; other fields from %s", rt, base.Source)
