@@ -366,3 +366,33 @@ func TestFindDebugLibc(t *testing.T) {
 		t.Errorf("sysroot: found %q trail:\n got %+v\nwant %q %+v", found, trail, want, wantTrail)
 	}
 }
+
+func TestFindExecutableAarch64Sysroot(t *testing.T) {
+	// The cross toolchain's libraries, as a qemu-aarch64 -L sysroot: the
+	// core names guest paths such as /lib/libc.so.6.
+	root := "/usr/aarch64-linux-gnu"
+	for _, guest := range []string{"/lib/libc.so.6", "/lib/ld-linux-aarch64.so.1"} {
+		host := filepath.Join(root, guest)
+		if _, err := os.Stat(host); err != nil {
+			t.Fatalf("gcc-aarch64-linux-gnu's libc6-arm64-cross must be installed for this test: %v", err)
+		}
+		id := mustHex(t, stdlibBuildID(t, host))
+		l := &Locator{Sysroot: root}
+		found, trail := l.FindExecutable(guest, id)
+		want := []Attempt{{Path: host, Source: SourceSysroot, Result: ResultMatch, OK: true}}
+		if found != host || !reflect.DeepEqual(trail, want) {
+			t.Errorf("%s: found %q trail %+v, want %q %+v", guest, found, trail, host, want)
+		}
+		info, err := ReadFile(found)
+		if err != nil || info.Machine != uint16(elf.EM_AARCH64) {
+			t.Errorf("%s: machine %v, %v; want EM_AARCH64", found, info, err)
+		}
+	}
+	// Without the sysroot, the host has no /lib/libc.so.6 of that build-id.
+	id := mustHex(t, stdlibBuildID(t, filepath.Join(root, "lib/libc.so.6")))
+	var l Locator
+	found, trail := l.FindExecutable("/lib/libc.so.6", id)
+	if found != "" || len(trail) != 1 || !strings.HasPrefix(trail[0].Result, ResultNotFound) && !strings.HasPrefix(trail[0].Result, ResultWrongBuildID) {
+		t.Errorf("no sysroot: found %q trail %+v, want nothing", found, trail)
+	}
+}
