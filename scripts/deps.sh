@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what coredig's tests need on Debian 12: compilers for the crasher programs,
+# gdb and elfutils as oracles and peers, libc6-dbg for libc's separate debug file, the
+# aarch64 cross toolchain and qemu-user for real aarch64 cores, and the compressors for
+# compressed-core tests. The pyenv CPythons (3.8-3.13) are part of the machine image.
+set -euo pipefail
+pkgs=(gcc g++ gdb binutils libc6-dbg elfutils qemu-user gcc-aarch64-linux-gnu
+      libc6-dev-arm64-cross zstd lz4 xz-utils gzip python3.11 attr)
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	if [ "$(id -u)" != 0 ]; then
+		echo "deps.sh: missing packages ${missing[*]}; run as root or install them" >&2
+		exit 1
+	fi
+	echo "deps.sh: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
