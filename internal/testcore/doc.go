@@ -31,7 +31,9 @@
 // $TMPDIR/coredig-testcore-<pid>-<random>, removed by Main (call it from
 // TestMain) or, failing that, by the next test process that uses testcore,
 // which removes such directories whose owning pid is gone. Set
-// COREDIG_TESTCORE_KEEP=1 to keep the directory for inspection.
+// COREDIG_TESTCORE_KEEP=1 to keep the directory for inspection: Main then
+// renames it to $TMPDIR/coredig-testcore-kept-<pid>-<random> (never swept;
+// remove it yourself) and prints its name on stderr.
 //
 // # Limits
 //

@@ -180,7 +180,13 @@ func Main(m *testing.M) int {
 	mu.Unlock()
 	if dir != "" {
 		if os.Getenv("COREDIG_TESTCORE_KEEP") == "1" {
-			fmt.Fprintf(os.Stderr, "testcore: kept %s\n", dir)
+			// Renamed out of the coredig-testcore-<pid>- pattern so that
+			// later test processes do not sweep it.
+			kept := filepath.Join(filepath.Dir(dir), keptPrefix+filepath.Base(dir)[len(rootPrefix):])
+			if err := os.Rename(dir, kept); err != nil {
+				kept = dir
+			}
+			fmt.Fprintf(os.Stderr, "testcore: kept %s\n", kept)
 		} else if err := os.RemoveAll(dir); err != nil {
 			fmt.Fprintf(os.Stderr, "testcore: %v\n", err)
 		}
@@ -188,7 +194,10 @@ func Main(m *testing.M) int {
 	return code
 }
 
-const rootPrefix = "coredig-testcore-"
+const (
+	rootPrefix = "coredig-testcore-"
+	keptPrefix = "coredig-testcore-kept-"
+)
 
 // root returns the process-wide directory, creating it on first use after
 // removing directories left by test processes that no longer exist.

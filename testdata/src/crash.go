@@ -8,7 +8,10 @@
 // and "[signal SIGSEGV: segmentation violation code=0x1 addr=0x60 pc=...]"
 // on stderr; with GOTRACEBACK=crash it then dies by SIGABRT (6), raised by
 // the runtime with tgkill (SI_TKILL). The goroutine trace on stderr names
-// "main.readField" at "LINE: read_field". Build: go build -o crash crash.go
+// "main.readField" at "LINE: read_field". The runtime raises SIGABRT on
+// whichever thread (M) ran the panicking goroutine, so the core's first
+// NT_PRSTATUS (the dumping thread) is not always the main thread; the
+// number of threads varies (at least 2). Build: go build -o crash crash.go
 // (statically linked with CGO_ENABLED=0).
 //
 //go:build ignore
