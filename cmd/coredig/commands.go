@@ -74,6 +74,7 @@ Exit status: 0 analysed, 1 analysed with warnings that matter (e.g. a truncated 
 	add("regs CORE [EXE]", "Registers of every thread", report.ViewRegs, threadFlag)
 	add("maps CORE [EXE]", "Memory mappings and how much of each the core holds", report.ViewMaps, nil)
 	add("modules CORE [EXE]", "Modules, build-ids, and where their files and symbols came from", report.ViewModules, nil)
+	add("py CORE [EXE]", "Python view: interpreter state and every Python thread's stack", report.ViewPython, threadFlag)
 	return root
 }
 
@@ -111,7 +112,13 @@ func (st *state) render(args []string, view report.View) error {
 	}
 	a := analysis.New(c, opts)
 	defer a.Close()
-	r := a.Summary()
+	var r *report.Report
+	switch view {
+	case report.ViewSummary, report.ViewRegs, report.ViewMaps, report.ViewModules:
+		r = a.Summary()
+	default:
+		r = a.Full()
+	}
 	if st.thread != 0 && !hasThread(r, st.thread) {
 		return usageError{fmt.Errorf("no thread %d in the core", st.thread)}
 	}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/coredig/coredig/internal/core"
 	"github.com/coredig/coredig/internal/report"
@@ -19,6 +20,9 @@ import (
 type Analysis struct {
 	Core    *core.Core
 	Modules *symbolize.Table
+
+	pyOnce sync.Once
+	py     *report.Python
 }
 
 // New resolves the modules of c.
@@ -67,6 +71,13 @@ func (a *Analysis) Summary() *report.Report {
 	}
 	r.Warnings = append(r.Warnings, c.Warnings...)
 	r.Warnings = append(r.Warnings, a.Modules.Warnings...)
+	return r
+}
+
+// Full builds the whole report: the summary plus what needs the core's memory.
+func (a *Analysis) Full() *report.Report {
+	r := a.Summary()
+	r.Python = a.Python()
 	return r
 }
 

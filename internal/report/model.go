@@ -31,7 +31,7 @@ type Report struct {
 	Signal     *Signal    `json:"signal,omitempty"`
 	CrashedTID *int       `json:"crashed_tid,omitempty"`
 	Threads    []Thread   `json:"threads"`
-	Python     any        `json:"python,omitempty"`
+	Python     *Python    `json:"python,omitempty"`
 	Diagnosis  any        `json:"diagnosis,omitempty"`
 	Modules    []Module   `json:"modules"`
 	Mappings   []Mapping  `json:"mappings,omitempty"`
@@ -180,4 +180,41 @@ type NoteStats struct {
 	Unknown int            `json:"unknown"`
 	FPRegs  int            `json:"fpregs_size,omitempty"`
 	XState  int            `json:"xstate_size,omitempty"`
+}
+
+// Python is the CPython interpreter state (the "python" object of the contract).
+type Python struct {
+	Version       string         `json:"version"`
+	VersionSource string         `json:"version_source,omitempty"`
+	LayoutSource  string         `json:"layout_source,omitempty"`
+	Finalizing    bool           `json:"finalizing"`
+	FinalizingTID *uint64        `json:"finalizing_tid,omitempty"`
+	GILHolderTID  *uint64        `json:"gil_holder_tid,omitempty"`
+	GCCollecting  *bool          `json:"gc_collecting,omitempty"`
+	Interpreters  int            `json:"interpreters"`
+	Threads       []PythonThread `json:"threads"`
+	Warnings      []string       `json:"warnings,omitempty"`
+	// Error is set when no Python state could be read although CPython is present.
+	Error string `json:"error,omitempty"`
+}
+
+// PythonThread is one PyThreadState with its Python frames, innermost first.
+type PythonThread struct {
+	TID         *uint64       `json:"tid,omitempty"`
+	TIDSource   string        `json:"tid_source,omitempty"`
+	ThreadState Hex           `json:"thread_state"`
+	Interpreter int64         `json:"interpreter"`
+	GILHolder   bool          `json:"gil_holder"`
+	Frames      []PythonFrame `json:"frames"`
+	Error       string        `json:"error,omitempty"`
+}
+
+// PythonFrame is one Python frame. Function is co_name, as tracebacks print it.
+type PythonFrame struct {
+	Function  string `json:"function"`
+	QualName  string `json:"qualname,omitempty"`
+	File      string `json:"file"`
+	Line      int    `json:"line"`
+	FirstLine int    `json:"first_line,omitempty"`
+	Error     string `json:"error,omitempty"`
 }

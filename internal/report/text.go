@@ -19,6 +19,7 @@ const (
 	ViewMaps
 	ViewModules
 	ViewBacktrace
+	ViewPython
 )
 
 // Options control text rendering.
@@ -86,10 +87,16 @@ func Text(w io.Writer, r *Report, o Options) error {
 	case ViewBacktrace:
 		p.threads(r, true)
 		p.warnings(r)
+	case ViewPython:
+		p.python(r)
+		if r.Python == nil {
+			p.f("no CPython interpreter in this process\n")
+		}
 	default:
 		p.header(r)
 		p.crash(r)
 		p.crashingThread(r)
+		p.python(r)
 		p.threads(r, o.View == ViewFull)
 		p.modules(r, false)
 		p.warnings(r)
@@ -423,4 +430,81 @@ func sizeU(n uint64) string {
 		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%d B", n)
+}
+
+func (p *printer) python(r *Report) {
+	py := r.Python
+	if py == nil {
+		return
+	}
+	p.heading("Python " + py.Version)
+	p.code(true)
+	if py.Error != "" {
+		p.f("the interpreter state could not be read: %s\n", py.Error)
+		p.code(false)
+		return
+	}
+	fin := "no"
+	if py.Finalizing {
+		fin = p.style("31;1", "YES: the interpreter is shutting down")
+		if py.FinalizingTID != nil {
+			fin += fmt.Sprintf(" (thread %d)", *py.FinalizingTID)
+		}
+	}
+	p.f("%-12s %s\n", "finalizing", fin)
+	gil := "nobody (or unknown)"
+	if py.GILHolderTID != nil {
+		gil = fmt.Sprintf("thread %d", *py.GILHolderTID)
+	}
+	p.f("%-12s %s\n", "GIL held by", gil)
+	if py.GCCollecting != nil {
+		gc := "no"
+		if *py.GCCollecting {
+			gc = "yes: a garbage collection is running"
+		}
+		p.f("%-12s %s\n", "gc running", gc)
+	}
+	p.f("%-12s %s; offsets from %s\n", "version from", py.VersionSource, py.LayoutSource)
+	for _, t := range py.Threads {
+		if p.o.Thread != 0 && (t.TID == nil || int(*t.TID) != p.o.Thread) {
+			continue
+		}
+		who := "thread ?"
+		if t.TID != nil {
+			who = fmt.Sprintf("thread %d", *t.TID)
+		}
+		var tags []string
+		if t.GILHolder {
+			tags = append(tags, "holds the GIL")
+		}
+		if py.Interpreters > 1 {
+			tags = append(tags, fmt.Sprintf("interpreter %d", t.Interpreter))
+		}
+		tag := ""
+		if len(tags) > 0 {
+			tag = " (" + strings.Join(tags, ", ") + ")"
+		}
+		p.f("\n%s%s: %d Python frames\n", who, tag, len(t.Frames))
+		for i, f := range t.Frames {
+			name := f.Function
+			if f.QualName != "" {
+				name = f.QualName
+			}
+			line := fmt.Sprintf("%d", f.Line)
+			if f.Line <= 0 {
+				line = "?"
+			}
+			p.f("  #%-3d %-32s %s:%s\n", i, name, f.File, line)
+			if f.Error != "" {
+				p.f("        error: %s\n", f.Error)
+			}
+		}
+		if t.Error != "" {
+			p.f("  (stack incomplete: %s)\n", t.Error)
+		}
+	}
+	for _, w := range py.Warnings {
+		p.f("warning: %s\n", w)
+	}
+	p.code(false)
 }

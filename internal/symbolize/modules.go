@@ -69,6 +69,9 @@ type Module struct {
 	closer  io.Closer
 	symOnce sync.Once
 	syms    *symtab
+	// names maps every defined symbol (functions and objects) to its link-time value.
+	namesOnce sync.Once
+	names     map[string]uint64
 	// SymbolSource describes where function names come from.
 	SymbolSource string
 	debugPath    string

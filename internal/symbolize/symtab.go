@@ -84,30 +84,27 @@ func (t *Table) FindSymbol(name string) (uint64, *Module, bool) {
 }
 
 func (m *Module) findByName(t *Table, name string) (uint64, bool) {
-	st := m.symbols(t)
-	if st == nil {
-		return 0, false
-	}
-	for _, y := range st.syms {
-		if y.name == name {
-			return y.addr + m.Bias, true
+	m.namesOnce.Do(func() {
+		if m.symbols(t) == nil {
+			return
 		}
-	}
-	// Objects (data symbols) are not in the function table; look in the raw tables.
-	for _, f := range []*elf.File{m.file} {
-		if f == nil {
-			continue
-		}
-		for _, get := range []func() ([]elf.Symbol, error){f.DynamicSymbols, f.Symbols} {
+		m.names = map[string]uint64{}
+		add := func(get func() ([]elf.Symbol, error)) {
 			syms, _ := get()
 			for _, y := range syms {
-				if y.Name == name && y.Section != elf.SHN_UNDEF {
-					return y.Value + m.Bias, true
+				if y.Section == elf.SHN_UNDEF || y.Name == "" || len(m.names) >= maxSymbols {
+					continue
+				}
+				if _, ok := m.names[y.Name]; !ok {
+					m.names[y.Name] = y.Value
 				}
 			}
 		}
-	}
-	return 0, false
+		add(m.file.DynamicSymbols)
+		add(m.file.Symbols)
+	})
+	v, ok := m.names[name]
+	return v + m.Bias, ok
 }
 
 // Demangle returns the demangled C++ or Rust name without parameters, or name itself.

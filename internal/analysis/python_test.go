@@ -1,0 +1,88 @@
+package analysis
+
+import (
+	"testing"
+
+	"github.com/coredig/coredig/internal/report"
+	"github.com/coredig/coredig/internal/symbolize"
+	"github.com/coredig/coredig/internal/testcore"
+)
+
+func pyThread(t *testing.T, py *report.Python, tid int) report.PythonThread {
+	t.Helper()
+	for _, th := range py.Threads {
+		if th.TID != nil && int(*th.TID) == tid {
+			return th
+		}
+	}
+	t.Fatalf("no Python thread with tid %d", tid)
+	return report.PythonThread{}
+}
+
+// The Python view through the real core reader and module table (internal/python has
+// its own exhaustive per-version tests over a stand-in reader).
+func TestPythonThreads6(t *testing.T) {
+	tc := testcore.Make(t, testcore.Threads6Py)
+	a, _ := open(t, tc.Path, symbolize.Options{})
+	r := a.Full()
+	py := r.Python
+	if py == nil || py.Version != "3.12.1" || py.Error != "" {
+		t.Fatalf("python %+v", py)
+	}
+	if py.Finalizing || py.GILHolderTID == nil || int(*py.GILHolderTID) != tc.PID || len(py.Threads) != 7 {
+		t.Fatalf("finalizing %v, GIL %v (pid %d), %d threads", py.Finalizing, py.GILHolderTID, tc.PID, len(py.Threads))
+	}
+	main := pyThread(t, py, tc.PID)
+	want := []struct {
+		fn   string
+		line int
+	}{{"string_at", 0}, {"crash_now", tc.Line(t, "py_crash")}, {"main", tc.Line(t, "py_main_calls")}, {"<module>", 0}}
+	if len(main.Frames) != len(want) || !main.GILHolder {
+		t.Fatalf("main thread frames %+v", main.Frames)
+	}
+	for i, w := range want {
+		f := main.Frames[i]
+		if f.Function != w.fn || (w.line != 0 && f.Line != w.line) {
+			t.Errorf("frame %d = %s:%d, want %s:%d", i, f.Function, f.Line, w.fn, w.line)
+		}
+		if i > 0 && f.File != tc.Source {
+			t.Errorf("frame %d file %s, want %s", i, f.File, tc.Source)
+		}
+	}
+	// Every worker runs its own function at its marker line.
+	found := map[string]bool{}
+	for _, th := range py.Threads {
+		for _, f := range th.Frames {
+			if f.File == tc.Source {
+				found[f.Function] = true
+				break
+			}
+		}
+	}
+	for _, fn := range []string{"sleeper", "locker", "spinner", "eventer", "queuer", "reader"} {
+		if !found[fn] {
+			t.Errorf("no thread runs %s", fn)
+		}
+	}
+}
+
+func TestPythonFinalizing(t *testing.T) {
+	tc := testcore.Make(t, testcore.FinalizePy)
+	a, _ := open(t, tc.Path, symbolize.Options{})
+	py := a.Python()
+	if py == nil || !py.Finalizing || py.FinalizingTID == nil || int(*py.FinalizingTID) != tc.PID {
+		t.Fatalf("python %+v: want finalizing by %d", py, tc.PID)
+	}
+	th := pyThread(t, py, tc.PID)
+	if len(th.Frames) == 0 || th.Frames[len(th.Frames)-1].QualName != "Boom.__del__" || th.Frames[len(th.Frames)-1].Line != tc.Line(t, "py_crash") {
+		t.Errorf("finalizing thread frames %+v", th.Frames)
+	}
+}
+
+func TestNoPythonInCProgram(t *testing.T) {
+	tc := testcore.Make(t, testcore.DerefPIE)
+	a, _ := open(t, tc.Path, symbolize.Options{})
+	if py := a.Python(); py != nil {
+		t.Errorf("a C program has no Python state, got %+v", py)
+	}
+}
