@@ -1,0 +1,158 @@
+package diagnose
+
+import (
+	"fmt"
+	"strings"
+)
+
+func (f *Facts) bus(d *Diagnosis) {
+	acc := accesses(f)
+	desc := ""
+	if len(acc) > 0 {
+		a := acc[0]
+		d.add("access", "%s", accessText(a.op))
+		desc = accessText(a.op)
+		if r := regsText(a.op, f.Regs); r != "" {
+			d.add("registers", "%s", r)
+			desc += "; " + r
+		}
+	}
+	switch f.Code {
+	case BUS_ADRALN:
+		d.Kind = KindMisaligned
+		align := ""
+		if len(acc) > 0 && acc[0].op.Size > 1 {
+			align = fmt.Sprintf(", not %d-byte aligned", acc[0].op.Size)
+		}
+		d.Summary = fmt.Sprintf("Misaligned access%s at %s%s (alignment checking is on: the AC flag, or an instruction that requires alignment)%s.", f.in(), hex(f.Addr), align, semi(desc))
+		return
+	case BUS_ADRERR, BUS_OBJERR:
+		if m := mappingAt(f.Mappings, f.Addr); m != nil && m.Name != "" && !strings.HasPrefix(m.Name, "[") {
+			d.Kind = KindBusErrorMappedFile
+			d.add("mapping", "%s", mappingText(m))
+			d.add("file", "%s", m.Name)
+			d.Summary = fmt.Sprintf("Bus error%s: access at %s in the memory-mapped file %s, beyond the end of the file (it was truncated or shrunk after mmap, or the disk/NFS read failed)%s.", f.in(), hex(f.Addr), m.Name, semi(desc))
+			return
+		}
+	}
+	d.Kind = KindBusError
+	d.Summary = fmt.Sprintf("Bus error (%s)%s at %s%s.", codeOrNumber(f.Signo, f.Code), f.in(), hex(f.Addr), semi(desc))
+}
+
+// trapText names a trap instruction's usual source.
+func trapText(mn, text string) string {
+	switch mn {
+	case "ud2", "udf", "ud1", "ud0":
+		return "__builtin_trap(), a Rust panic with panic=abort, or code the compiler marked unreachable"
+	case "brk":
+		if strings.HasSuffix(text, "#0x3e8") {
+			return "__builtin_trap() (brk #0x3e8, as GCC and Clang emit it on aarch64)"
+		}
+		if strings.HasSuffix(text, "#0xf000") {
+			return "a debugger breakpoint (brk #0xf000) or __builtin_debugtrap()"
+		}
+		return "an explicit brk (Rust, Go and Swift runtimes use brk #1 for panics)"
+	case "hlt":
+		return "hlt (an explicit stop)"
+	case "int3":
+		return "a breakpoint (int3) left in the code, or raise(SIGTRAP)/__builtin_debugtrap()"
+	}
+	return "an explicit trap instruction"
+}
+
+func (f *Facts) ill(d *Diagnosis) {
+	if f.Inst != nil && f.Inst.IsTrap {
+		d.Kind = KindTrap
+		d.add("trap_instruction", "%s", f.Inst.Text)
+		d.Summary = fmt.Sprintf("Trap instruction %s%s: %s.", f.Inst.Text, f.in(), trapText(f.Inst.Mnemonic, f.Inst.Text))
+		return
+	}
+	d.Kind = KindIllegalInstruction
+	switch {
+	case f.Inst != nil:
+		d.Summary = fmt.Sprintf("Illegal instruction %s%s (%s): the CPU does not support it (e.g. AVX-512 or a newer ISA extension), or it needs privilege.", f.Inst.Text, f.in(), codeOrNumber(f.Signo, f.Code))
+	case f.InstErr != "":
+		d.Summary = fmt.Sprintf("Illegal instruction%s (%s): the bytes at the pc do not decode (%s): execution likely went into data or the middle of an instruction.", f.in(), codeOrNumber(f.Signo, f.Code), f.InstErr)
+	default:
+		d.Summary = fmt.Sprintf("Illegal instruction%s (%s).", f.in(), codeOrNumber(f.Signo, f.Code))
+	}
+}
+
+func (f *Facts) trap(d *Diagnosis) {
+	if f.Inst != nil && f.Inst.IsTrap && f.Inst.Mnemonic != "int" {
+		if f.Inst.Mnemonic == "brk" && strings.HasSuffix(f.Inst.Text, "#0x3e8") || f.Inst.Mnemonic == "udf" || f.Inst.Mnemonic == "ud2" {
+			d.Kind = KindTrap
+		} else {
+			d.Kind = KindBreakpoint
+		}
+		d.add("trap_instruction", "%s", f.Inst.Text)
+		d.Summary = fmt.Sprintf("%s %s%s: %s.", map[string]string{KindTrap: "Trap instruction", KindBreakpoint: "Breakpoint"}[d.Kind], f.Inst.Text, f.in(), trapText(f.Inst.Mnemonic, f.Inst.Text))
+		return
+	}
+	// x86 int3 leaves the pc after the instruction.
+	if pc, ok := f.reg(f.pcName()); ok && !f.isARM64() && f.Mem != nil && pc > 0 {
+		var b [1]byte
+		if n, err := f.Mem.ReadAt(b[:], pc-1); err == nil && n == 1 && b[0] == 0xcc {
+			d.Kind = KindBreakpoint
+			d.add("trap_instruction", "int3 at %s", hex(pc-1))
+			d.Summary = fmt.Sprintf("Breakpoint int3 at %s%s: %s.", hex(pc-1), f.in(), trapText("int3", "int3"))
+			return
+		}
+	}
+	d.Kind = KindBreakpoint
+	d.Summary = fmt.Sprintf("Trace/breakpoint trap (%s)%s: a breakpoint, single-step or raise(SIGTRAP) with no debugger attached.", codeOrNumber(f.Signo, f.Code), f.in())
+}
+
+func (f *Facts) fpe(d *Diagnosis) {
+	if f.Code != FPE_INTDIV && f.Code != FPE_INTOVF {
+		d.Kind = KindArithmetic
+		d.Summary = fmt.Sprintf("Floating-point exception %s%s (floating-point traps were enabled with feenableexcept).", codeOrNumber(f.Signo, f.Code), f.in())
+		return
+	}
+	d.Kind = KindDivideByZero
+	if f.Inst == nil {
+		d.Summary = fmt.Sprintf("Integer division by zero%s (%s); the instruction is not available to name the divisor.", f.in(), codeOrNumber(f.Signo, f.Code))
+		return
+	}
+	div := ""
+	var val uint64
+	known := false
+	switch mn := f.Inst.Mnemonic; {
+	case (mn == "div" || mn == "idiv") && len(f.Inst.Mem) > 0:
+		acc := accesses(f)
+		a := acc[0]
+		div = fmt.Sprintf("the %d-byte value at %s", a.op.Size, operandText(a.op))
+		if a.err == nil && f.Mem != nil && a.op.Size > 0 && a.op.Size <= 8 {
+			var b [8]byte
+			if n, err := f.Mem.ReadAt(b[:a.op.Size], a.ea); err == nil && n == a.op.Size {
+				for i := a.op.Size - 1; i >= 0; i-- {
+					val = val<<8 | uint64(b[i])
+				}
+				known = true
+			}
+		}
+	case (mn == "div" || mn == "idiv") && len(f.Inst.RegArgs) > 0:
+		r := f.Inst.RegArgs[len(f.Inst.RegArgs)-1]
+		div = r
+		full, width := fullReg(r)
+		if v, ok := f.Regs[full]; ok {
+			if width < 8 {
+				v &= 1<<(8*uint(width)) - 1
+			}
+			val, known = v, true
+		}
+	}
+	d.add("divisor", "%s", div)
+	if known {
+		d.add("divisor_value", "%s", hex(val))
+	}
+	if known && val != 0 && f.Inst.Mnemonic == "idiv" {
+		d.Summary = fmt.Sprintf("Integer division overflow%s: %s divides by %s = %s, and the quotient does not fit (the most negative value divided by -1).", f.in(), f.Inst.Text, div, hex(val))
+		return
+	}
+	if div != "" {
+		d.Summary = fmt.Sprintf("Integer division by zero%s: %s divides by %s, which is 0.", f.in(), f.Inst.Text, div)
+		return
+	}
+	d.Summary = fmt.Sprintf("Integer division by zero%s at %s.", f.in(), f.Inst.Text)
+}
