@@ -346,3 +346,42 @@ func TestCacheKeyChangesWithContent(t *testing.T) {
 		t.Errorf("keys %q %q (%v): want two different 40-digit keys", k1, k2, err)
 	}
 }
+
+func TestSparseWriterLimits(t *testing.T) {
+	f, err := os.CreateTemp(t.TempDir(), "sparse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	w := &sparseWriter{f: f, maxLogical: 1 << 20, maxPhysical: zeroBlock, dir: "D"}
+	// Zero blocks cost no disk: 512 KiB of zeros pass a 64 KiB disk budget.
+	if err := w.write(make([]byte, 512<<10)); err != nil {
+		t.Fatal(err)
+	}
+	data := bytes.Repeat([]byte{1}, zeroBlock)
+	if err := w.write(data); err != nil {
+		t.Fatal(err)
+	}
+	err = w.write(data)
+	var le *LimitError
+	if !errors.As(err, &le) || le.What != "free space in D (less a 512 MiB reserve)" || le.Limit != zeroBlock {
+		t.Fatalf("over the disk budget: %v", err)
+	}
+	if w.off != 576<<10 || w.physical != zeroBlock {
+		t.Errorf("logical %d physical %d, want %d %d", w.off, w.physical, 576<<10, zeroBlock)
+	}
+	w.maxPhysical = -1
+	err = w.write(make([]byte, 512<<10))
+	if !errors.As(err, &le) || le.What != "decompressed size (Options.MaxSize)" || le.Limit != 1<<20 {
+		t.Fatalf("over MaxSize: %v", err)
+	}
+	if err := w.finish(); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := f.Stat()
+	b := make([]byte, 4)
+	f.ReadAt(b, 512<<10-2)
+	if st.Size() != 576<<10 || !bytes.Equal(b, []byte{0, 0, 1, 1}) {
+		t.Errorf("file size %d bytes around the boundary %v", st.Size(), b)
+	}
+}
