@@ -9,6 +9,7 @@ import (
 
 	"github.com/coredig/coredig/internal/analysis"
 	"github.com/coredig/coredig/internal/core"
+	"github.com/coredig/coredig/internal/input"
 	"github.com/coredig/coredig/internal/report"
 	"github.com/coredig/coredig/internal/symbolize"
 )
@@ -98,11 +99,15 @@ func (st *state) render(args []string, view report.View) error {
 	default:
 		return usageError{fmt.Errorf("--color must be auto, always or never, not %q", st.color)}
 	}
-	c, err := core.Open(args[0])
+	src, err := input.Open(args[0], input.Options{KeepPartial: true, Stdin: st.stdin})
 	if err != nil {
 		return fmt.Errorf("%s: %w", args[0], err)
 	}
-	defer c.Close()
+	defer src.Close()
+	c, err := core.NewCore(src, src.Size(), args[0])
+	if err != nil {
+		return fmt.Errorf("%s: %w", args[0], err)
+	}
 	opts := symbolize.Options{Finder: symbolize.PathFinder{Sysroot: st.sysroot}, AllowMismatch: st.allowMismatch}
 	if len(args) > 1 {
 		if _, err := os.Stat(args[1]); err != nil {
@@ -119,6 +124,10 @@ func (st *state) render(args []string, view report.View) error {
 	default:
 		r = a.Full()
 	}
+	r.Core.Compression, r.Core.Access, r.Core.Metadata = src.Compression, src.Method, src.Xattrs
+	if src.Incomplete != nil {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("the compressed core is damaged; only the part before the damage is analysed: %v", src.Incomplete))
+	}
 	if st.thread != 0 && !hasThread(r, st.thread) {
 		return usageError{fmt.Errorf("no thread %d in the core", st.thread)}
 	}
@@ -131,7 +140,7 @@ func (st *state) render(args []string, view report.View) error {
 	if err != nil {
 		return err
 	}
-	if r.Core.Truncated || len(c.Threads) == 0 {
+	if r.Core.Truncated || len(c.Threads) == 0 || src.Incomplete != nil {
 		st.exit = exitWarnings
 	}
 	return nil

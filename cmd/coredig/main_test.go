@@ -54,7 +54,7 @@ func TestBadInput(t *testing.T) {
 		{"header only", []string{write("hdr", full[:64])}, "program header table at offset 0x40: unexpected EOF"},
 		{"corrupt phoff", []string{write("corrupt", corrupt)}, "program header table at offset"},
 		{"garbage program headers", []string{write("garbage", garbage)}, "no notes"},
-		{"directory", []string{dir}, "is a directory"},
+		{"directory", []string{dir}, "is not a regular file"},
 		{"bad format", []string{"--format", "xml", tc.Path}, `--format must be text, json or markdown, not "xml"`},
 		{"bad thread", []string{"regs", "--thread", "1", tc.Path}, "no thread 1 in the core"},
 		{"missing exe", []string{tc.Path, filepath.Join(dir, "nope")}, "executable " + filepath.Join(dir, "nope")},

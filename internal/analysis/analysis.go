@@ -81,14 +81,11 @@ func (a *Analysis) Full() *report.Report {
 	return r
 }
 
-// Frame symbolizes one pc. returnAddr selects lookup at pc-1 (the call instruction).
+// Frame symbolizes one pc from symbol tables only (no DWARF): the notes-only view.
+// returnAddr selects lookup at pc-1 (the call instruction).
 func (a *Analysis) Frame(index int, pc uint64, returnAddr bool, foundBy string) report.Frame {
 	f := report.Frame{Index: index, PC: report.Hex(pc), FoundBy: foundBy}
-	look := pc
-	if returnAddr && pc > 0 {
-		look = pc - 1
-	}
-	s := a.Modules.Lookup(look)
+	s := a.Modules.Lookup(lookupPC(pc, returnAddr))
 	if s.Module != nil {
 		f.Module = s.Module.Name
 		f.ModuleOffset = report.HexPtr(pc - s.Module.Bias)
@@ -99,6 +96,45 @@ func (a *Analysis) Frame(index int, pc uint64, returnAddr bool, foundBy string) 
 		f.FunctionOffset = report.HexPtr(pc - s.FuncStart)
 	}
 	return f
+}
+
+// SourceFrames symbolizes one pc with DWARF where available: the inlined calls at pc
+// become frames of their own (Inlined, same pc) before the concrete function's frame,
+// as gdb shows them. Without DWARF it is the single symbol-table frame.
+func (a *Analysis) SourceFrames(index int, pc uint64, returnAddr bool, foundBy string) []report.Frame {
+	base := a.Frame(index, pc, returnAddr, foundBy)
+	src, err := a.Modules.Source(lookupPC(pc, returnAddr))
+	if len(src) == 0 {
+		if err != nil && base.Function == "" {
+			base.Error = err.Error()
+		}
+		return []report.Frame{base}
+	}
+	out := make([]report.Frame, 0, len(src))
+	for i, sf := range src {
+		f := base
+		f.Index = index + i
+		f.File, f.Line, f.Inlined = sf.File, sf.Line, sf.Inlined
+		if sf.Inlined {
+			f.Function, f.FunctionOffset = sf.Function, nil
+		} else {
+			if sf.Function != "" {
+				f.Function = sf.Function
+			}
+			if sf.Entry != 0 && sf.Entry <= pc {
+				f.FunctionOffset = report.HexPtr(pc - sf.Entry)
+			}
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+func lookupPC(pc uint64, returnAddr bool) uint64 {
+	if returnAddr && pc > 0 {
+		return pc - 1
+	}
+	return pc
 }
 
 func (a *Analysis) process() report.Process {

@@ -25,6 +25,7 @@ import (
 	"sync"
 
 	"github.com/coredig/coredig/internal/core"
+	"github.com/coredig/coredig/internal/dwarfsym"
 	"github.com/coredig/coredig/internal/elfx"
 )
 
@@ -70,6 +71,11 @@ type Module struct {
 	symOnce sync.Once
 	syms    *symtab
 	// names maps every defined symbol (functions and objects) to its link-time value.
+	debugOnce sync.Once
+	debug     *elf.File // separate debug file, nil when none
+	dwarfOnce sync.Once
+	dwarf     *dwarfsym.Index
+	dwarfErr  error
 	namesOnce sync.Once
 	names     map[string]uint64
 	// SymbolSource describes where function names come from.
@@ -129,6 +135,9 @@ func (t *Table) Close() {
 	for _, m := range t.Modules {
 		if m.closer != nil {
 			m.closer.Close()
+		}
+		if m.debug != nil {
+			m.debug.Close()
 		}
 	}
 }

@@ -128,12 +128,11 @@ func (m *Module) symbols(t *Table) *symtab {
 		}
 		var all []sym
 		var sources []string
-		if dbg := m.openDebug(t); dbg != nil {
+		if dbg := m.debugELF(t); dbg != nil {
 			if s := funcSyms(dbg.Symbols); len(s) > 0 {
 				all = append(all, s...)
 				sources = append(sources, "debug file .symtab")
 			}
-			dbg.Close()
 		}
 		if s := funcSyms(m.file.Symbols); len(s) > 0 {
 			all = append(all, s...)
@@ -150,6 +149,12 @@ func (m *Module) symbols(t *Table) *symtab {
 		m.syms = buildSymtab(all)
 	})
 	return m.syms
+}
+
+// debugELF returns the module's separate debug file, opened once and kept.
+func (m *Module) debugELF(t *Table) *elf.File {
+	m.debugOnce.Do(func() { m.debug = m.openDebug(t) })
+	return m.debug
 }
 
 // openDebug finds and opens the separate debug file for the module, recording the trail.
