@@ -16,7 +16,12 @@
 // default) and by the free space of the cache directory less 512 MiB. A
 // corrupt or cut stream fails with a *CorruptError naming the format and
 // the offsets, or, with Options.KeepPartial, yields the readable prefix.
-// The cache is never pruned here.
+// The cache is never pruned here. Decoder memory: zstd windows are capped
+// at 512 MiB (klauspost's default MaxWindowSize), LZ4 blocks at 4 MiB by
+// the format; an xz block header may ask for a dictionary of up to 4 GiB,
+// which ulikunitz/xz allocates but only touches as output is produced, so
+// resident memory stays below the decompressed size. LZ4 and xz need the
+// coredig_lz4xz build tag until go.mod requires their modules.
 //
 // Also read here: the extended attributes systemd-coredump stores on a
 // core (user.coredump.*, systemd src/coredump/coredump.c), Linux only.
