@@ -4,11 +4,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/coredig/coredig/internal/analysis"
+	"github.com/coredig/coredig/internal/buildid"
 	"github.com/coredig/coredig/internal/core"
+	"github.com/coredig/coredig/internal/debuginfod"
 	"github.com/coredig/coredig/internal/input"
 	"github.com/coredig/coredig/internal/report"
 	"github.com/coredig/coredig/internal/symbolize"
@@ -25,6 +28,7 @@ type state struct {
 	sysroot       string
 	search        []string
 	allowMismatch bool
+	debuginfod    string
 	thread        int
 	full          bool
 }
@@ -51,6 +55,7 @@ Exit status: 0 analysed, 1 analysed with warnings that matter (e.g. a truncated 
 	pf.StringVar(&st.color, "color", "auto", "color: auto, always or never")
 	pf.StringVar(&st.sysroot, "sysroot", "", "resolve the core's file paths under this directory (an extracted container filesystem)")
 	pf.StringArrayVar(&st.search, "search", nil, "directory to index by build-id for binaries and debug files (repeatable)")
+	pf.StringVar(&st.debuginfod, "debuginfod", "", "debuginfod server URLs (space-separated) to fetch binaries and debug info by build-id; default $DEBUGINFOD_URLS, off when unset")
 	pf.BoolVar(&st.allowMismatch, "allow-mismatch", false, "use files whose build-id differs from the core's, marking their frames unverified")
 	root.CompletionOptions.DisableDefaultCmd = true
 
@@ -108,7 +113,13 @@ func (st *state) render(args []string, view report.View) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", args[0], err)
 	}
-	opts := symbolize.Options{Finder: symbolize.PathFinder{Sysroot: st.sysroot}, AllowMismatch: st.allowMismatch}
+	loc := &buildid.Locator{Sysroot: st.sysroot, Search: st.search}
+	if st.debuginfod != "" {
+		loc.Debuginfod = debuginfod.New(strings.Fields(st.debuginfod), debuginfod.Options{})
+	} else if c := debuginfod.FromEnv(debuginfod.Options{}); c != nil {
+		loc.Debuginfod = c
+	}
+	opts := symbolize.Options{Finder: analysis.LocatorFinder{L: loc}, AllowMismatch: st.allowMismatch}
 	if len(args) > 1 {
 		if _, err := os.Stat(args[1]); err != nil {
 			return fmt.Errorf("executable %s: %w", args[1], err)

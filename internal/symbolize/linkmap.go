@@ -50,7 +50,7 @@ func (t *Table) modulesFromLinkMap() ([]*Module, error) {
 		if progs, err = elfx.ReadProgs(bytesReader(buf), h); err != nil {
 			return nil, err
 		}
-	} else if im := t.imageFromDisk(exeName); im != nil {
+	} else if im := t.imageFromDisk(exeName, true); im != nil {
 		// qemu-user and filtered cores do not dump text pages: take the program
 		// headers from the executable on disk (its build-id is checked later).
 		progs, h = im.Progs, im.Header
@@ -133,7 +133,7 @@ func (t *Table) modulesFromLinkMap() ([]*Module, error) {
 			// Shared objects are linked at 0, so their ELF header sits at l_addr.
 			if im, err := elfx.ReadImage(memReader{c, laddr}); err == nil {
 				m.image, m.BuildID = im, im.BuildID
-			} else if im := t.imageFromDisk(name); im != nil {
+			} else if im := t.imageFromDisk(name, false); im != nil {
 				m.image = im
 			}
 			setExtent(m)
@@ -209,7 +209,7 @@ func (t *Table) interpName(exeName string, progs []elfx.Prog, bias uint64) strin
 	if s, _, err := t.core.ReadCString(bias+p.Vaddr, int(p.Filesz)); err == nil && s != "" {
 		return s
 	}
-	path, _ := t.opts.Finder.FindExecutable(exeName, nil)
+	path, _ := t.findFile(exeName, true, nil)
 	if path == "" {
 		return ""
 	}

@@ -255,7 +255,7 @@ func (t *Table) modulesFromNTFile() []*Module {
 		}
 		if m.image == nil {
 			// The header page is missing (truncated or filtered): fall back to the file.
-			if im := t.imageFromDisk(m.Name); im != nil {
+			if im := t.imageFromDisk(m.Name, false); im != nil {
 				m.image = im
 				m.Notes = append(m.Notes, "program headers read from the file on disk (the core lacks the ELF header page)")
 			} else if t.executableMapping(m) {
@@ -304,8 +304,8 @@ func lowestLoad(progs []elfx.Prog) (uint64, bool) {
 	return lo, found
 }
 
-func (t *Table) imageFromDisk(name string) *elfx.Image {
-	p, _ := t.opts.Finder.FindExecutable(name, nil)
+func (t *Table) imageFromDisk(name string, isExec bool) *elfx.Image {
+	p, _ := t.findFile(name, isExec, nil)
 	if p == "" {
 		return nil
 	}
@@ -389,11 +389,7 @@ func (t *Table) resolve(m *Module) {
 		m.file, m.Status = f, InMemory
 		return
 	}
-	name := m.Name
-	if m.IsExec && t.opts.ExePath != "" {
-		name = t.opts.ExePath
-	}
-	path, trail := t.opts.Finder.FindExecutable(name, m.BuildID)
+	path, trail := t.findFile(m.Name, m.IsExec, m.BuildID)
 	m.Trail = append(m.Trail, trail...)
 	if path == "" {
 		m.Status = FileMissing
@@ -475,4 +471,13 @@ func (t *Table) compare(fromFile, fromLinkMap []*Module) {
 			match.Notes = append(match.Notes, fmt.Sprintf("the dynamic linker calls it %s", lm.Name))
 		}
 	}
+}
+
+// findFile locates a module's file: the executable the user named for the main program,
+// else whatever the Finder finds.
+func (t *Table) findFile(name string, isExec bool, buildID []byte) (string, []Attempt) {
+	if isExec && t.opts.ExePath != "" {
+		return t.opts.ExePath, []Attempt{{Path: t.opts.ExePath, What: "executable", Result: "given on the command line", OK: true}}
+	}
+	return t.opts.Finder.FindExecutable(name, buildID)
 }
