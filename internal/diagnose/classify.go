@@ -503,7 +503,7 @@ func (f *Facts) stackOverflow(d *Diagnosis, addr uint64) bool {
 // recursion finds the longest repeating run of frames: it returns the cycle's functions
 // ("f" or "f -> g"), its period and how many times it repeats consecutively.
 func recursion(fns []string) (string, int, int) {
-	n := min(len(fns), 4096)
+	n := min(len(fns), 1<<16)
 	bestName, bestP, bestReps := "", 0, 0
 	for start := 0; start < min(n, 16); start++ {
 		for p := 1; p <= 8 && start+p <= n; p++ {

@@ -23,7 +23,6 @@ package diagnose
 
 import (
 	"fmt"
-	"sort"
 
 	"github.com/coredig/coredig/internal/arch"
 	"github.com/coredig/coredig/internal/disasm"
@@ -225,11 +224,4 @@ func mappingAt(ms []Mapping, addr uint64) *Mapping {
 		}
 	}
 	return nil
-}
-
-// sortedMappings returns a copy sorted by start.
-func sortedMappings(ms []Mapping) []Mapping {
-	out := append([]Mapping(nil), ms...)
-	sort.Slice(out, func(i, j int) bool { return out[i].Start < out[j].Start })
-	return out
 }

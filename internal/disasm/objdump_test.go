@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"debug/elf"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -68,12 +67,6 @@ func (b *built) code(t *testing.T, name string) ([]byte, uint64) {
 		t.Fatalf("%s outside .text", name)
 	}
 	return data[s.Value-text.Addr : s.Value-text.Addr+s.Size], s.Value
-}
-
-// objdumpLine is one instruction line of objdump -d.
-type objdumpLine struct {
-	addr uint64
-	text string
 }
 
 var objLineRE = regexp.MustCompile(`^\s*([0-9a-f]+):\t([0-9a-f ]+)\t(.*)$`)
@@ -181,5 +174,3 @@ func TestObjdumpARM64(t *testing.T) {
 		t.Logf("%s: %d instructions compared", opt, n)
 	}
 }
-
-var _ = os.Getenv
