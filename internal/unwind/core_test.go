@@ -1,0 +1,232 @@
+package unwind
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/coredig/coredig/internal/arch"
+	"github.com/coredig/coredig/internal/testcore"
+)
+
+// pastMain are the frames gdb hides below main ("set backtrace past-main off").
+var pastMain = []string{"__libc_start_call_main", "__libc_start_main", "_start"}
+
+// compareWithGDB unwinds every thread of a test core and asserts that each frame has
+// gdb's pc and lies in the function gdb names.
+func compareWithGDB(t *testing.T, spec testcore.Spec) ([]unwound, *testProcess) {
+	t.Helper()
+	return compareCoreWithGDB(t, testcore.Make(t, spec))
+}
+
+func compareCoreWithGDB(t *testing.T, tc *testcore.Core) ([]unwound, *testProcess) {
+	t.Helper()
+	p := openProcess(t, tc)
+	got := unwindAll(t, p, 0)
+	want := gdbBacktraces(t, tc.Exe, tc.Path, 0)
+	if len(got) != len(want) {
+		t.Errorf("%d threads, gdb shows %d", len(got), len(want))
+	}
+	for _, th := range got {
+		w, ok := want[th.tid]
+		if !ok {
+			t.Errorf("thread %d is not in gdb's output", th.tid)
+			continue
+		}
+		compareThread(t, p, th, w)
+	}
+	return got, p
+}
+
+// physicalOnly drops the frames gdb synthesizes for tail calls from DWARF call site
+// information (DW_TAG_call_site with DW_AT_call_tail_call): their pc follows a jmp, not a
+// call, and no return address for them is on the stack. Example: pthread_cond_wait calls
+// __futex_abstimed_wait_cancelable64, which jumps to __futex_abstimed_wait_common; gdb
+// shows the middle function at the address after the jmp. These are symbolization
+// (internal/dwarf) material, not unwinding.
+func physicalOnly(t *testing.T, p *testProcess, want []gdbFrame) []gdbFrame {
+	var out []gdbFrame
+	for i, g := range want {
+		if i > 0 && g.hasPC && want[i-1].name() != "<signal handler called>" {
+			code := make([]byte, 8)
+			if _, err := p.c.ReadAt(code, g.pc-8); err == nil && !x86CallBefore(code) {
+				t.Logf("gdb frame #%d %#x %s follows no call: a tail-call frame, left out", i, g.pc, g.name())
+				continue
+			}
+		}
+		out = append(out, g)
+	}
+	return out
+}
+
+func compareThread(t *testing.T, p *testProcess, th unwound, want []gdbFrame) {
+	t.Helper()
+	want = physicalOnly(t, p, want)
+	bad := false
+	for i, g := range want {
+		if i >= len(th.frames) {
+			bad = true
+			break
+		}
+		f := th.frames[i]
+		if g.hasPC && g.pc != f.PC {
+			bad = true
+		}
+		if g.name() == "<signal handler called>" {
+			bad = bad || f.Signal == nil
+		} else if !p.sameFunction(f.LookupPC(), g.name()) {
+			bad = bad || g.name() != "??" || p.funcName(f.LookupPC()) != "??"
+		}
+	}
+	if extra := len(th.frames) - len(want); !bad && extra > 0 {
+		if want[len(want)-1].name() != "main" || extra != len(pastMain) {
+			bad = true
+		} else {
+			for i, name := range pastMain {
+				f := th.frames[len(want)+i]
+				bad = bad || !p.sameFunction(f.LookupPC(), name)
+			}
+		}
+	}
+	if bad {
+		var gs []string
+		for _, g := range want {
+			gs = append(gs, fmt.Sprintf("%#x %s", g.pc, strings.Join(g.names, "/")))
+		}
+		t.Errorf("thread %d:\n got %s\ngdb %s", th.tid, describe(th), strings.Join(gs, " <- "))
+	}
+	if th.err != nil {
+		t.Errorf("thread %d: %v", th.tid, th.err)
+	}
+}
+
+func describe(w unwound) string {
+	var b strings.Builder
+	for i, f := range w.frames {
+		if i > 0 {
+			b.WriteString(" <- ")
+		}
+		fmt.Fprintf(&b, "%#x %s[%s]", f.PC, w.names[i], f.FoundBy)
+	}
+	return b.String()
+}
+
+func TestCoreO0(t *testing.T) {
+	got, _ := compareWithGDB(t, testcore.DerefPIE)
+	// The crashing thread: deref <- main, found by context then CFI.
+	main := got[0]
+	if len(main.names) < 2 || main.names[0] != "deref" || main.names[1] != "main" {
+		t.Fatalf("crashing thread: %s", describe(main))
+	}
+	if main.frames[0].FoundBy != FoundByContext || main.frames[0].ReturnAddress ||
+		main.frames[1].FoundBy != FoundByCFI || !main.frames[1].ReturnAddress {
+		t.Errorf("frame kinds: %s", describe(main))
+	}
+}
+
+func TestCoreO2NoFramePointer(t *testing.T) {
+	got, _ := compareWithGDB(t, testcore.DerefO2NoFP)
+	for _, th := range got {
+		for _, f := range th.frames[1:] {
+			if f.FoundBy != FoundByCFI {
+				t.Errorf("thread %d: %s", th.tid, describe(th))
+				break
+			}
+		}
+	}
+}
+
+func TestCoreThreads20(t *testing.T) {
+	got, _ := compareWithGDB(t, testcore.Threads20)
+	if len(got) != 21 {
+		t.Errorf("%d threads, want 21", len(got))
+	}
+}
+
+func TestCoreSignalHandler(t *testing.T) {
+	got, _ := compareWithGDB(t, testcore.SigHandler)
+	sig := signalFrame(t, got[0])
+	if sig.Signal.SigInfo != sig.SP+x86UcSize || sig.Signal.Context != sig.SP+x86UcMcontext {
+		t.Errorf("signal frame at sp %#x: siginfo %#x, context %#x", sig.SP, sig.Signal.SigInfo, sig.Signal.Context)
+	}
+}
+
+// signalFrame returns the thread's signal trampoline frame and checks the frame after it.
+func signalFrame(t *testing.T, th unwound) *Frame {
+	t.Helper()
+	for i, f := range th.frames {
+		if f.Signal != nil && i+1 < len(th.frames) {
+			next := th.frames[i+1]
+			if next.FoundBy != FoundBySignalFrame || next.ReturnAddress || next.PC != next.Regs.Val[arch.AMD64.PC] {
+				t.Errorf("frame after the signal frame: found by %s, return address %v", next.FoundBy, next.ReturnAddress)
+			}
+			return f
+		}
+	}
+	t.Fatalf("no signal frame: %s", describe(th))
+	return nil
+}
+
+// A crash handler on an alternate stack above the faulting frames re-raises: the unwinder
+// crosses the signal frame although the CFA decreases there, and the siginfo saved in the
+// rt_sigframe is the original fault.
+func TestCoreReraiseOnAltStack(t *testing.T) {
+	for _, flags := range [][]string{{"-O0", "-g"}, {"-O2", "-g", "-fomit-frame-pointer"}} {
+		tc := makeCore(t, "reraise.c", flags...)
+		got, p := compareCoreWithGDB(t, tc)
+		th := got[0]
+		sig := signalFrame(t, th)
+		var names []string
+		for i, f := range th.frames {
+			if f.Index > sig.Index {
+				names = append(names, th.names[i])
+			}
+		}
+		if want := "fault_here call_fault main " + strings.Join(pastMain, " "); strings.Join(names, " ") != want {
+			t.Errorf("%v: after the signal frame: %v, want %s", flags, names, want)
+		}
+		interrupted := th.frames[sig.Index+1]
+		if interrupted.HasCFA && sig.HasCFA && interrupted.CFA >= sig.CFA {
+			t.Errorf("%v: the alternate stack (CFA %#x) is not above the interrupted frame (CFA %#x): the test does not test the crossing", flags, sig.CFA, interrupted.CFA)
+		}
+		b := make([]byte, 24)
+		if _, err := p.c.ReadAt(b, sig.Signal.SigInfo); err != nil {
+			t.Fatal(err)
+		}
+		o := p.a.ByteOrder
+		signo, code, addr := int32(o.Uint32(b)), int32(o.Uint32(b[8:])), o.Uint64(b[16:])
+		if signo != 11 || code != 1 || addr != 0x60 {
+			t.Errorf("%v: saved siginfo: signo %d code %d addr %#x, want 11, 1 (SEGV_MAPERR), 0x60", flags, signo, code, addr)
+		}
+		if p.c.SigInfo == nil || p.c.SigInfo.Code != -6 {
+			t.Errorf("%v: the core's NT_SIGINFO should be the re-raise (SI_TKILL): %+v", flags, p.c.SigInfo)
+		}
+	}
+}
+
+func TestCoreDeepRecursion(t *testing.T) {
+	tc := testcore.Make(t, testcore.Recurse)
+	p := openProcess(t, tc)
+	got := unwindAll(t, p, 0)
+	if len(got) != 1 {
+		t.Fatalf("%d threads", len(got))
+	}
+	th := got[0]
+	if !errors.Is(th.err, ErrMaxDepth) || len(th.frames) != DefaultMaxDepth {
+		t.Errorf("stopped after %d frames with %v, want %d and ErrMaxDepth", len(th.frames), th.err, DefaultMaxDepth)
+	}
+	want := gdbBacktraces(t, tc.Exe, tc.Path, DefaultMaxDepth)[th.tid]
+	th.err = nil
+	compareThread(t, p, th, want)
+	// Without the depth cap the walk reaches main and the C runtime.
+	all := unwindAll(t, p, 1<<20)[0]
+	if all.err != nil {
+		t.Fatalf("full walk: %v after %d frames", all.err, len(all.frames))
+	}
+	n := len(all.names)
+	if n < 1000 || all.names[n-4] != "main" || all.names[n-5] != "recurse" {
+		t.Errorf("full walk: %d frames ending %v", n, all.names[max(0, n-6):])
+	}
+	t.Logf("%d frames", n)
+}

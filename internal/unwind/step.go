@@ -1,0 +1,383 @@
+package unwind
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/coredig/coredig/internal/dwarf/cfi"
+	"github.com/coredig/coredig/internal/dwarf/expr"
+)
+
+// read reads len(p) bytes or returns the Memory's reason.
+func (u *Unwinder) read(p []byte, addr uint64) error {
+	if u.cfg.Mem == nil {
+		return fmt.Errorf("no memory to read %#x", addr)
+	}
+	n, err := u.cfg.Mem.ReadAt(p, addr)
+	if n < len(p) {
+		if err == nil {
+			err = fmt.Errorf("short read at %#x", addr)
+		}
+		return err
+	}
+	return nil
+}
+
+func (u *Unwinder) readPtr(addr uint64) (uint64, error) {
+	var b [8]byte
+	size := u.cfg.Arch.PtrSize
+	if err := u.read(b[:size], addr); err != nil {
+		return 0, err
+	}
+	if size == 4 {
+		return uint64(u.cfg.Arch.ByteOrder.Uint32(b[:])), nil
+	}
+	return u.cfg.Arch.ByteOrder.Uint64(b[:]), nil
+}
+
+func (u *Unwinder) executable(addr uint64) bool {
+	return u.cfg.Modules != nil && u.cfg.Modules.Executable(addr)
+}
+
+// step finds the caller of f. It returns (nil, nil) at the outermost frame. It sets f.CFA
+// when it learns it and f.Signal when f is a signal trampoline.
+func (u *Unwinder) step(f *Frame) (*Frame, error) {
+	if f.PC == 0 && f.Index > 0 {
+		return nil, nil // a zeroed return address ends some thread stacks
+	}
+	if next, ok, err := u.stepSignal(f); ok || err != nil {
+		return next, err
+	}
+	next, covered, cfiErr := u.stepCFI(f)
+	if next != nil || (cfiErr == nil && covered) {
+		return next, nil // found, or the CFI says this is the outermost frame
+	}
+	// A context frame whose pc is not code (a call through a bad pointer) has its return
+	// address at the top of the stack or in the link register: the scan finds it first.
+	if f.Index > 0 || u.executable(f.PC) {
+		if next, err := u.stepFramePointer(f); next != nil {
+			return next, nil
+		} else if cfiErr == nil {
+			cfiErr = err
+		}
+	}
+	if next := u.stepScan(f); next != nil {
+		return next, nil
+	}
+	if cfiErr != nil {
+		return nil, cfiErr
+	}
+	return nil, fmt.Errorf("frame %d at %#x: %w", f.Index, f.PC, ErrNoCaller)
+}
+
+// stepSignal recognises the rt_sigreturn trampoline at f.PC and returns the interrupted
+// frame from the kernel's signal frame.
+func (u *Unwinder) stepSignal(f *Frame) (*Frame, bool, error) {
+	ai := u.ai
+	if f.Index == 0 || len(ai.trampoline) == 0 {
+		return nil, false, nil // the trampoline never runs when a thread is stopped... except in a syscall
+	}
+	code := make([]byte, len(ai.trampoline))
+	if u.read(code, f.PC) != nil || !ai.isTrampoline(code) {
+		return nil, false, nil
+	}
+	sf, err := ai.sigFrame(u, f.SP)
+	if err != nil {
+		return nil, true, fmt.Errorf("frame %d: signal frame: %w", f.Index, err)
+	}
+	f.Signal = sf
+	f.CFA, f.HasCFA = sf.Context, true
+	a := u.cfg.Arch
+	pc, _ := sf.Regs.Get(a.PC)
+	sp, _ := sf.Regs.Get(a.SP)
+	return &Frame{Index: f.Index + 1, PC: pc, SP: sp, FoundBy: FoundBySignalFrame, Regs: sf.Regs}, true, nil
+}
+
+// dwarfRegs gives expr access to a frame's registers by DWARF number.
+type dwarfRegs struct {
+	u *Unwinder
+	r *Registers
+}
+
+func (d dwarfRegs) Reg(n uint64) (uint64, error) {
+	i := d.u.cfg.Arch.FromDWARF(n)
+	v, ok := d.r.Get(i)
+	if !ok {
+		return 0, &RegisterError{DWARF: n}
+	}
+	return v, nil
+}
+
+// stepCFI applies the first CFI row found for f. covered says whether a table had an FDE
+// for the pc; next is nil when none did or when the row ends the stack (undefined return
+// address).
+func (u *Unwinder) stepCFI(f *Frame) (next *Frame, covered bool, err error) {
+	if u.cfg.Modules == nil {
+		return nil, false, nil
+	}
+	pc := f.LookupPC()
+	var firstErr error
+	for _, t := range u.cfg.Modules.CFI(pc) {
+		if t.Table == nil {
+			continue
+		}
+		row, err := t.Table.RowForPC(pc - t.Bias)
+		if errors.Is(err, cfi.ErrNoFDE) {
+			continue
+		}
+		if err != nil {
+			if firstErr == nil {
+				firstErr = fmt.Errorf("frame %d at %#x: %w", f.Index, f.PC, err)
+			}
+			continue
+		}
+		covered = true
+		next, err := u.applyRow(f, &row)
+		if err != nil {
+			if firstErr == nil {
+				firstErr = fmt.Errorf("frame %d at %#x: %w", f.Index, f.PC, err)
+			}
+			continue
+		}
+		return next, true, nil
+	}
+	return nil, covered, firstErr
+}
+
+func (u *Unwinder) applyRow(f *Frame, row *cfi.Row) (*Frame, error) {
+	a := u.cfg.Arch
+	regs := dwarfRegs{u: u, r: &f.Regs}
+	ectx := &expr.Context{Regs: regs, Mem: u.cfg.Mem, PtrSize: a.PtrSize, Order: a.ByteOrder}
+	var cfa uint64
+	switch row.CFA.Kind {
+	case cfi.CFARegOffset:
+		v, err := regs.Reg(row.CFA.Reg)
+		if err != nil {
+			return nil, fmt.Errorf("CFA rule: %w", err)
+		}
+		cfa = v + uint64(row.CFA.Offset)
+	case cfi.CFAExpression:
+		res, err := expr.Eval(row.CFA.Expr, ectx)
+		if err != nil {
+			return nil, fmt.Errorf("CFA expression: %w", err)
+		}
+		if res.Kind == expr.Register {
+			v, err := regs.Reg(res.Reg)
+			if err != nil {
+				return nil, fmt.Errorf("CFA expression: %w", err)
+			}
+			cfa = v
+		} else {
+			cfa = res.Value
+		}
+	default:
+		return nil, fmt.Errorf("FDE at %#x: no CFA rule", row.FDE.Offset)
+	}
+	ectx.CFA, ectx.HasCFA = cfa, true
+
+	// The caller's registers: callee-saved values carry over unless a rule says otherwise.
+	next := f.Regs.clone()
+	next.Known &= u.ai.calleeSaved
+	raIdx := a.FromDWARF(row.RA)
+	if raIdx >= 0 && raIdx != a.PC {
+		// The return address column (aarch64 x30) keeps its value when it has no rule.
+		if v, ok := f.Regs.Get(raIdx); ok {
+			next.Set(raIdx, v)
+		}
+	}
+	var ra uint64
+	raKnown := false
+	if raIdx >= 0 {
+		ra, raKnown = f.Regs.Get(raIdx)
+		if raIdx == a.PC {
+			raKnown = false // x86_64: rip has no "same value" in the caller
+		}
+	}
+	var raErr error
+	for _, rr := range row.Rules {
+		idx := a.FromDWARF(rr.Reg)
+		isRA := rr.Reg == row.RA
+		if idx < 0 && !isRA {
+			continue
+		}
+		v, known, err := u.ruleValue(rr.Rule, rr.Reg, &f.Regs, cfa, ectx)
+		if rr.Rule.Kind == cfi.Undefined && isRA {
+			f.CFA, f.HasCFA = cfa, true
+			return nil, nil // the outermost frame
+		}
+		if isRA {
+			ra, raKnown, raErr = v, known, err
+		}
+		if idx >= 0 {
+			if known {
+				next.Set(idx, v)
+			} else {
+				next.Clear(idx)
+			}
+		}
+	}
+	f.CFA, f.HasCFA = cfa, true
+	if raErr != nil {
+		return nil, fmt.Errorf("return address: %w", raErr)
+	}
+	if !raKnown {
+		return nil, fmt.Errorf("return address column %d has no value", row.RA)
+	}
+	if row.RAMangled {
+		ra = stripPAC(ra)
+	}
+	if ra == 0 {
+		return nil, nil
+	}
+	next.Set(a.SP, cfa)
+	next.Set(a.PC, ra)
+	return &Frame{Index: f.Index + 1, PC: ra, SP: cfa, FoundBy: FoundByCFI,
+		ReturnAddress: !row.SignalFrame, Regs: next}, nil
+}
+
+// stripPAC removes a pointer authentication code from a user-space aarch64 address (48-bit
+// virtual addresses, top byte possibly tagged).
+func stripPAC(v uint64) uint64 { return v & (1<<48 - 1) }
+
+// ruleValue evaluates one register rule.
+func (u *Unwinder) ruleValue(r cfi.Rule, reg uint64, cur *Registers, cfa uint64, ectx *expr.Context) (uint64, bool, error) {
+	regs := dwarfRegs{u: u, r: cur}
+	switch r.Kind {
+	case cfi.Unspecified, cfi.SameValue:
+		v, err := regs.Reg(reg)
+		return v, err == nil, nil
+	case cfi.Undefined:
+		return 0, false, nil
+	case cfi.Offset:
+		addr := cfa + uint64(r.Offset)
+		v, err := u.readPtr(addr)
+		if err != nil {
+			return 0, false, fmt.Errorf("saved register %d at %#x: %w", reg, addr, err)
+		}
+		return v, true, nil
+	case cfi.ValOffset:
+		return cfa + uint64(r.Offset), true, nil
+	case cfi.Register:
+		v, err := regs.Reg(r.Reg)
+		return v, err == nil, err
+	case cfi.Expression, cfi.ValExpression:
+		res, err := expr.Eval(r.Expr, ectx, cfa)
+		if err != nil {
+			return 0, false, err
+		}
+		if res.Kind == expr.Register {
+			v, err := regs.Reg(res.Reg)
+			return v, err == nil, err
+		}
+		if r.Kind == cfi.ValExpression || res.Kind == expr.Value {
+			return res.Value, true, nil
+		}
+		v, err := u.readPtr(res.Value)
+		if err != nil {
+			return 0, false, fmt.Errorf("saved register %d at %#x: %w", reg, res.Value, err)
+		}
+		return v, true, nil
+	}
+	return 0, false, nil
+}
+
+// stepFramePointer follows the {saved fp, return address} record at the frame pointer.
+func (u *Unwinder) stepFramePointer(f *Frame) (*Frame, error) {
+	a := u.cfg.Arch
+	fp, ok := f.Regs.Get(a.FP)
+	if !ok || fp == 0 || fp%uint64(a.PtrSize) != 0 || fp < f.SP {
+		return nil, nil
+	}
+	ps := uint64(a.PtrSize)
+	savedFP, err := u.readPtr(fp)
+	if err != nil {
+		return nil, fmt.Errorf("frame %d: frame record at %#x: %w", f.Index, fp, err)
+	}
+	ra, err := u.readPtr(fp + ps)
+	if err != nil {
+		return nil, fmt.Errorf("frame %d: return address at %#x: %w", f.Index, fp+ps, err)
+	}
+	if ra == 0 || !u.executable(ra) {
+		return nil, nil
+	}
+	cfa := fp + 2*ps
+	next := f.Regs.clone()
+	next.Known &= u.ai.calleeSaved
+	next.Set(a.FP, savedFP)
+	next.Set(a.SP, cfa)
+	next.Set(a.PC, ra)
+	f.CFA, f.HasCFA = cfa, true
+	return &Frame{Index: f.Index + 1, PC: ra, SP: cfa, FoundBy: FoundByFramePointer,
+		ReturnAddress: true, Regs: next}, nil
+}
+
+// stepScan looks up the stack for a word that is a return address.
+func (u *Unwinder) stepScan(f *Frame) *Frame {
+	a := u.cfg.Arch
+	if u.cfg.ScanWords < 0 {
+		return nil
+	}
+	ps := uint64(a.PtrSize)
+	start := f.SP
+	if f.HasCFA && f.CFA > start {
+		start = f.CFA - ps // a CFI frame's return address slot is just below its CFA
+	}
+	// aarch64 leaf functions keep the return address in the link register.
+	if f.Index == 0 && !u.ai.raAtSP && a.LR >= 0 {
+		if lr, ok := f.Regs.Get(a.LR); ok && lr != f.PC && u.isReturnAddress(stripPAC(lr)) {
+			next := f.Regs.clone()
+			next.Known &= u.ai.calleeSaved
+			next.Set(a.PC, stripPAC(lr))
+			return &Frame{Index: 1, PC: stripPAC(lr), SP: f.SP, FoundBy: FoundByScan,
+				ReturnAddress: true, Regs: next}
+		}
+	}
+	const chunkWords = 64
+	buf := make([]byte, chunkWords*ps)
+	for w := 0; w < u.cfg.ScanWords; w += chunkWords {
+		base := start + uint64(w)*ps
+		n, _ := u.cfg.Mem.ReadAt(buf, base)
+		for i := 0; i+int(ps) <= n && w+i/int(ps) < u.cfg.ScanWords; i += int(ps) {
+			var v uint64
+			if ps == 4 {
+				v = uint64(a.ByteOrder.Uint32(buf[i:]))
+			} else {
+				v = a.ByteOrder.Uint64(buf[i:])
+			}
+			if v == 0 || !u.isReturnAddress(v) {
+				continue
+			}
+			slot := base + uint64(i)
+			cfa := slot + ps
+			next := f.Regs.clone()
+			next.Known &= u.ai.calleeSaved
+			next.Clear(a.FP) // unknown: the scan does not know where it was saved
+			next.Set(a.SP, cfa)
+			next.Set(a.PC, v)
+			f.CFA, f.HasCFA = cfa, true
+			return &Frame{Index: f.Index + 1, PC: v, SP: cfa, FoundBy: FoundByScan,
+				ReturnAddress: true, Regs: next}
+		}
+		if n < len(buf) {
+			break
+		}
+	}
+	return nil
+}
+
+// isReturnAddress reports whether v points just after a call instruction in executable
+// memory.
+func (u *Unwinder) isReturnAddress(v uint64) bool {
+	if v < 8 || !u.executable(v) {
+		return false
+	}
+	code := make([]byte, 8)
+	if u.read(code, v-8) != nil {
+		// The call may start near the beginning of a mapping: try the short forms.
+		code = code[4:]
+		if u.read(code, v-4) != nil {
+			return false
+		}
+	}
+	return u.ai.callBefore(code)
+}

@@ -1,0 +1,282 @@
+// Package unwind walks the native stack of one thread of a core dump, frame by frame, from
+// the registers the kernel saved for it.
+//
+// Each frame says how it was found (FoundBy):
+//   - "context": the thread's registers themselves (frame 0);
+//   - "cfi": DWARF call frame information (.eh_frame or .debug_frame, package cfi), with the
+//     expressions of package expr;
+//   - "frame_pointer": the rbp (x86_64) or x29 (aarch64) chain, {saved fp, return address}
+//     at fp, where no CFI covers the pc;
+//   - "scan": last resort, a word on the stack that points just after a call instruction
+//     in an executable mapping (x86_64 call rel32 and call r/m64 "ff /2"; aarch64 BL, BLR,
+//     BLRAA/BLRAB and their Z forms);
+//   - "signal_frame": the context the kernel saved in its rt_sigframe when it delivered a
+//     signal. The frame before it is the signal trampoline (x86_64 __restore_rt,
+//     "48 c7 c0 0f 00 00 00 0f 05" = mov $15,%rax; syscall; aarch64 vDSO
+//     __kernel_rt_sigreturn, d2801168 d4000001 = mov x8,#139; svc #0) and carries a
+//     *SignalFrame with the interrupted registers and the address of the saved siginfo.
+//
+// Return addresses point after the call: symbolize Frame.LookupPC (pc-1) for them, the pc
+// itself for the context frame and for frames interrupted by a signal.
+//
+// Bounds: at most Config.MaxDepth frames (default 1024); unwinding stops when the CFA does
+// not increase (a loop or a corrupt stack), except right after a signal frame, where the
+// interrupted code may run on another stack (sigaltstack). A scan looks at most
+// Config.ScanWords words. DWARF expressions have a step budget. An unreadable stack gives
+// a frame whose Err keeps the Memory error (so errors.As finds the core's typed reason), and
+// ends that thread's walk only; an Unwinder shares nothing with another thread's.
+//
+// Sources for the signal frame layouts: Linux arch/x86/include/asm/sigframe.h (struct
+// rt_sigframe {pretcode; struct ucontext uc; struct siginfo info}),
+// arch/x86/include/uapi/asm/sigcontext.h (struct sigcontext, x86_64),
+// arch/x86/include/uapi/asm/ucontext.h; arch/arm64/kernel/signal.c (struct rt_sigframe
+// {struct siginfo info; struct ucontext uc}, sp = the frame at handler entry),
+// arch/arm64/include/uapi/asm/ucontext.h and uapi/asm/sigcontext.h. Instruction encodings:
+// Intel SDM vol. 2 (CALL), Arm ARM (BL, BLR, BLRAA).
+package unwind
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/coredig/coredig/internal/arch"
+	"github.com/coredig/coredig/internal/dwarf/cfi"
+)
+
+// Memory reads process memory (io.ReaderAt with a 64-bit address). When n < len(p) the
+// error says why; the unwinder keeps it wrapped in frame errors.
+type Memory interface {
+	ReadAt(p []byte, addr uint64) (int, error)
+}
+
+// CFI is one call frame table and the load bias to add to its addresses to get run-time
+// addresses (0 when the table was read from process memory at its run-time address).
+type CFI struct {
+	Table *cfi.Table
+	Bias  uint64
+}
+
+// Modules tells the unwinder about the code mapped in the process.
+type Modules interface {
+	// CFI returns the tables that may describe pc (a run-time address), best first:
+	// typically the module's .eh_frame, then the .debug_frame of its debug file.
+	CFI(pc uint64) []CFI
+	// Executable reports whether addr lies in an executable mapping.
+	Executable(addr uint64) bool
+}
+
+// FoundBy says how a frame was found.
+type FoundBy string
+
+const (
+	FoundByContext      FoundBy = "context"
+	FoundByCFI          FoundBy = "cfi"
+	FoundByFramePointer FoundBy = "frame_pointer"
+	FoundByScan         FoundBy = "scan"
+	FoundBySignalFrame  FoundBy = "signal_frame"
+)
+
+// Registers holds register values in arch.RegNames order with a mask of the known ones.
+type Registers struct {
+	Val   []uint64
+	Known uint64 // bit i set: Val[i] is known (arch register sets have at most 64 entries)
+}
+
+// Get returns register i and whether it is known.
+func (r *Registers) Get(i int) (uint64, bool) {
+	if i < 0 || i >= len(r.Val) || i >= 64 || r.Known&(1<<uint(i)) == 0 {
+		return 0, false
+	}
+	return r.Val[i], true
+}
+
+// Set sets register i.
+func (r *Registers) Set(i int, v uint64) {
+	if i < 0 || i >= len(r.Val) || i >= 64 {
+		return
+	}
+	r.Val[i] = v
+	r.Known |= 1 << uint(i)
+}
+
+// Clear forgets register i.
+func (r *Registers) Clear(i int) {
+	if i >= 0 && i < 64 {
+		r.Known &^= 1 << uint(i)
+	}
+}
+
+func newRegisters(n int) Registers { return Registers{Val: make([]uint64, n)} }
+
+func (r *Registers) clone() Registers {
+	return Registers{Val: append([]uint64(nil), r.Val...), Known: r.Known}
+}
+
+// SignalFrame is what the kernel saved when it delivered a signal.
+type SignalFrame struct {
+	// Regs are the registers of the interrupted code (arch.RegNames order).
+	Regs Registers
+	// Context is the address of the saved struct sigcontext (uc_mcontext).
+	Context uint64
+	// SigInfo is the address of the saved siginfo_t: the signal that was being delivered,
+	// which for a crash handler that re-raised is the original fault.
+	SigInfo uint64
+}
+
+// Frame is one frame of a stack.
+type Frame struct {
+	Index int
+	PC    uint64
+	SP    uint64
+	// CFA is the canonical frame address (the caller's stack pointer before the call),
+	// known once the frame's caller was computed (HasCFA).
+	CFA    uint64
+	HasCFA bool
+	// FoundBy says how PC and the registers were found.
+	FoundBy FoundBy
+	// ReturnAddress is true when PC is a return address (symbolize LookupPC = PC-1).
+	ReturnAddress bool
+	// Regs are the registers known in this frame.
+	Regs Registers
+	// Signal is set when this frame is the kernel's signal trampoline
+	// ("<signal handler called>"); the next frame is the interrupted code.
+	Signal *SignalFrame
+	// Err says why this frame's caller could not be found, when that is an error
+	// (unreadable memory, a malformed CFI entry, no strategy left); nil at a normal end.
+	Err error
+}
+
+// LookupPC is the address to symbolize: PC-1 for a return address, else PC.
+func (f *Frame) LookupPC() uint64 {
+	if f.ReturnAddress && f.PC > 0 {
+		return f.PC - 1
+	}
+	return f.PC
+}
+
+// Stop reasons returned by Unwinder.Err.
+var (
+	ErrMaxDepth       = errors.New("maximum depth reached")
+	ErrCFANotIncrease = errors.New("the CFA did not increase: stack loop or corruption")
+	ErrNoCaller       = errors.New("no unwinding strategy found a caller")
+	ErrRegister       = errors.New("register not known in this frame")
+)
+
+// RegisterError is a rule that needs a register the frame does not know.
+type RegisterError struct {
+	DWARF uint64
+}
+
+func (e *RegisterError) Error() string {
+	return fmt.Sprintf("DWARF register %d is not known in this frame", e.DWARF)
+}
+
+func (e *RegisterError) Unwrap() error { return ErrRegister }
+
+// Defaults.
+const (
+	DefaultMaxDepth  = 1024
+	DefaultScanWords = 256
+)
+
+// Config sets up an Unwinder.
+type Config struct {
+	Arch    *arch.Arch
+	Mem     Memory
+	Modules Modules
+	// MaxDepth bounds the number of frames (DefaultMaxDepth when 0).
+	MaxDepth int
+	// ScanWords bounds a stack scan (DefaultScanWords when 0; negative disables scanning).
+	ScanWords int
+}
+
+// Unwinder iterates over the frames of one thread:
+//
+//	u := unwind.New(cfg, thread.Regs)
+//	for u.Next() {
+//		f := u.Frame()
+//	}
+//	if err := u.Err(); err != nil { ... }
+//
+// Frames returned by Frame stay valid after Next.
+type Unwinder struct {
+	cfg  Config
+	ai   *archInfo
+	cur  *Frame
+	next *Frame
+	err  error
+	done bool
+	// crossing is true when the frame after cur may lie on another stack.
+	crossing bool
+	prevCFA  uint64
+	hasPrev  bool
+}
+
+// New returns an Unwinder starting from regs (arch.RegNames order; missing trailing
+// registers are unknown).
+func New(cfg Config, regs []uint64) *Unwinder {
+	if cfg.MaxDepth <= 0 {
+		cfg.MaxDepth = DefaultMaxDepth
+	}
+	if cfg.ScanWords == 0 {
+		cfg.ScanWords = DefaultScanWords
+	}
+	u := &Unwinder{cfg: cfg, ai: infoFor(cfg.Arch)}
+	if cfg.Arch == nil || u.ai == nil {
+		u.err = fmt.Errorf("unwind: unsupported architecture")
+		u.done = true
+		return u
+	}
+	r := newRegisters(len(cfg.Arch.RegNames))
+	for i := 0; i < len(regs) && i < len(r.Val); i++ {
+		r.Set(i, regs[i])
+	}
+	pc, _ := r.Get(cfg.Arch.PC)
+	sp, _ := r.Get(cfg.Arch.SP)
+	u.next = &Frame{Index: 0, PC: pc, SP: sp, FoundBy: FoundByContext, Regs: r}
+	return u
+}
+
+// Next advances to the next frame and reports whether there is one.
+func (u *Unwinder) Next() bool {
+	if u.done || u.next == nil {
+		u.done = true
+		u.cur = nil
+		return false
+	}
+	u.cur = u.next
+	u.next = nil
+	prevCrossing := u.crossing
+	u.crossing = false
+	if u.cur.Index+1 >= u.cfg.MaxDepth {
+		u.err = ErrMaxDepth
+		return true
+	}
+	next, err := u.step(u.cur)
+	if err != nil {
+		u.cur.Err = err
+		u.err = err
+		return true
+	}
+	if next == nil {
+		return true // the outermost frame
+	}
+	// The CFA must increase, unless a signal frame lies between (sigaltstack).
+	if u.cur.Signal != nil {
+		u.crossing = true
+	} else if u.cur.HasCFA && !prevCrossing && u.hasPrev && u.cur.CFA <= u.prevCFA {
+		u.cur.Err = fmt.Errorf("frame %d: CFA %#x after %#x: %w", u.cur.Index, u.cur.CFA, u.prevCFA, ErrCFANotIncrease)
+		u.err = u.cur.Err
+		return true
+	}
+	u.prevCFA, u.hasPrev = u.cur.CFA, u.cur.HasCFA
+	u.next = next
+	return true
+}
+
+// Frame returns the current frame.
+func (u *Unwinder) Frame() *Frame { return u.cur }
+
+// Err returns why the walk stopped before the outermost frame: a frame error, ErrMaxDepth or
+// an error wrapping ErrCFANotIncrease. It is nil when the stack ended normally.
+func (u *Unwinder) Err() error { return u.err }
