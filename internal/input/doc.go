@@ -20,8 +20,7 @@
 // at 512 MiB (klauspost's default MaxWindowSize), LZ4 blocks at 4 MiB by
 // the format; an xz block header may ask for a dictionary of up to 4 GiB,
 // which ulikunitz/xz allocates but only touches as output is produced, so
-// resident memory stays below the decompressed size. LZ4 and xz need the
-// coredig_lz4xz build tag until go.mod requires their modules.
+// resident memory stays below the decompressed size.
 //
 // Also read here: the extended attributes systemd-coredump stores on a
 // core (user.coredump.*, systemd src/coredump/coredump.c), Linux only.

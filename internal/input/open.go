@@ -248,9 +248,6 @@ func decompressInto(src *Source, r io.Reader, dir string, opts Options) error {
 	var closeDec func()
 	if src.Compression != None {
 		dec, closeDec, err = newDecoder(src.Compression, dec)
-		if errors.Is(err, ErrNotBuilt) {
-			return fail(fmt.Errorf("input: %s: %w", src.Compression, err))
-		}
 		if err != nil {
 			return fail(&CorruptError{Format: src.Compression, InOffset: cr.n, Err: err})
 		}
@@ -295,10 +292,6 @@ func decompressInto(src *Source, r io.Reader, dir string, opts Options) error {
 }
 
 var errWrite = errors.New("write failed")
-
-// ErrNotBuilt is returned for LZ4 and xz input when their decoders are not
-// compiled in (see decoders_nolz4xz.go).
-var ErrNotBuilt = errors.New("decoder not built into this binary (needs -tags coredig_lz4xz and the module in go.mod)")
 
 // copyAll copies r to w, keeping reader errors apart from writer errors
 // (which wrap errWrite or are *LimitError).

@@ -1,5 +1,3 @@
-//go:build coredig_lz4xz
-
 package input
 
 import (
@@ -8,9 +6,6 @@ import (
 	"github.com/pierrec/lz4/v4"
 	"github.com/ulikunitz/xz"
 )
-
-// lz4xzBuilt says whether LZ4 and xz decoding is compiled in.
-const lz4xzBuilt = true
 
 func newLZ4(r io.Reader) (io.Reader, func(), error) {
 	return lz4.NewReader(r), func() {}, nil
