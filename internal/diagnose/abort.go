@@ -195,7 +195,7 @@ func printable(s string) bool {
 
 // libcInternal are the frames between abort() and the code that asked for it.
 var libcInternal = map[string]bool{
-	"abort": true, "raise": true, "__GI_raise": true, "__GI_abort": true, "__pthread_kill_implementation": true,
+	"abort": true, "raise": true, "gsignal": true, "__GI_raise": true, "__GI_abort": true, "__pthread_kill_implementation": true,
 	"__pthread_kill_internal": true, "__GI___pthread_kill": true, "pthread_kill": true, "__pthread_kill": true,
 	"__libc_message": true, "__libc_message_impl": true, "__libc_fatal": true, "malloc_printerr": true, "_int_free": true,
 	"_int_malloc": true, "__GI___libc_free": true, "free": true, "__libc_free": true, "malloc": true, "__libc_malloc": true,
@@ -316,7 +316,10 @@ func (f *Facts) abort(d *Diagnosis) {
 		if m.Text != "" {
 			d.Summary = fmt.Sprintf("abort()%s with the message \"%s\".", by, m.Text)
 		} else {
-			d.Summary = fmt.Sprintf("abort() was called%s, with no message recorded.", by)
+			d.Summary = fmt.Sprintf("abort()%s, with no message recorded.", strings.Replace(by, " called", " was called", 1))
+			if by == "" {
+				d.Summary = "abort() was called, with no message recorded."
+			}
 		}
 	}
 }

@@ -49,7 +49,9 @@ func classify(f *Facts, depth int) Diagnosis {
 		d.add("instruction", "unavailable: %s", f.InstErr)
 	}
 
-	if killCode(f.Code) || !faultCode(f.Signo, f.Code) && f.Code != SI_KERNEL {
+	if f.NoSigInfo {
+		d.add("code", "unknown (the core has no NT_SIGINFO)")
+	} else if killCode(f.Code) || !faultCode(f.Signo, f.Code) && f.Code != SI_KERNEL {
 		self := f.HasSender && f.PID != 0 && f.SenderPID == f.PID || !f.HasSender && f.Code == SI_TKILL
 		if f.HasSender {
 			d.add("sender_pid", "%d", f.SenderPID)
@@ -190,6 +192,10 @@ func (f *Facts) handler() string {
 			return "a crash reporter (" + fn + ")"
 		}
 	}
+	if f.PythonFaulthandler != nil && *f.PythonFaulthandler && (f.Signo == SIGSEGV || f.Signo == SIGBUS ||
+		f.Signo == SIGFPE || f.Signo == SIGILL || f.Signo == SIGABRT) {
+		return "faulthandler"
+	}
 	return ""
 }
 
@@ -249,6 +255,17 @@ func afterSignalFrame(fns []string) []string {
 func (f *Facts) segv(d *Diagnosis) {
 	pc, havePC := f.reg(f.pcName())
 	acc := accesses(f)
+	if !f.HasAddr && f.NoSigInfo && len(acc) > 0 && acc[0].err == nil {
+		// Without siginfo the faulting address is the operand's: say it was inferred.
+		if m := mappingAt(f.Mappings, pc); havePC && m != nil && m.Executable() {
+			g := *f
+			g.Addr, g.HasAddr = acc[0].ea, true
+			d.add("fault_address", "%s", hex(g.Addr))
+			d.add("fault_address_source", "computed from the instruction (no NT_SIGINFO)")
+			g.segv(d)
+			return
+		}
+	}
 	var a *access
 	if len(acc) > 0 {
 		a = &acc[0]

@@ -122,6 +122,9 @@ type Facts struct {
 
 	Signo int
 	Code  int
+	// NoSigInfo says the core has no NT_SIGINFO (qemu-user cores, kernels before 3.7):
+	// Signo comes from pr_cursig and Code, Addr and the sender are unknown.
+	NoSigInfo bool
 	// Addr is si_addr, meaningful when HasAddr (fault codes only).
 	Addr    uint64
 	HasAddr bool
@@ -145,6 +148,10 @@ type Facts struct {
 	Modules []string
 	// PythonFinalizing is nil when unknown.
 	PythonFinalizing *bool
+	// PythonFaulthandler says whether CPython's faulthandler had its fatal-signal handlers
+	// installed (nil when unknown). It names the re-raiser when faulthandler's own frame
+	// is gone: faulthandler_fatal_error ends with a tail call to raise().
+	PythonFaulthandler *bool
 	// AbortMessage is a message the caller recovered (AbortMessage, FindMessage).
 	AbortMessage string
 	// ExceptionType is the C++ type of an uncaught exception, when the caller found it.
