@@ -500,8 +500,11 @@ func (f *Facts) stackOverflow(d *Diagnosis, addr uint64) bool {
 		d.add("sp", "%s", hex(sp))
 	}
 	who := "the stack"
-	if stack.StackOf != 0 {
+	switch {
+	case stack.StackOf != 0:
 		who = fmt.Sprintf("the stack of thread %d", stack.StackOf)
+	case haveSP && f.TID != 0 && sp < stack.End && stack.Start-min(sp, stack.Start) <= guardGap:
+		who = fmt.Sprintf("the stack of thread %d", f.TID) // sp is in it or just ran below it
 	}
 	rec := ""
 	if name, period, reps := recursion(f.Functions); reps >= 3 {

@@ -143,21 +143,26 @@ var loadMu sync.Mutex
 func load(t *testing.T, spec testcore.Spec) *fixture {
 	t.Helper()
 	tc := testcore.Make(t, spec)
+	return loadPath(t, tc.Path, tc.Exe, tc.Sysroot, tc)
+}
+
+func loadPath(t *testing.T, path, exe, sysroot string, tc *testcore.Core) *fixture {
+	t.Helper()
 	loadMu.Lock()
 	defer loadMu.Unlock()
-	c, err := core.Open(tc.Path)
+	c, err := core.Open(path)
 	if err != nil {
-		t.Fatalf("%s: %v", tc.Path, err)
+		t.Fatalf("%s: %v", path, err)
 	}
 	t.Cleanup(func() { c.Close() })
 	files := c.Files
 	if len(files) == 0 {
-		files = exeMappings(t, c, tc.Exe) // qemu-user cores have no NT_FILE
+		files = exeMappings(t, c, exe) // qemu-user cores have no NT_FILE
 	}
-	back := fileBacking{files: files, sysroot: tc.Sysroot}
+	back := fileBacking{files: files, sysroot: sysroot}
 	c.SetBacking(back)
 	if len(c.Threads) == 0 {
-		t.Fatalf("%s: no threads", tc.Path)
+		t.Fatalf("%s: no threads", path)
 	}
 	a := c.Arch
 	th := c.Threads[0]
@@ -273,9 +278,10 @@ func scanStack(c *core.Core, a *arch.Arch, st *symtab, pc, sp uint64, regs map[s
 		}
 	}
 	seg := c.SegmentFor(sp)
-	if seg == nil { // sp ran below its stack (overflow): scan the mapping above it
+	if seg == nil || seg.Filesz == 0 { // sp ran below its stack (overflow): scan the stack above
+		seg = nil
 		for i := range c.Segments {
-			if s := &c.Segments[i]; s.Vaddr > sp && s.Vaddr-sp < 1<<20 {
+			if s := &c.Segments[i]; s.Vaddr > sp && s.Vaddr-sp < 1<<20 && s.Filesz > 0 {
 				seg = s
 				break
 			}
