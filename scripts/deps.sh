@@ -5,7 +5,7 @@
 # compressed-core tests. The pyenv CPythons (3.8-3.13) are part of the machine image.
 set -euo pipefail
 pkgs=(gcc g++ gdb binutils libc6-dbg elfutils qemu-user gcc-aarch64-linux-gnu
-      libc6-dev-arm64-cross zstd lz4 xz-utils gzip python3.11 attr)
+      libc6-dev-arm64-cross gdb-multiarch zstd lz4 xz-utils gzip python3.11 attr)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -29,6 +29,7 @@ type state struct {
 	search        []string
 	allowMismatch bool
 	debuginfod    string
+	maxDepth      int
 	thread        int
 	full          bool
 }
@@ -56,6 +57,7 @@ Exit status: 0 analysed, 1 analysed with warnings that matter (e.g. a truncated 
 	pf.StringVar(&st.sysroot, "sysroot", "", "resolve the core's file paths under this directory (an extracted container filesystem)")
 	pf.StringArrayVar(&st.search, "search", nil, "directory to index by build-id for binaries and debug files (repeatable)")
 	pf.StringVar(&st.debuginfod, "debuginfod", "", "debuginfod server URLs (space-separated) to fetch binaries and debug info by build-id; default $DEBUGINFOD_URLS, off when unset")
+	pf.IntVar(&st.maxDepth, "max-depth", 1024, "maximum frames per thread")
 	pf.BoolVar(&st.allowMismatch, "allow-mismatch", false, "use files whose build-id differs from the core's, marking their frames unverified")
 	root.CompletionOptions.DisableDefaultCmd = true
 
@@ -80,6 +82,10 @@ Exit status: 0 analysed, 1 analysed with warnings that matter (e.g. a truncated 
 	add("regs CORE [EXE]", "Registers of every thread", report.ViewRegs, threadFlag)
 	add("maps CORE [EXE]", "Memory mappings and how much of each the core holds", report.ViewMaps, nil)
 	add("modules CORE [EXE]", "Modules, build-ids, and where their files and symbols came from", report.ViewModules, nil)
+	add("bt CORE [EXE]", "Backtraces of all threads, identical stacks grouped", report.ViewBacktrace, func(c *cobra.Command) {
+		threadFlag(c)
+		c.Flags().BoolVar(&st.full, "full", false, "print every thread instead of grouping identical stacks")
+	})
 	add("py CORE [EXE]", "Python view: interpreter state and every Python thread's stack", report.ViewPython, threadFlag)
 	return root
 }
@@ -133,7 +139,7 @@ func (st *state) render(args []string, view report.View) error {
 	case report.ViewSummary, report.ViewRegs, report.ViewMaps, report.ViewModules:
 		r = a.Summary()
 	default:
-		r = a.Full()
+		r = a.Full(st.maxDepth)
 	}
 	r.Core.Compression, r.Core.Access, r.Core.Metadata = src.Compression, src.Method, src.Xattrs
 	if src.Incomplete != nil {

@@ -75,8 +75,9 @@ func (a *Analysis) Summary() *report.Report {
 }
 
 // Full builds the whole report: the summary plus what needs the core's memory.
-func (a *Analysis) Full() *report.Report {
+func (a *Analysis) Full(maxDepth int) *report.Report {
 	r := a.Summary()
+	a.Backtraces(r, maxDepth)
 	r.Python = a.Python()
 	return r
 }

@@ -24,7 +24,7 @@ func pyThread(t *testing.T, py *report.Python, tid int) report.PythonThread {
 func TestPythonThreads6(t *testing.T) {
 	tc := testcore.Make(t, testcore.Threads6Py)
 	a, _ := open(t, tc.Path, symbolize.Options{})
-	r := a.Full()
+	r := a.Full(0)
 	py := r.Python
 	if py == nil || py.Version != "3.12.1" || py.Error != "" {
 		t.Fatalf("python %+v", py)

@@ -64,8 +64,9 @@ type cunit struct {
 	rows   []row
 	seqs   []sequence // sorted by lo
 	names  map[dwarf.Offset]funcName
-	dieErr error // DIE tree decoding stopped early
-	lnErr  error // line table decoding stopped early
+	scopes map[dwarf.Offset]string // C++ scope prefix of subprogram DIEs inside namespaces or classes
+	dieErr error                   // DIE tree decoding stopped early
+	lnErr  error                   // line table decoding stopped early
 	cost   int
 	// callFileBase is where the line program's own file numbering starts in files.
 	callFileBase int32
@@ -187,6 +188,9 @@ func clampInt(v int) int {
 func (cu *cunit) decodeDIEs(d *dwarf.Data, r *dwarf.Reader, u unitHeader) {
 	// stack[i] is the innermost node enclosing depth i+1, or -1.
 	stack := []int32{-1}
+	// scope[i] is the C++ scope ("ns::Class::") of the DIEs at depth i+1: gdb names a
+	// function without a linkage name (an inlined static in a namespace) by its scope.
+	scope := []string{""}
 	lastChild := make(map[int32]int32)
 	for n := 0; len(stack) > 0; n++ {
 		if n >= maxDIEs {
@@ -204,6 +208,7 @@ func (cu *cunit) decodeDIEs(d *dwarf.Data, r *dwarf.Reader, u unitHeader) {
 		if e.Tag == 0 {
 			// Null entries carry no offset; they only close the current level.
 			stack = stack[:len(stack)-1]
+			scope = scope[:len(scope)-1]
 			continue
 		}
 		if uint64(e.Offset) >= u.end || uint64(e.Offset) < u.dieOff {
@@ -212,6 +217,24 @@ func (cu *cunit) decodeDIEs(d *dwarf.Data, r *dwarf.Reader, u unitHeader) {
 		}
 		enclosing := stack[len(stack)-1]
 		cur := enclosing
+		prefix := scope[len(scope)-1]
+		inner := prefix
+		switch e.Tag {
+		case dwarf.TagNamespace, dwarf.TagClassType, dwarf.TagStructType, dwarf.TagUnionType:
+			name, _ := e.Val(dwarf.AttrName).(string)
+			if name == "" && e.Tag == dwarf.TagNamespace {
+				name = "(anonymous namespace)"
+			}
+			if name != "" && len(inner) < 1024 {
+				inner = prefix + name + "::"
+			}
+		}
+		if prefix != "" && e.Tag == dwarf.TagSubprogram && len(cu.scopes) < 1<<16 {
+			if cu.scopes == nil {
+				cu.scopes = make(map[dwarf.Offset]string)
+			}
+			cu.scopes[e.Offset] = prefix
+		}
 		switch e.Tag {
 		case dwarf.TagSubprogram, dwarf.TagInlinedSubroutine:
 			inl := e.Tag == dwarf.TagInlinedSubroutine
@@ -265,6 +288,7 @@ func (cu *cunit) decodeDIEs(d *dwarf.Data, r *dwarf.Reader, u unitHeader) {
 				return
 			}
 			stack = append(stack, cur)
+			scope = append(scope, inner)
 		}
 	}
 }
@@ -425,7 +449,7 @@ func (ix *Index) name(cu *cunit, off dwarf.Offset) (funcName, error) {
 		}
 		if fn.name == "" {
 			if s, ok := e.Val(dwarf.AttrName).(string); ok {
-				fn.name = s
+				fn.name = cu.scopes[cur] + s
 			}
 		}
 		if fn.linkage == "" {

@@ -31,6 +31,7 @@ type Report struct {
 	Signal     *Signal    `json:"signal,omitempty"`
 	CrashedTID *int       `json:"crashed_tid,omitempty"`
 	Threads    []Thread   `json:"threads"`
+	Groups     []Group    `json:"groups,omitempty"`
 	Python     *Python    `json:"python,omitempty"`
 	Diagnosis  any        `json:"diagnosis,omitempty"`
 	Modules    []Module   `json:"modules"`
@@ -217,4 +218,13 @@ type PythonFrame struct {
 	Line      int    `json:"line"`
 	FirstLine int    `json:"first_line,omitempty"`
 	Error     string `json:"error,omitempty"`
+}
+
+// Group is a set of threads with identical stacks. The crashing thread is always a group
+// of its own. Frames are those of the first thread of the group.
+type Group struct {
+	Count   int     `json:"count"`
+	TIDs    []int   `json:"tids"`
+	Crashed bool    `json:"crashed,omitempty"`
+	Frames  []Frame `json:"frames"`
 }

@@ -25,6 +25,7 @@ import (
 	"sync"
 
 	"github.com/coredig/coredig/internal/core"
+	"github.com/coredig/coredig/internal/dwarf/cfi"
 	"github.com/coredig/coredig/internal/dwarfsym"
 	"github.com/coredig/coredig/internal/elfx"
 )
@@ -71,6 +72,8 @@ type Module struct {
 	symOnce sync.Once
 	syms    *symtab
 	// names maps every defined symbol (functions and objects) to its link-time value.
+	cfiOnce   sync.Once
+	cfi       []*cfi.Table
 	debugOnce sync.Once
 	debug     *elf.File // separate debug file, nil when none
 	dwarfOnce sync.Once

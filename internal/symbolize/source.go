@@ -2,7 +2,6 @@ package symbolize
 
 import (
 	"debug/elf"
-	"fmt"
 
 	"github.com/coredig/coredig/internal/dwarfsym"
 )
@@ -63,9 +62,6 @@ func (m *Module) dwarfIndex(t *Table) (*dwarfsym.Index, error) {
 			if m.dwarf != nil {
 				return
 			}
-		}
-		if m.dwarfErr == nil {
-			m.dwarfErr = fmt.Errorf("%s: no DWARF", m.Name)
 		}
 	})
 	return m.dwarf, m.dwarfErr

@@ -1,0 +1,139 @@
+package analysis
+
+import (
+	"debug/elf"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/coredig/coredig/internal/core"
+	"github.com/coredig/coredig/internal/report"
+	"github.com/coredig/coredig/internal/unwind"
+)
+
+// SignalHandlerCalled is the function name given to the kernel's signal trampoline frame,
+// as gdb shows it.
+const SignalHandlerCalled = "<signal handler called>"
+
+// unwindModules presents the module table to the unwinder.
+type unwindModules struct{ a *Analysis }
+
+func (u unwindModules) CFI(pc uint64) []unwind.CFI {
+	tabs, bias := u.a.Modules.CFI(pc)
+	out := make([]unwind.CFI, 0, len(tabs))
+	for _, t := range tabs {
+		out = append(out, unwind.CFI{Table: t, Bias: bias})
+	}
+	return out
+}
+
+func (u unwindModules) Executable(addr uint64) bool {
+	if s := u.a.Core.SegmentFor(addr); s != nil {
+		return s.Flags&elf.PF_X != 0
+	}
+	return false
+}
+
+// Unwind walks one thread's stack. It never fails: a stack that cannot be walked further
+// ends with the reason in the last frame's Error and in the returned error string.
+func (a *Analysis) Unwind(t *core.Thread, maxDepth int) ([]*unwind.Frame, error) {
+	u := unwind.New(unwind.Config{Arch: a.Core.Arch, Mem: a.Core, Modules: unwindModules{a}, MaxDepth: maxDepth}, t.Regs)
+	var frames []*unwind.Frame
+	for u.Next() {
+		frames = append(frames, u.Frame())
+	}
+	return frames, u.Err()
+}
+
+// Backtrace unwinds and symbolizes one thread: frames with file:line and inlined calls.
+func (a *Analysis) Backtrace(t *core.Thread, maxDepth int) ([]report.Frame, string) {
+	frames, err := a.Unwind(t, maxDepth)
+	var out []report.Frame
+	for _, f := range frames {
+		var rf []report.Frame
+		if f.Signal != nil {
+			// The kernel's trampoline (__restore_rt, __kernel_rt_sigreturn).
+			x := a.Frame(len(out), f.PC, false, string(f.FoundBy))
+			x.Function, x.FunctionOffset = SignalHandlerCalled, nil
+			rf = []report.Frame{x}
+		} else {
+			rf = a.SourceFrames(len(out), f.PC, f.ReturnAddress, string(f.FoundBy))
+		}
+		if f.Err != nil && !errors.Is(f.Err, unwind.ErrMaxDepth) {
+			rf[len(rf)-1].Error = describe(f.Err)
+		}
+		out = append(out, rf...)
+	}
+	if err != nil {
+		return out, describe(err)
+	}
+	return out, ""
+}
+
+// describe turns an unwinding error into a sentence that says why, naming the memory
+// problem when there is one.
+func describe(err error) string {
+	var me *core.MemError
+	if errors.As(err, &me) {
+		switch me.Kind {
+		case core.Truncated:
+			return fmt.Sprintf("stack memory at %#x is cut off by the core's truncation (%v)", me.Addr, err)
+		case core.NotDumped:
+			return fmt.Sprintf("memory at %#x is mapped but not in the core (%v)", me.Addr, err)
+		case core.Unmapped:
+			return fmt.Sprintf("memory at %#x is not mapped (%v)", me.Addr, err)
+		}
+	}
+	return err.Error()
+}
+
+// Backtraces unwinds every thread into the report, and groups identical stacks.
+func (a *Analysis) Backtraces(r *report.Report, maxDepth int) {
+	for i := range r.Threads {
+		th := a.Core.Threads[i]
+		frames, errText := a.Backtrace(th, maxDepth)
+		if len(frames) > 0 {
+			r.Threads[i].Frames = frames
+		}
+		r.Threads[i].Error = errText
+	}
+	r.Groups = Group(r.Threads)
+}
+
+// Group collapses threads with identical stacks: the same pcs after the first frame, or
+// the same function list. The crashing thread is never grouped with others.
+func Group(threads []report.Thread) []report.Group {
+	var groups []report.Group
+	index := map[string]int{}
+	for _, t := range threads {
+		if t.Crashed {
+			groups = append(groups, report.Group{Count: 1, TIDs: []int{t.TID}, Crashed: true, Frames: t.Frames})
+			continue
+		}
+		key := stackKey(t.Frames)
+		if i, ok := index[key]; ok {
+			groups[i].Count++
+			groups[i].TIDs = append(groups[i].TIDs, t.TID)
+			continue
+		}
+		index[key] = len(groups)
+		groups = append(groups, report.Group{Count: 1, TIDs: []int{t.TID}, Frames: t.Frames})
+	}
+	return groups
+}
+
+// stackKey is the function list of a stack, with the pc for frames without a name.
+func stackKey(frames []report.Frame) string {
+	var b strings.Builder
+	for i, f := range frames {
+		if f.Function != "" {
+			b.WriteString(f.Function)
+		} else if i == 0 {
+			b.WriteString(f.Module)
+		} else {
+			fmt.Fprintf(&b, "%#x", uint64(f.PC))
+		}
+		b.WriteByte('|')
+	}
+	return b.String()
+}
