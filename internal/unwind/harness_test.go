@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ianlancetaylor/demangle"
+
 	"github.com/coredig/coredig/internal/arch"
 	"github.com/coredig/coredig/internal/core"
 	"github.com/coredig/coredig/internal/dwarf/cfi"
@@ -125,11 +127,15 @@ func openProcess(t *testing.T, tc *testcore.Core) *testProcess {
 		t.Fatalf("core.Open(%s): %v", tc.Path, err)
 	}
 	t.Cleanup(func() { c.Close() })
-	c.SetBacking(&fileBacking{files: c.Files, sysroot: tc.Sysroot})
+	files := c.Files
+	if len(files) == 0 {
+		files = linkMapFiles(t, c, tc)
+	}
+	c.SetBacking(&fileBacking{files: files, sysroot: tc.Sysroot})
 	p := &testProcess{a: c.Arch, c: c}
 	byName := map[string][]core.FileMapping{}
 	var names []string
-	for _, f := range c.Files {
+	for _, f := range files {
 		if _, ok := byName[f.Name]; !ok {
 			names = append(names, f.Name)
 		}
@@ -373,7 +379,7 @@ func gdbBacktraces(t *testing.T, exe, corePath string, limit int) map[int][]gdbF
 // sameFunction reports whether gdb's name for a frame names the function that contains
 // pc in our symbol tables (gdb prefers other aliases: __GI___clone3 is clone3).
 func (p *testProcess) sameFunction(pc uint64, gdbName string) bool {
-	if gdbName == p.funcName(pc) {
+	if gdbName == p.funcName(pc) || plainName(gdbName) == plainName(p.funcName(pc)) {
 		return true
 	}
 	m := p.module(pc)
@@ -385,7 +391,7 @@ func (p *testProcess) sameFunction(pc uint64, gdbName string) bool {
 		return false
 	}
 	for _, s := range m.syms {
-		if s.name == gdbName && s.addr+m.bias == start {
+		if (s.name == gdbName || plainName(s.name) == plainName(gdbName)) && s.addr+m.bias == start {
 			return true
 		}
 	}
@@ -403,4 +409,90 @@ func (p *testProcess) funcStart(pc uint64) (uint64, bool) {
 		return 0, false
 	}
 	return m.syms[i].addr + m.bias, true
+}
+
+// plainName demangles a C++ symbol and drops parameters and clone suffixes, as gdb's
+// "std::terminate()" and the symbol "_ZN7crasher6level1Ei.cold" ("crasher::level1") differ.
+func plainName(s string) string {
+	s = demangle.Filter(s, demangle.NoParams)
+	if i := strings.Index(s, " [clone"); i >= 0 {
+		s = s[:i]
+	}
+	if i := strings.Index(s, "("); i > 0 {
+		s = s[:i]
+	}
+	return s
+}
+
+// linkMapFiles rebuilds NT_FILE-like mappings from the dynamic linker's list of loaded
+// objects (r_debug.r_map, <link.h>) for cores without NT_FILE (qemu-user writes none):
+// the executable is found by AT_ENTRY, r_debug by its DT_DEBUG entry.
+func linkMapFiles(t *testing.T, c *core.Core, tc *testcore.Core) []core.FileMapping {
+	t.Helper()
+	entry, ok := c.AuxvValue(9) // AT_ENTRY
+	if !ok {
+		t.Fatal("core has neither NT_FILE nor AT_ENTRY")
+	}
+	exe, err := elf.Open(tc.Exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer exe.Close()
+	bias := entry - exe.Entry
+	files := loadMappings(tc.Exe, tc.Exe, bias)
+	ptr := func(addr uint64) uint64 {
+		v, err := c.ReadPtr(addr)
+		if err != nil {
+			t.Fatalf("reading the link map at %#x: %v", addr, err)
+		}
+		return v
+	}
+	var rdebug uint64
+	for _, prog := range exe.Progs {
+		if prog.Type != elf.PT_DYNAMIC {
+			continue
+		}
+		for a := bias + prog.Vaddr; a < bias+prog.Vaddr+prog.Memsz; a += 16 {
+			if tag := ptr(a); tag == 21 { // DT_DEBUG
+				rdebug = ptr(a + 8)
+			} else if tag == 0 {
+				break
+			}
+		}
+	}
+	if rdebug == 0 {
+		t.Fatal("no DT_DEBUG in the executable's dynamic section")
+	}
+	lm := ptr(rdebug + 8) // r_map
+	for i := 0; lm != 0 && i < 100; i++ {
+		addr, nameAddr := ptr(lm), ptr(lm+8)
+		name, _, err := c.ReadCString(nameAddr, 4096)
+		if err == nil && name != "" {
+			if _, err := os.Stat(hostPath(tc.Sysroot, name)); err == nil {
+				files = append(files, loadMappings(name, hostPath(tc.Sysroot, name), addr)...)
+			}
+		}
+		lm = ptr(lm + 24) // l_next
+	}
+	return files
+}
+
+// loadMappings returns the page-aligned mappings of an ELF file's PT_LOAD segments.
+func loadMappings(name, host string, bias uint64) []core.FileMapping {
+	f, err := elf.Open(host)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	var out []core.FileMapping
+	for _, prog := range f.Progs {
+		if prog.Type != elf.PT_LOAD {
+			continue
+		}
+		const page = 4096
+		start := (bias + prog.Vaddr) &^ (page - 1)
+		out = append(out, core.FileMapping{Start: start, End: bias + prog.Vaddr + prog.Filesz,
+			FileOff: prog.Off &^ (page - 1), Name: name})
+	}
+	return out
 }
