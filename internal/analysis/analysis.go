@@ -79,6 +79,8 @@ func (a *Analysis) Full(maxDepth int) *report.Report {
 	r := a.Summary()
 	a.Backtraces(r, maxDepth)
 	r.Python = a.Python()
+	MergePython(r)
+	r.Groups = Group(r.Threads)
 	return r
 }
 

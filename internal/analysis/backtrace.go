@@ -100,8 +100,8 @@ func (a *Analysis) Backtraces(r *report.Report, maxDepth int) {
 	r.Groups = Group(r.Threads)
 }
 
-// Group collapses threads with identical stacks: the same pcs after the first frame, or
-// the same function list. The crashing thread is never grouped with others.
+// Group collapses threads with identical stacks: the same native function list and the
+// same Python functions. The crashing thread is never grouped with others.
 func Group(threads []report.Thread) []report.Group {
 	var groups []report.Group
 	index := map[string]int{}
@@ -132,6 +132,9 @@ func stackKey(frames []report.Frame) string {
 			b.WriteString(f.Module)
 		} else {
 			fmt.Fprintf(&b, "%#x", uint64(f.PC))
+		}
+		for _, pf := range f.Python {
+			b.WriteString(pf.QualName + ":" + pf.Function + ";")
 		}
 		b.WriteByte('|')
 	}

@@ -98,7 +98,7 @@ func (a *Analysis) python() *report.Python {
 				pt.Error = t.Err.Error()
 			}
 			for _, f := range t.Frames {
-				pf := report.PythonFrame{Function: f.Function, QualName: f.QualName, File: f.File, Line: f.Line, FirstLine: f.FirstLine}
+				pf := report.PythonFrame{Function: f.Function, QualName: f.QualName, File: f.File, Line: f.Line, FirstLine: f.FirstLine, LastOfEval: f.LastOfEval}
 				if f.Err != nil {
 					pf.Error = f.Err.Error()
 				}
@@ -108,4 +108,68 @@ func (a *Analysis) python() *report.Python {
 		}
 	}
 	return r
+}
+
+// evalFunction is the native function that runs Python frames.
+const evalFunction = "_PyEval_EvalFrameDefault"
+
+// MergePython attaches to each native _PyEval_EvalFrameDefault frame the Python frames
+// that call was executing, so the native crash and the Python code that led to it read as
+// one stack. Native eval calls and Python frame segments are matched innermost first; a
+// thread whose counts disagree (a stack cut short) keeps what could be matched and says
+// so in a warning.
+func MergePython(r *report.Report) {
+	if r.Python == nil {
+		return
+	}
+	byTID := map[int]*report.PythonThread{}
+	for i := range r.Python.Threads {
+		if t := &r.Python.Threads[i]; t.TID != nil {
+			byTID[int(*t.TID)] = t
+		}
+	}
+	for i := range r.Threads {
+		th := &r.Threads[i]
+		pt := byTID[th.TID]
+		if pt == nil || len(pt.Frames) == 0 {
+			continue
+		}
+		segs := segments(pt.Frames)
+		k := 0
+		for j := range th.Frames {
+			f := &th.Frames[j]
+			if f.Function != evalFunction || f.Inlined {
+				continue
+			}
+			if k < len(segs) {
+				f.Python = segs[k]
+				k++
+			}
+		}
+		if k < len(segs) {
+			r.Warnings = append(r.Warnings, fmt.Sprintf("thread %d: %d Python frames are not matched to a native %s frame (the native stack is incomplete)", th.TID, countFrames(segs[k:]), evalFunction))
+		}
+	}
+}
+
+// segments splits a thread's Python frames (innermost first) into the runs of one native
+// eval call each.
+func segments(frames []report.PythonFrame) [][]report.PythonFrame {
+	var out [][]report.PythonFrame
+	start := 0
+	for i, f := range frames {
+		if f.LastOfEval || i == len(frames)-1 {
+			out = append(out, frames[start:i+1])
+			start = i + 1
+		}
+	}
+	return out
+}
+
+func countFrames(segs [][]report.PythonFrame) int {
+	n := 0
+	for _, s := range segs {
+		n += len(s)
+	}
+	return n
 }

@@ -1,6 +1,8 @@
 package analysis
 
 import (
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/coredig/coredig/internal/report"
@@ -84,5 +86,49 @@ func TestNoPythonInCProgram(t *testing.T) {
 	a, _ := open(t, tc.Path, symbolize.Options{})
 	if py := a.Python(); py != nil {
 		t.Errorf("a C program has no Python state, got %+v", py)
+	}
+}
+
+// The merged view: each native _PyEval_EvalFrameDefault frame of the crashing thread
+// carries the Python frames it ran, and together they are exactly the thread's Python
+// stack, in order, for every supported CPython.
+func TestMergedPythonStack(t *testing.T) {
+	for _, v := range []string{"3.8.18", "3.9.18", "3.10.13", "3.11.7", "3.12.1", "3.13.0"} {
+		t.Run(v, func(t *testing.T) {
+			tc := testcore.Make(t, testcore.PythonSpec("threads6.py", v))
+			a, _ := open(t, tc.Path, symbolize.Options{})
+			r := a.Full(0)
+			if r.Python == nil || r.Python.Error != "" {
+				t.Fatalf("python: %+v", r.Python)
+			}
+			for _, w := range r.Warnings {
+				t.Errorf("warning: %s", w)
+			}
+			crashed := r.Threads[0]
+			py := pyThread(t, r.Python, crashed.TID)
+			var merged []string
+			evals := 0
+			for _, f := range crashed.Frames {
+				if f.Function == "_PyEval_EvalFrameDefault" && !f.Inlined {
+					evals++
+					if len(f.Python) == 0 {
+						t.Errorf("native eval frame #%d carries no Python frame", f.Index)
+					}
+				}
+				for _, pf := range f.Python {
+					merged = append(merged, pf.Function+":"+strconv.Itoa(pf.Line))
+				}
+			}
+			var want []string
+			for _, pf := range py.Frames {
+				want = append(want, pf.Function+":"+strconv.Itoa(pf.Line))
+			}
+			if strings.Join(merged, " ") != strings.Join(want, " ") || evals == 0 {
+				t.Errorf("merged %v over %d eval frames, want %v", merged, evals, want)
+			}
+			if want[1] != "crash_now:"+strconv.Itoa(tc.Line(t, "py_crash")) {
+				t.Errorf("second Python frame %s, want crash_now at the py_crash marker", want[1])
+			}
+		})
 	}
 }

@@ -87,7 +87,12 @@ type Frame struct {
 	File      string // co_filename
 	Line      int    // current line, -1 when the instruction has none, 0 unknown
 	FirstLine int    // co_firstlineno
-	Err       error
+	// LastOfEval marks the outermost frame run by one native call of
+	// _PyEval_EvalFrameDefault: the next (outer) frame belongs to an outer call. In
+	// 3.8-3.10 every frame has its own call; in 3.11 it is the frame with is_entry set;
+	// in 3.12+ the frame just inside a shim frame owned by the C stack.
+	LastOfEval bool
+	Err        error
 }
 
 // errBudget stops frame walks once MaxTotalFrames frames were visited.
@@ -485,7 +490,7 @@ func (w *walker) frameObjects(ts uint64) ([]Frame, error) {
 			return out, &CorruptError{What: "frame chain", Addr: f, Reason: "cycle"}
 		}
 		seen[f] = true
-		fr := Frame{Addr: f}
+		fr := Frame{Addr: f, LastOfEval: true}
 		back, err := r.ptrField(f, l.FrameObjBack, "PyFrameObject.f_back")
 		if err != nil {
 			fr.Err = err
@@ -573,36 +578,48 @@ func (w *walker) interpreterFrames(ts uint64) ([]Frame, error) {
 			return out, err
 		}
 		fr := Frame{Addr: f}
-		skip, err := w.fillInterpreterFrame(&fr)
+		skip, entry, err := w.fillInterpreterFrame(&fr)
 		fr.Err = err
-		if !skip {
+		switch {
+		case !skip:
+			fr.LastOfEval = entry
 			out = append(out, fr)
+		case entry && len(out) > 0:
+			out[len(out)-1].LastOfEval = true
 		}
 		f = prev
 	}
 	return out, nil
 }
 
-func (w *walker) fillInterpreterFrame(fr *Frame) (skip bool, err error) {
+// fillInterpreterFrame reads one _PyInterpreterFrame. skip reports a frame CPython
+// hides; entry reports the boundary of a native _PyEval_EvalFrameDefault call (3.11: this
+// frame has is_entry; 3.12+: this is the C-stack shim frame that starts a call).
+func (w *walker) fillInterpreterFrame(fr *Frame) (skip, entry bool, err error) {
 	l, r := &w.l, w.r
 	owner, err := r.u8("_PyInterpreterFrame.owner", fr.Addr+uint64(l.IFrameOwner))
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
 	minor := l.minor()
 	switch {
+	case minor == 11:
+		if l.IFrameIsEntry >= 0 {
+			e, err := r.u8("_PyInterpreterFrame.is_entry", fr.Addr+uint64(l.IFrameIsEntry))
+			entry = err == nil && e != 0
+		}
 	case minor == 12 || minor == 13:
 		if owner == frameOwnedByCStack312 {
-			return true, nil
+			return true, true, nil
 		}
 	case minor >= 14:
 		if owner >= 3 { // FRAME_OWNED_BY_INTERPRETER, FRAME_OWNED_BY_CSTACK
-			return true, nil
+			return true, owner == 4, nil
 		}
 	}
 	code, err := r.ptrField(fr.Addr, l.IFrameCode, "_PyInterpreterFrame.f_code")
 	if err != nil {
-		return false, err
+		return false, entry, err
 	}
 	if minor >= 14 {
 		code &^= 7 // _PyStackRef tag bits (Include/internal/pycore_stackref.h)
@@ -611,25 +628,25 @@ func (w *walker) fillInterpreterFrame(fr *Frame) (skip bool, err error) {
 	ci := w.code(code)
 	fr.Function, fr.QualName, fr.File, fr.FirstLine = ci.name, ci.qualname, ci.file, ci.firstLine
 	if ci.err != nil {
-		return false, ci.err
+		return false, entry, ci.err
 	}
 	instr, err := r.ptrField(fr.Addr, l.IFrameInstr, "_PyInterpreterFrame.instr_ptr")
 	if err != nil {
-		return false, err
+		return false, entry, err
 	}
 	start := code + uint64(l.CodeCodeAdaptive)
 	if owner != frameOwnedByGenerator && l.CodeFirstTraceable >= 0 {
 		ft, err := r.u32Field(code, l.CodeFirstTraceable, "PyCodeObject._co_firsttraceable")
 		if err == nil && int64(instr) < int64(start)+2*int64(int32(ft)) {
-			return true, nil // incomplete frame (_PyFrame_IsIncomplete)
+			return true, false, nil // incomplete frame (_PyFrame_IsIncomplete)
 		}
 	}
 	lasti := (int64(instr) - int64(start)) / 2
 	if lasti > 1<<30 || lasti < -1<<30 {
-		return false, &CorruptError{What: "_PyInterpreterFrame.instr_ptr", Addr: fr.Addr, Reason: fmt.Sprintf("%#x is far from the code at %#x", instr, start)}
+		return false, entry, &CorruptError{What: "_PyInterpreterFrame.instr_ptr", Addr: fr.Addr, Reason: fmt.Sprintf("%#x is far from the code at %#x", instr, start)}
 	}
 	fr.Line = LineFromLocationTable(ci.table, ci.firstLine, int(lasti)*2)
-	return false, nil
+	return false, entry, nil
 }
 
 // code reads a code object's names and line table once per address.

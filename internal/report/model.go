@@ -124,6 +124,9 @@ type Frame struct {
 	FoundBy        string `json:"found_by"`
 	Error          string `json:"error,omitempty"`
 	Unverified     bool   `json:"unverified,omitempty"`
+	// Python lists the Python frames this native frame (a _PyEval_EvalFrameDefault
+	// call) was executing, innermost first.
+	Python []PythonFrame `json:"python,omitempty"`
 }
 
 // Module is one loaded ELF object.
@@ -218,6 +221,8 @@ type PythonFrame struct {
 	Line      int    `json:"line"`
 	FirstLine int    `json:"first_line,omitempty"`
 	Error     string `json:"error,omitempty"`
+	// LastOfEval marks the outermost frame of one native _PyEval_EvalFrameDefault call.
+	LastOfEval bool `json:"last_of_eval,omitempty"`
 }
 
 // Group is a set of threads with identical stacks. The crashing thread is always a group

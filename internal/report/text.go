@@ -427,6 +427,17 @@ func (p *printer) stack(frames []Frame, errText string) {
 		if f.Error != "" {
 			p.f("      %s\n", p.style("31", "stops here: "+f.Error))
 		}
+		for _, pf := range f.Python {
+			name := pf.Function
+			if pf.QualName != "" {
+				name = pf.QualName
+			}
+			line := "?"
+			if pf.Line > 0 {
+				line = fmt.Sprintf("%d", pf.Line)
+			}
+			p.f("     %s %s  %s:%s\n", p.style("36", "(Python)"), p.style("1", name), pf.File, line)
+		}
 	}
 	if errText != "" && (len(frames) == 0 || frames[len(frames)-1].Error == "") {
 		p.f("      %s\n", p.style("31", "stack incomplete: "+errText))

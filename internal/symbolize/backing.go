@@ -33,21 +33,13 @@ func (m *Module) ReadFile(p []byte, addr uint64) (int, error) {
 	return k, err
 }
 
+// fileOffset maps a run-time address to the module file: through the NT_FILE mapping
+// that covers it (page-granular, as the process saw the file), else through the program
+// headers. avail is how many bytes from there belong to the same mapping.
 func (m *Module) fileOffset(addr uint64) (off, avail uint64, ok bool) {
 	for _, f := range m.Mappings {
 		if addr >= f.Start && addr < f.End {
-			// Bytes past the segment's file size are zero-fill (bss), not file data.
-			rel := addr - f.Start
-			if m.image != nil {
-				if p, ok := progAt(m.image.Progs, addr-m.Bias); ok {
-					fo := p.Off + (addr - m.Bias - p.Vaddr)
-					if fo != f.FileOff+rel {
-						return 0, 0, false
-					}
-					return fo, p.Off + p.Filesz - fo, true
-				}
-			}
-			return f.FileOff + rel, f.End - addr, true
+			return f.FileOff + (addr - f.Start), f.End - addr, true
 		}
 	}
 	if m.image == nil || !m.BiasKnown {
