@@ -18,7 +18,8 @@
 //
 // Limits: classification trusts the facts it is given; a missing instruction or
 // register downgrades the evidence, never the kind's honesty (the Summary says what
-// could not be checked). C++ exception types are named only when the caller finds them.
+// could not be checked). C++ exception types are named when the caller passes them
+// (FindException finds libstdc++ exception objects; libc++ ones are not recognised).
 package diagnose
 
 import (

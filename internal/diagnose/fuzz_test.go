@@ -21,6 +21,11 @@ func FuzzClassify(f *testing.F) {
 	f.Add(uint8(8), int8(1), uint64(0x401000), []byte{0xf7, 0x7d, 0xf8}, []byte{1, 0, 0, 0, 0, 0, 0, 0}, false)
 	f.Add(uint8(6), int8(-6), uint64(0), []byte{0x90}, []byte("free(): invalid pointer\x00"), false)
 	f.Add(uint8(11), int8(-128), uint64(0), []byte{0x48, 0x8b, 0x43, 0x10}, []byte{0xde, 0xad}, false)
+	// A libstdc++ exception header: type_info pointer, then "GNUCC++\0" 80 bytes later.
+	exc := make([]byte, 128)
+	binary.LittleEndian.PutUint64(exc[0:], 0x1000)
+	binary.LittleEndian.PutUint64(exc[80:], 0x474e5543432b2b00)
+	f.Add(uint8(6), int8(-6), uint64(0), []byte{0x90}, exc, false)
 	kinds := map[string]bool{}
 	for _, k := range []string{KindNullPointer, KindWildPointer, KindNonCanonical, KindWriteReadOnly, KindExecNonExecutable,
 		KindStackOverflow, KindMisaligned, KindBusErrorMappedFile, KindBusError, KindIllegalInstruction, KindTrap,
@@ -78,6 +83,7 @@ func FuzzClassify(f *testing.F) {
 		}
 		_, _ = AbortMessage(fc.Mem, 0x1000)
 		_, _ = FindMessage(fc.Mem, []uint64{0x1000, pc, addr})
+		_, _ = FindException(fc.Mem, []uint64{0x1000, 0x1020, 0x1050, pc, addr &^ 7})
 		_, _ = ParseRules(seed, "fuzz")
 	})
 }

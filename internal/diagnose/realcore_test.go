@@ -442,6 +442,31 @@ func TestRealThrow(t *testing.T) {
 	d := Diagnose(fx.facts, nil)
 	mustKind(t, d, KindAbort, "std::terminate() called abort()")
 	mustEv(t, d, "cause", "uncaught_exception")
+
+	ex, ok := FindException(fx.c, stackWords(t, fx))
+	if !ok || ex.Type != "std::runtime_error" || ex.MangledType != "St13runtime_error" {
+		t.Fatalf("FindException = %+v, %v", ex, ok)
+	}
+	fx.facts.ExceptionType = ex.Type
+	d = Diagnose(fx.facts, nil)
+	mustKind(t, d, KindAbort, "Uncaught C++ exception of type std::runtime_error")
+	mustEv(t, d, "exception_type", "std::runtime_error")
+}
+
+// stackWords returns the words from the crashing thread's sp to the end of its segment.
+func stackWords(t *testing.T, fx *fixture) []uint64 {
+	sp := fx.facts.Regs[fx.facts.Arch.RegNames[fx.facts.Arch.SP]]
+	seg := fx.c.SegmentFor(sp)
+	if seg == nil {
+		t.Fatalf("sp %#x not in the core", sp)
+	}
+	buf := make([]byte, min(seg.End()-sp, 1<<19))
+	n, _ := fx.c.ReadAt(buf, sp)
+	var out []uint64
+	for i := 0; i+8 <= n; i += 8 {
+		out = append(out, binary.LittleEndian.Uint64(buf[i:]))
+	}
+	return out
 }
 
 func TestRealKilled(t *testing.T) {
@@ -606,4 +631,12 @@ func findSigframe(t *testing.T, fx *fixture) *Facts {
 	}
 	t.Fatalf("no rt_sigframe of a page fault on the stack at %#x", sp)
 	return nil
+}
+
+func TestRealPyFatalError(t *testing.T) {
+	fx := load(t, testcore.Spec{Name: "pyfatal-py3.12.1", Source: "finalize_crash.py", Python: testcore.PyenvPython("3.12.1"),
+		PyFlags: []string{"-c", "import ctypes; ctypes.pythonapi.Py_FatalError(b'coredig test fatal')"}})
+	d := Diagnose(fx.facts, nil)
+	mustKind(t, d, KindAbort, "CPython aborted with Py_FatalError")
+	mustEv(t, d, "cause", "python_fatal_error")
 }

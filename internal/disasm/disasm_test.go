@@ -3,6 +3,7 @@ package disasm
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/coredig/coredig/internal/arch"
@@ -258,6 +259,12 @@ func TestWindow(t *testing.T) {
 			}
 			if !lines[3].Current || lines[3].PC != pc || lines[2].PC != call.PC || lines[2].TargetName != "deref+0x0" {
 				t.Errorf("%s start %#x: window %+v", tc.a.Name, start, lines)
+			}
+			if s := lines[2].String(); !strings.HasPrefix(s, "   0x") || !strings.HasSuffix(s, " <deref+0x0>") {
+				t.Errorf("call line renders as %q", s)
+			}
+			if s := lines[3].String(); !strings.HasPrefix(s, "=> ") {
+				t.Errorf("current line renders as %q", s)
 			}
 			for i := 1; i < len(lines); i++ {
 				if lines[i].Err != nil || lines[i-1].PC+uint64(lines[i-1].Len) != lines[i].PC {

@@ -205,3 +205,27 @@ func x86Len(code []byte) int {
 	}
 	return in.Len
 }
+
+// String renders the line as "=> 0x401136  48 8b 50 60            mov 0x60(%rax),%rdx",
+// with " <name>" after a symbolized branch target and "(bad)" for bytes that did not
+// decode. The marker "=>" is on the Current line.
+func (l Line) String() string {
+	mark := "  "
+	if l.Current {
+		mark = "=>"
+	}
+	var hexb []byte
+	for i, b := range l.Bytes {
+		if i > 0 {
+			hexb = append(hexb, ' ')
+		}
+		hexb = append(hexb, "0123456789abcdef"[b>>4], "0123456789abcdef"[b&15])
+	}
+	text := l.Text
+	if l.Err != nil {
+		text = "(bad)"
+	} else if l.TargetName != "" {
+		text += " <" + l.TargetName + ">"
+	}
+	return fmt.Sprintf("%s %#x  %-*s  %s", mark, l.PC, 3*MaxInstLen-1, hexb, text)
+}
