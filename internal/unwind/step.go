@@ -61,6 +61,11 @@ func (u *Unwinder) step(f *Frame) (*Frame, error) {
 			cfiErr = err
 		}
 	}
+	// A frame pointer chain ends with a zero frame pointer (System V AMD64 psABI §3.4.1:
+	// the deepest frame sets %rbp to 0; AAPCS64 §6.2.3 ends the frame record chain with 0).
+	if fp, ok := f.Regs.Get(u.cfg.Arch.FP); ok && fp == 0 && f.FoundBy == FoundByFramePointer {
+		return nil, nil
+	}
 	if next := u.stepScan(f); next != nil {
 		return next, nil
 	}
