@@ -19,15 +19,26 @@ import (
 // process (inherited by the child), and the core named by core_pattern in the child's
 // working directory. A pattern that pipes cores elsewhere fails the test loudly.
 
-var ownMu sync.Mutex
-var ownCores = map[string]string{}
+var (
+	ownMu    sync.Mutex
+	ownCores = map[string]string{}
+	// ownRoot is this test process's directory of cores, removed by TestMain.
+	ownRoot string
+)
 
 // ownCore builds testdata/crashers/<name>.c and returns the path of its core and binary.
 func ownCore(t *testing.T, name string, args ...string) (string, string) {
 	t.Helper()
 	ownMu.Lock()
 	defer ownMu.Unlock()
-	dir := filepath.Join(os.TempDir(), "coredig-diagnose-cores", name)
+	if ownRoot == "" {
+		r, err := os.MkdirTemp("", "coredig-diagnose-cores-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ownRoot = r
+	}
+	dir := filepath.Join(ownRoot, name)
 	exe := filepath.Join(dir, name)
 	if p, ok := ownCores[name]; ok {
 		return p, exe
@@ -94,8 +105,9 @@ func TestOwnMisaligned(t *testing.T) {
 }
 
 func TestOwnMmapBus(t *testing.T) {
-	file := filepath.Join(os.TempDir(), "coredig-diagnose-cores", "mapped.bin")
-	fx := loadOwn(t, "mmapbus", file)
+	path, exe := ownCore(t, "mmapbus", "mapped.bin") // relative: created in the run directory
+	file := filepath.Join(filepath.Dir(exe), "mapped.bin")
+	fx := loadPath(t, path, exe, "", nil)
 	d := Diagnose(fx.facts, nil)
 	mustKind(t, d, KindBusErrorMappedFile, "Bus error in read_mapped", "memory-mapped file "+file)
 	mustEv(t, d, "file", file)

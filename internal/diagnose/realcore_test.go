@@ -17,7 +17,13 @@ import (
 	"github.com/coredig/coredig/internal/testcore"
 )
 
-func TestMain(m *testing.M) { os.Exit(testcore.Main(m)) }
+func TestMain(m *testing.M) {
+	code := testcore.Main(m)
+	if ownRoot != "" && os.Getenv("COREDIG_TESTCORE_KEEP") == "" {
+		os.RemoveAll(ownRoot)
+	}
+	os.Exit(code)
+}
 
 // This file turns a real kernel core (made by internal/testcore) into Facts the way the
 // lead's wiring will, but with test-only stand-ins for the symbolizer and the unwinder:
@@ -547,11 +553,10 @@ boom = Boom()
 `
 
 func TestRealIncident(t *testing.T) {
-	lib := filepath.Join(os.TempDir(), "coredig-diagnose-incident.so")
+	lib := filepath.Join(t.TempDir(), "incident.so")
 	if out, err := exec.Command("gcc", "-O0", "-g", "-shared", "-fPIC", "-o", lib, "testdata/incident.c").CombinedOutput(); err != nil {
 		t.Fatalf("building the incident library: %v\n%s", err, out)
 	}
-	t.Cleanup(func() { os.Remove(lib) })
 	spec := testcore.Spec{Name: "incident-faulthandler-py3.12.1", Source: "finalize_crash.py",
 		Python: testcore.PyenvPython("3.12.1"), PyFlags: []string{"-X", "faulthandler", "-c", incidentCode},
 		Env: []string{"COREDIG_INCIDENT_LIB=" + lib}}
