@@ -247,7 +247,7 @@ func (p *printer) crashingThread(r *Report) {
 	if t == nil {
 		return
 	}
-	p.heading(fmt.Sprintf("Crashing thread %d: registers", t.TID))
+	p.heading(fmt.Sprintf("Registers of the crashing thread %d", t.TID))
 	p.code(true)
 	p.regTable(r, t)
 	p.code(false)
