@@ -311,3 +311,23 @@ func TestCoreAArch64SignalHandler(t *testing.T) {
 		t.Errorf("interrupted pc %#x is not in libc", pc)
 	}
 }
+
+// CPython 3.12 (pyenv build with DWARF) with threads: frames through
+// _PyEval_EvalFrameDefault up to main, as gdb shows them.
+func TestCorePython312(t *testing.T) {
+	got, _ := compareWithGDB(t, testcore.Threads6Py)
+	if len(got) != 7 { // threads6.py: the main thread and six workers
+		t.Errorf("%d threads, want 7", len(got))
+	}
+	evalFrames := 0
+	for _, th := range got {
+		for _, n := range th.names {
+			if n == "_PyEval_EvalFrameDefault" {
+				evalFrames++
+			}
+		}
+	}
+	if evalFrames < len(got) {
+		t.Errorf("%d _PyEval_EvalFrameDefault frames in %d threads", evalFrames, len(got))
+	}
+}

@@ -217,19 +217,19 @@ func TestCallBefore(t *testing.T) {
 		code []byte
 		want bool
 	}{
-		{[]byte{0xe8, 1, 2, 3, 4}, true},                      // call rel32
-		{[]byte{0xff, 0xd0}, true},                            // call *%rax
-		{[]byte{0x41, 0xff, 0xd3}, true},                      // call *%r11
-		{[]byte{0xff, 0x15, 1, 2, 3, 4}, true},                // call *disp32(%rip)
-		{[]byte{0xff, 0x14, 0x24}, true},                      // call *(%rsp)
-		{[]byte{0xff, 0x54, 0x24, 0x08}, true},                // call *8(%rsp)
-		{[]byte{0xff, 0x50, 0x10}, true},                      // call *0x10(%rax)
-		{[]byte{0xff, 0x90, 1, 2, 3, 4}, true},                // call *disp32(%rax)
-		{[]byte{0xff, 0x94, 0x24, 1, 2, 3, 4}, true},          // call *disp32(%rsp)
-		{[]byte{0xe9, 1, 2, 3, 4}, false},                     // jmp rel32
-		{[]byte{0xff, 0xe0}, false},                           // jmp *%rax
-		{[]byte{0x48, 0x89, 0xc7}, false},                     // mov %rax,%rdi
-		{[]byte{0xff, 0x15, 1, 2, 3}, false},                  // too short for its form
+		{[]byte{0xe8, 1, 2, 3, 4}, true},             // call rel32
+		{[]byte{0xff, 0xd0}, true},                   // call *%rax
+		{[]byte{0x41, 0xff, 0xd3}, true},             // call *%r11
+		{[]byte{0xff, 0x15, 1, 2, 3, 4}, true},       // call *disp32(%rip)
+		{[]byte{0xff, 0x14, 0x24}, true},             // call *(%rsp)
+		{[]byte{0xff, 0x54, 0x24, 0x08}, true},       // call *8(%rsp)
+		{[]byte{0xff, 0x50, 0x10}, true},             // call *0x10(%rax)
+		{[]byte{0xff, 0x90, 1, 2, 3, 4}, true},       // call *disp32(%rax)
+		{[]byte{0xff, 0x94, 0x24, 1, 2, 3, 4}, true}, // call *disp32(%rsp)
+		{[]byte{0xe9, 1, 2, 3, 4}, false},            // jmp rel32
+		{[]byte{0xff, 0xe0}, false},                  // jmp *%rax
+		{[]byte{0x48, 0x89, 0xc7}, false},            // mov %rax,%rdi
+		{[]byte{0xff, 0x15, 1, 2, 3}, false},         // too short for its form
 		{[]byte{0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90}, false},
 	} {
 		if got := x86CallBefore(tc.code); got != tc.want {

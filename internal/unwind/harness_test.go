@@ -414,6 +414,12 @@ func (p *testProcess) funcStart(pc uint64) (uint64, bool) {
 // plainName demangles a C++ symbol and drops parameters and clone suffixes, as gdb's
 // "std::terminate()" and the symbol "_ZN7crasher6level1Ei.cold" ("crasher::level1") differ.
 func plainName(s string) string {
+	if !strings.HasPrefix(s, "_Z") {
+		// GCC's local clones: "pymain_run_python.constprop.0", "level1.cold".
+		if i := strings.Index(s, "."); i > 0 {
+			s = s[:i]
+		}
+	}
 	s = demangle.Filter(s, demangle.NoParams)
 	if i := strings.Index(s, " [clone"); i >= 0 {
 		s = s[:i]

@@ -79,8 +79,8 @@ func (u *Unwinder) step(f *Frame) (*Frame, error) {
 // frame from the kernel's signal frame.
 func (u *Unwinder) stepSignal(f *Frame) (*Frame, bool, error) {
 	ai := u.ai
-	if f.Index == 0 || len(ai.trampoline) == 0 {
-		return nil, false, nil // the trampoline never runs when a thread is stopped... except in a syscall
+	if len(ai.trampoline) == 0 {
+		return nil, false, nil
 	}
 	code := make([]byte, len(ai.trampoline))
 	if u.read(code, f.PC) != nil || !ai.isTrampoline(code) {

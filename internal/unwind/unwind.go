@@ -13,8 +13,12 @@
 //   - "signal_frame": the context the kernel saved in its rt_sigframe when it delivered a
 //     signal. The frame before it is the signal trampoline (x86_64 __restore_rt,
 //     "48 c7 c0 0f 00 00 00 0f 05" = mov $15,%rax; syscall; aarch64 vDSO
-//     __kernel_rt_sigreturn, d2801168 d4000001 = mov x8,#139; svc #0) and carries a
-//     *SignalFrame with the interrupted registers and the address of the saved siginfo.
+//     __kernel_rt_sigreturn, d2801168 d4000001 = mov x8,#139; svc #0), recognised by its
+//     bytes; that frame ("<signal handler called>") keeps the FoundBy of how its pc was
+//     found (usually "cfi") and carries a *SignalFrame with the interrupted registers and
+//     the address of the saved siginfo. The kernel fills that siginfo only for handlers
+//     installed with SA_SIGINFO (arch/x86/kernel/signal_64.c, arm64 signal.c); otherwise
+//     its bytes are whatever was on the stack.
 //
 // Return addresses point after the call: symbolize Frame.LookupPC (pc-1) for them, the pc
 // itself for the context frame and for frames interrupted by a signal.
