@@ -360,8 +360,17 @@ func (f *Facts) segv(d *Diagnosis) {
 		if write || f.Code == SEGV_ACCERR && target.Readable() && !target.Writable() {
 			d.Kind = KindWriteReadOnly
 			what := "read-only mapping " + mappingText(target)
+			sec := ""
+			if f.Section != nil {
+				sec = f.Section(addr)
+			}
+			if sec != "" {
+				d.add("section", "%s", sec)
+			}
 			if guard {
 				what = "PROT_NONE guard page " + mappingText(target)
+			} else if sec != "" {
+				what = "section " + sec + " of " + mappingText(target)
 			} else if target.Executable() {
 				what = "code (text segment) of " + mappingText(target)
 			} else if target.Name != "" && !strings.HasPrefix(target.Name, "[") {

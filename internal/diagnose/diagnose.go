@@ -161,6 +161,9 @@ type Facts struct {
 	Mem Memory
 	// Symbolize names a code address ("main+0x12"), may be nil.
 	Symbolize func(uint64) string
+	// Section names the ELF section of a module holding an address (".rodata",
+	// ".text", ".data.rel.ro"), "" when unknown; may be nil.
+	Section func(uint64) string
 
 	// Original is the fault a crash handler caught and re-raised: the siginfo and
 	// register context the caller recovered from the kernel's rt_sigframe on the stack

@@ -367,6 +367,30 @@ func TestRealRodata(t *testing.T) {
 	fx := load(t, testcore.Rodata)
 	d := Diagnose(fx.facts, nil)
 	mustKind(t, d, KindWriteReadOnly, "Write to read-only memory in shout", "writes 1 byte at rax", "read-only data (.rodata or RELRO) of "+fx.tc.Exe)
+
+	// With a section lookup (the symbolizer's job), the section is named.
+	ef, err := elf.Open(fx.tc.Exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ef.Close()
+	var base uint64
+	for _, m := range fx.facts.Mappings {
+		if m.Name == fx.tc.Exe && (base == 0 || m.Start < base) {
+			base = m.Start // PIE: the first mapping is at file offset 0, vaddr 0
+		}
+	}
+	fx.facts.Section = func(addr uint64) string {
+		for _, s := range ef.Sections {
+			if s.Flags&elf.SHF_ALLOC != 0 && addr-base >= s.Addr && addr-base < s.Addr+s.Size {
+				return s.Name
+			}
+		}
+		return ""
+	}
+	d = Diagnose(fx.facts, nil)
+	mustKind(t, d, KindWriteReadOnly, "in the section .rodata of "+fx.tc.Exe)
+	mustEv(t, d, "section", ".rodata")
 }
 
 func TestRealDivZero(t *testing.T) {
