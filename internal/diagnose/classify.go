@@ -382,7 +382,7 @@ func (f *Facts) segv(d *Diagnosis) {
 			}
 			d.Summary = fmt.Sprintf("Write to read-only memory%s: the instruction %s %s, in the %s.", f.in(), verb, hex(addr), what)
 			if a != nil {
-				d.Summary = fmt.Sprintf("Write to read-only memory%s: the instruction %s = %s, in the %s.", f.in(), describe(), hex(addr), what)
+				d.Summary = fmt.Sprintf("Write to read-only memory%s: the instruction %s, in the %s.", f.in(), describe(), what)
 			}
 			return
 		}

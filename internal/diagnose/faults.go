@@ -20,11 +20,17 @@ func (f *Facts) bus(d *Diagnosis) {
 	switch f.Code {
 	case BUS_ADRALN:
 		d.Kind = KindMisaligned
+		addr := f.Addr
+		if addr == 0 && len(acc) > 0 && acc[0].err == nil {
+			// x86 #AC reports no address (arch/x86/kernel/traps.c do_alignment_check).
+			addr = acc[0].ea
+			d.add("computed_address", "%s", hex(addr))
+		}
 		align := ""
 		if len(acc) > 0 && acc[0].op.Size > 1 {
 			align = fmt.Sprintf(", not %d-byte aligned", acc[0].op.Size)
 		}
-		d.Summary = fmt.Sprintf("Misaligned access%s at %s%s (alignment checking is on: the AC flag, or an instruction that requires alignment)%s.", f.in(), hex(f.Addr), align, semi(desc))
+		d.Summary = fmt.Sprintf("Misaligned access%s at %s%s (alignment checking is on: the AC flag, or an instruction that requires alignment)%s.", f.in(), hex(addr), align, semi(desc))
 		return
 	case BUS_ADRERR, BUS_OBJERR:
 		if m := mappingAt(f.Mappings, f.Addr); m != nil && m.Name != "" && !strings.HasPrefix(m.Name, "[") {

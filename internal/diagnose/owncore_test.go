@@ -102,6 +102,13 @@ func TestOwnMisaligned(t *testing.T) {
 	if v, _ := d.Get("access"); !strings.HasPrefix(v, "reads 8 bytes at ") {
 		t.Errorf("access %q", v)
 	}
+	// The kernel gives no address for #AC: the computed one is odd and is the buffer+3.
+	buf, ok := fx.syms.vars["buf"]
+	if !ok {
+		t.Fatal("no symbol buf")
+	}
+	mustEv(t, d, "computed_address", hex(buf+3))
+	mustKind(t, d, KindMisaligned, "at "+hex(buf+3)+", not 8-byte aligned")
 }
 
 func TestOwnMmapBus(t *testing.T) {
