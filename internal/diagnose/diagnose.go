@@ -179,6 +179,15 @@ type Item struct {
 }
 
 // Diagnosis is the classification of a crash.
+//
+// Evidence keys (stable, snake_case, values are display strings): signal, code,
+// fault_address, fault_address_source, pc, function, instruction, access, registers,
+// computed_address, matches_fault_address, null_register, field_offset,
+// non_canonical_address, mapping, section, mapping_below, mapping_above, stack,
+// below_stack, sp, recursion, recursion_depth, return_address, link_register, caller,
+// file, trap_instruction, divisor, divisor_value, sender_pid, sender_uid, reraised_by,
+// reraised_signal, abort_message, cause, assertion, assert_file, assert_line,
+// assert_function, heap_check, exception_type.
 type Diagnosis struct {
 	Kind    string
 	Summary string
