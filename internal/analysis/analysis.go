@@ -66,6 +66,7 @@ func (a *Analysis) Summary() *report.Report {
 	r.Auxv = a.auxv()
 	r.Notes = &report.NoteStats{Total: c.Notes.Total, ByType: c.Notes.ByType, Unknown: c.Notes.Unknown, FPRegs: c.Notes.FPRegs, XState: c.Notes.XState}
 	if c.Truncated() {
+		r.Coverage = a.coverage()
 		r.Core.LostSegments = a.lostSegments()
 		r.Warnings = append(r.Warnings, a.truncationWarning(r.Core.LostSegments))
 	}

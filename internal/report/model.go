@@ -38,6 +38,7 @@ type Report struct {
 	Mappings   []Mapping  `json:"mappings,omitempty"`
 	Auxv       []Auxv     `json:"auxv,omitempty"`
 	Notes      *NoteStats `json:"notes,omitempty"`
+	Coverage   *Coverage  `json:"coverage,omitempty"`
 	Warnings   []string   `json:"warnings"`
 }
 
@@ -232,4 +233,31 @@ type Group struct {
 	TIDs    []int   `json:"tids"`
 	Crashed bool    `json:"crashed,omitempty"`
 	Frames  []Frame `json:"frames"`
+}
+
+// Coverage says what a truncated core lost: it is set only when the core is truncated.
+type Coverage struct {
+	// FileEnds is the offset where the core file ends (its size).
+	FileEnds int64            `json:"file_ends"`
+	Stacks   []StackCoverage  `json:"stacks"`
+	Modules  []ModuleCoverage `json:"modules,omitempty"`
+}
+
+// StackCoverage is how much of one thread's stack, from its stack pointer to the end of
+// the stack mapping, the core holds.
+type StackCoverage struct {
+	TID     int    `json:"tid"`
+	SP      Hex    `json:"sp"`
+	End     Hex    `json:"end"`
+	Bytes   uint64 `json:"bytes"`
+	Present uint64 `json:"present"`
+	State   string `json:"state"` // "complete", "partial", "lost", "unmapped"
+}
+
+// ModuleCoverage is a module whose dumped (written) data the truncation cut.
+type ModuleCoverage struct {
+	Path    string `json:"path"`
+	Bytes   uint64 `json:"bytes"`
+	Present uint64 `json:"present"`
+	State   string `json:"state"` // "partial", "lost"
 }

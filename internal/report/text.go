@@ -99,6 +99,7 @@ func Text(w io.Writer, r *Report, o Options) error {
 		p.python(r)
 		p.threads(r, o.View == ViewFull)
 		p.modules(r, false)
+		p.coverage(r)
 		p.warnings(r)
 	}
 	return p.err
@@ -509,6 +510,41 @@ func (p *printer) maps(r *Report) {
 			in = p.style("31", fmt.Sprintf("%s of %s (truncated)", sizeU(m.InCore), sizeU(m.Dumped)))
 		}
 		p.f("0x%012x 0x%012x %-4s %-10s %-22s %s\n", uint64(m.Start), uint64(m.End), m.Perms, off, in, m.Name)
+	}
+	p.code(false)
+}
+
+func (p *printer) coverage(r *Report) {
+	cv := r.Coverage
+	if cv == nil {
+		return
+	}
+	p.heading("Coverage of the truncated core")
+	p.code(true)
+	p.f("the file ends at offset %#x (%s of %s)\n", cv.FileEnds, size(r.Core.Size), size(r.Core.ExpectedSize))
+	counts := map[string]int{}
+	for _, s := range cv.Stacks {
+		counts[s.State]++
+	}
+	p.f("thread stacks: %d complete, %d partial, %d lost", counts["complete"], counts["partial"], counts["lost"])
+	if counts["unmapped"] > 0 {
+		p.f(", %d with the stack pointer outside any mapping", counts["unmapped"])
+	}
+	p.f("\n")
+	shown := 0
+	for _, s := range cv.Stacks {
+		if s.State == "complete" {
+			continue
+		}
+		if shown == 10 && !p.o.Full {
+			p.f("  … %d more (--format json lists every thread)\n", len(cv.Stacks)-counts["complete"]-shown)
+			break
+		}
+		p.f("  thread %-8d %-8s %s of %s from sp %s\n", s.TID, s.State, sizeU(s.Present), sizeU(s.Bytes), s.SP)
+		shown++
+	}
+	for _, m := range cv.Modules {
+		p.f("data of %s: %s (%s of %s)\n", filepath.Base(m.Path), m.State, sizeU(m.Present), sizeU(m.Bytes))
 	}
 	p.code(false)
 }
