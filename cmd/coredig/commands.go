@@ -12,6 +12,8 @@ import (
 	"github.com/coredig/coredig/internal/buildid"
 	"github.com/coredig/coredig/internal/core"
 	"github.com/coredig/coredig/internal/debuginfod"
+	"github.com/coredig/coredig/internal/diagnose"
+	"github.com/coredig/coredig/internal/disasm"
 	"github.com/coredig/coredig/internal/input"
 	"github.com/coredig/coredig/internal/report"
 	"github.com/coredig/coredig/internal/symbolize"
@@ -30,6 +32,8 @@ type state struct {
 	allowMismatch bool
 	debuginfod    string
 	maxDepth      int
+	rulesFile     string
+	syntax        string
 	thread        int
 	full          bool
 }
@@ -58,6 +62,8 @@ Exit status: 0 analysed, 1 analysed with warnings that matter (e.g. a truncated 
 	pf.StringArrayVar(&st.search, "search", nil, "directory to index by build-id for binaries and debug files (repeatable)")
 	pf.StringVar(&st.debuginfod, "debuginfod", "", "debuginfod server URLs (space-separated) to fetch binaries and debug info by build-id; default $DEBUGINFOD_URLS, off when unset")
 	pf.IntVar(&st.maxDepth, "max-depth", 1024, "maximum frames per thread")
+	pf.StringVar(&st.rulesFile, "rules", "", "extra known-pattern rules (JSON, see doc/rules.md) added to the built-in ones")
+	pf.StringVar(&st.syntax, "syntax", "att", "x86_64 disassembly syntax: att or intel")
 	pf.BoolVar(&st.allowMismatch, "allow-mismatch", false, "use files whose build-id differs from the core's, marking their frames unverified")
 	root.CompletionOptions.DisableDefaultCmd = true
 
@@ -115,6 +121,18 @@ func (st *state) render(args []string, view report.View) error {
 		return fmt.Errorf("%s: %w", args[0], err)
 	}
 	defer src.Close()
+	syntax, err := parseSyntax(st.syntax)
+	if err != nil {
+		return err
+	}
+	var rules []diagnose.Rule
+	if st.rulesFile != "" {
+		user, err := diagnose.LoadRules(st.rulesFile)
+		if err != nil {
+			return usageError{fmt.Errorf("--rules: %w", err)}
+		}
+		rules = append(diagnose.DefaultRules(), user...)
+	}
 	c, err := core.NewCore(src, src.Size(), args[0])
 	if err != nil {
 		return fmt.Errorf("%s: %w", args[0], err)
@@ -139,7 +157,8 @@ func (st *state) render(args []string, view report.View) error {
 	case report.ViewSummary, report.ViewRegs, report.ViewMaps, report.ViewModules:
 		r = a.Summary()
 	default:
-		r = a.Full(st.maxDepth)
+		fo := analysis.FullOptions{MaxDepth: st.maxDepth, Diagnose: analysis.DiagnoseOptions{Rules: rules, Syntax: syntax}}
+		r = a.Full(fo)
 	}
 	r.Core.Compression, r.Core.Access, r.Core.Metadata = src.Compression, src.Method, src.Xattrs
 	if src.Incomplete != nil {
@@ -170,4 +189,14 @@ func hasThread(r *report.Report, tid int) bool {
 		}
 	}
 	return false
+}
+
+func parseSyntax(s string) (disasm.Syntax, error) {
+	switch s {
+	case "att", "":
+		return disasm.SyntaxATT, nil
+	case "intel":
+		return disasm.SyntaxIntel, nil
+	}
+	return 0, usageError{fmt.Errorf("--syntax must be att or intel, not %q", s)}
 }

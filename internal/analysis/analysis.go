@@ -76,13 +76,20 @@ func (a *Analysis) Summary() *report.Report {
 }
 
 // Full builds the whole report: the summary plus what needs the core's memory.
-func (a *Analysis) Full(maxDepth int) *report.Report {
+func (a *Analysis) Full(opts FullOptions) *report.Report {
 	r := a.Summary()
-	a.Backtraces(r, maxDepth)
+	a.Backtraces(r, opts.MaxDepth)
 	r.Python = a.Python()
 	MergePython(r)
 	r.Groups = Group(r.Threads)
+	a.Diagnose(r, opts.Diagnose)
 	return r
+}
+
+// FullOptions control the full report.
+type FullOptions struct {
+	MaxDepth int // frames per thread; 0 means the unwinder's default
+	Diagnose DiagnoseOptions
 }
 
 // Frame symbolizes one pc from symbol tables only (no DWARF): the notes-only view.

@@ -26,7 +26,7 @@ func pyThread(t *testing.T, py *report.Python, tid int) report.PythonThread {
 func TestPythonThreads6(t *testing.T) {
 	tc := testcore.Make(t, testcore.Threads6Py)
 	a, _ := open(t, tc.Path, symbolize.Options{})
-	r := a.Full(0)
+	r := a.Full(FullOptions{})
 	py := r.Python
 	if py == nil || py.Version != "3.12.1" || py.Error != "" {
 		t.Fatalf("python %+v", py)
@@ -97,7 +97,7 @@ func TestMergedPythonStack(t *testing.T) {
 		t.Run(v, func(t *testing.T) {
 			tc := testcore.Make(t, testcore.PythonSpec("threads6.py", v))
 			a, _ := open(t, tc.Path, symbolize.Options{})
-			r := a.Full(0)
+			r := a.Full(FullOptions{})
 			if r.Python == nil || r.Python.Error != "" {
 				t.Fatalf("python: %+v", r.Python)
 			}

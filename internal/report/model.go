@@ -33,7 +33,7 @@ type Report struct {
 	Threads    []Thread   `json:"threads"`
 	Groups     []Group    `json:"groups,omitempty"`
 	Python     *Python    `json:"python,omitempty"`
-	Diagnosis  any        `json:"diagnosis,omitempty"`
+	Diagnosis  *Diagnosis `json:"diagnosis,omitempty"`
 	Modules    []Module   `json:"modules"`
 	Mappings   []Mapping  `json:"mappings,omitempty"`
 	Auxv       []Auxv     `json:"auxv,omitempty"`
@@ -260,4 +260,38 @@ type ModuleCoverage struct {
 	Bytes   uint64 `json:"bytes"`
 	Present uint64 `json:"present"`
 	State   string `json:"state"` // "partial", "lost"
+}
+
+// Diagnosis explains the crash: a classification, one sentence, and its evidence.
+type Diagnosis struct {
+	Kind     string            `json:"kind"`
+	Summary  string            `json:"summary"`
+	Evidence map[string]string `json:"evidence"`
+	// EvidenceOrder lists the evidence keys in the order people read them.
+	EvidenceOrder []string    `json:"evidence_order,omitempty"`
+	Rules         []RuleMatch `json:"rules,omitempty"`
+	// Original is the fault a crash handler caught and re-raised, recovered from the
+	// kernel's signal frame on the crashing thread's stack.
+	Original *Signal `json:"original_signal,omitempty"`
+	// Disassembly is a window of instructions around the faulting pc.
+	Disassembly []DisasmLine `json:"disassembly,omitempty"`
+}
+
+// RuleMatch is a known pattern that matched the crash.
+type RuleMatch struct {
+	ID          string   `json:"id"`
+	Title       string   `json:"title"`
+	Explanation string   `json:"explanation"`
+	References  []string `json:"references,omitempty"`
+	Source      string   `json:"source,omitempty"`
+}
+
+// DisasmLine is one disassembled instruction.
+type DisasmLine struct {
+	PC      Hex    `json:"pc"`
+	Bytes   string `json:"bytes"`
+	Text    string `json:"text"`
+	Target  string `json:"target,omitempty"`
+	Current bool   `json:"current,omitempty"`
+	Error   string `json:"error,omitempty"`
 }

@@ -95,6 +95,7 @@ func Text(w io.Writer, r *Report, o Options) error {
 	default:
 		p.header(r)
 		p.crash(r)
+		p.diagnosis(r)
 		p.crashingThread(r)
 		p.python(r)
 		p.threads(r, o.View == ViewFull)
@@ -655,4 +656,65 @@ func (p *printer) python(r *Report) {
 		p.f("warning: %s\n", w)
 	}
 	p.code(false)
+}
+
+func (p *printer) diagnosis(r *Report) {
+	d := r.Diagnosis
+	if d == nil {
+		return
+	}
+	p.heading("Why")
+	p.f("%s\n", p.style("1", d.Summary))
+	p.code(true)
+	if o := d.Original; o != nil {
+		line := fmt.Sprintf("%s (%d)", o.Name, o.Number)
+		if o.CodeName != "" {
+			line += " " + o.CodeName
+		}
+		if o.Address != nil {
+			line += " at " + o.Address.String()
+		}
+		p.f("%-22s %s (from the %s)\n", "original signal", line, o.Source)
+	}
+	for _, k := range d.EvidenceOrder {
+		switch k {
+		case "signal", "code", "pc", "function":
+			continue // already in the Crash section
+		}
+		p.f("%-22s %s\n", strings.ReplaceAll(k, "_", " "), d.Evidence[k])
+	}
+	p.code(false)
+	for _, m := range d.Rules {
+		p.f("\nKnown pattern: %s [%s]\n%s\n", p.style("1", m.Title), m.ID, m.Explanation)
+		for _, ref := range m.References {
+			p.f("  see %s\n", ref)
+		}
+	}
+	if len(d.Disassembly) > 0 {
+		p.f("\n")
+		p.code(true)
+		p.disasm(d.Disassembly)
+		p.code(false)
+	}
+}
+
+func (p *printer) disasm(lines []DisasmLine) {
+	for _, l := range lines {
+		mark := "  "
+		if l.Current {
+			mark = "=>"
+		}
+		text := l.Text
+		if l.Error != "" {
+			text = "(" + l.Error + ")"
+		}
+		if l.Target != "" {
+			text += " <" + l.Target + ">"
+		}
+		line := fmt.Sprintf("%s 0x%012x  %-24s %s", mark, uint64(l.PC), l.Bytes, text)
+		if l.Current {
+			line = p.style("31;1", line)
+		}
+		p.f("%s\n", line)
+	}
 }

@@ -1,12 +1,16 @@
 package symbolize
 
 import (
+	"bytes"
 	"debug/elf"
+	"fmt"
+	"io"
 	"os"
 	"sort"
 	"strings"
 
 	"github.com/ianlancetaylor/demangle"
+	"github.com/ulikunitz/xz"
 )
 
 // maxSymbols caps one module's symbol table.
@@ -137,6 +141,13 @@ func (m *Module) symbols(t *Table) *symtab {
 		if s := funcSyms(m.file.Symbols); len(s) > 0 {
 			all = append(all, s...)
 			sources = append(sources, ".symtab")
+		} else if mini, err := miniDebugInfo(m.file); mini != nil {
+			if s := funcSyms(mini.Symbols); len(s) > 0 {
+				all = append(all, s...)
+				sources = append(sources, "MiniDebugInfo .symtab")
+			}
+		} else if err != nil {
+			m.Notes = append(m.Notes, err.Error())
 		}
 		if s := funcSyms(m.file.DynamicSymbols); len(s) > 0 {
 			all = append(all, s...)
@@ -261,4 +272,52 @@ func buildSymtab(all []sym) *symtab {
 		out = append(out, y)
 	}
 	return &symtab{syms: out}
+}
+
+// maxMiniDebugInfo caps the decompressed size of a .gnu_debugdata section.
+const maxMiniDebugInfo = 256 << 20
+
+// miniDebugInfo opens the xz-compressed ELF file in .gnu_debugdata (Fedora's
+// MiniDebugInfo: a .symtab of the functions .dynsym lacks), or returns nil when there is
+// none.
+func miniDebugInfo(f *elf.File) (*elf.File, error) {
+	sec := f.Section(".gnu_debugdata")
+	if sec == nil || sec.Type == elf.SHT_NOBITS {
+		return nil, nil
+	}
+	if sec.Size > maxMiniDebugInfo {
+		return nil, fmt.Errorf(".gnu_debugdata is %d bytes, over the limit", sec.Size)
+	}
+	zr, err := xz.NewReader(sec.Open())
+	if err != nil {
+		return nil, fmt.Errorf(".gnu_debugdata: %w", err)
+	}
+	b, err := io.ReadAll(io.LimitReader(zr, maxMiniDebugInfo+1))
+	if err != nil {
+		return nil, fmt.Errorf(".gnu_debugdata: %w", err)
+	}
+	if len(b) > maxMiniDebugInfo {
+		return nil, fmt.Errorf(".gnu_debugdata decompresses to more than %d bytes", maxMiniDebugInfo)
+	}
+	mini, err := elf.NewFile(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf(".gnu_debugdata: %w", err)
+	}
+	return mini, nil
+}
+
+// Section names the allocated ELF section of the module file that holds a run-time
+// address (".text", ".rodata", ".data.rel.ro"), or "" when unknown.
+func (t *Table) Section(addr uint64) string {
+	m := t.ModuleFor(addr)
+	if m == nil || m.file == nil {
+		return ""
+	}
+	rel := addr - m.Bias
+	for _, s := range m.file.Sections {
+		if s.Flags&elf.SHF_ALLOC != 0 && s.Type != elf.SHT_NULL && rel >= s.Addr && rel < s.Addr+s.Size {
+			return s.Name
+		}
+	}
+	return ""
 }
