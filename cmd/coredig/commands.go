@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -34,6 +35,8 @@ type state struct {
 	maxDepth      int
 	rulesFile     string
 	syntax        string
+	exe           string
+	target        string
 	thread        int
 	full          bool
 }
@@ -64,6 +67,7 @@ Exit status: 0 analysed, 1 analysed with warnings that matter (e.g. a truncated 
 	pf.IntVar(&st.maxDepth, "max-depth", 1024, "maximum frames per thread")
 	pf.StringVar(&st.rulesFile, "rules", "", "extra known-pattern rules (JSON, see doc/rules.md) added to the built-in ones")
 	pf.StringVar(&st.syntax, "syntax", "att", "x86_64 disassembly syntax: att or intel")
+	pf.StringVar(&st.exe, "exe", "", "the main program's file (the same as the EXE argument)")
 	pf.BoolVar(&st.allowMismatch, "allow-mismatch", false, "use files whose build-id differs from the core's, marking their frames unverified")
 	root.CompletionOptions.DisableDefaultCmd = true
 
@@ -91,6 +95,17 @@ Exit status: 0 analysed, 1 analysed with warnings that matter (e.g. a truncated 
 	add("bt CORE [EXE]", "Backtraces of all threads, identical stacks grouped", report.ViewBacktrace, func(c *cobra.Command) {
 		threadFlag(c)
 		c.Flags().BoolVar(&st.full, "full", false, "print every thread instead of grouping identical stacks")
+	})
+	root.AddCommand(&cobra.Command{
+		Use:   "disasm CORE [ADDR|SYMBOL]",
+		Short: "Disassemble around the crashing instruction, at an address, or a whole function",
+		Args:  cobra.RangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 1 {
+				st.target = args[1]
+			}
+			return st.render(args[:1], report.ViewDisasm)
+		},
 	})
 	add("py CORE [EXE]", "Python view: interpreter state and every Python thread's stack", report.ViewPython, threadFlag)
 	return root
@@ -145,20 +160,45 @@ func (st *state) render(args []string, view report.View) error {
 	}
 	opts := symbolize.Options{Finder: analysis.LocatorFinder{L: loc}, AllowMismatch: st.allowMismatch}
 	if len(args) > 1 {
-		if _, err := os.Stat(args[1]); err != nil {
-			return fmt.Errorf("executable %s: %w", args[1], err)
+		if st.exe != "" {
+			return usageError{fmt.Errorf("the executable is given twice: %s and --exe %s", args[1], st.exe)}
 		}
-		opts.ExePath = args[1]
+		st.exe = args[1]
+	}
+	if st.exe != "" {
+		if _, err := os.Stat(st.exe); err != nil {
+			return fmt.Errorf("executable %s: %w", st.exe, err)
+		}
+		opts.ExePath = st.exe
 	}
 	a := analysis.New(c, opts)
 	defer a.Close()
 	var r *report.Report
-	switch view {
-	case report.ViewSummary, report.ViewRegs, report.ViewMaps, report.ViewModules:
+	switch {
+	case view == report.ViewSummary || view == report.ViewRegs || view == report.ViewMaps || view == report.ViewModules:
 		r = a.Summary()
+	case view == report.ViewDisasm && st.target != "":
+		r = a.Summary()
+		d, err := st.disassemble(a, syntax)
+		if err != nil {
+			return err
+		}
+		r.Disassembly = d
 	default:
 		fo := analysis.FullOptions{MaxDepth: st.maxDepth, Diagnose: analysis.DiagnoseOptions{Rules: rules, Syntax: syntax}}
 		r = a.Full(fo)
+		if view == report.ViewDisasm && r.Diagnosis != nil {
+			// Around the faulting instruction (the original one behind a re-raise).
+			d := &report.Disassembly{Syntax: st.syntax}
+			for _, l := range r.Diagnosis.Disassembly {
+				if l.Current {
+					d.Address = l.PC
+				}
+			}
+			d.Name = a.Frame(0, uint64(d.Address), false, "").Function
+			d.Lines = a.Disassemble(uint64(d.Address), 24, 12, syntax)
+			r.Disassembly = d
+		}
 	}
 	r.Core.Compression, r.Core.Access, r.Core.Metadata = src.Compression, src.Method, src.Xattrs
 	if src.Incomplete != nil {
@@ -199,4 +239,26 @@ func parseSyntax(s string) (disasm.Syntax, error) {
 		return disasm.SyntaxIntel, nil
 	}
 	return 0, usageError{fmt.Errorf("--syntax must be att or intel, not %q", s)}
+}
+
+// disassemble resolves the disasm target: a hex address (a window around it) or a
+// function symbol (the whole function).
+func (st *state) disassemble(a *analysis.Analysis, syntax disasm.Syntax) (*report.Disassembly, error) {
+	if v, err := strconv.ParseUint(strings.TrimPrefix(st.target, "0x"), 16, 64); err == nil && strings.HasPrefix(st.target, "0x") {
+		d := &report.Disassembly{Address: report.Hex(v), Syntax: st.syntax, Lines: a.Disassemble(v, 16, 16, syntax)}
+		if f := a.Frame(0, v, false, ""); f.Function != "" {
+			d.Name = f.Function + fmt.Sprintf("+%#x", uint64(*f.FunctionOffset))
+		}
+		return d, nil
+	}
+	addr, _, ok := a.Modules.FindSymbol(st.target)
+	if !ok {
+		return nil, usageError{fmt.Errorf("%q is neither a 0x-prefixed address nor a symbol of any module", st.target)}
+	}
+	s := a.Modules.Lookup(addr)
+	size := s.FuncSize
+	if size == 0 || s.FuncStart != addr {
+		size = 64 // an object or a symbol without a size: show a little
+	}
+	return &report.Disassembly{Address: report.Hex(addr), Name: st.target, Syntax: st.syntax, Lines: a.DisassembleFunction(addr, size, syntax)}, nil
 }

@@ -141,3 +141,24 @@ func TestExitStatusAndJSON(t *testing.T) {
 		}
 	}
 }
+
+func TestDisasmCommand(t *testing.T) {
+	root := filepath.Join("..", "..", "testdata", "fixtures")
+	core, exe := filepath.Join(root, "sample.core.zst"), filepath.Join(root, "sample")
+	code, out, errs := runCmd("disasm", "--color", "never", "--exe", exe, core)
+	if code != exitOK || errs != "" || !strings.Contains(out, "=> 0x5575b5e1a280  48 8b 40 60              mov 0x60(%rax),%rax") {
+		t.Errorf("disasm at the crash: exit %d stderr %q\n%s", code, errs, out)
+	}
+	code, out, _ = runCmd("disasm", "--color", "never", "--syntax", "intel", "--exe", exe, core, "0x5575b5e1a280")
+	if code != exitOK || !strings.Contains(out, "mov rax, qword ptr [rax+0x60]") || !strings.Contains(out, "deref+0xc") {
+		t.Errorf("disasm at an address in Intel syntax: exit %d\n%s", code, out)
+	}
+	// The whole function by name: from push %rbp to its ret.
+	code, out, _ = runCmd("disasm", "--color", "never", "--exe", exe, core, "deref")
+	if code != exitOK || !strings.Contains(out, "0x5575b5e1a274  55                       push %rbp") || !strings.Contains(out, "0x5575b5e1a285  c3                       ret") || strings.Contains(out, "0x5575b5e1a286") {
+		t.Errorf("disasm deref: exit %d\n%s", code, out)
+	}
+	if code, _, errs := runCmd("disasm", core, "no_such_symbol"); code != exitBad || !strings.Contains(errs, `"no_such_symbol" is neither a 0x-prefixed address nor a symbol`) {
+		t.Errorf("unknown symbol: exit %d, %q", code, errs)
+	}
+}

@@ -269,3 +269,34 @@ func (a *Analysis) savedSigInfo(sf *unwind.SignalFrame) *report.Signal {
 		CodeName: core.CodeName(11, code), CodeMeaning: core.CodeMeaning(11, code),
 		Address: report.HexPtr(cr2), Source: "signal frame machine context (cr2, trapno 14)"}
 }
+
+// MaxFunctionInsts caps the instructions DisassembleFunction decodes.
+const MaxFunctionInsts = 4096
+
+// DisassembleFunction decodes [start, start+size) instruction by instruction, naming
+// branch and call targets. An undecodable byte is shown and skipped.
+func (a *Analysis) DisassembleFunction(start, size uint64, syntax disasm.Syntax) []report.DisasmLine {
+	var out []report.DisasmLine
+	pc := start
+	for len(out) < MaxFunctionInsts && pc < start+size {
+		buf := make([]byte, 16)
+		n, err := a.Core.ReadAt(buf, pc)
+		if n == 0 {
+			out = append(out, report.DisasmLine{PC: report.Hex(pc), Error: err.Error()})
+			break
+		}
+		inst, err := disasm.DecodeSyntax(a.Core.Arch, buf[:n], pc, syntax)
+		if err != nil || inst.Len == 0 {
+			out = append(out, report.DisasmLine{PC: report.Hex(pc), Bytes: fmt.Sprintf("% x", buf[:1]), Error: fmt.Sprint(err)})
+			pc++
+			continue
+		}
+		l := report.DisasmLine{PC: report.Hex(pc), Bytes: fmt.Sprintf("% x", inst.Bytes), Text: inst.Text}
+		if inst.Target != 0 {
+			l.Target = a.symbolizeAddr(inst.Target)
+		}
+		out = append(out, l)
+		pc += uint64(inst.Len)
+	}
+	return out
+}

@@ -39,7 +39,9 @@ type Report struct {
 	Auxv       []Auxv     `json:"auxv,omitempty"`
 	Notes      *NoteStats `json:"notes,omitempty"`
 	Coverage   *Coverage  `json:"coverage,omitempty"`
-	Warnings   []string   `json:"warnings"`
+	// Disassembly is what `coredig disasm` was asked for.
+	Disassembly *Disassembly `json:"disassembly,omitempty"`
+	Warnings    []string     `json:"warnings"`
 }
 
 // Process describes the process that dumped core.
@@ -294,4 +296,12 @@ type DisasmLine struct {
 	Target  string `json:"target,omitempty"`
 	Current bool   `json:"current,omitempty"`
 	Error   string `json:"error,omitempty"`
+}
+
+// Disassembly is a disassembled range of code.
+type Disassembly struct {
+	Address Hex          `json:"address"`
+	Name    string       `json:"name,omitempty"` // "deref+0xc", or the symbol asked for
+	Syntax  string       `json:"syntax,omitempty"`
+	Lines   []DisasmLine `json:"lines"`
 }

@@ -20,6 +20,7 @@ const (
 	ViewModules
 	ViewBacktrace
 	ViewPython
+	ViewDisasm
 )
 
 // Options control text rendering.
@@ -87,6 +88,13 @@ func Text(w io.Writer, r *Report, o Options) error {
 	case ViewBacktrace:
 		p.threads(r, true)
 		p.warnings(r)
+	case ViewDisasm:
+		if d := r.Disassembly; d != nil {
+			p.heading(fmt.Sprintf("Disassembly at %s %s", d.Address, d.Name))
+			p.code(true)
+			p.disasm(d.Lines)
+			p.code(false)
+		}
 	case ViewPython:
 		p.python(r)
 		if r.Python == nil {
