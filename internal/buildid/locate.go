@@ -100,11 +100,22 @@ func (l *Locator) Index() *Index {
 // then debuginfod. A candidate is accepted only when its build-id equals
 // buildID; with no buildID the first readable ELF at the named path is
 // accepted as unverified, and nothing else is.
+//
+// When no candidate is accepted but a file sits at the named path (under
+// Sysroot or on the host) with another build-id, that file is returned,
+// its Attempt saying ResultWrongBuildID with OK false: the caller must
+// compare build-ids, report the mismatch and refuse the file unless told
+// otherwise (symbolize does, --allow-mismatch). Without it a rebuilt binary
+// in place of the original would be indistinguishable from a missing one.
 func (l *Locator) FindExecutable(file string, buildID []byte) (string, []Attempt) {
 	var trail []Attempt
+	wrong := ""
 	try := func(p, source string) bool {
 		a := examine(p, source, buildID, false)
 		trail = append(trail, a)
+		if wrong == "" && strings.HasPrefix(a.Result, ResultWrongBuildID) {
+			wrong = p
+		}
 		return a.OK
 	}
 	if l.Sysroot != "" {
@@ -126,7 +137,10 @@ func (l *Locator) FindExecutable(file string, buildID []byte) (string, []Attempt
 	if l.Sysroot != "" && try(file, SourcePath) {
 		return file, trail
 	}
-	return l.fetch(buildID, "executable", &trail)
+	if p, _ := l.fetch(buildID, "executable", &trail); p != "" {
+		return p, trail
+	}
+	return wrong, trail
 }
 
 // FindDebug looks for the separate debug file of a module: exePath is where
