@@ -37,6 +37,7 @@ type state struct {
 	syntax        string
 	exe           string
 	target        string
+	native        bool
 	thread        int
 	full          bool
 }
@@ -107,7 +108,10 @@ Exit status: 0 analysed, 1 analysed with warnings that matter (e.g. a truncated 
 			return st.render(args[:1], report.ViewDisasm)
 		},
 	})
-	add("py CORE [EXE]", "Python view: interpreter state and every Python thread's stack", report.ViewPython, threadFlag)
+	add("py CORE [EXE]", "Python view: interpreter state and every Python thread's stack", report.ViewPython, func(c *cobra.Command) {
+		threadFlag(c)
+		c.Flags().BoolVar(&st.native, "native", false, "also print every thread's native stack with its Python frames merged in")
+	})
 	return root
 }
 
@@ -177,6 +181,10 @@ func (st *state) render(args []string, view report.View) error {
 	switch {
 	case view == report.ViewSummary || view == report.ViewRegs || view == report.ViewMaps || view == report.ViewModules:
 		r = a.Summary()
+	case view == report.ViewPython && !st.native:
+		// Python stacks alone need no native unwinding.
+		r = a.Summary()
+		r.Python = a.Python()
 	case view == report.ViewDisasm && st.target != "":
 		r = a.Summary()
 		d, err := st.disassemble(a, syntax)

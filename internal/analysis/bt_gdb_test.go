@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -207,5 +208,36 @@ func TestBacktracesAArch64(t *testing.T) {
 	}
 	if len(seen) != 4 {
 		t.Errorf("stacks seen: %v", seen)
+	}
+}
+
+// The CPython 3.12 crash unwinds through the interpreter loop to the program's entry,
+// with libpython file:line from the pyenv build's DWARF. (The pyenv python's main
+// tail-calls Py_BytesMain, so neither gdb nor coredig shows a main frame.)
+func TestBacktracePython312(t *testing.T) {
+	tc := testcore.Make(t, testcore.Threads6Py)
+	a, r := open(t, tc.Path, symbolize.Options{})
+	a.Backtraces(r, 0)
+	fr := r.Threads[0].Frames
+	want := map[string]string{
+		"_PyEval_EvalFrameDefault": "Python/bytecodes.c",
+		"PyEval_EvalCode":          "Python/ceval.c",
+		"Py_RunMain":               "Modules/main.c",
+		"Py_BytesMain":             "Modules/main.c",
+	}
+	found := map[string]bool{}
+	for _, f := range fr {
+		if file, ok := want[f.Function]; ok && !f.Inlined {
+			if f.File != file || f.Line <= 0 || filepath.Base(f.Module) != "libpython3.12.so.1.0" {
+				t.Errorf("%s at %s:%d in %s, want %s", f.Function, f.File, f.Line, f.Module, file)
+			}
+			found[f.Function] = true
+		}
+	}
+	if len(found) != len(want) {
+		t.Errorf("found %v of %v\n%s", found, want, dump(fr))
+	}
+	if last := fr[len(fr)-1]; last.Function != "_start" || filepath.Base(last.Module) != "python3.12" || r.Threads[0].Error != "" {
+		t.Errorf("outermost frame %s in %s (error %q), want _start in python3.12", last.Function, last.Module, r.Threads[0].Error)
 	}
 }

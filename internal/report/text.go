@@ -100,6 +100,9 @@ func Text(w io.Writer, r *Report, o Options) error {
 		if r.Python == nil {
 			p.f("no CPython interpreter in this process\n")
 		}
+		if r.Groups != nil {
+			p.threads(r, true)
+		}
 	default:
 		p.header(r)
 		p.crash(r)
