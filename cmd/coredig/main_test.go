@@ -162,3 +162,35 @@ func TestDisasmCommand(t *testing.T) {
 		t.Errorf("unknown symbol: exit %d, %q", code, errs)
 	}
 }
+
+// A user rule (doc/rules.md) matched on the sample's crash is reported with its source;
+// a rule file with an unknown field is bad usage.
+func TestUserRules(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "rules.json")
+	os.WriteFile(good, []byte(`{"rules":[{"id":"sample-deref","title":"deref reads through NULL",
+		"match":{"signals":["SIGSEGV"],"kinds":["null_pointer_dereference"],"functions":["der*"],"evidence":{"field_offset":"0x60"}},
+		"explanation":"deref is called with target == NULL.","references":["testdata/src/deref.c"]}]}`), 0o600)
+	root := filepath.Join("..", "..", "testdata", "fixtures")
+	core, exe := filepath.Join(root, "sample.core.zst"), filepath.Join(root, "sample")
+	code, out, errs := runCmd("--format", "json", "--rules", good, core, exe)
+	var doc struct {
+		Diagnosis struct {
+			Kind  string `json:"kind"`
+			Rules []struct {
+				ID, Source string
+			} `json:"rules"`
+		} `json:"diagnosis"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil || code != exitOK {
+		t.Fatalf("exit %d, stderr %q, %v", code, errs, err)
+	}
+	if doc.Diagnosis.Kind != "null_pointer_dereference" || len(doc.Diagnosis.Rules) != 1 || doc.Diagnosis.Rules[0].ID != "sample-deref" || doc.Diagnosis.Rules[0].Source != good {
+		t.Errorf("diagnosis %+v", doc.Diagnosis)
+	}
+	bad := filepath.Join(dir, "bad.json")
+	os.WriteFile(bad, []byte(`{"rules":[{"id":"x","title":"x","match":{"signal":["SIGSEGV"]},"explanation":"x"}]}`), 0o600)
+	if code, _, errs := runCmd("--rules", bad, core, exe); code != exitBad || !strings.Contains(errs, "--rules") || !strings.Contains(errs, "signal") {
+		t.Errorf("bad rules file: exit %d, %q", code, errs)
+	}
+}
