@@ -343,6 +343,14 @@ func TestFindDebugBuildIDDirAndSearch(t *testing.T) {
 	if found != full || !reflect.DeepEqual(trail, want) {
 		t.Errorf("found %q trail:\n got %+v\nwant %q %+v", found, trail, full, want)
 	}
+
+	// When that unstripped file is the executable itself (found by --search),
+	// it is not its own separate debug file: nothing is found.
+	found, trail = l.FindDebug(full, mustHex(t, idA), "", 0)
+	want = want[:1]
+	if found != "" || !reflect.DeepEqual(trail, want) {
+		t.Errorf("executable as its own debug file: found %q trail:\n got %+v\nwant \"\" %+v", found, trail, want)
+	}
 }
 
 func TestFindDebugLibc(t *testing.T) {

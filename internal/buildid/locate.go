@@ -131,7 +131,7 @@ func (l *Locator) FindExecutable(file string, buildID []byte) (string, []Attempt
 	if len(buildID) == 0 {
 		return "", trail
 	}
-	if found, ok := l.fromIndex(buildID, false, &trail); ok {
+	if found, ok := l.fromIndex(buildID, false, &trail, ""); ok {
 		return found, trail
 	}
 	if l.Sysroot != "" && try(file, SourcePath) {
@@ -167,7 +167,7 @@ func (l *Locator) FindDebug(exePath string, buildID []byte, debuglink string, cr
 				}
 			}
 		}
-		if found, ok := l.fromIndex(buildID, true, &trail); ok {
+		if found, ok := l.fromIndex(buildID, true, &trail, exePath); ok {
 			return found, trail
 		}
 	}
@@ -236,11 +236,18 @@ func (l *Locator) debugDirs() []debugDir {
 	return out
 }
 
-func (l *Locator) fromIndex(buildID []byte, wantDWARF bool, trail *[]Attempt) (string, bool) {
+// fromIndex returns the first file of the index with buildID (and DWARF when
+// wantDWARF) that is not the file skip: a --search directory that holds an
+// unstripped binary indexes it under its own build-id, and that binary is not
+// a separate debug file of itself (its own DWARF is read as the module's).
+func (l *Locator) fromIndex(buildID []byte, wantDWARF bool, trail *[]Attempt, skip string) (string, bool) {
 	if len(l.Search) == 0 {
 		return "", false
 	}
 	for _, p := range l.Index().Lookup(buildID) {
+		if skip != "" && sameFile(p, skip) {
+			continue
+		}
 		a := examine(p, SourceSearch, buildID, wantDWARF)
 		*trail = append(*trail, a)
 		if a.OK {
