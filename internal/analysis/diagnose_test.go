@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"os/exec"
+	"strconv"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -75,5 +76,58 @@ func TestIncidentEndToEnd(t *testing.T) {
 	}
 	if cur != "mov 0x60(%rax),%rax" {
 		t.Errorf("faulting instruction in the window %q", cur)
+	}
+}
+
+// Every crash class the test-core catalogue makes, explained through the whole pipeline
+// (core reader, modules, unwinder, symbolizer, Python reader, diagnose): the exact kind
+// and the key evidence.
+func TestDiagnosisCatalogue(t *testing.T) {
+	for _, tc := range []struct {
+		spec     testcore.Spec
+		kind     string
+		evidence map[string]string
+		rule     string
+	}{
+		{testcore.DerefPIE, "null_pointer_dereference", map[string]string{"function": "deref", "null_register": "rax", "field_offset": "0x60", "instruction": "mov 0x60(%rax),%rax", "matches_fault_address": "true"}, ""},
+		{testcore.DerefAArch64, "null_pointer_dereference", map[string]string{"function": "deref", "null_register": "x0", "field_offset": "0x60"}, ""},
+		{testcore.Static, "null_pointer_dereference", map[string]string{"function": "read_field", "null_register": "rdi", "field_offset": "0x60"}, ""},
+		{testcore.SigHandler, "null_pointer_dereference", map[string]string{"function": "on_usr1", "null_register": "rax", "field_offset": "0x0"}, ""},
+		{testcore.Recurse, "stack_overflow", map[string]string{"function": "recurse", "recursion": "recurse", "recursion_depth": "1024", "matches_fault_address": "true"}, ""},
+		{testcore.Rodata, "write_to_readonly", map[string]string{"function": "shout", "section": ".rodata", "access": "writes 1 byte at rax"}, ""},
+		{testcore.DivZero, "divide_by_zero", map[string]string{"function": "divide", "instruction": "idivl -0x8(%rbp)", "divisor_value": "0x0"}, ""},
+		{testcore.Trap, "trap", map[string]string{"function": "do_trap", "trap_instruction": "ud2"}, ""},
+		{testcore.WildCall, "execute_non_executable", map[string]string{"pc": "0x0", "caller": "call_it+0xd"}, ""},
+		{testcore.Assert, "abort", map[string]string{"cause": "assertion", "assertion": "x == 42", "assert_function": "check_value"}, ""},
+		{testcore.HeapCorrupt, "abort", map[string]string{"cause": "heap_corruption", "heap_check": "free(): double free detected in tcache 2"}, "glibc-heap-corruption"},
+		{testcore.Throw, "abort", map[string]string{"exception_type": "std::runtime_error"}, ""},
+		{testcore.KillSegv, "killed_by_signal", map[string]string{"signal": "SIGSEGV (11)", "code": "SI_USER (0)"}, ""},
+	} {
+		t.Run(tc.spec.Name, func(t *testing.T) {
+			c := testcore.Make(t, tc.spec)
+			opts := symbolize.Options{}
+			if c.Sysroot != "" {
+				opts.Finder = symbolize.PathFinder{Sysroot: c.Sysroot}
+			}
+			a, _ := open(t, c.Path, opts)
+			d := a.Full(FullOptions{}).Diagnosis
+			if d == nil || d.Kind != tc.kind {
+				t.Fatalf("diagnosis %+v, want kind %s", d, tc.kind)
+			}
+			for k, v := range tc.evidence {
+				if d.Evidence[k] != v {
+					t.Errorf("evidence %s = %q, want %q (summary: %s)", k, d.Evidence[k], v, d.Summary)
+				}
+			}
+			if tc.spec.Name == testcore.Assert.Name && d.Evidence["assert_line"] != strconv.Itoa(c.Line(t, "assert")) {
+				t.Errorf("assert_line %q, want the LINE: assert marker %d", d.Evidence["assert_line"], c.Line(t, "assert"))
+			}
+			if tc.rule != "" && (len(d.Rules) == 0 || d.Rules[0].ID != tc.rule) {
+				t.Errorf("rules %+v, want %s", d.Rules, tc.rule)
+			}
+			if d.Summary == "" || len(d.Disassembly) == 0 && tc.kind != "execute_non_executable" && tc.kind != "abort" && tc.kind != "killed_by_signal" {
+				t.Errorf("summary %q, %d disassembly lines", d.Summary, len(d.Disassembly))
+			}
+		})
 	}
 }
