@@ -573,6 +573,15 @@ func TestElsewhereSysroot(t *testing.T) {
 		if m := d.module(t, appPath); m.Status != "mismatch" || m.FileBuildID != otherID {
 			t.Errorf("--allow-mismatch: executable %+v, want still mismatch", m)
 		}
+
+		// The same file given as the EXE argument is checked the same way.
+		d, _ = runJSON(t, exitOK, "modules", corePath, rebuilt)
+		if m := d.module(t, appPath); m.Status != "mismatch" || m.File != rebuilt || m.BuildID != exeID || m.FileBuildID != otherID {
+			t.Errorf("EXE argument: executable %+v, want mismatch", m)
+		}
+		if warn := fmt.Sprintf("%s: build-id of %s is %s but the core has %s; the file is not used", appPath, rebuilt, otherID, exeID); !contains(d.Warnings, warn) {
+			t.Errorf("EXE argument: warnings %q, want %q", d.Warnings, warn)
+		}
 	})
 }
 
