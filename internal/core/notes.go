@@ -130,8 +130,8 @@ func decodePrStatus(a *arch.Arch, d []byte) (*Thread, error) {
 	o := a.ByteOrder
 	t := &Thread{
 		Signal:  int(o.Uint16(d[l.CurSig:])),
-		SigPend: o.Uint64(d[l.SigPend:]),
-		SigHold: o.Uint64(d[l.SigHold:]),
+		SigPend: word(a, d[l.SigPend:]),
+		SigHold: word(a, d[l.SigHold:]),
 		TID:     int(int32(o.Uint32(d[l.PID:]))),
 		PPID:    int(int32(o.Uint32(d[l.PID+4:]))),
 		PGRP:    int(int32(o.Uint32(d[l.PID+8:]))),
@@ -139,10 +139,15 @@ func decodePrStatus(a *arch.Arch, d []byte) (*Thread, error) {
 		FPValid: o.Uint32(d[l.FPValid:]) != 0,
 	}
 	t.PID = t.TID // pr_pid is the thread id; the process id comes from NT_PRPSINFO
+	// pr_reg holds one word (unsigned long) per register.
 	n := len(a.RegNames)
 	t.Regs = make([]uint64, n)
+	c := elfx.NewCursor(d[l.Regs:l.Regs+l.RegsSize], o, a.PtrSize == 8)
 	for i := 0; i < n; i++ {
-		t.Regs[i] = o.Uint64(d[l.Regs+8*i:])
+		t.Regs[i] = c.Addr()
+	}
+	if c.Err() != nil {
+		return nil, fmt.Errorf("pr_reg: %d registers do not fit in %d bytes", n, l.RegsSize)
 	}
 	return t, nil
 }
@@ -158,7 +163,7 @@ func decodePrPsInfo(a *arch.Arch, d []byte) (*PsInfo, error) {
 		SName:  d[l.SName],
 		Zombie: d[l.Zomb] != 0,
 		Nice:   int(int8(d[l.Nice])),
-		Flag:   o.Uint64(d[l.Flag:]),
+		Flag:   word(a, d[l.Flag:]),
 		PID:    int(int32(o.Uint32(d[l.PID:]))),
 		PPID:   int(int32(o.Uint32(d[l.PID+4:]))),
 		PGRP:   int(int32(o.Uint32(d[l.PID+8:]))),
@@ -244,4 +249,12 @@ func decodeFile(a *arch.Arch, d []byte) ([]FileMapping, error) {
 		}
 	}
 	return files, nil
+}
+
+// word reads one unsigned long of the architecture.
+func word(a *arch.Arch, b []byte) uint64 {
+	if a.PtrSize == 8 {
+		return a.ByteOrder.Uint64(b)
+	}
+	return uint64(a.ByteOrder.Uint32(b))
 }
