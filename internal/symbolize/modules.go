@@ -109,8 +109,9 @@ type Attempt struct {
 // Finder locates files for modules. The default checks the path the core names, under
 // the sysroot when one is set.
 type Finder interface {
-	// FindExecutable returns a path to the module's file whose build-id equals buildID
-	// (or, when buildID is nil, the best candidate), and every attempt.
+	// FindExecutable returns a path to the module's file, preferring one whose build-id
+	// equals buildID; when none matches it may return the file at the core's path, which
+	// the table then checks and refuses as a mismatch. It also returns every attempt.
 	FindExecutable(name string, buildID []byte) (string, []Attempt)
 	// FindDebug returns a separate debug file for the module.
 	FindDebug(path string, buildID []byte, debuglink string, crc uint32) (string, []Attempt)
