@@ -3,6 +3,8 @@ package dwarfsym
 import (
 	"encoding/binary"
 	"fmt"
+
+	"github.com/coredig/coredig/internal/dwarf/leb128"
 )
 
 // checkLineHeader validates the directory and file counts of a DWARF 5 line program header
@@ -132,19 +134,20 @@ func (c *cursor) u64() uint64 {
 }
 
 func (c *cursor) uleb() uint64 {
-	var v uint64
-	for shift := uint(0); ; shift += 7 {
-		b := c.u8()
-		if c.err != nil {
-			return 0
-		}
-		if shift < 64 {
-			v |= uint64(b&0x7f) << shift
-		}
-		if b&0x80 == 0 {
-			return v
-		}
+	if c.err != nil {
+		return 0
 	}
+	if c.off > uint64(len(c.b)) {
+		c.need(1)
+		return 0
+	}
+	v, n := leb128.Uint(c.b[c.off:])
+	if n == 0 {
+		c.need(uint64(len(c.b)) - c.off + 1) // records the truncation error
+		return 0
+	}
+	c.off += uint64(n)
+	return v
 }
 
 // DWARF 5 section 7.5.6 form codes that line headers use.

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"sync"
+
+	"github.com/coredig/coredig/internal/dwarf/leb128"
 )
 
 // Table answers lookups in one call frame section. It is safe for concurrent use.
@@ -121,42 +123,29 @@ func (r *reader) u64() uint64 {
 }
 
 func (r *reader) uleb() uint64 {
-	var v uint64
-	var shift uint
-	for {
-		b := r.take(1)
-		if b == nil {
-			return 0
-		}
-		if shift < 64 {
-			v |= uint64(b[0]&0x7f) << shift
-		}
-		shift += 7
-		if b[0]&0x80 == 0 {
-			return v
-		}
+	if r.err != nil {
+		return 0
 	}
+	v, n := leb128.Uint(r.b[r.off:r.end])
+	if n == 0 {
+		r.fail()
+		return 0
+	}
+	r.off += n
+	return v
 }
 
 func (r *reader) sleb() int64 {
-	var v int64
-	var shift uint
-	for {
-		b := r.take(1)
-		if b == nil {
-			return 0
-		}
-		if shift < 64 {
-			v |= int64(b[0]&0x7f) << shift
-		}
-		shift += 7
-		if b[0]&0x80 == 0 {
-			if shift < 64 && b[0]&0x40 != 0 {
-				v |= -1 << shift
-			}
-			return v
-		}
+	if r.err != nil {
+		return 0
 	}
+	v, n := leb128.Int(r.b[r.off:r.end])
+	if n == 0 {
+		r.fail()
+		return 0
+	}
+	r.off += n
+	return v
 }
 
 func (r *reader) cstring() string {

@@ -2,6 +2,8 @@ package expr
 
 import (
 	"fmt"
+
+	"github.com/coredig/coredig/internal/dwarf/leb128"
 )
 
 // Operation encodings, DWARF 5 §7.7.1 (names keep the spec's spelling).
@@ -179,42 +181,31 @@ func (m *machine) u64() uint64 {
 }
 
 func (m *machine) uleb() uint64 {
-	var v uint64
-	var shift uint
-	for {
-		b := m.take(1)
-		if b == nil {
-			return 0
-		}
-		if shift < 64 {
-			v |= uint64(b[0]&0x7f) << shift
-		}
-		shift += 7
-		if b[0]&0x80 == 0 {
-			return v
-		}
+	if m.err != nil {
+		return 0
 	}
+	v, n := leb128.Uint(m.code[m.pc:len(m.code)])
+	if n == 0 {
+		m.err = ErrTruncated
+		m.pc = len(m.code)
+		return 0
+	}
+	m.pc += n
+	return v
 }
 
 func (m *machine) sleb() int64 {
-	var v int64
-	var shift uint
-	for {
-		b := m.take(1)
-		if b == nil {
-			return 0
-		}
-		if shift < 64 {
-			v |= int64(b[0]&0x7f) << shift
-		}
-		shift += 7
-		if b[0]&0x80 == 0 {
-			if shift < 64 && b[0]&0x40 != 0 {
-				v |= -1 << shift
-			}
-			return v
-		}
+	if m.err != nil {
+		return 0
 	}
+	v, n := leb128.Int(m.code[m.pc:len(m.code)])
+	if n == 0 {
+		m.err = ErrTruncated
+		m.pc = len(m.code)
+		return 0
+	}
+	m.pc += n
+	return v
 }
 
 func (m *machine) push(v uint64) error {
