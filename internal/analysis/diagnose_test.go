@@ -2,8 +2,8 @@ package analysis
 
 import (
 	"os/exec"
-	"strconv"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
