@@ -64,6 +64,13 @@ func (a *Analysis) Diagnose(r *report.Report, opts DiagnoseOptions) {
 	for _, it := range d.Evidence {
 		rd.EvidenceOrder = append(rd.EvidenceOrder, it.Key)
 	}
+	if d.Kind == "stack_overflow" {
+		if fn, n := pythonRecursion(r, t.TID); n > 1 {
+			rd.Evidence["python_recursion"] = fmt.Sprintf("%s (%d Python frames)", fn, n)
+			rd.EvidenceOrder = append(rd.EvidenceOrder, "python_recursion")
+			rd.Summary += fmt.Sprintf(" The Python function %s recursed %d times.", fn, n)
+		}
+	}
 	for _, m := range d.Rules {
 		rd.Rules = append(rd.Rules, report.RuleMatch(m))
 	}
@@ -299,4 +306,32 @@ func (a *Analysis) DisassembleFunction(start, size uint64, syntax disasm.Syntax)
 		pc += uint64(inst.Len)
 	}
 	return out
+}
+
+// pythonRecursion returns the Python function that fills most of a thread's Python stack
+// ("descend at recurse.py:4") and how many frames it has.
+func pythonRecursion(r *report.Report, tid int) (string, int) {
+	if r.Python == nil {
+		return "", 0
+	}
+	for _, t := range r.Python.Threads {
+		if t.TID == nil || int(*t.TID) != tid {
+			continue
+		}
+		counts := map[string]int{}
+		best, n := "", 0
+		for _, f := range t.Frames {
+			name := f.QualName
+			if name == "" {
+				name = f.Function
+			}
+			key := fmt.Sprintf("%s at %s:%d", name, f.File, f.Line)
+			counts[key]++
+			if counts[key] > n {
+				best, n = key, counts[key]
+			}
+		}
+		return best, n
+	}
+	return "", 0
 }

@@ -102,6 +102,8 @@ func TestDiagnosisCatalogue(t *testing.T) {
 		{testcore.HeapCorrupt, "abort", map[string]string{"cause": "heap_corruption", "heap_check": "free(): double free detected in tcache 2"}, "glibc-heap-corruption"},
 		{testcore.Throw, "abort", map[string]string{"exception_type": "std::runtime_error"}, ""},
 		{testcore.KillSegv, "killed_by_signal", map[string]string{"signal": "SIGSEGV (11)", "code": "SI_USER (0)"}, ""},
+		{testcore.GoCrash, "abort", map[string]string{"signal": "SIGABRT (6)"}, ""},
+		{testcore.AbortPy, "abort", map[string]string{"signal": "SIGABRT (6)", "code": "SI_TKILL (-6)"}, ""},
 	} {
 		t.Run(tc.spec.Name, func(t *testing.T) {
 			c := testcore.Make(t, tc.spec)
@@ -122,6 +124,10 @@ func TestDiagnosisCatalogue(t *testing.T) {
 			if tc.spec.Name == testcore.Assert.Name && d.Evidence["assert_line"] != strconv.Itoa(c.Line(t, "assert")) {
 				t.Errorf("assert_line %q, want the LINE: assert marker %d", d.Evidence["assert_line"], c.Line(t, "assert"))
 			}
+			summaries := map[string]string{testcore.GoCrash.Name: "Go runtime", testcore.AbortPy.Name: "os.abort()"}
+			if want := summaries[tc.spec.Name]; want != "" && !strings.Contains(d.Summary, want) {
+				t.Errorf("summary %q lacks %q", d.Summary, want)
+			}
 			if tc.rule != "" && (len(d.Rules) == 0 || d.Rules[0].ID != tc.rule) {
 				t.Errorf("rules %+v, want %s", d.Rules, tc.rule)
 			}
@@ -129,5 +135,23 @@ func TestDiagnosisCatalogue(t *testing.T) {
 				t.Errorf("summary %q, %d disassembly lines", d.Summary, len(d.Disassembly))
 			}
 		})
+	}
+}
+
+// The rule for Python recursion that exhausts the C stack, on a real CPython 3.10 core.
+func TestPythonRecursionOverflow(t *testing.T) {
+	tc := testcore.Make(t, testcore.Spec{Name: "pyrecurse-py3.10.13", Source: "pyrecurse.py", Python: testcore.PyenvPython("3.10.13")})
+	a, _ := open(t, tc.Path, symbolize.Options{})
+	r := a.Full(FullOptions{MaxDepth: 300})
+	d := r.Diagnosis
+	if d == nil || d.Kind != "stack_overflow" || len(d.Rules) != 1 || d.Rules[0].ID != "python-recursion-stack-overflow" {
+		t.Fatalf("diagnosis %+v", d)
+	}
+	want := "descend at " + tc.Source + ":" + strconv.Itoa(tc.Line(t, "py_recurse"))
+	if got := d.Evidence["python_recursion"]; !strings.HasPrefix(got, want+" (") {
+		t.Errorf("python_recursion %q, want %q (N Python frames)", got, want)
+	}
+	if !strings.Contains(d.Evidence["recursion"], "_PyEval_EvalFrameDefault") {
+		t.Errorf("native recursion %q", d.Evidence["recursion"])
 	}
 }
