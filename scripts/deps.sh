@@ -2,10 +2,12 @@
 # Installs what coredig's tests need on Debian 12: compilers for the crasher programs,
 # gdb and elfutils as oracles and peers, libc6-dbg for libc's separate debug file, the
 # aarch64 cross toolchain and qemu-user for real aarch64 cores, and the compressors for
-# compressed-core tests. The pyenv CPythons (3.8-3.13) are part of the machine image.
+# compressed-core tests, and redis-server as a real Debian daemon to crash. The pyenv
+# CPythons (3.8-3.13) are part of the machine image.
 set -euo pipefail
 pkgs=(gcc g++ gdb binutils libc6-dbg elfutils qemu-user gcc-aarch64-linux-gnu
-      libc6-dev-arm64-cross gdb-multiarch zstd lz4 xz-utils gzip python3.11 attr)
+      libc6-dev-arm64-cross gdb-multiarch zstd lz4 xz-utils gzip python3.11 attr
+      redis-server)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

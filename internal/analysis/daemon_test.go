@@ -1,0 +1,117 @@
+package analysis
+
+import (
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/coredig/coredig/internal/symbolize"
+)
+
+// daemonCore runs a real Debian daemon until it dumps core and returns the core's path.
+// The kernel must write cores to files (kernel.core_pattern "core"); the test fails loudly
+// otherwise.
+func daemonCore(t *testing.T, crash func(), name string, args ...string) string {
+	t.Helper()
+	pattern, err := os.ReadFile("/proc/sys/kernel/core_pattern")
+	if err != nil || strings.HasPrefix(string(pattern), "|") || strings.TrimSpace(string(pattern)) == "" {
+		t.Fatalf("kernel.core_pattern is %q: cores go to a program or nowhere; set it to 'core' (sysctl -w kernel.core_pattern=core)", pattern)
+	}
+	if _, err := exec.LookPath(name); err != nil {
+		t.Fatalf("%s is not installed (scripts/deps.sh installs it): %v", name, err)
+	}
+	var old syscall.Rlimit
+	syscall.Getrlimit(syscall.RLIMIT_CORE, &old)
+	lim := syscall.Rlimit{Cur: old.Max, Max: old.Max}
+	if err := syscall.Setrlimit(syscall.RLIMIT_CORE, &lim); err != nil || lim.Cur < 1<<30 {
+		t.Fatalf("cannot raise RLIMIT_CORE (hard limit %d): %v", old.Max, err)
+	}
+	defer syscall.Setrlimit(syscall.RLIMIT_CORE, &old)
+	dir := t.TempDir()
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	crash()
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("%s did not die within 60 s", name)
+	}
+	ws, _ := cmd.ProcessState.Sys().(syscall.WaitStatus)
+	if !ws.CoreDump() {
+		t.Fatalf("%s ended with %v and no core dump", name, cmd.ProcessState)
+	}
+	for _, n := range []string{"core", "core." + strconv.Itoa(cmd.Process.Pid)} {
+		if _, err := os.Stat(filepath.Join(dir, n)); err == nil {
+			return filepath.Join(dir, n)
+		}
+	}
+	t.Fatalf("%s dumped core but no core file is in %s (core_pattern %q)", name, dir, pattern)
+	return ""
+}
+
+// Debian's redis-server installs its own SIGSEGV handler (SA_SIGINFO): it logs a bug
+// report and re-raises with kill(). `DEBUG SEGFAULT` writes to a read-only page it mapped.
+// The original fault comes back from the signal frame's siginfo.
+func TestDebianRedisCrash(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+	l.Close()
+	crash := func() {
+		var conn net.Conn
+		for i := 0; i < 100; i++ {
+			if conn, err = net.Dial("tcp", "127.0.0.1:"+port); err == nil {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if conn == nil {
+			t.Errorf("redis did not listen on %s: %v", port, err)
+			return
+		}
+		defer conn.Close()
+		conn.Write([]byte("*2\r\n$5\r\nDEBUG\r\n$8\r\nSEGFAULT\r\n"))
+		conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		conn.Read(make([]byte, 64))
+	}
+	path := daemonCore(t, crash, "redis-server", "--port", port, "--bind", "127.0.0.1", "--enable-debug-command", "yes", "--save", "", "--appendonly", "no")
+	a, _ := open(t, path, symbolize.Options{})
+	r := a.Full(FullOptions{})
+	if s := r.Signal; s.Name != "SIGSEGV" || s.CodeName != "SI_USER" || !*s.SenderIsSelf {
+		t.Fatalf("signal %+v: want SIGSEGV SI_USER from redis itself", s)
+	}
+	d := r.Diagnosis
+	if d.Kind != "write_to_readonly" || d.Original == nil || d.Original.CodeName != "SEGV_ACCERR" || d.Original.Source != "signal frame siginfo" {
+		t.Fatalf("diagnosis %s, original %+v", d.Kind, d.Original)
+	}
+	if d.Evidence["function"] != "debugCommand" || d.Evidence["matches_fault_address"] != "true" || !strings.HasPrefix(d.Evidence["instruction"], "movb ") {
+		t.Errorf("evidence %v", d.Evidence)
+	}
+	var names []string
+	for _, f := range r.Threads[0].Frames {
+		names = append(names, f.Function)
+	}
+	stack := strings.Join(names, " ")
+	for _, want := range []string{"bugReportEnd", SignalHandlerCalled, "debugCommand", "processCommand", "aeMain", "main"} {
+		if !strings.Contains(stack, want) {
+			t.Errorf("crashing stack lacks %s: %s", want, stack)
+		}
+	}
+	if len(r.Threads) < 2 {
+		t.Errorf("redis 7 runs background threads; got %d", len(r.Threads))
+	}
+}
