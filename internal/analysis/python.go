@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/coredig/coredig/internal/python"
@@ -107,6 +108,21 @@ func (a *Analysis) python() *report.Python {
 			r.Threads = append(r.Threads, pt)
 		}
 	}
+	// The crashing thread first, then the GIL holder, then the rest as CPython lists them.
+	crashed := -1
+	if t := a.CrashedThread(); t != nil {
+		crashed = t.TID
+	}
+	rank := func(t report.PythonThread) int {
+		switch {
+		case t.TID != nil && int(*t.TID) == crashed:
+			return 0
+		case t.GILHolder:
+			return 1
+		}
+		return 2
+	}
+	sort.SliceStable(r.Threads, func(i, j int) bool { return rank(r.Threads[i]) < rank(r.Threads[j]) })
 	return r
 }
 

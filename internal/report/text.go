@@ -625,13 +625,41 @@ func (p *printer) python(r *Report) {
 		p.f("%-12s %s\n", "gc running", gc)
 	}
 	p.f("%-12s %s; offsets from %s\n", "version from", py.VersionSource, py.LayoutSource)
+	// Threads with the same Python stack (and no error) print once, with their tids.
+	type group struct {
+		t    PythonThread
+		tids []string
+	}
+	var groups []*group
+	byKey := map[string]*group{}
 	for _, t := range py.Threads {
 		if p.o.Thread != 0 && (t.TID == nil || int(*t.TID) != p.o.Thread) {
 			continue
 		}
-		who := "thread ?"
+		tid := "?"
 		if t.TID != nil {
-			who = fmt.Sprintf("thread %d", *t.TID)
+			tid = fmt.Sprintf("%d", *t.TID)
+		}
+		key := pyStackKey(t)
+		if g := byKey[key]; g != nil && !p.o.Full && key != "" {
+			g.tids = append(g.tids, tid)
+			continue
+		}
+		g := &group{t: t, tids: []string{tid}}
+		groups = append(groups, g)
+		if key != "" {
+			byKey[key] = g
+		}
+	}
+	for _, g := range groups {
+		t := g.t
+		who := "thread " + g.tids[0]
+		if len(g.tids) > 1 {
+			list := g.tids
+			if len(list) > 12 {
+				list = append(append([]string(nil), list[:12]...), fmt.Sprintf("… (%d more)", len(g.tids)-12))
+			}
+			who = fmt.Sprintf("%d threads with this Python stack: %s", len(g.tids), strings.Join(list, ", "))
 		}
 		var tags []string
 		if t.GILHolder {
@@ -728,4 +756,21 @@ func (p *printer) disasm(lines []DisasmLine) {
 		}
 		p.f("%s\n", line)
 	}
+}
+
+// pyStackKey identifies a Python stack for grouping; "" for stacks that must print alone
+// (the GIL holder, stacks with errors).
+func pyStackKey(t PythonThread) string {
+	if t.GILHolder || t.Error != "" {
+		return ""
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d|", t.Interpreter)
+	for _, f := range t.Frames {
+		if f.Error != "" {
+			return ""
+		}
+		fmt.Fprintf(&b, "%s:%s:%s:%d|", f.QualName, f.Function, f.File, f.Line)
+	}
+	return b.String()
 }
