@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -46,14 +47,39 @@ func (p pyProcess) Modules() []python.Module {
 	return out
 }
 
-// hasPython reports whether a CPython interpreter is mapped: a python executable or a
-// libpython shared library.
-func (a *Analysis) hasPython() bool {
+// pythonModule returns the path of the python executable or libpython module, or "".
+func (a *Analysis) pythonModule() string {
 	for _, m := range a.Modules.Modules {
 		base := filepath.Base(m.Name)
 		if strings.HasPrefix(base, "libpython") || (m.IsExec && strings.HasPrefix(base, "python")) {
-			return true
+			return m.Name
 		}
+	}
+	return ""
+}
+
+var pyVersionInName = regexp.MustCompile(`python(\d+\.\d+)`)
+
+// versionFromName reads "2.7" from "python2.7" or "libpython3.6m.so.1.0", or "".
+func versionFromName(name string) string {
+	if m := pyVersionInName.FindStringSubmatch(filepath.Base(name)); m != nil {
+		return m[1]
+	}
+	return ""
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
+}
+
+// hasPython reports whether a CPython interpreter is mapped: a python executable or a
+// libpython shared library.
+func (a *Analysis) hasPython() bool {
+	if a.pythonModule() != "" {
+		return true
 	}
 	_, _, ok := a.Modules.FindSymbol("_PyRuntime")
 	return ok
@@ -72,12 +98,20 @@ func (a *Analysis) python() *report.Python {
 	}
 	st, err := python.Analyze(pyProcess{a})
 	if err != nil {
-		if errors.Is(err, python.ErrNoPython) {
-			return nil
-		}
 		r := &report.Python{Error: err.Error(), Threads: []report.PythonThread{}}
-		if st != nil {
-			r.Version = st.Version
+		var ue *python.UnsupportedError
+		switch {
+		case errors.As(err, &ue):
+			r.Version = ue.Version
+		case errors.Is(err, python.ErrNoPython):
+			// A python executable or libpython without _PyRuntime: CPython before 3.7
+			// (or symbols stripped from .dynsym, which CPython exports).
+			name := a.pythonModule()
+			if name == "" {
+				return nil
+			}
+			r.Version = versionFromName(name)
+			r.Error = fmt.Sprintf("unsupported version %s: %s has no _PyRuntime symbol; coredig reads CPython 3.8 to 3.13 (3.14 through _Py_DebugOffsets)", orUnknown(r.Version), filepath.Base(name))
 		}
 		return r
 	}

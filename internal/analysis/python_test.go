@@ -132,3 +132,29 @@ func TestMergedPythonStack(t *testing.T) {
 		})
 	}
 }
+
+// Interpreters coredig cannot read say so, with their version, and the native report
+// stays whole.
+func TestPythonUnsupportedVersions(t *testing.T) {
+	for _, tc := range []struct {
+		spec    testcore.Spec
+		version string
+		err     string
+	}{
+		{testcore.PythonSpec("threads6.py", "3.7.16"), "3.7.16", "unsupported version 3.7.16"},
+		{testcore.Spec{Name: "string_at-py2.7.18", Source: "abort.py", Python: "/root/.pyenv/versions/2.7.18/bin/python2.7",
+			PyFlags: []string{"-c", "import ctypes; ctypes.string_at(0x60)"}}, "2.7", "unsupported version 2.7: python2.7 has no _PyRuntime symbol"},
+	} {
+		t.Run(tc.spec.Name, func(t *testing.T) {
+			c := testcore.Make(t, tc.spec)
+			a, _ := open(t, c.Path, symbolize.Options{})
+			r := a.Full(FullOptions{})
+			if r.Python == nil || r.Python.Version != tc.version || !strings.Contains(r.Python.Error, tc.err) || len(r.Python.Threads) != 0 {
+				t.Fatalf("python %+v: want version %s and error %q", r.Python, tc.version, tc.err)
+			}
+			if r.Diagnosis == nil || r.Diagnosis.Kind != "null_pointer_dereference" && r.Diagnosis.Kind != "wild_pointer" || len(r.Threads[0].Frames) < 5 {
+				t.Errorf("native report: diagnosis %+v, %d frames", r.Diagnosis, len(r.Threads[0].Frames))
+			}
+		})
+	}
+}

@@ -597,7 +597,11 @@ func (p *printer) python(r *Report) {
 	if py == nil {
 		return
 	}
-	p.heading("Python " + py.Version)
+	title := "Python " + py.Version
+	if py.Error != "" {
+		title += " (not readable)"
+	}
+	p.heading(title)
 	p.code(true)
 	if py.Error != "" {
 		p.f("the interpreter state could not be read: %s\n", py.Error)
