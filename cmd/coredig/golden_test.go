@@ -27,6 +27,7 @@ func TestGolden(t *testing.T) {
 		{"sample-summary.golden", []string{"summary", "--color", "never", core, exe}},
 		{"sample-bt.golden", []string{"bt", "--color", "never", core, exe}},
 		{"sample-report.golden", []string{"--color", "never", core, exe}},
+		{"static-deref-report.golden", []string{"--color", "never", filepath.Join(root, "static-deref", "core.zst"), filepath.Join(root, "static-deref", "static-deref")}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, out, errs := runCmd(tc.args...)
