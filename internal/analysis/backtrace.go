@@ -34,10 +34,17 @@ func (u unwindModules) Executable(addr uint64) bool {
 	return false
 }
 
+// faultEntry reports whether pc is in a function a runtime enters by injecting a call at a
+// faulting instruction: Go's runtime.sigpanic (runtime/signal_amd64.go preparePanic, and
+// the arm64 equivalent, push the faulting pc as the "return address").
+func (a *Analysis) faultEntry(pc uint64) bool {
+	return a.Modules.Lookup(pc).Function == "runtime.sigpanic"
+}
+
 // Unwind walks one thread's stack. It never fails: a stack that cannot be walked further
 // ends with the reason in the last frame's Error and in the returned error string.
 func (a *Analysis) Unwind(t *core.Thread, maxDepth int) ([]*unwind.Frame, error) {
-	u := unwind.New(unwind.Config{Arch: a.Core.Arch, Mem: a.Core, Modules: unwindModules{a}, MaxDepth: maxDepth}, t.Regs)
+	u := unwind.New(unwind.Config{Arch: a.Core.Arch, Mem: a.Core, Modules: unwindModules{a}, MaxDepth: maxDepth, FaultEntry: a.faultEntry}, t.Regs)
 	var frames []*unwind.Frame
 	for u.Next() {
 		frames = append(frames, u.Frame())

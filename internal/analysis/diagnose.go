@@ -64,6 +64,21 @@ func (a *Analysis) Diagnose(r *report.Report, opts DiagnoseOptions) {
 	for _, it := range d.Evidence {
 		rd.EvidenceOrder = append(rd.EvidenceOrder, it.Key)
 	}
+	if f := goFaultFrame(crashed.Frames); f != nil {
+		at := f.Function
+		if f.File != "" {
+			at += fmt.Sprintf(" at %s:%d", f.File, f.Line)
+		}
+		rd.Evidence["go_fault"] = at
+		rd.EvidenceOrder = append(rd.EvidenceOrder, "go_fault")
+		what := ""
+		if inst, err := a.decodeAt(uint64(f.PC), opts.Syntax); err == nil {
+			rd.Evidence["go_fault_instruction"] = inst.Text
+			rd.EvidenceOrder = append(rd.EvidenceOrder, "go_fault_instruction")
+			what = " (" + inst.Text + ")"
+		}
+		rd.Summary += fmt.Sprintf(" The panic came from a fault the runtime caught in %s%s.", at, what)
+	}
 	if d.Kind == "stack_overflow" {
 		if fn, n := pythonRecursion(r, t.TID); n > 1 {
 			rd.Evidence["python_recursion"] = fmt.Sprintf("%s (%d Python frames)", fn, n)
@@ -334,4 +349,16 @@ func pythonRecursion(r *report.Report, tid int) (string, int) {
 		return best, n
 	}
 	return "", 0
+}
+
+// goFaultFrame returns the frame that faulted in a Go program: the Go runtime turns a
+// SIGSEGV/SIGBUS in Go code into a call of runtime.sigpanic injected at the faulting
+// instruction, so the frame after sigpanic is where the fault happened.
+func goFaultFrame(frames []report.Frame) *report.Frame {
+	for i := 0; i+1 < len(frames); i++ {
+		if frames[i].Function == "runtime.sigpanic" && !frames[i].Inlined {
+			return &frames[i+1]
+		}
+	}
+	return nil
 }

@@ -102,7 +102,7 @@ func TestDiagnosisCatalogue(t *testing.T) {
 		{testcore.HeapCorrupt, "abort", map[string]string{"cause": "heap_corruption", "heap_check": "free(): double free detected in tcache 2"}, "glibc-heap-corruption"},
 		{testcore.Throw, "abort", map[string]string{"exception_type": "std::runtime_error"}, ""},
 		{testcore.KillSegv, "killed_by_signal", map[string]string{"signal": "SIGSEGV (11)", "code": "SI_USER (0)"}, ""},
-		{testcore.GoCrash, "abort", map[string]string{"signal": "SIGABRT (6)"}, ""},
+		{testcore.GoCrash, "abort", map[string]string{"signal": "SIGABRT (6)", "go_fault_instruction": "mov 0x60(%rax),%rax"}, ""},
 		{testcore.AbortPy, "abort", map[string]string{"signal": "SIGABRT (6)", "code": "SI_TKILL (-6)"}, ""},
 	} {
 		t.Run(tc.spec.Name, func(t *testing.T) {
@@ -124,8 +124,11 @@ func TestDiagnosisCatalogue(t *testing.T) {
 			if tc.spec.Name == testcore.Assert.Name && d.Evidence["assert_line"] != strconv.Itoa(c.Line(t, "assert")) {
 				t.Errorf("assert_line %q, want the LINE: assert marker %d", d.Evidence["assert_line"], c.Line(t, "assert"))
 			}
-			summaries := map[string]string{testcore.GoCrash.Name: "Go runtime", testcore.AbortPy.Name: "os.abort()"}
-			if want := summaries[tc.spec.Name]; want != "" && !strings.Contains(d.Summary, want) {
+			want := map[string]string{testcore.AbortPy.Name: "os.abort()"}[tc.spec.Name]
+			if tc.spec.Name == testcore.GoCrash.Name {
+				want = "caught in main.readField at " + c.Source + ":" + strconv.Itoa(c.Line(t, "read_field"))
+			}
+			if want != "" && !strings.Contains(d.Summary, want) {
 				t.Errorf("summary %q lacks %q", d.Summary, want)
 			}
 			if tc.rule != "" && (len(d.Rules) == 0 || d.Rules[0].ID != tc.rule) {

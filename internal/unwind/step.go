@@ -237,7 +237,7 @@ func (u *Unwinder) applyRow(f *Frame, row *cfi.Row) (*Frame, error) {
 	next.Set(a.SP, cfa)
 	next.Set(a.PC, ra)
 	return &Frame{Index: f.Index + 1, PC: ra, SP: cfa, FoundBy: FoundByCFI,
-		ReturnAddress: !row.SignalFrame, Regs: next}, nil
+		ReturnAddress: !row.SignalFrame && !(u.cfg.FaultEntry != nil && u.cfg.FaultEntry(f.PC)), Regs: next}, nil
 }
 
 // stripPAC removes a pointer authentication code from a user-space aarch64 address (48-bit

@@ -192,6 +192,11 @@ type Config struct {
 	MaxDepth int
 	// ScanWords bounds a stack scan (DefaultScanWords when 0; negative disables scanning).
 	ScanWords int
+	// FaultEntry, when set, reports whether the function holding pc is entered by a
+	// runtime that injected a call at a faulting instruction (Go's runtime.sigpanic): the
+	// caller's pc found through its CFI is then the faulting instruction itself, not a
+	// return address, and is looked up as it is.
+	FaultEntry func(pc uint64) bool
 }
 
 // Unwinder iterates over the frames of one thread:
