@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"debug/elf"
 	"encoding/binary"
 	"fmt"
 	"strings"
@@ -54,12 +55,24 @@ func (a *Analysis) Diagnose(r *report.Report, opts DiagnoseOptions) {
 		}
 	}
 	var original *report.Signal
-	if r.Signal.SenderIsSelf != nil && *r.Signal.SenderIsSelf {
+	// A signal the process sent itself may be a crash handler's re-raise; so may any
+	// signal of a core without NT_SIGINFO (qemu-user), where the sender is unknown.
+	if r.Signal.SenderIsSelf != nil && *r.Signal.SenderIsSelf || r.Signal.Source == "NT_PRSTATUS" {
 		if o, sig := a.originalFault(r, t); o != nil {
+			f.Original, original = o, sig
+		} else if o, sig := a.redeliveredFault(r, f); o != nil {
 			f.Original, original = o, sig
 		}
 	}
-	d := diagnose.Diagnose(f, opts.Rules)
+	var d diagnose.Diagnosis
+	if f.NoSigInfo && f.Original != nil {
+		// Nothing in the core tells the re-raise apart from the fault; the signal frame's
+		// context is the fault, so explain that one.
+		d = diagnose.Diagnose(f.Original, opts.Rules)
+		d.Evidence = append(d.Evidence, diagnose.Item{Key: "handler", Value: "a signal handler was running on this thread when the process died; the fault is the one it was handling"})
+	} else {
+		d = diagnose.Diagnose(f, opts.Rules)
+	}
 	rd := &report.Diagnosis{Kind: d.Kind, Summary: d.Summary, Evidence: d.EvidenceMap(), Original: original}
 	for _, it := range d.Evidence {
 		rd.EvidenceOrder = append(rd.EvidenceOrder, it.Key)
@@ -236,13 +249,19 @@ func (a *Analysis) originalFault(r *report.Report, t *core.Thread) (*diagnose.Fa
 			after = append(after, a.SourceFrames(len(after), g.PC, g.ReturnAddress, string(g.FoundBy))...)
 		}
 		o := a.facts(r, regs, after)
-		sig := a.savedSigInfo(sf)
+		sig := a.savedSigInfo(sf, r.Signal.Number)
 		if sig == nil {
 			return nil, nil
 		}
 		o.Signo, o.Code = sig.Number, sig.Code
 		if sig.Address != nil {
 			o.Addr, o.HasAddr = uint64(*sig.Address), true
+		}
+		if strings.HasPrefix(sig.Source, "signal frame machine context") && sig.Number == 11 && !a.consistentFault(o) {
+			// The machine context keeps the thread's last fault even when the signal
+			// being handled was not a fault: believe it only when the interrupted
+			// instruction really accesses that address.
+			return nil, nil
 		}
 		return o, sig
 	}
@@ -251,8 +270,8 @@ func (a *Analysis) originalFault(r *report.Report, t *core.Thread) (*diagnose.Fa
 
 // savedSigInfo decodes the siginfo the kernel saved in a signal frame, or, when the
 // handler did not ask for it (no SA_SIGINFO: the slot is not written), reconstructs the
-// fault from the x86_64 machine context.
-func (a *Analysis) savedSigInfo(sf *unwind.SignalFrame) *report.Signal {
+// fault from the saved machine context.
+func (a *Analysis) savedSigInfo(sf *unwind.SignalFrame, reraised int) *report.Signal {
 	c := a.Core
 	buf := make([]byte, core.SigInfoSize)
 	if sf.SigInfo != 0 {
@@ -267,29 +286,115 @@ func (a *Analysis) savedSigInfo(sf *unwind.SignalFrame) *report.Signal {
 			}
 		}
 	}
-	if c.Arch != arch.AMD64 || sf.Context == 0 {
+	if sf.Context == 0 {
 		return nil
 	}
-	// struct sigcontext (arch/x86/include/uapi/asm/sigcontext.h, x86_64): err at 152,
-	// trapno at 160, cr2 at 176.
+	switch c.Arch {
+	case arch.AMD64:
+		return a.amd64Fault(sf.Context)
+	case arch.ARM64:
+		if reraised != 11 {
+			return nil // without siginfo only a SIGSEGV can be told from fault_address
+		}
+		return a.arm64Fault(sf.Context)
+	}
+	return nil
+}
+
+// amd64Fault reconstructs the fault from struct sigcontext
+// (arch/x86/include/uapi/asm/sigcontext.h, x86_64): rip at 128, err at 152, trapno at
+// 160, cr2 at 176. Trap numbers are the CPU's exception vectors (Intel SDM vol. 3, 6.15)
+// and map to signals as arch/x86/kernel/traps.c does.
+func (a *Analysis) amd64Fault(ctx uint64) *report.Signal {
 	var mc [184]byte
-	if err := c.ReadFull(mc[:], sf.Context); err != nil {
+	if err := a.Core.ReadFull(mc[:], ctx); err != nil {
 		return nil
 	}
+	rip := binary.LittleEndian.Uint64(mc[128:])
 	errCode := binary.LittleEndian.Uint64(mc[152:])
 	trapno := binary.LittleEndian.Uint64(mc[160:])
 	cr2 := binary.LittleEndian.Uint64(mc[176:])
-	const pageFault = 14
-	if trapno != pageFault {
+	const src = "signal frame machine context (trapno %d)"
+	sig := func(signo, code int, addr *report.Hex) *report.Signal {
+		return &report.Signal{Number: signo, Name: core.SignalName(signo), Meaning: core.SignalMeaning(signo), Code: code,
+			CodeName: core.CodeName(signo, code), CodeMeaning: core.CodeMeaning(signo, code), Address: addr,
+			Source: fmt.Sprintf(src, trapno)}
+	}
+	switch trapno {
+	case 14: // #PF: cr2 is the address; error code bit 0 set means a protection violation
+		code := 1 // SEGV_MAPERR
+		if errCode&1 != 0 {
+			code = 2 // SEGV_ACCERR
+		}
+		s := sig(11, code, report.HexPtr(cr2))
+		s.Source = fmt.Sprintf("signal frame machine context (cr2, trapno %d)", trapno)
+		return s
+	case 13: // #GP: a non-canonical address or a privileged instruction; no address
+		return sig(11, core.SI_KERNEL, nil)
+	case 0: // #DE
+		return sig(8, 1, report.HexPtr(rip)) // FPE_INTDIV
+	case 6: // #UD
+		return sig(4, 2, report.HexPtr(rip)) // ILL_ILLOPN
+	case 3: // #BP
+		return sig(5, core.SI_KERNEL, nil)
+	case 17: // #AC
+		return sig(7, 1, report.HexPtr(rip)) // BUS_ADRALN
+	}
+	return nil
+}
+
+// arm64Fault reconstructs a SIGSEGV from struct sigcontext
+// (arch/arm64/include/uapi/asm/sigcontext.h): fault_address at 0, and in __reserved (at
+// 288) an esr_context record (magic 0x45535201) whose ESR gives the fault class. Without
+// an ESR record (qemu-user writes none) the address alone is reported, and the code is
+// inferred from whether the address is mapped.
+func (a *Analysis) arm64Fault(ctx uint64) *report.Signal {
+	c := a.Core
+	var b [8]byte
+	if err := c.ReadFull(b[:], ctx); err != nil {
 		return nil
 	}
-	code := 1 // SEGV_MAPERR: the page was not present
-	if errCode&1 != 0 {
-		code = 2 // SEGV_ACCERR: protection violation
+	addr := binary.LittleEndian.Uint64(b[:])
+	code := 1 // SEGV_MAPERR
+	src := "signal frame machine context (fault_address)"
+	if esr, ok := a.arm64ESR(ctx + 288); ok {
+		ec := esr >> 26
+		if ec != 0x24 && ec != 0x25 && ec != 0x20 && ec != 0x21 { // data or instruction abort
+			return nil
+		}
+		if fsc := esr & 0x3c; fsc == 0x0c { // permission fault
+			code = 2
+		}
+		src = "signal frame machine context (fault_address, ESR)"
+	} else if c.SegmentFor(addr) != nil {
+		code = 2
 	}
 	return &report.Signal{Number: 11, Name: "SIGSEGV", Meaning: core.SignalMeaning(11), Code: code,
-		CodeName: core.CodeName(11, code), CodeMeaning: core.CodeMeaning(11, code),
-		Address: report.HexPtr(cr2), Source: "signal frame machine context (cr2, trapno 14)"}
+		CodeName: core.CodeName(11, code), CodeMeaning: core.CodeMeaning(11, code), Address: report.HexPtr(addr), Source: src}
+}
+
+// arm64ESR walks the sigcontext's __reserved records for esr_context.
+func (a *Analysis) arm64ESR(p uint64) (uint64, bool) {
+	const esrMagic, maxRecords, reserved = 0x45535201, 32, 4096
+	end := p + reserved
+	for i := 0; i < maxRecords && p+8 <= end; i++ {
+		var h [16]byte
+		if err := a.Core.ReadFull(h[:8], p); err != nil {
+			return 0, false
+		}
+		magic, size := binary.LittleEndian.Uint32(h[:]), binary.LittleEndian.Uint32(h[4:])
+		if magic == 0 || size < 8 || uint64(size) > end-p {
+			return 0, false
+		}
+		if magic == esrMagic && size >= 16 {
+			if err := a.Core.ReadFull(h[8:16], p+8); err != nil {
+				return 0, false
+			}
+			return binary.LittleEndian.Uint64(h[8:]), true
+		}
+		p += uint64(size)
+	}
+	return 0, false
 }
 
 // MaxFunctionInsts caps the instructions DisassembleFunction decodes.
@@ -361,4 +466,59 @@ func goFaultFrame(frames []report.Frame) *report.Frame {
 		}
 	}
 	return nil
+}
+
+// redeliveredFault recognises a fault whose handler re-raised the signal without
+// SA_NODEFER: the raised signal stays blocked until the handler returns, then is
+// delivered at the faulting instruction again, so the core's own registers are the
+// original context. It applies when the instruction at the pc accesses memory the
+// process cannot access, and the fault address is the one the registers compute.
+func (a *Analysis) redeliveredFault(r *report.Report, f *diagnose.Facts) (*diagnose.Facts, *report.Signal) {
+	if f.Inst == nil || r.Signal.Number != 11 || r.Signal.SenderIsSelf == nil || !*r.Signal.SenderIsSelf {
+		return nil, nil
+	}
+	for _, op := range f.Inst.Mem {
+		addr, err := disasm.EffectiveAddr(op, func(n string) (uint64, bool) { v, ok := f.Regs[n]; return v, ok })
+		if err != nil {
+			continue
+		}
+		seg := a.Core.SegmentFor(addr)
+		code := 0
+		switch {
+		case seg == nil:
+			code = 1 // SEGV_MAPERR
+		case op.Write && seg.Flags&elf.PF_W == 0:
+			code = 2 // SEGV_ACCERR
+		default:
+			continue
+		}
+		o := *f
+		o.Signo, o.Code, o.Addr, o.HasAddr = 11, code, addr, true
+		o.HasSender, o.Original = false, nil
+		sig := &report.Signal{Number: 11, Name: "SIGSEGV", Meaning: core.SignalMeaning(11), Code: code,
+			CodeName: core.CodeName(11, code), CodeMeaning: core.CodeMeaning(11, code), Address: report.HexPtr(addr),
+			Source: "the crashing thread's registers: the handler returned and the signal was delivered again at the faulting instruction"}
+		return &o, sig
+	}
+	return nil, nil
+}
+
+// consistentFault reports whether the instruction at the context's pc could have faulted
+// at its fault address: one of its memory operands computes to the same page, or the pc
+// itself is the address (a jump to unmapped or non-executable memory).
+func (a *Analysis) consistentFault(o *diagnose.Facts) bool {
+	pc := o.Regs[a.Core.Arch.RegNames[a.Core.Arch.PC]]
+	if pc&^0xfff == o.Addr&^0xfff {
+		return true
+	}
+	if o.Inst == nil {
+		return false
+	}
+	for _, op := range o.Inst.Mem {
+		addr, err := disasm.EffectiveAddr(op, func(n string) (uint64, bool) { v, ok := o.Regs[n]; return v, ok })
+		if err == nil && addr&^0xfff == o.Addr&^0xfff {
+			return true
+		}
+	}
+	return false
 }

@@ -158,3 +158,58 @@ func TestPythonRecursionOverflow(t *testing.T) {
 		t.Errorf("native recursion %q", d.Evidence["recursion"])
 	}
 }
+
+// A faulthandler-shaped crash handler (plain sa_handler, so no siginfo in the signal
+// frame) re-raises: the original fault comes from the saved machine context, on x86_64
+// (cr2, trapno) and on aarch64 (fault_address).
+func TestReraisePlainHandler(t *testing.T) {
+	for _, tc := range []struct {
+		spec   testcore.Spec
+		source string
+	}{
+		{testcore.Spec{Name: "reraise-nodefer-x86_64", Source: "reraise_plain.c", CFlags: []string{"-O0", "-g", "-DNODEFER"}}, "signal frame machine context (cr2, trapno 14)"},
+		{testcore.Spec{Name: "reraise-plain-x86_64", Source: "reraise_plain.c"}, "the crashing thread's registers"},
+		{testcore.Spec{Name: "reraise-nodefer-aarch64", Source: "reraise_plain.c", Arch: testcore.ArchAArch64, CFlags: []string{"-O0", "-g", "-DNODEFER"}}, "signal frame machine context (fault_address"},
+	} {
+		t.Run(tc.spec.Name, func(t *testing.T) {
+			c := testcore.Make(t, tc.spec)
+			opts := symbolize.Options{}
+			if c.Sysroot != "" {
+				opts.Finder = symbolize.PathFinder{Sysroot: c.Sysroot}
+			}
+			a, _ := open(t, c.Path, opts)
+			r := a.Full(FullOptions{})
+			d := r.Diagnosis
+			if d == nil || d.Kind != "null_pointer_dereference" || d.Evidence["function"] != "deref" || d.Evidence["field_offset"] != "0x60" {
+				t.Fatalf("diagnosis %+v", d)
+			}
+			o := d.Original
+			wantCode := "SI_TKILL"
+			if c.Sysroot != "" {
+				wantCode = "" // qemu writes no NT_SIGINFO: the signal frame is found all the same
+			}
+			if r.Signal.CodeName != wantCode || o == nil || o.Name != "SIGSEGV" || o.CodeName != "SEGV_MAPERR" || o.Address == nil || *o.Address != 0x60 || !strings.HasPrefix(o.Source, tc.source) {
+				t.Errorf("core signal %+v, original %+v", r.Signal, o)
+			}
+		})
+	}
+}
+
+// A handler that faults itself while handling a non-fault signal (SIGUSR1): the signal
+// frame's machine context is not a fault and must not be explained as one.
+func TestSignalFrameOfNonFault(t *testing.T) {
+	for _, spec := range []testcore.Spec{testcore.SigHandler, testcore.SigHandlerAArch64} {
+		t.Run(spec.Name, func(t *testing.T) {
+			c := testcore.Make(t, spec)
+			opts := symbolize.Options{}
+			if c.Sysroot != "" {
+				opts.Finder = symbolize.PathFinder{Sysroot: c.Sysroot}
+			}
+			a, _ := open(t, c.Path, opts)
+			d := a.Full(FullOptions{}).Diagnosis
+			if d == nil || d.Original != nil || d.Kind != "null_pointer_dereference" || d.Evidence["function"] != "on_usr1" {
+				t.Fatalf("diagnosis %+v", d)
+			}
+		})
+	}
+}
