@@ -5,19 +5,10 @@
 # makes) the ~1 GB, 170-thread CPython 3.12 core of bench/make-big-core.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-core=${1:-}
-if [ -z "$core" ]; then
-	dir=/var/tmp/coredig-bench
-	mkdir -p "$dir"
-	core=$(ls "$dir"/core* 2>/dev/null | head -1 || true)
-	[ -n "$core" ] || core=$(sh bench/make-big-core.sh "$dir")
-fi
-go build -o /tmp/coredig-bench-bin ./cmd/coredig
-exe=$(/tmp/coredig-bench-bin summary --format json "$core" | sed -n 's/.*"executable": "\(.*\)".*/\1/p' | head -1)
-echo "core: $core ($(du -h --apparent-size "$core" | cut -f1)), executable: $exe"
+. bench/core.sh "$@"
 go run ./bench/peers -n "${RUNS:-5}" -- \
-	"/tmp/coredig-bench-bin bt $core" -- \
-	"/tmp/coredig-bench-bin py $core" -- \
+	"$coredig bt $core" -- \
+	"$coredig py $core" -- \
 	"eu-stack --core $core --executable $exe" -- \
 	"eu-stack -s -i --core $core --executable $exe" -- \
 	"gdb -nx -batch -ex 'thread apply all bt' $exe $core"

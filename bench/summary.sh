@@ -4,17 +4,8 @@
 # bench/make-big-core.sh (kept in /var/tmp/coredig-bench for later runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-core=${1:-}
-if [ -z "$core" ]; then
-	dir=/var/tmp/coredig-bench
-	mkdir -p "$dir"
-	core=$(ls "$dir"/core* 2>/dev/null | head -1 || true)
-	[ -n "$core" ] || core=$(sh bench/make-big-core.sh "$dir")
-fi
-go build -o /tmp/coredig-bench-bin ./cmd/coredig
-exe=$(/tmp/coredig-bench-bin summary --format json "$core" | sed -n 's/.*"executable": "\(.*\)".*/\1/p' | head -1)
-echo "core: $core ($(du -h --apparent-size "$core" | cut -f1)), executable: $exe"
+. bench/core.sh "$@"
 go run ./bench/peers -n "${RUNS:-5}" -- \
-	"/tmp/coredig-bench-bin summary $core" -- \
+	"$coredig summary $core" -- \
 	"eu-stack --core $core --executable $exe" -- \
 	"gdb -nx -batch -ex 'info threads' $exe $core"
