@@ -6,7 +6,6 @@ package analysis
 
 import (
 	"fmt"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -349,5 +348,3 @@ func (b backing) ReadBacked(p []byte, addr uint64) (int, error) {
 	return m.ReadFile(p, addr)
 }
 
-// ShortName is the base name of a module path, for compact output.
-func ShortName(p string) string { return filepath.Base(p) }

@@ -68,8 +68,8 @@ func (p *printer) heading(s string) {
 	p.f("\n%s\n", p.style("1", s))
 }
 
-// code opens and closes a fenced block in markdown, so aligned columns survive.
-func (p *printer) code(open bool) {
+// fence opens or closes a fenced block in markdown, so aligned columns survive.
+func (p *printer) fence() {
 	if p.o.Markdown {
 		p.f("```\n")
 	}
@@ -91,9 +91,9 @@ func Text(w io.Writer, r *Report, o Options) error {
 	case ViewDisasm:
 		if d := r.Disassembly; d != nil {
 			p.heading(fmt.Sprintf("Disassembly at %s %s", d.Address, d.Name))
-			p.code(true)
+			p.fence()
 			p.disasm(d.Lines)
-			p.code(false)
+			p.fence()
 		}
 	case ViewPython:
 		p.python(r)
@@ -122,7 +122,7 @@ func (p *printer) header(r *Report) {
 		p.f("# coredig: %s\n\n", filepath.Base(r.Core.Path))
 	}
 	pr := r.Process
-	p.code(true)
+	p.fence()
 	exe := pr.Executable
 	if exe == "" {
 		exe = pr.Command
@@ -170,16 +170,16 @@ func (p *printer) header(r *Report) {
 			p.f("%-12s %s = %s\n", "coredump", k, c.Metadata[k])
 		}
 	}
-	p.code(false)
+	p.fence()
 }
 
 func (p *printer) crash(r *Report) {
 	p.heading("Crash")
-	p.code(true)
+	p.fence()
 	s := r.Signal
 	if s == nil {
 		p.f("no signal information in the core\n")
-		p.code(false)
+		p.fence()
 		return
 	}
 	line := fmt.Sprintf("%s (%d)", s.Name, s.Number)
@@ -214,7 +214,7 @@ func (p *printer) crash(r *Report) {
 	if t := crashed(r); t != nil && len(t.Frames) > 0 {
 		p.f("%-12s %s, thread %d\n", "at", frameText(t.Frames[0]), t.TID)
 	}
-	p.code(false)
+	p.fence()
 }
 
 func crashed(r *Report) *Thread {
@@ -261,9 +261,9 @@ func (p *printer) crashingThread(r *Report) {
 		return
 	}
 	p.heading(fmt.Sprintf("Registers of the crashing thread %d", t.TID))
-	p.code(true)
+	p.fence()
 	p.regTable(r, t)
-	p.code(false)
+	p.fence()
 }
 
 func (p *printer) regTable(r *Report, t *Thread) {
@@ -319,9 +319,9 @@ func (p *printer) regs(r *Report) {
 			mark = " (crashed)"
 		}
 		p.heading(fmt.Sprintf("Thread %d%s", t.TID, mark))
-		p.code(true)
+		p.fence()
 		p.regTable(r, t)
-		p.code(false)
+		p.fence()
 	}
 }
 
@@ -329,7 +329,7 @@ func (p *printer) threads(r *Report, all bool) {
 	if r.Groups == nil {
 		// Notes-only report: one line per thread with its pc.
 		p.heading(fmt.Sprintf("Threads (%d)", len(r.Threads)))
-		p.code(true)
+		p.fence()
 		for _, t := range r.Threads {
 			if p.o.Thread != 0 && t.TID != p.o.Thread {
 				continue
@@ -344,7 +344,7 @@ func (p *printer) threads(r *Report, all bool) {
 			}
 			p.f("%s %-8d %s\n", mark, t.TID, top)
 		}
-		p.code(false)
+		p.fence()
 		return
 	}
 	if p.o.Full || p.o.Thread != 0 {
@@ -357,9 +357,9 @@ func (p *printer) threads(r *Report, all bool) {
 				title += " (crashed)"
 			}
 			p.heading(title)
-			p.code(true)
+			p.fence()
 			p.stack(t.Frames, t.Error)
-			p.code(false)
+			p.fence()
 		}
 		return
 	}
@@ -374,7 +374,7 @@ func (p *printer) threads(r *Report, all bool) {
 			title = fmt.Sprintf("%d threads with this stack: %s", g.Count, tidList(g.TIDs))
 		}
 		p.heading(title)
-		p.code(true)
+		p.fence()
 		errText := ""
 		for _, t := range r.Threads {
 			if t.TID == g.TIDs[0] {
@@ -382,7 +382,7 @@ func (p *printer) threads(r *Report, all bool) {
 			}
 		}
 		p.stack(g.Frames, errText)
-		p.code(false)
+		p.fence()
 	}
 }
 
@@ -459,7 +459,7 @@ func (p *printer) stack(frames []Frame, errText string) {
 
 func (p *printer) modules(r *Report, detail bool) {
 	p.heading(fmt.Sprintf("Modules (%d)", len(r.Modules)))
-	p.code(true)
+	p.fence()
 	for _, m := range r.Modules {
 		id := m.BuildID
 		if id == "" {
@@ -498,12 +498,12 @@ func (p *printer) modules(r *Report, detail bool) {
 			}
 		}
 	}
-	p.code(false)
+	p.fence()
 }
 
 func (p *printer) maps(r *Report) {
 	p.heading(fmt.Sprintf("Mappings (%d)", len(r.Mappings)))
-	p.code(true)
+	p.fence()
 	p.f("%-14s %-14s %-4s %-10s %-22s %s\n", "start", "end", "perm", "offset", "in core", "name")
 	for _, m := range r.Mappings {
 		off := "-"
@@ -523,7 +523,7 @@ func (p *printer) maps(r *Report) {
 		}
 		p.f("0x%012x 0x%012x %-4s %-10s %-22s %s\n", uint64(m.Start), uint64(m.End), m.Perms, off, in, m.Name)
 	}
-	p.code(false)
+	p.fence()
 }
 
 func (p *printer) coverage(r *Report) {
@@ -532,7 +532,7 @@ func (p *printer) coverage(r *Report) {
 		return
 	}
 	p.heading("Coverage of the truncated core")
-	p.code(true)
+	p.fence()
 	p.f("the file ends at offset %#x (%s of %s)\n", cv.FileEnds, size(r.Core.Size), size(r.Core.ExpectedSize))
 	counts := map[string]int{}
 	for _, s := range cv.Stacks {
@@ -558,7 +558,7 @@ func (p *printer) coverage(r *Report) {
 	for _, m := range cv.Modules {
 		p.f("data of %s: %s (%s of %s)\n", filepath.Base(m.Path), m.State, sizeU(m.Present), sizeU(m.Bytes))
 	}
-	p.code(false)
+	p.fence()
 }
 
 func (p *printer) warnings(r *Report) {
@@ -602,10 +602,10 @@ func (p *printer) python(r *Report) {
 		title += " (not readable)"
 	}
 	p.heading(title)
-	p.code(true)
+	p.fence()
 	if py.Error != "" {
 		p.f("the interpreter state could not be read: %s\n", py.Error)
-		p.code(false)
+		p.fence()
 		return
 	}
 	fin := "no"
@@ -698,7 +698,7 @@ func (p *printer) python(r *Report) {
 	for _, w := range py.Warnings {
 		p.f("warning: %s\n", w)
 	}
-	p.code(false)
+	p.fence()
 }
 
 func (p *printer) diagnosis(r *Report) {
@@ -708,7 +708,7 @@ func (p *printer) diagnosis(r *Report) {
 	}
 	p.heading("Why")
 	p.f("%s\n", p.style("1", d.Summary))
-	p.code(true)
+	p.fence()
 	if o := d.Original; o != nil {
 		line := fmt.Sprintf("%s (%d)", o.Name, o.Number)
 		if o.CodeName != "" {
@@ -726,7 +726,7 @@ func (p *printer) diagnosis(r *Report) {
 		}
 		p.f("%-22s %s\n", strings.ReplaceAll(k, "_", " "), d.Evidence[k])
 	}
-	p.code(false)
+	p.fence()
 	for _, m := range d.Rules {
 		p.f("\nKnown pattern: %s [%s]\n%s\n", p.style("1", m.Title), m.ID, m.Explanation)
 		for _, ref := range m.References {
@@ -735,9 +735,9 @@ func (p *printer) diagnosis(r *Report) {
 	}
 	if len(d.Disassembly) > 0 {
 		p.f("\n")
-		p.code(true)
+		p.fence()
 		p.disasm(d.Disassembly)
-		p.code(false)
+		p.fence()
 	}
 }
 
