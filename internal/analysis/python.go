@@ -142,6 +142,25 @@ func (a *Analysis) python() *report.Python {
 			r.Threads = append(r.Threads, pt)
 		}
 	}
+	// A thread state keeps the id of the OS thread that created it; one created in one
+	// thread and run in another (a 3.12 subinterpreter's first thread state, used by
+	// run_string in a new thread) names the wrong thread. Say so when two claim one.
+	claims := map[uint64]int{}
+	for _, t := range r.Threads {
+		if t.TID != nil {
+			claims[*t.TID]++
+		}
+	}
+	for i := range r.Threads {
+		if t := &r.Threads[i]; t.TID != nil && claims[*t.TID] > 1 {
+			t.TIDSource += " (shared with another thread state: it may have run on another thread)"
+		}
+	}
+	for tid, n := range claims {
+		if n > 1 {
+			r.Warnings = append(r.Warnings, fmt.Sprintf("%d thread states name OS thread %d; a thread state created by one thread and run by another (a subinterpreter's, for instance) keeps its creator's id", n, tid))
+		}
+	}
 	// The crashing thread first, then the GIL holder, then the rest as CPython lists them.
 	crashed := -1
 	if t := a.CrashedThread(); t != nil {
@@ -174,7 +193,13 @@ func MergePython(r *report.Report) {
 	}
 	byTID := map[int]*report.PythonThread{}
 	for i := range r.Python.Threads {
-		if t := &r.Python.Threads[i]; t.TID != nil {
+		t := &r.Python.Threads[i]
+		if t.TID == nil {
+			continue
+		}
+		// When two thread states name one thread, the GIL holder or the first listed
+		// (the crashing thread's) is the one running there.
+		if prev := byTID[int(*t.TID)]; prev == nil || t.GILHolder && !prev.GILHolder {
 			byTID[int(*t.TID)] = t
 		}
 	}

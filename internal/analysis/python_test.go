@@ -158,3 +158,40 @@ func TestPythonUnsupportedVersions(t *testing.T) {
 		})
 	}
 }
+
+// Subinterpreters are listed with their own thread states and stacks.
+func TestPythonSubinterpreter(t *testing.T) {
+	tc := testcore.Make(t, testcore.PythonSpec("subinterp.py", "3.12.1"))
+	a, _ := open(t, tc.Path, symbolize.Options{})
+	py := a.Python()
+	if py == nil || py.Interpreters != 2 {
+		t.Fatalf("python %+v: want 2 interpreters", py)
+	}
+	var sub, main *report.PythonThread
+	for i := range py.Threads {
+		th := &py.Threads[i]
+		if th.Interpreter == 1 && len(th.Frames) == 2 {
+			sub = th
+		}
+		if th.GILHolder {
+			main = th
+		}
+	}
+	if sub == nil || sub.Frames[0].Function != "sub_sleeper" || sub.Frames[0].File != "<string>" || sub.Frames[0].Line != 4 || sub.Frames[1].Function != "<module>" || sub.Frames[1].Line != 5 {
+		t.Errorf("subinterpreter thread %+v", sub)
+	}
+	if main == nil || main.Interpreter != 0 || int(*main.TID) != tc.PID || main.Frames[len(main.Frames)-1].Line != tc.Line(t, "py_crash") {
+		t.Errorf("main thread %+v", main)
+	}
+	// The subinterpreter's thread state was created by the main thread: it names it.
+	if sub != nil && (sub.TID == nil || int(*sub.TID) != tc.PID || !strings.Contains(sub.TIDSource, "shared with another thread state")) {
+		t.Errorf("subinterpreter thread id %v (%s)", sub.TID, sub.TIDSource)
+	}
+	warned := false
+	for _, w := range py.Warnings {
+		warned = warned || strings.Contains(w, "2 thread states name OS thread "+strconv.Itoa(tc.PID))
+	}
+	if !warned {
+		t.Errorf("no warning about the shared thread id: %v", py.Warnings)
+	}
+}
