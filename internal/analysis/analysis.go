@@ -347,4 +347,3 @@ func (b backing) ReadBacked(p []byte, addr uint64) (int, error) {
 	}
 	return m.ReadFile(p, addr)
 }
-
