@@ -53,6 +53,7 @@ missing. With no subcommand it prints the full report.
 Exit status: 0 analysed, 1 analysed with warnings that matter (e.g. a truncated core),
 2 bad usage or unreadable input.`,
 		Args:          cobra.RangeArgs(1, 2),
+		Version:       version + " (JSON schema " + report.SchemaVersion + ")",
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -209,6 +210,7 @@ func (st *state) render(args []string, view report.View) error {
 			r.Disassembly = d
 		}
 	}
+	r.Generator = "coredig " + version
 	r.Core.Compression, r.Core.Access, r.Core.Metadata = src.Compression, src.Method, src.Xattrs
 	if src.Incomplete != nil {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("the compressed core is damaged; only the part before the damage is analysed: %v", src.Incomplete))

@@ -8,6 +8,9 @@ import (
 	"os"
 )
 
+// version is coredig's release; `coredig --version` prints it with the JSON schema.
+const version = "0.1.0"
+
 // Exit statuses.
 const (
 	exitOK       = 0 // analysed

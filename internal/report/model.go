@@ -26,6 +26,7 @@ func HexPtr(v uint64) *Hex { h := Hex(v); return &h }
 // Report is everything coredig says about one core.
 type Report struct {
 	Schema     string     `json:"schema"`
+	Generator  string     `json:"generator,omitempty"` // "coredig 0.1.0"
 	Process    Process    `json:"process"`
 	Core       CoreInfo   `json:"core"`
 	Signal     *Signal    `json:"signal,omitempty"`
