@@ -153,6 +153,10 @@ func (m *Module) symbols(t *Table) *symtab {
 			all = append(all, s...)
 			sources = append(sources, ".dynsym")
 		}
+		if s := pltSyms(m.file); len(s) > 0 {
+			all = append(all, s...)
+			sources = append(sources, "PLT")
+		}
 		m.SymbolSource = strings.Join(sources, " + ")
 		if len(all) == 0 {
 			m.SymbolSource = "none"
