@@ -193,6 +193,9 @@ func (a *Analysis) Disassemble(pc uint64, before, after int, syntax disasm.Synta
 	var out []report.DisasmLine
 	for _, l := range lines {
 		dl := report.DisasmLine{PC: report.Hex(l.PC), Bytes: fmt.Sprintf("% x", l.Bytes), Text: l.Text, Target: l.TargetName, Current: l.Current}
+		if dl.Target == "" {
+			dl.Target = a.pcRelativeData(l.Inst)
+		}
 		if l.Err != nil {
 			dl.Error = l.Err.Error()
 		}
@@ -521,4 +524,18 @@ func (a *Analysis) consistentFault(o *diagnose.Facts) bool {
 		}
 	}
 	return false
+}
+
+// pcRelativeData names the data object a pc-relative memory operand refers to
+// ("mov 0x2ed1(%rip),%rax" reads runtime_signals), or "".
+func (a *Analysis) pcRelativeData(inst disasm.Inst) string {
+	for _, op := range inst.Mem {
+		if op.Base != "rip" && op.Base != "pc" || op.Index != "" {
+			continue
+		}
+		if name := a.Modules.LookupData(op.PCValue + uint64(op.Disp)); name != "" {
+			return name
+		}
+	}
+	return ""
 }

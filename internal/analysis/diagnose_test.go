@@ -77,6 +77,14 @@ func TestIncidentEndToEnd(t *testing.T) {
 	if cur != "mov 0x60(%rax),%rax" {
 		t.Errorf("faulting instruction in the window %q", cur)
 	}
+	// The pointer came from the library's global, loaded through its GOT slot.
+	got := false
+	for _, l := range d.Disassembly {
+		got = got || l.Target == "runtime_signals@got"
+	}
+	if !got {
+		t.Errorf("no instruction of the window names runtime_signals@got: %+v", d.Disassembly)
+	}
 }
 
 // Every crash class the test-core catalogue makes, explained through the whole pipeline

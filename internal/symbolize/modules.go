@@ -72,6 +72,9 @@ type Module struct {
 	symOnce sync.Once
 	syms    *symtab
 	// names maps every defined symbol (functions and objects) to its link-time value.
+	objOnce   sync.Once
+	objs      *symtab           // data objects, for naming pc-relative loads and stores
+	got       map[uint64]string // GOT slot -> symbol, from JUMP_SLOT/GLOB_DAT relocations
 	cfiOnce   sync.Once
 	cfi       []*cfi.Table
 	debugOnce sync.Once

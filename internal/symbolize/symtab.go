@@ -325,3 +325,39 @@ func (t *Table) Section(addr uint64) string {
 	}
 	return ""
 }
+
+// LookupData names the data object (STT_OBJECT) holding a run-time address
+// ("runtime_signals", "runtime_signals+0x8"), or the GOT slot it is ("runtime_signals@got"),
+// or "" when neither.
+func (t *Table) LookupData(addr uint64) string {
+	m := t.ModuleFor(addr)
+	if m == nil || m.file == nil {
+		return ""
+	}
+	m.objOnce.Do(func() {
+		var all []sym
+		for _, get := range []func() ([]elf.Symbol, error){m.file.DynamicSymbols, m.file.Symbols} {
+			syms, _ := get()
+			for _, y := range syms {
+				if elf.ST_TYPE(y.Info) == elf.STT_OBJECT && y.Section != elf.SHN_UNDEF && y.Size > 0 && y.Name != "" && len(all) < maxSymbols {
+					all = append(all, sym{addr: y.Value, size: y.Size, name: y.Name, bind: elf.ST_BIND(y.Info)})
+				}
+			}
+		}
+		m.objs = buildSymtab(all)
+		m.got = gotSlots(m.file)
+	})
+	rel := addr - m.Bias
+	if name, ok := m.got[rel]; ok {
+		return name + "@got" // the GOT slot a PIC load goes through
+	}
+	syms := m.objs.syms
+	i := sort.Search(len(syms), func(i int) bool { return syms[i].addr > rel }) - 1
+	if i < 0 || rel >= syms[i].addr+syms[i].size {
+		return ""
+	}
+	if rel == syms[i].addr {
+		return syms[i].name
+	}
+	return fmt.Sprintf("%s+%#x", syms[i].name, rel-syms[i].addr)
+}
