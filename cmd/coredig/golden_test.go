@@ -11,7 +11,7 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // cachePath hides where the decompressed copy of a compressed core lives.
-var cachePath = regexp.MustCompile(`decompressed (stdin )?to (cache|temporary) [^\s)]+( \(removed on close\))?|reused cache [^\s)]+`)
+var cachePath = regexp.MustCompile(`decompressed (stdin )?to (cache|temporary) [^\s)",]+( \(removed on close\))?|reused cache [^\s)",]+`)
 
 // TestGolden renders the committed sample core (testdata/fixtures) and compares the
 // whole output with testdata/*.golden. `go test ./cmd/coredig -update` rewrites them.
@@ -28,6 +28,8 @@ func TestGolden(t *testing.T) {
 		{"sample-bt.golden", []string{"bt", "--color", "never", core, exe}},
 		{"sample-report.golden", []string{"--color", "never", core, exe}},
 		{"static-deref-report.golden", []string{"--color", "never", filepath.Join(root, "static-deref", "core.zst"), filepath.Join(root, "static-deref", "static-deref")}},
+		// The JSON contract: a renamed or removed field shows up here.
+		{"sample-report.json.golden", []string{"--format", "json", core, exe}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, out, errs := runCmd(tc.args...)
