@@ -110,6 +110,12 @@ func TestDiagnosisCatalogue(t *testing.T) {
 		{testcore.HeapCorrupt, "abort", map[string]string{"cause": "heap_corruption", "heap_check": "free(): double free detected in tcache 2"}, "glibc-heap-corruption"},
 		{testcore.Throw, "abort", map[string]string{"exception_type": "std::runtime_error"}, ""},
 		{testcore.KillSegv, "killed_by_signal", map[string]string{"signal": "SIGSEGV (11)", "code": "SI_USER (0)"}, ""},
+		{testcore.Spec{Name: "misaligned-x86_64", Source: "misaligned.c"}, "misaligned_access", map[string]string{"function": "load_odd"}, ""},
+		{testcore.Spec{Name: "noncanon-x86_64", Source: "noncanon.c"}, "non_canonical_address", map[string]string{"function": "poisoned", "non_canonical_address": "0xdead000000000010", "access": "reads 8 bytes at rax+0x10"}, ""},
+		{testcore.Spec{Name: "int3-x86_64", Source: "int3.c"}, "breakpoint", map[string]string{"function": "debug_hook"}, ""},
+		{testcore.Spec{Name: "wild-x86_64", Source: "wild.c"}, "wild_pointer", map[string]string{"function": "chase", "fault_address": "0x123456789008"}, ""},
+		{testcore.Spec{Name: "threadoverflow-x86_64", Source: "threadoverflow.c"}, "stack_overflow", map[string]string{"recursion": "descend"}, ""},
+		{testcore.Spec{Name: "mmapbus-x86_64", Source: "mmapbus.c", Args: []string{"mapped.bin"}}, "bus_error_mapped_file", map[string]string{"function": "read_mapped"}, ""},
 		{testcore.GoCrash, "abort", map[string]string{"signal": "SIGABRT (6)", "go_fault_instruction": "mov 0x60(%rax),%rax"}, ""},
 		{testcore.AbortPy, "abort", map[string]string{"signal": "SIGABRT (6)", "code": "SI_TKILL (-6)"}, ""},
 	} {
@@ -128,6 +134,9 @@ func TestDiagnosisCatalogue(t *testing.T) {
 				if d.Evidence[k] != v {
 					t.Errorf("evidence %s = %q, want %q (summary: %s)", k, d.Evidence[k], v, d.Summary)
 				}
+			}
+			if tc.spec.Source == "mmapbus.c" && d.Evidence["file"] != filepath.Join(filepath.Dir(c.Path), "mapped.bin") {
+				t.Errorf("file %q, want the truncated mapped file", d.Evidence["file"])
 			}
 			if tc.spec.Name == testcore.Assert.Name && d.Evidence["assert_line"] != strconv.Itoa(c.Line(t, "assert")) {
 				t.Errorf("assert_line %q, want the LINE: assert marker %d", d.Evidence["assert_line"], c.Line(t, "assert"))

@@ -17,13 +17,7 @@ import (
 	"github.com/coredig/coredig/internal/testcore"
 )
 
-func TestMain(m *testing.M) {
-	code := testcore.Main(m)
-	if ownRoot != "" && os.Getenv("COREDIG_TESTCORE_KEEP") == "" {
-		os.RemoveAll(ownRoot)
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(testcore.Main(m)) }
 
 // This file turns a real kernel core (made by internal/testcore) into Facts the way the
 // lead's wiring will, but with test-only stand-ins for the symbolizer and the unwinder:
