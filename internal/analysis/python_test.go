@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -193,5 +194,31 @@ func TestPythonSubinterpreter(t *testing.T) {
 	}
 	if !warned {
 		t.Errorf("no warning about the shared thread id: %v", py.Warnings)
+	}
+}
+
+// Debian's /usr/bin/python3.11 has only .dynsym: the Python view comes from the generated
+// 3.11 layout, with no debug information at all, through the whole pipeline.
+func TestPythonDebianStripped(t *testing.T) {
+	if _, err := os.Stat("/usr/bin/python3.11"); err != nil {
+		t.Fatalf("Debian's python3.11 is needed (scripts/deps.sh installs it): %v", err)
+	}
+	tc := testcore.Make(t, testcore.Spec{Name: "threads6-debian-python3.11", Source: "threads6.py", Python: "/usr/bin/python3.11"})
+	a, _ := open(t, tc.Path, symbolize.Options{})
+	r := a.Full(FullOptions{})
+	py := r.Python
+	if py == nil || !strings.HasPrefix(py.Version, "3.11.") || !strings.Contains(py.LayoutSource, "3.11") || len(py.Threads) != 7 {
+		t.Fatalf("python %+v", py)
+	}
+	if py.GILHolderTID == nil || int(*py.GILHolderTID) != tc.PID {
+		t.Errorf("GIL holder %v, want %d", py.GILHolderTID, tc.PID)
+	}
+	main := pyThread(t, py, tc.PID)
+	if len(main.Frames) != 4 || main.Frames[1].Function != "crash_now" || main.Frames[1].Line != tc.Line(t, "py_crash") || main.Frames[1].File != tc.Source {
+		t.Errorf("main thread %+v", main.Frames)
+	}
+	exe := module(t, r, "/usr/bin/python3.11")
+	if exe.Status != "verified" || strings.Contains(exe.SymbolSource, ".symtab") {
+		t.Errorf("executable module %+v: want verified, with no .symtab", exe)
 	}
 }
