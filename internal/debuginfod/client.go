@@ -190,7 +190,11 @@ func (c *Client) fetchOne(server, h string, id []byte, kind, dest string) (build
 	resp, err := c.http.Do(req)
 	if err != nil {
 		c.markDown(server, err)
-		a.Result = buildid.ResultUnreadable + ": " + err.Error() + " (server skipped for the rest of this run)"
+		why := err.Error()
+		if isTimeout(err) {
+			why = fmt.Sprintf("timed out after %v (%v)", c.opts.Timeout, err)
+		}
+		a.Result = buildid.ResultUnreadable + ": " + why + " (server skipped for the rest of this run)"
 		return a, false
 	}
 	defer resp.Body.Close()
@@ -210,10 +214,12 @@ func (c *Client) fetchOne(server, h string, id []byte, kind, dest string) (build
 	}
 	tmp, err := c.download(resp.Body, dest)
 	if err != nil {
+		why := err.Error()
 		if isTimeout(err) {
 			c.markDown(server, err)
+			why = fmt.Sprintf("timed out after %v (%v)", c.opts.Timeout, err)
 		}
-		a.Result = buildid.ResultUnreadable + ": " + err.Error()
+		a.Result = buildid.ResultUnreadable + ": " + why
 		return a, false
 	}
 	v := verify(tmp, id)

@@ -64,7 +64,7 @@ func TestMiniDebugInfo(t *testing.T) {
 	m := &Module{Name: prog, Path: prog, file: f, Start: 0x1000, End: 0x100000, Bias: 0, BiasKnown: true}
 	tab := &Table{Modules: []*Module{m}, opts: Options{Finder: PathFinder{}}}
 	st := m.symbols(tab)
-	if m.SymbolSource != "MiniDebugInfo .symtab + .dynsym" && m.SymbolSource != "MiniDebugInfo .symtab" {
+	if !strings.HasPrefix(m.SymbolSource, "MiniDebugInfo .symtab") {
 		t.Fatalf("symbol source %q", m.SymbolSource)
 	}
 	var addr uint64
