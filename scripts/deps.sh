@@ -6,7 +6,8 @@
 # CPythons (3.8-3.13) are part of the machine image.
 set -euo pipefail
 pkgs=(gcc g++ gdb binutils libc6-dbg elfutils qemu-user gcc-aarch64-linux-gnu
-      libc6-dev-arm64-cross gdb-multiarch zstd lz4 xz-utils gzip python3.11 attr
+      libc6-dev-arm64-cross libstdc++6-arm64-cross binutils-aarch64-linux-gnu gdb-multiarch
+      zstd lz4 xz-utils gzip python3.11 attr
       redis-server)
 missing=()
 for p in "${pkgs[@]}"; do
