@@ -115,3 +115,36 @@ func TestDebianRedisCrash(t *testing.T) {
 		t.Errorf("redis 7 runs background threads; got %d", len(r.Threads))
 	}
 }
+
+// gdb's gcore writes a core of a live process: its signal is the SIGSTOP gdb stopped it
+// with, and it leaves read-only file mappings out of the program headers. coredig calls
+// it a snapshot and still reads code from the verified files.
+func TestGcoreSnapshot(t *testing.T) {
+	if _, err := exec.LookPath("gcore"); err != nil {
+		t.Fatalf("gcore (package gdb) is needed: %v", err)
+	}
+	sleeper := exec.Command("sleep", "300")
+	if err := sleeper.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { sleeper.Process.Kill(); sleeper.Wait() }()
+	time.Sleep(200 * time.Millisecond)
+	prefix := filepath.Join(t.TempDir(), "core")
+	if out, err := exec.Command("gcore", "-o", prefix, strconv.Itoa(sleeper.Process.Pid)).CombinedOutput(); err != nil {
+		t.Fatalf("gcore: %v\n%s", err, out)
+	}
+	path := prefix + "." + strconv.Itoa(sleeper.Process.Pid)
+	a, _ := open(t, path, symbolize.Options{})
+	r := a.Full(FullOptions{})
+	if r.Signal == nil || r.Signal.Name != "SIGSTOP" || r.Diagnosis == nil || r.Diagnosis.Kind != "snapshot" {
+		t.Fatalf("signal %+v, diagnosis %+v", r.Signal, r.Diagnosis)
+	}
+	f := r.Threads[0].Frames
+	if len(f) < 3 || !strings.Contains(f[0].Function, "clock_nanosleep") || f[1].Function != "__GI___nanosleep" {
+		t.Errorf("frames %s", dump(f))
+	}
+	// The text page is not in a gcore core; it comes from the verified libc.
+	if _, err := a.decodeAt(uint64(f[0].PC), 0); err != nil {
+		t.Errorf("code at the pc: %v", err)
+	}
+}

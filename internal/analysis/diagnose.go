@@ -32,6 +32,14 @@ func (a *Analysis) Diagnose(r *report.Report, opts DiagnoseOptions) {
 	if t == nil || r.Signal == nil {
 		return
 	}
+	if !core.DumpsCore(r.Signal.Number) {
+		// No kernel writes a core for this signal: the core is a snapshot of a live
+		// process (gdb's gcore records the SIGSTOP it stopped the process with).
+		r.Diagnosis = &report.Diagnosis{Kind: "snapshot",
+			Summary:  fmt.Sprintf("Not a crash: %s does not make the kernel dump core, so this core is a snapshot of a running process (as gdb's gcore writes); its threads show what the process was doing.", r.Signal.Name),
+			Evidence: map[string]string{"signal": fmt.Sprintf("%s (%d)", r.Signal.Name, r.Signal.Number)}, EvidenceOrder: []string{"signal"}}
+		return
+	}
 	var crashed *report.Thread
 	for i := range r.Threads {
 		if r.Threads[i].Crashed {

@@ -96,6 +96,19 @@ func (c *Core) ReadAt(p []byte, addr uint64) (int, error) {
 		}
 		i := c.segmentIndex(a)
 		if i < 0 {
+			// Some writers (gdb's gcore) leave read-only file mappings out of the
+			// program headers altogether; the backing knows the NT_FILE mappings.
+			if c.backing != nil {
+				k := len(p) - n
+				if j := sort.Search(len(c.Segments), func(j int) bool { return c.Segments[j].Vaddr > a }); j < len(c.Segments) {
+					k = int(min(uint64(k), c.Segments[j].Vaddr-a))
+				}
+				m, _ := c.backing.ReadBacked(p[n:n+k], a)
+				if m > 0 {
+					n += m
+					continue
+				}
+			}
 			return n, &MemError{Addr: a, Kind: Unmapped}
 		}
 		s := &c.Segments[i]

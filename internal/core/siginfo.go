@@ -192,3 +192,15 @@ func DecodeSigInfo(a *arch.Arch, d []byte) (*SigInfo, error) {
 	}
 	return s, nil
 }
+
+// DumpsCore reports whether the signal's default action writes a core (signal(7): SIGQUIT,
+// SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE, SIGSEGV, SIGXCPU, SIGXFSZ, SIGSYS). A core
+// whose signal is none of these was not written by the kernel for a crash: gdb's gcore,
+// for one, records the signal that stopped the process.
+func DumpsCore(signo int) bool {
+	switch signo {
+	case 3, 4, 5, 6, 7, 8, 11, 24, 25, 31:
+		return true
+	}
+	return false
+}
