@@ -4,6 +4,7 @@ import (
 	"debug/elf"
 	"encoding/binary"
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/coredig/coredig/internal/arch"
@@ -84,6 +85,14 @@ func (a *Analysis) Diagnose(r *report.Report, opts DiagnoseOptions) {
 	rd := &report.Diagnosis{Kind: d.Kind, Summary: d.Summary, Evidence: d.EvidenceMap(), Original: original}
 	for _, it := range d.Evidence {
 		rd.EvidenceOrder = append(rd.EvidenceOrder, it.Key)
+	}
+	if c := callerOutsideLibc(crashed.Frames); c != "" {
+		rd.Evidence["called_from"] = c
+		rd.EvidenceOrder = append(rd.EvidenceOrder, "called_from")
+	}
+	if ps := pythonContext(r, t.TID); ps != "" {
+		rd.Evidence["python_stack"] = ps
+		rd.EvidenceOrder = append(rd.EvidenceOrder, "python_stack")
 	}
 	if f := goFaultFrame(crashed.Frames); f != nil {
 		at := f.Function
@@ -544,6 +553,61 @@ func (a *Analysis) pcRelativeData(inst disasm.Inst) string {
 		if name := a.Modules.LookupData(op.PCValue + uint64(op.Disp)); name != "" {
 			return name
 		}
+	}
+	return ""
+}
+
+// callerOutsideLibc names the first frame outside the C library and the dynamic loader
+// when the crash is inside them (a strlen or memcpy handed a bad pointer): that caller
+// passed the pointer. "" when frame 0 is not in libc.
+func callerOutsideLibc(frames []report.Frame) string {
+	inLibc := func(f report.Frame) bool {
+		b := filepath.Base(f.Module)
+		return strings.HasPrefix(b, "libc.so") || strings.HasPrefix(b, "libc-") || strings.HasPrefix(b, "ld-linux") || strings.HasPrefix(b, "libpthread")
+	}
+	if len(frames) == 0 || !inLibc(frames[0]) {
+		return ""
+	}
+	for _, f := range frames[1:] {
+		if inLibc(f) || f.Function == SignalHandlerCalled {
+			continue
+		}
+		s := f.Function
+		if s == "" {
+			s = "??"
+		}
+		s += " (" + filepath.Base(f.Module) + ")"
+		if f.File != "" {
+			s += fmt.Sprintf(" at %s:%d", f.File, f.Line)
+		}
+		return s
+	}
+	return ""
+}
+
+// pythonContext renders the innermost Python frames of a thread:
+// "string_at (ctypes/__init__.py:525) <- crash_now (bigcore.py:59)".
+func pythonContext(r *report.Report, tid int) string {
+	if r.Python == nil {
+		return ""
+	}
+	for _, t := range r.Python.Threads {
+		if t.TID == nil || int(*t.TID) != tid || len(t.Frames) == 0 {
+			continue
+		}
+		var parts []string
+		for i, f := range t.Frames {
+			if i == 3 {
+				parts = append(parts, "…")
+				break
+			}
+			name := f.QualName
+			if name == "" {
+				name = f.Function
+			}
+			parts = append(parts, fmt.Sprintf("%s (%s:%d)", name, f.File, f.Line))
+		}
+		return strings.Join(parts, " <- ")
 	}
 	return ""
 }

@@ -52,6 +52,14 @@ func TestPythonThreads6(t *testing.T) {
 			t.Errorf("frame %d file %s, want %s", i, f.File, tc.Source)
 		}
 	}
+	// The diagnosis names the C caller that passed the pointer to libc, and the Python code.
+	d := r.Diagnosis
+	if d == nil || !strings.HasPrefix(d.Evidence["called_from"], "string_at (_ctypes.cpython-312-x86_64-linux-gnu.so) at ") {
+		t.Errorf("called_from %q", d.Evidence["called_from"])
+	}
+	if want := "crash_now (" + tc.Source + ":" + strconv.Itoa(tc.Line(t, "py_crash")) + ")"; d == nil || !strings.Contains(d.Evidence["python_stack"], want) {
+		t.Errorf("python_stack %q lacks %q", d.Evidence["python_stack"], want)
+	}
 	// Every worker runs its own function at its marker line.
 	found := map[string]bool{}
 	for _, th := range py.Threads {
