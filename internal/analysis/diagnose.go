@@ -164,8 +164,7 @@ func (a *Analysis) facts(r *report.Report, regs []uint64, frames []report.Frame)
 		f.Modules = append(f.Modules, m.Name)
 	}
 	if r.Python != nil && r.Python.Error == "" {
-		fin := r.Python.Finalizing
-		f.PythonFinalizing = &fin
+		f.PythonFinalizing = r.Python.Finalizing
 		if strings.Contains(" "+strings.Join(r.Process.Args, " ")+" ", " -X faulthandler ") || strings.Contains(strings.Join(r.Process.Args, " "), "-Xfaulthandler") {
 			on := true
 			f.PythonFaulthandler = &on

@@ -37,7 +37,7 @@ func TestIncidentEndToEnd(t *testing.T) {
 	if r.Signal.Name != "SIGSEGV" || r.Signal.CodeName != "SI_TKILL" || !*r.Signal.SenderIsSelf {
 		t.Fatalf("core signal %+v: want SIGSEGV SI_TKILL from the process itself", r.Signal)
 	}
-	if r.Python == nil || !r.Python.Finalizing || r.Python.FinalizingTID == nil || int(*r.Python.FinalizingTID) != tc.PID {
+	if r.Python == nil || r.Python.Finalizing == nil || !*r.Python.Finalizing || r.Python.FinalizingTID == nil || int(*r.Python.FinalizingTID) != tc.PID {
 		t.Fatalf("python %+v: want finalizing by %d", r.Python, tc.PID)
 	}
 	d := r.Diagnosis

@@ -116,9 +116,13 @@ func (a *Analysis) python() *report.Python {
 		return r
 	}
 	r := &report.Python{Version: st.Version, VersionSource: st.VersionSource, LayoutSource: st.LayoutSource,
-		Finalizing: st.Finalizing, FinalizingTID: st.FinalizingTID, GILHolderTID: st.GILHolderTID,
+		FinalizingTID: st.FinalizingTID, GILHolderTID: st.GILHolderTID,
 		GCCollecting: st.GCCollecting, Interpreters: len(st.Interpreters), Warnings: st.Warnings,
 		Threads: []report.PythonThread{}}
+	if !st.FinalizingUnknown {
+		fin := st.Finalizing
+		r.Finalizing = &fin
+	}
 	for _, in := range st.Interpreters {
 		if in.Err != nil {
 			r.Warnings = append(r.Warnings, fmt.Sprintf("interpreter %d: %v", in.ID, in.Err))

@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -32,8 +33,8 @@ func TestPythonThreads6(t *testing.T) {
 	if py == nil || py.Version != "3.12.1" || py.Error != "" {
 		t.Fatalf("python %+v", py)
 	}
-	if py.Finalizing || py.GILHolderTID == nil || int(*py.GILHolderTID) != tc.PID || len(py.Threads) != 7 {
-		t.Fatalf("finalizing %v, GIL %v (pid %d), %d threads", py.Finalizing, py.GILHolderTID, tc.PID, len(py.Threads))
+	if py.Finalizing == nil || *py.Finalizing || py.GILHolderTID == nil || int(*py.GILHolderTID) != tc.PID || len(py.Threads) != 7 {
+		t.Fatalf("finalizing %v, GIL %v (pid %d), %d threads", py.Finalizing != nil && *py.Finalizing, py.GILHolderTID, tc.PID, len(py.Threads))
 	}
 	main := pyThread(t, py, tc.PID)
 	want := []struct {
@@ -81,7 +82,7 @@ func TestPythonFinalizing(t *testing.T) {
 	tc := testcore.Make(t, testcore.FinalizePy)
 	a, _ := open(t, tc.Path, symbolize.Options{})
 	py := a.Python()
-	if py == nil || !py.Finalizing || py.FinalizingTID == nil || int(*py.FinalizingTID) != tc.PID {
+	if py == nil || py.Finalizing == nil || !*py.Finalizing || py.FinalizingTID == nil || int(*py.FinalizingTID) != tc.PID {
 		t.Fatalf("python %+v: want finalizing by %d", py, tc.PID)
 	}
 	th := pyThread(t, py, tc.PID)
@@ -228,5 +229,36 @@ func TestPythonDebianStripped(t *testing.T) {
 	exe := module(t, r, "/usr/bin/python3.11")
 	if exe.Status != "verified" || strings.Contains(exe.SymbolSource, ".symtab") {
 		t.Errorf("executable module %+v: want verified, with no .symtab", exe)
+	}
+}
+
+// A core cut before _PyRuntime's page: the interpreter state is unknown, not "no".
+func TestPythonTruncatedRuntime(t *testing.T) {
+	tc := testcore.Make(t, testcore.Threads6Py)
+	a, _ := open(t, tc.Path, symbolize.Options{})
+	rt, _, ok := a.Modules.FindSymbol("_PyRuntime")
+	seg := a.Core.SegmentFor(rt)
+	if !ok || seg == nil || seg.Filesz == 0 {
+		t.Fatalf("_PyRuntime at %#x is not in a dumped segment", rt)
+	}
+	full, err := os.ReadFile(tc.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := filepath.Join(t.TempDir(), "core")
+	if err := os.WriteFile(cut, full[:seg.Off], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := open(t, cut, symbolize.Options{})
+	py := b.Python()
+	if py == nil || py.Version != "3.12.1" || py.Finalizing != nil || len(py.Threads) != 0 {
+		t.Fatalf("python %+v: want version 3.12.1, finalizing unknown, no threads", py)
+	}
+	found := false
+	for _, w := range py.Warnings {
+		found = found || strings.Contains(w, "_PyRuntimeState._finalizing") && strings.Contains(w, "cut off by truncation")
+	}
+	if !found {
+		t.Errorf("warnings %v do not say the runtime was cut off", py.Warnings)
 	}
 }

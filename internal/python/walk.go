@@ -49,11 +49,14 @@ type State struct {
 	VersionSource string // how the version was found
 	LayoutSource  string // which offsets were used
 	Finalizing    bool
-	FinalizingTID *uint64 // OS thread finalizing the runtime, when known
-	GILHolderTID  *uint64
-	GCCollecting  *bool // main interpreter's gc.collecting
-	Interpreters  []Interp
-	Warnings      []string
+	// FinalizingUnknown is set when _PyRuntime._finalizing could not be read; Finalizing
+	// is then false but means nothing.
+	FinalizingUnknown bool
+	FinalizingTID     *uint64 // OS thread finalizing the runtime, when known
+	GILHolderTID      *uint64
+	GCCollecting      *bool // main interpreter's gc.collecting
+	Interpreters      []Interp
+	Warnings          []string
 }
 
 // Interp is one interpreter (the first is the most recently created; the
@@ -265,6 +268,7 @@ func (w *walker) walk(rt uint64) {
 	// Finalizing: _PyRuntime._finalizing is the finalizing PyThreadState.
 	var finTstate uint64
 	if fin, err := r.ptrField(rt, l.RuntimeFinalizing, "_PyRuntimeState._finalizing"); err != nil {
+		st.FinalizingUnknown = true
 		w.warn("%v", err)
 	} else if fin != 0 {
 		st.Finalizing, finTstate = true, fin

@@ -192,10 +192,11 @@ type NoteStats struct {
 
 // Python is the CPython interpreter state (the "python" object of the contract).
 type Python struct {
-	Version       string         `json:"version"`
-	VersionSource string         `json:"version_source,omitempty"`
-	LayoutSource  string         `json:"layout_source,omitempty"`
-	Finalizing    bool           `json:"finalizing"`
+	Version       string `json:"version"`
+	VersionSource string `json:"version_source,omitempty"`
+	LayoutSource  string `json:"layout_source,omitempty"`
+	// Finalizing is null when _PyRuntime._finalizing could not be read.
+	Finalizing    *bool          `json:"finalizing"`
 	FinalizingTID *uint64        `json:"finalizing_tid,omitempty"`
 	GILHolderTID  *uint64        `json:"gil_holder_tid,omitempty"`
 	GCCollecting  *bool          `json:"gc_collecting,omitempty"`

@@ -609,7 +609,9 @@ func (p *printer) python(r *Report) {
 		return
 	}
 	fin := "no"
-	if py.Finalizing {
+	if py.Finalizing == nil {
+		fin = "unknown (its state could not be read; see the warnings)"
+	} else if *py.Finalizing {
 		fin = p.style("31;1", "YES: the interpreter is shutting down")
 		if py.FinalizingTID != nil {
 			fin += fmt.Sprintf(" (thread %d)", *py.FinalizingTID)
