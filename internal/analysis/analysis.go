@@ -82,6 +82,14 @@ func (a *Analysis) Full(opts FullOptions) *report.Report {
 	MergePython(r)
 	r.Groups = Group(r.Threads)
 	a.Diagnose(r, opts.Diagnose)
+	if r.Diagnosis != nil && r.Diagnosis.Kind == "snapshot" {
+		// Nothing crashed: no thread is the crashing one.
+		r.CrashedTID = nil
+		for i := range r.Threads {
+			r.Threads[i].Crashed = false
+		}
+		r.Groups = Group(r.Threads)
+	}
 	return r
 }
 

@@ -139,6 +139,9 @@ func TestGcoreSnapshot(t *testing.T) {
 	if r.Signal == nil || r.Signal.Name != "SIGSTOP" || r.Diagnosis == nil || r.Diagnosis.Kind != "snapshot" {
 		t.Fatalf("signal %+v, diagnosis %+v", r.Signal, r.Diagnosis)
 	}
+	if r.CrashedTID != nil || r.Threads[0].Crashed {
+		t.Errorf("a snapshot has no crashing thread")
+	}
 	f := r.Threads[0].Frames
 	if len(f) < 3 || !strings.Contains(f[0].Function, "clock_nanosleep") || f[1].Function != "__GI___nanosleep" {
 		t.Errorf("frames %s", dump(f))
