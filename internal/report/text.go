@@ -86,7 +86,7 @@ func Text(w io.Writer, r *Report, o Options) error {
 	case ViewModules:
 		p.modules(r, true)
 	case ViewBacktrace:
-		p.threads(r, true)
+		p.threads(r, allThreads)
 		p.warnings(r)
 	case ViewDisasm:
 		if d := r.Disassembly; d != nil {
@@ -101,15 +101,23 @@ func Text(w io.Writer, r *Report, o Options) error {
 			p.f("no CPython interpreter in this process\n")
 		}
 		if r.Groups != nil {
-			p.threads(r, true)
+			p.threads(r, allThreads)
 		}
 	default:
 		p.header(r)
 		p.crash(r)
 		p.diagnosis(r)
 		p.crashingThread(r)
-		p.python(r)
-		p.threads(r, o.View == ViewFull)
+		if r.Groups == nil {
+			p.python(r)
+			p.threads(r, allThreads)
+		} else {
+			// The order of the product's report: the crashing thread's merged stack, the
+			// interpreter, then the other threads.
+			p.threads(r, crashedOnly)
+			p.python(r)
+			p.threads(r, othersOnly)
+		}
 		p.modules(r, false)
 		p.coverage(r)
 		p.warnings(r)
@@ -325,7 +333,20 @@ func (p *printer) regs(r *Report) {
 	}
 }
 
-func (p *printer) threads(r *Report, all bool) {
+// Which threads a stack listing prints.
+type which int
+
+const (
+	allThreads which = iota
+	crashedOnly
+	othersOnly
+)
+
+func (w which) wants(crashed bool) bool {
+	return w == allThreads || (w == crashedOnly) == crashed
+}
+
+func (p *printer) threads(r *Report, sel which) {
 	if r.Groups == nil {
 		// Notes-only report: one line per thread with its pc.
 		p.heading(fmt.Sprintf("Threads (%d)", len(r.Threads)))
@@ -349,7 +370,7 @@ func (p *printer) threads(r *Report, all bool) {
 	}
 	if p.o.Full || p.o.Thread != 0 {
 		for _, t := range r.Threads {
-			if p.o.Thread != 0 && t.TID != p.o.Thread {
+			if p.o.Thread != 0 && t.TID != p.o.Thread || !sel.wants(t.Crashed) {
 				continue
 			}
 			title := fmt.Sprintf("Thread %d", t.TID)
@@ -364,6 +385,9 @@ func (p *printer) threads(r *Report, all bool) {
 		return
 	}
 	for _, g := range r.Groups {
+		if !sel.wants(g.Crashed) {
+			continue
+		}
 		var title string
 		switch {
 		case g.Crashed:
