@@ -86,7 +86,7 @@ func (a *Analysis) Diagnose(r *report.Report, opts DiagnoseOptions) {
 	for _, it := range d.Evidence {
 		rd.EvidenceOrder = append(rd.EvidenceOrder, it.Key)
 	}
-	if c := callerOutsideLibc(crashed.Frames); c != "" {
+	if c := callerOutsideLibc(crashed.Frames); c != "" && original == nil && d.Kind != "abort" && d.Kind != "killed_by_signal" {
 		rd.Evidence["called_from"] = c
 		rd.EvidenceOrder = append(rd.EvidenceOrder, "called_from")
 	}
