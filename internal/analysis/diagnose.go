@@ -86,7 +86,7 @@ func (a *Analysis) Diagnose(r *report.Report, opts DiagnoseOptions) {
 	for _, it := range d.Evidence {
 		rd.EvidenceOrder = append(rd.EvidenceOrder, it.Key)
 	}
-	if c := callerOutsideLibc(crashed.Frames); c != "" && original == nil && d.Kind != "abort" && d.Kind != "killed_by_signal" {
+	if c := callerOutsideLibc(crashed.Frames); c != "" && original == nil && f.HasAddr {
 		rd.Evidence["called_from"] = c
 		rd.EvidenceOrder = append(rd.EvidenceOrder, "called_from")
 	}
@@ -276,10 +276,10 @@ func (a *Analysis) originalFault(r *report.Report, t *core.Thread) (*diagnose.Fa
 		if sig.Address != nil {
 			o.Addr, o.HasAddr = uint64(*sig.Address), true
 		}
-		if strings.HasPrefix(sig.Source, "signal frame machine context") && sig.Number == 11 && !a.consistentFault(o) {
-			// The machine context keeps the thread's last fault even when the signal
-			// being handled was not a fault: believe it only when the interrupted
-			// instruction really accesses that address.
+		if strings.HasPrefix(sig.Source, "signal frame machine context") && !a.consistentWithTrap(o, sig) {
+			// The machine context keeps the thread's last trap even when the signal
+			// being handled was not a fault (a kill, a timer): believe it only when the
+			// interrupted instruction could have raised it.
 			return nil, nil
 		}
 		return o, sig
@@ -609,4 +609,44 @@ func pythonContext(r *report.Report, tid int) string {
 		return strings.Join(parts, " <- ")
 	}
 	return ""
+}
+
+// consistentWithTrap reports whether the instruction at the context's pc could have raised
+// the fault reconstructed from the machine context.
+func (a *Analysis) consistentWithTrap(o *diagnose.Facts, sig *report.Signal) bool {
+	regs := func(n string) (uint64, bool) { v, ok := o.Regs[n]; return v, ok }
+	mem := func(ok func(addr uint64, op disasm.MemOperand) bool) bool {
+		if o.Inst == nil {
+			return false
+		}
+		for _, op := range o.Inst.Mem {
+			if addr, err := disasm.EffectiveAddr(op, regs); err == nil && ok(addr, op) {
+				return true
+			}
+		}
+		return false
+	}
+	mnemonic := ""
+	if o.Inst != nil {
+		mnemonic = o.Inst.Mnemonic
+	}
+	switch {
+	case sig.Number == 11 && sig.Address != nil:
+		return a.consistentFault(o)
+	case sig.Number == 11: // #GP: a non-canonical address
+		return mem(func(addr uint64, _ disasm.MemOperand) bool { return !a.Core.Arch.Canonical(addr) })
+	case sig.Number == 8: // #DE
+		m := strings.ToLower(mnemonic)
+		return strings.HasPrefix(m, "div") || strings.HasPrefix(m, "idiv")
+	case sig.Number == 4: // #UD
+		m := strings.ToLower(mnemonic)
+		return o.Inst == nil || strings.HasPrefix(m, "ud")
+	case sig.Number == 5: // #BP: the pc is just after an int3
+		pc := o.Regs[a.Core.Arch.RegNames[a.Core.Arch.PC]]
+		var b [1]byte
+		return a.Core.ReadFull(b[:], pc-1) == nil && b[0] == 0xcc
+	case sig.Number == 7: // #AC: a misaligned access
+		return mem(func(addr uint64, op disasm.MemOperand) bool { return op.Size > 1 && addr%uint64(op.Size) != 0 })
+	}
+	return false
 }

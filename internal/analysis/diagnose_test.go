@@ -230,3 +230,14 @@ func TestSignalFrameOfNonFault(t *testing.T) {
 		})
 	}
 }
+
+// A handler (SA_NODEFER) re-raising a SIGSEGV that kill() sent: the signal frame's machine
+// context holds a stale trap number, not a fault, and must not be explained as one.
+func TestReraiseOfKill(t *testing.T) {
+	c := testcore.Make(t, testcore.Spec{Name: "reraise-kill-x86_64", Source: "reraise_plain.c", CFlags: []string{"-O0", "-g", "-DNODEFER", "-DKILL"}})
+	a, _ := open(t, c.Path, symbolize.Options{})
+	d := a.Full(FullOptions{}).Diagnosis
+	if d == nil || d.Original != nil || d.Kind != "reraised" || d.Evidence["called_from"] != "" {
+		t.Fatalf("diagnosis %+v: want a re-raise with no original fault", d)
+	}
+}

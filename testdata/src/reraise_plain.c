@@ -11,6 +11,10 @@
  * stays blocked until the handler returns and is delivered at the faulting instruction
  * again, so the core's own registers are the original context.
  *
+ * Built with -DKILL the process sends itself SIGSEGV with kill() instead of faulting: the
+ * handler's signal frame then holds no fault, and its machine context only a stale trap
+ * number, which must not be taken for one.
+ *
  * What a test can assert: core signal SIGSEGV / SI_TKILL from the process itself (x86_64;
  * qemu writes no siginfo); the original fault is SIGSEGV at 0x60 in deref.
  * Built by internal/analysis tests for x86_64 and aarch64 (qemu).
@@ -19,6 +23,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 struct S {
 	char pad[0x60];
@@ -47,6 +52,9 @@ int main(void)
 	sa.sa_flags = SA_NODEFER;
 #endif
 	sigaction(SIGSEGV, &sa, NULL);
+#ifdef KILL
+	kill(getpid(), SIGSEGV);
+#endif
 	printf("%ld\n", deref(target));
 	return 0;
 }
