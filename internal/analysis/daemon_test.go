@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/coredig/coredig/internal/symbolize"
+	"github.com/coredig/coredig/internal/testcore"
 )
 
 // daemonCore runs a real Debian daemon until it dumps core and returns the core's path.
@@ -149,5 +150,59 @@ func TestGcoreSnapshot(t *testing.T) {
 	// The text page is not in a gcore core; it comes from the verified libc.
 	if _, err := a.decodeAt(uint64(f[0].PC), 0); err != nil {
 		t.Errorf("code at the pc: %v", err)
+	}
+}
+
+// The incident's core came from an emulated x86_64 container. qemu-x86_64 writes such
+// cores itself: no NT_FILE, no NT_SIGINFO. Modules come from link_map, and the report is
+// whole.
+func TestQemuEmulatedX86(t *testing.T) {
+	for _, tool := range []string{"qemu-x86_64", "gcc"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s is needed (scripts/deps.sh installs qemu-user): %v", tool, err)
+		}
+	}
+	dir := t.TempDir()
+	exe := filepath.Join(dir, "deref")
+	src := testcore.SourcePath(t, "deref.c")
+	if out, err := exec.Command("gcc", "-O0", "-g", "-pthread", "-o", exe, src).CombinedOutput(); err != nil {
+		t.Fatalf("gcc: %v\n%s", err, out)
+	}
+	var old syscall.Rlimit
+	syscall.Getrlimit(syscall.RLIMIT_CORE, &old)
+	lim := syscall.Rlimit{Cur: old.Max, Max: old.Max}
+	if err := syscall.Setrlimit(syscall.RLIMIT_CORE, &lim); err != nil || lim.Cur < 1<<30 {
+		t.Fatalf("cannot raise RLIMIT_CORE (hard limit %d): %v", old.Max, err)
+	}
+	defer syscall.Setrlimit(syscall.RLIMIT_CORE, &old)
+	cmd := exec.Command("qemu-x86_64", exe)
+	cmd.Dir = dir
+	if err := cmd.Run(); err == nil {
+		t.Fatal("the crasher exited normally under qemu")
+	}
+	cores, _ := filepath.Glob(filepath.Join(dir, "qemu_deref_*.core"))
+	if len(cores) != 1 {
+		t.Fatalf("qemu wrote %d cores in %s (%v)", len(cores), dir, cores)
+	}
+	a, _ := open(t, cores[0], symbolize.Options{})
+	r := a.Full(FullOptions{})
+	if r.Process.Arch != "x86_64" || len(r.Threads) != 4 || r.Signal.Source != "NT_PRSTATUS" || r.Signal.Name != "SIGSEGV" {
+		t.Fatalf("process %+v, %d threads, signal %+v", r.Process, len(r.Threads), r.Signal)
+	}
+	var names []string
+	for _, f := range r.Threads[0].Frames {
+		names = append(names, f.Function)
+	}
+	if len(names) < 2 || names[0] != "deref" || names[1] != "main" {
+		t.Errorf("crashing stack %v", names)
+	}
+	d := r.Diagnosis
+	if d.Kind != "null_pointer_dereference" || d.Evidence["fault_address"] != "0x60" || d.Evidence["null_register"] != "rax" {
+		t.Errorf("diagnosis %s %v", d.Kind, d.Evidence)
+	}
+	for _, m := range r.Modules {
+		if !m.VDSO && m.Status != "verified" {
+			t.Errorf("module %s: %s", m.Path, m.Status)
+		}
 	}
 }
