@@ -56,7 +56,15 @@ func (a *Analysis) Unwind(t *core.Thread, maxDepth int) ([]*unwind.Frame, error)
 func (a *Analysis) Backtrace(t *core.Thread, maxDepth int) ([]report.Frame, string) {
 	frames, err := a.Unwind(t, maxDepth)
 	var out []report.Frame
-	for _, f := range frames {
+	for i, f := range frames {
+		if i > 0 && f.ReturnAddress && len(out) > 0 {
+			// Functions that tail-called the callee left no return address; DWARF
+			// call-site information names them (gdb shows them too).
+			callee := out[len(out)-1].Function
+			for _, pc := range a.Modules.TailCallChain(f.PC, callee) {
+				out = append(out, a.SourceFrames(len(out), pc, true, "tail_call")...)
+			}
+		}
 		var rf []report.Frame
 		if f.Signal != nil {
 			// The kernel's trampoline (__restore_rt, __kernel_rt_sigreturn).

@@ -37,6 +37,21 @@ type node struct {
 	inlined    bool
 }
 
+// callSite is one DW_TAG_call_site (DWARF 5) or DW_TAG_GNU_call_site (DWARF 4).
+type callSite struct {
+	ret    uint64       // address after the call: DW_AT_call_return_pc, or the GNU low_pc
+	origin dwarf.Offset // the called subprogram's DIE, 0 for an indirect call
+	tail   bool         // DW_AT_call_tail_call / DW_AT_GNU_tail_call
+	root   int32        // the concrete function node holding the call
+}
+
+// GNU call-site extensions of DWARF 4 (gcc -gdwarf-4).
+const (
+	tagGNUCallSite  dwarf.Tag  = 0x4109
+	attrGNUTailCall dwarf.Attr = 0x2115
+	maxCallSites               = 1 << 20
+)
+
 type row struct {
 	addr uint64
 	file int32
@@ -65,6 +80,7 @@ type cunit struct {
 	seqs   []sequence // sorted by lo
 	names  map[dwarf.Offset]funcName
 	scopes map[dwarf.Offset]string // C++ scope prefix of subprogram DIEs inside namespaces or classes
+	sites  []callSite              // DW_TAG_call_site (and GNU) entries with a return address
 	dieErr error                   // DIE tree decoding stopped early
 	lnErr  error                   // line table decoding stopped early
 	cost   int
@@ -92,7 +108,7 @@ func decodeUnit(ix *Index, u unitHeader, index int32) *cunit {
 		cu.decodeDIEs(d, r, u)
 	}
 	sort.Slice(cu.roots, func(a, b int) bool { return cu.roots[a].lo < cu.roots[b].lo })
-	cu.cost = 256 + len(cu.nodes)*64 + len(cu.ranges)*16 + len(cu.roots)*24 + len(cu.rows)*20 + len(cu.seqs)*24
+	cu.cost = 256 + len(cu.sites)*32 + len(cu.nodes)*64 + len(cu.ranges)*16 + len(cu.roots)*24 + len(cu.rows)*20 + len(cu.seqs)*24
 	for _, f := range cu.files {
 		cu.cost += len(f) + 16
 	}
@@ -236,6 +252,27 @@ func (cu *cunit) decodeDIEs(d *dwarf.Data, r *dwarf.Reader, u unitHeader) {
 			cu.scopes[e.Offset] = prefix
 		}
 		switch e.Tag {
+		case dwarf.TagCallSite, tagGNUCallSite:
+			if enclosing >= 0 && len(cu.sites) < maxCallSites {
+				cs := callSite{root: enclosing}
+				for cs.root >= 0 && cu.nodes[cs.root].parent >= 0 {
+					cs.root = cu.nodes[cs.root].parent
+				}
+				ret, ok := e.Val(dwarf.AttrCallReturnPC).(uint64)
+				if !ok {
+					ret, ok = e.Val(dwarf.AttrLowpc).(uint64)
+				}
+				cs.origin, _ = e.Val(dwarf.AttrCallOrigin).(dwarf.Offset)
+				if cs.origin == 0 {
+					cs.origin, _ = e.Val(dwarf.AttrAbstractOrigin).(dwarf.Offset)
+				}
+				t1, _ := e.Val(dwarf.AttrCallTailCall).(bool)
+				t2, _ := e.Val(attrGNUTailCall).(bool)
+				cs.ret, cs.tail = ret, t1 || t2
+				if ok && ret != 0 {
+					cu.sites = append(cu.sites, cs)
+				}
+			}
 		case dwarf.TagSubprogram, dwarf.TagInlinedSubroutine:
 			inl := e.Tag == dwarf.TagInlinedSubroutine
 			rs, rerr := d.Ranges(e)

@@ -106,6 +106,9 @@ func (m *Module) findByName(t *Table, name string) (uint64, bool) {
 		}
 		add(m.file.DynamicSymbols)
 		add(m.file.Symbols)
+		if dbg := m.debugELF(t); dbg != nil {
+			add(dbg.Symbols) // internal names (__GI_*, static functions) live only here
+		}
 	})
 	v, ok := m.names[name]
 	return v + m.Bias, ok
