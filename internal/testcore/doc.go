@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package testcore makes real Linux kernel core dumps at test time, for the
 // tests of the other coredig packages. It is imported only by _test.go files.
 //
