@@ -1,18 +1,14 @@
 package analysis
 
 import (
-	"debug/elf"
-	"encoding/binary"
 	"fmt"
 	"path/filepath"
 	"strings"
 
-	"github.com/coredig/coredig/internal/arch"
 	"github.com/coredig/coredig/internal/core"
 	"github.com/coredig/coredig/internal/diagnose"
 	"github.com/coredig/coredig/internal/disasm"
 	"github.com/coredig/coredig/internal/report"
-	"github.com/coredig/coredig/internal/unwind"
 )
 
 // DiagnoseOptions control the explanation.
@@ -248,174 +244,6 @@ func (a *Analysis) stackWords(sp uint64, n int) []uint64 {
 	return out
 }
 
-// originalFault finds the kernel's signal frame on the crashing thread's stack (the
-// fault a crash handler caught before re-raising) and returns the facts of the original
-// fault: its siginfo when the handler was installed with SA_SIGINFO, else what the saved
-// machine context says (x86_64: cr2, trapno and the page-fault error code).
-func (a *Analysis) originalFault(r *report.Report, t *core.Thread) (*diagnose.Facts, *report.Signal) {
-	frames, _ := a.Unwind(t, 0)
-	for i, f := range frames {
-		if f.Signal == nil {
-			continue
-		}
-		sf := f.Signal
-		regs := make([]uint64, len(a.Core.Arch.RegNames))
-		for j := range regs {
-			regs[j], _ = sf.Regs.Get(j)
-		}
-		var after []report.Frame
-		for _, g := range frames[i+1:] {
-			after = append(after, a.SourceFrames(len(after), g.PC, g.ReturnAddress, string(g.FoundBy))...)
-		}
-		o := a.facts(r, regs, after)
-		sig := a.savedSigInfo(sf, r.Signal.Number)
-		if sig == nil {
-			return nil, nil
-		}
-		o.Signo, o.Code = sig.Number, sig.Code
-		if sig.Address != nil {
-			o.Addr, o.HasAddr = uint64(*sig.Address), true
-		}
-		if strings.HasPrefix(sig.Source, "signal frame machine context") && !a.consistentWithTrap(o, sig) {
-			// The machine context keeps the thread's last trap even when the signal
-			// being handled was not a fault (a kill, a timer): believe it only when the
-			// interrupted instruction could have raised it.
-			return nil, nil
-		}
-		return o, sig
-	}
-	return nil, nil
-}
-
-// savedSigInfo decodes the siginfo the kernel saved in a signal frame, or, when the
-// handler did not ask for it (no SA_SIGINFO: the slot is not written), reconstructs the
-// fault from the saved machine context.
-func (a *Analysis) savedSigInfo(sf *unwind.SignalFrame, reraised int) *report.Signal {
-	c := a.Core
-	buf := make([]byte, core.SigInfoSize)
-	if sf.SigInfo != 0 {
-		if err := c.ReadFull(buf, sf.SigInfo); err == nil {
-			if si, err := core.DecodeSigInfo(c.Arch, buf); err == nil && si.Signo > 0 && si.Signo < 65 {
-				s := &report.Signal{Number: si.Signo, Name: core.SignalName(si.Signo), Meaning: core.SignalMeaning(si.Signo),
-					Code: si.Code, CodeName: core.CodeName(si.Signo, si.Code), CodeMeaning: core.CodeMeaning(si.Signo, si.Code), Source: "signal frame siginfo"}
-				if si.HasAddr {
-					s.Address = report.HexPtr(si.Addr)
-				}
-				return s
-			}
-		}
-	}
-	if sf.Context == 0 {
-		return nil
-	}
-	switch c.Arch {
-	case arch.AMD64:
-		return a.amd64Fault(sf.Context)
-	case arch.ARM64:
-		if reraised != 11 {
-			return nil // without siginfo only a SIGSEGV can be told from fault_address
-		}
-		return a.arm64Fault(sf.Context)
-	}
-	return nil
-}
-
-// amd64Fault reconstructs the fault from struct sigcontext
-// (arch/x86/include/uapi/asm/sigcontext.h, x86_64): rip at 128, err at 152, trapno at
-// 160, cr2 at 176. Trap numbers are the CPU's exception vectors (Intel SDM vol. 3, 6.15)
-// and map to signals as arch/x86/kernel/traps.c does.
-func (a *Analysis) amd64Fault(ctx uint64) *report.Signal {
-	var mc [184]byte
-	if err := a.Core.ReadFull(mc[:], ctx); err != nil {
-		return nil
-	}
-	rip := binary.LittleEndian.Uint64(mc[128:])
-	errCode := binary.LittleEndian.Uint64(mc[152:])
-	trapno := binary.LittleEndian.Uint64(mc[160:])
-	cr2 := binary.LittleEndian.Uint64(mc[176:])
-	const src = "signal frame machine context (trapno %d)"
-	sig := func(signo, code int, addr *report.Hex) *report.Signal {
-		return &report.Signal{Number: signo, Name: core.SignalName(signo), Meaning: core.SignalMeaning(signo), Code: code,
-			CodeName: core.CodeName(signo, code), CodeMeaning: core.CodeMeaning(signo, code), Address: addr,
-			Source: fmt.Sprintf(src, trapno)}
-	}
-	switch trapno {
-	case 14: // #PF: cr2 is the address; error code bit 0 set means a protection violation
-		code := 1 // SEGV_MAPERR
-		if errCode&1 != 0 {
-			code = 2 // SEGV_ACCERR
-		}
-		s := sig(11, code, report.HexPtr(cr2))
-		s.Source = fmt.Sprintf("signal frame machine context (cr2, trapno %d)", trapno)
-		return s
-	case 13: // #GP: a non-canonical address or a privileged instruction; no address
-		return sig(11, core.SI_KERNEL, nil)
-	case 0: // #DE
-		return sig(8, 1, report.HexPtr(rip)) // FPE_INTDIV
-	case 6: // #UD
-		return sig(4, 2, report.HexPtr(rip)) // ILL_ILLOPN
-	case 3: // #BP
-		return sig(5, core.SI_KERNEL, nil)
-	case 17: // #AC
-		return sig(7, 1, report.HexPtr(rip)) // BUS_ADRALN
-	}
-	return nil
-}
-
-// arm64Fault reconstructs a SIGSEGV from struct sigcontext
-// (arch/arm64/include/uapi/asm/sigcontext.h): fault_address at 0, and in __reserved (at
-// 288) an esr_context record (magic 0x45535201) whose ESR gives the fault class. Without
-// an ESR record (qemu-user writes none) the address alone is reported, and the code is
-// inferred from whether the address is mapped.
-func (a *Analysis) arm64Fault(ctx uint64) *report.Signal {
-	c := a.Core
-	var b [8]byte
-	if err := c.ReadFull(b[:], ctx); err != nil {
-		return nil
-	}
-	addr := binary.LittleEndian.Uint64(b[:])
-	code := 1 // SEGV_MAPERR
-	src := "signal frame machine context (fault_address)"
-	if esr, ok := a.arm64ESR(ctx + 288); ok {
-		ec := esr >> 26
-		if ec != 0x24 && ec != 0x25 && ec != 0x20 && ec != 0x21 { // data or instruction abort
-			return nil
-		}
-		if fsc := esr & 0x3c; fsc == 0x0c { // permission fault
-			code = 2
-		}
-		src = "signal frame machine context (fault_address, ESR)"
-	} else if c.SegmentFor(addr) != nil {
-		code = 2
-	}
-	return &report.Signal{Number: 11, Name: "SIGSEGV", Meaning: core.SignalMeaning(11), Code: code,
-		CodeName: core.CodeName(11, code), CodeMeaning: core.CodeMeaning(11, code), Address: report.HexPtr(addr), Source: src}
-}
-
-// arm64ESR walks the sigcontext's __reserved records for esr_context.
-func (a *Analysis) arm64ESR(p uint64) (uint64, bool) {
-	const esrMagic, maxRecords, reserved = 0x45535201, 32, 4096
-	end := p + reserved
-	for i := 0; i < maxRecords && p+8 <= end; i++ {
-		var h [16]byte
-		if err := a.Core.ReadFull(h[:8], p); err != nil {
-			return 0, false
-		}
-		magic, size := binary.LittleEndian.Uint32(h[:]), binary.LittleEndian.Uint32(h[4:])
-		if magic == 0 || size < 8 || uint64(size) > end-p {
-			return 0, false
-		}
-		if magic == esrMagic && size >= 16 {
-			if err := a.Core.ReadFull(h[8:16], p+8); err != nil {
-				return 0, false
-			}
-			return binary.LittleEndian.Uint64(h[8:]), true
-		}
-		p += uint64(size)
-	}
-	return 0, false
-}
-
 // MaxFunctionInsts caps the instructions DisassembleFunction decodes.
 const MaxFunctionInsts = 4096
 
@@ -487,61 +315,6 @@ func goFaultFrame(frames []report.Frame) *report.Frame {
 	return nil
 }
 
-// redeliveredFault recognises a fault whose handler re-raised the signal without
-// SA_NODEFER: the raised signal stays blocked until the handler returns, then is
-// delivered at the faulting instruction again, so the core's own registers are the
-// original context. It applies when the instruction at the pc accesses memory the
-// process cannot access, and the fault address is the one the registers compute.
-func (a *Analysis) redeliveredFault(r *report.Report, f *diagnose.Facts) (*diagnose.Facts, *report.Signal) {
-	if f.Inst == nil || r.Signal.Number != 11 || r.Signal.SenderIsSelf == nil || !*r.Signal.SenderIsSelf {
-		return nil, nil
-	}
-	for _, op := range f.Inst.Mem {
-		addr, err := disasm.EffectiveAddr(op, func(n string) (uint64, bool) { v, ok := f.Regs[n]; return v, ok })
-		if err != nil {
-			continue
-		}
-		seg := a.Core.SegmentFor(addr)
-		code := 0
-		switch {
-		case seg == nil:
-			code = 1 // SEGV_MAPERR
-		case op.Write && seg.Flags&elf.PF_W == 0:
-			code = 2 // SEGV_ACCERR
-		default:
-			continue
-		}
-		o := *f
-		o.Signo, o.Code, o.Addr, o.HasAddr = 11, code, addr, true
-		o.HasSender, o.Original = false, nil
-		sig := &report.Signal{Number: 11, Name: "SIGSEGV", Meaning: core.SignalMeaning(11), Code: code,
-			CodeName: core.CodeName(11, code), CodeMeaning: core.CodeMeaning(11, code), Address: report.HexPtr(addr),
-			Source: "the crashing thread's registers: the handler returned and the signal was delivered again at the faulting instruction"}
-		return &o, sig
-	}
-	return nil, nil
-}
-
-// consistentFault reports whether the instruction at the context's pc could have faulted
-// at its fault address: one of its memory operands computes to the same page, or the pc
-// itself is the address (a jump to unmapped or non-executable memory).
-func (a *Analysis) consistentFault(o *diagnose.Facts) bool {
-	pc := o.Regs[a.Core.Arch.RegNames[a.Core.Arch.PC]]
-	if pc&^0xfff == o.Addr&^0xfff {
-		return true
-	}
-	if o.Inst == nil {
-		return false
-	}
-	for _, op := range o.Inst.Mem {
-		addr, err := disasm.EffectiveAddr(op, func(n string) (uint64, bool) { v, ok := o.Regs[n]; return v, ok })
-		if err == nil && addr&^0xfff == o.Addr&^0xfff {
-			return true
-		}
-	}
-	return false
-}
-
 // pcRelativeData names the data object a pc-relative memory operand refers to
 // ("mov 0x2ed1(%rip),%rax" reads runtime_signals), or "".
 func (a *Analysis) pcRelativeData(inst disasm.Inst) string {
@@ -609,44 +382,4 @@ func pythonContext(r *report.Report, tid int) string {
 		return strings.Join(parts, " <- ")
 	}
 	return ""
-}
-
-// consistentWithTrap reports whether the instruction at the context's pc could have raised
-// the fault reconstructed from the machine context.
-func (a *Analysis) consistentWithTrap(o *diagnose.Facts, sig *report.Signal) bool {
-	regs := func(n string) (uint64, bool) { v, ok := o.Regs[n]; return v, ok }
-	mem := func(ok func(addr uint64, op disasm.MemOperand) bool) bool {
-		if o.Inst == nil {
-			return false
-		}
-		for _, op := range o.Inst.Mem {
-			if addr, err := disasm.EffectiveAddr(op, regs); err == nil && ok(addr, op) {
-				return true
-			}
-		}
-		return false
-	}
-	mnemonic := ""
-	if o.Inst != nil {
-		mnemonic = o.Inst.Mnemonic
-	}
-	switch {
-	case sig.Number == 11 && sig.Address != nil:
-		return a.consistentFault(o)
-	case sig.Number == 11: // #GP: a non-canonical address
-		return mem(func(addr uint64, _ disasm.MemOperand) bool { return !a.Core.Arch.Canonical(addr) })
-	case sig.Number == 8: // #DE
-		m := strings.ToLower(mnemonic)
-		return strings.HasPrefix(m, "div") || strings.HasPrefix(m, "idiv")
-	case sig.Number == 4: // #UD
-		m := strings.ToLower(mnemonic)
-		return o.Inst == nil || strings.HasPrefix(m, "ud")
-	case sig.Number == 5: // #BP: the pc is just after an int3
-		pc := o.Regs[a.Core.Arch.RegNames[a.Core.Arch.PC]]
-		var b [1]byte
-		return a.Core.ReadFull(b[:], pc-1) == nil && b[0] == 0xcc
-	case sig.Number == 7: // #AC: a misaligned access
-		return mem(func(addr uint64, op disasm.MemOperand) bool { return op.Size > 1 && addr%uint64(op.Size) != 0 })
-	}
-	return false
 }
