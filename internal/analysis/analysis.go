@@ -13,6 +13,7 @@ import (
 	"github.com/coredig/coredig/internal/core"
 	"github.com/coredig/coredig/internal/report"
 	"github.com/coredig/coredig/internal/symbolize"
+	"github.com/coredig/coredig/internal/unwind"
 )
 
 // Analysis is an opened core with its modules.
@@ -22,6 +23,11 @@ type Analysis struct {
 
 	pyOnce sync.Once
 	py     *report.Python
+
+	// crashWalk keeps the crashing thread's unwound frames from Backtrace, so the search
+	// for a signal frame behind a re-raise does not walk the stack again.
+	crashWalk    []*unwind.Frame
+	crashWalkErr error
 }
 
 // New resolves the modules of c.

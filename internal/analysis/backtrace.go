@@ -55,6 +55,9 @@ func (a *Analysis) Unwind(t *core.Thread, maxDepth int) ([]*unwind.Frame, error)
 // Backtrace unwinds and symbolizes one thread: frames with file:line and inlined calls.
 func (a *Analysis) Backtrace(t *core.Thread, maxDepth int) ([]report.Frame, string) {
 	frames, err := a.Unwind(t, maxDepth)
+	if t == a.CrashedThread() {
+		a.crashWalk, a.crashWalkErr = frames, err
+	}
 	var out []report.Frame
 	for i, f := range frames {
 		if i > 0 && f.ReturnAddress && len(out) > 0 {

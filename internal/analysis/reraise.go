@@ -3,6 +3,7 @@ package analysis
 import (
 	"debug/elf"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -23,7 +24,10 @@ import (
 // fault: its siginfo when the handler was installed with SA_SIGINFO, else what the saved
 // machine context says (x86_64: cr2, trapno and the page-fault error code).
 func (a *Analysis) originalFault(r *report.Report, t *core.Thread) (*diagnose.Facts, *report.Signal) {
-	frames, _ := a.Unwind(t, 0)
+	frames := a.crashWalk
+	if frames == nil || errors.Is(a.crashWalkErr, unwind.ErrMaxDepth) {
+		frames, _ = a.Unwind(t, 0) // not walked yet, or cut short by --max-depth
+	}
 	for i, f := range frames {
 		if f.Signal == nil {
 			continue
