@@ -11,26 +11,16 @@ import (
 	"github.com/coredig/coredig/internal/testcore"
 )
 
-// incidentCode is the shape of the grpcio incident (shared/incident): CPython 3.12 with
-// faulthandler enabled; a __del__ that runs while Py_FinalizeEx clears __main__ calls a
-// native PyOS_setsig that reads NULL+0x60; faulthandler catches the SIGSEGV and re-raises
-// it, so the core's siginfo says SI_TKILL from the process itself.
-const incidentCode = `import ctypes, os
-lib = ctypes.CDLL(os.environ["COREDIG_INCIDENT_LIB"])
-class Boom:
-    def __del__(self, f=lib.PyOS_setsig):
-        f(6)
-boom = Boom()
-`
-
+// The incident's shape (testdata/src/incident.py and incident.c), explained end to end:
+// a faulthandler-reraised SIGSEGV in PyOS_setsig at NULL+0x60 during finalization.
 func TestIncidentEndToEnd(t *testing.T) {
 	lib := filepath.Join(t.TempDir(), "incident.so")
-	src := filepath.Join(testcore.RepoRoot(t), "internal", "diagnose", "testdata", "incident.c")
+	src := testcore.SourcePath(t, "incident.c")
 	if out, err := exec.Command("gcc", "-O0", "-g", "-shared", "-fPIC", "-o", lib, src).CombinedOutput(); err != nil {
 		t.Fatalf("building the incident library: %v\n%s", err, out)
 	}
-	tc := testcore.Make(t, testcore.Spec{Name: "incident-analysis-py3.12.1", Source: "finalize_crash.py",
-		Python: testcore.PyenvPython("3.12.1"), PyFlags: []string{"-X", "faulthandler", "-c", incidentCode},
+	tc := testcore.Make(t, testcore.Spec{Name: "incident-analysis-py3.12.1", Source: "incident.py",
+		Python: testcore.PyenvPython("3.12.1"), PyFlags: []string{"-X", "faulthandler"},
 		Env: []string{"COREDIG_INCIDENT_LIB=" + lib}})
 	a, _ := open(t, tc.Path, symbolize.Options{})
 	r := a.Full(FullOptions{})

@@ -560,23 +560,13 @@ func hexDec(n int) string {
 	return string(b)
 }
 
-// incidentCode runs in CPython 3.12 with -X faulthandler: a __del__ that runs while
-// Py_FinalizeEx clears __main__ calls the library's PyOS_setsig, which reads NULL+0x60.
-const incidentCode = `import ctypes, os
-lib = ctypes.CDLL(os.environ["COREDIG_INCIDENT_LIB"])
-class Boom:
-    def __del__(self, f=lib.PyOS_setsig):
-        f(6)
-boom = Boom()
-`
-
 func TestRealIncident(t *testing.T) {
 	lib := filepath.Join(t.TempDir(), "incident.so")
-	if out, err := exec.Command("gcc", "-O0", "-g", "-shared", "-fPIC", "-o", lib, "testdata/incident.c").CombinedOutput(); err != nil {
+	if out, err := exec.Command("gcc", "-O0", "-g", "-shared", "-fPIC", "-o", lib, testcore.SourcePath(t, "incident.c")).CombinedOutput(); err != nil {
 		t.Fatalf("building the incident library: %v\n%s", err, out)
 	}
-	spec := testcore.Spec{Name: "incident-faulthandler-py3.12.1", Source: "finalize_crash.py",
-		Python: testcore.PyenvPython("3.12.1"), PyFlags: []string{"-X", "faulthandler", "-c", incidentCode},
+	spec := testcore.Spec{Name: "incident-faulthandler-py3.12.1", Source: "incident.py",
+		Python: testcore.PyenvPython("3.12.1"), PyFlags: []string{"-X", "faulthandler"},
 		Env: []string{"COREDIG_INCIDENT_LIB=" + lib}}
 	fx := load(t, spec)
 	f := fx.facts

@@ -5,7 +5,8 @@
  * signal 6 through a runtime-state pointer that is NULL, i.e. a read of
  * NULL + 0x60 with -O0 code "mov 0x60(%rax),%rax" and rax == 0.
  *
- * Built at test time by TestRealIncident: gcc -O0 -g -shared -fPIC.
+ * Built at test time by the incident tests of internal/diagnose and internal/analysis
+ * (gcc -O0 -g -shared -fPIC) and loaded by incident.py.
  */
 struct handler_slot {
 	long tripped;
