@@ -171,11 +171,15 @@ func (a *Analysis) process() report.Process {
 		if ps.Args != "" {
 			p.Args = strings.Fields(ps.Args)
 			p.ArgsTruncated = len(ps.Args) >= 79
+			p.ArgsSource = "psinfo"
 		}
 		p.State = string(rune(ps.SName))
 	} else if len(c.Threads) > 0 {
 		pid := c.Threads[0].TID
 		p.PID = &pid
+	}
+	if args, err := c.Argv(); err == nil && argsAgree(args, c.PsInfo) {
+		p.Args, p.ArgsTruncated, p.ArgsSource = args, false, "stack"
 	}
 	if e := a.Modules.Executable(); e != nil && e.Name != "" {
 		p.Executable = e.Name
@@ -185,6 +189,19 @@ func (a *Analysis) process() report.Process {
 		}
 	}
 	return p
+}
+
+// argsAgree reports whether the argument vector read from the stack is the one the
+// kernel summarized in pr_psargs (the first 80 bytes of the argument block, NULs as
+// spaces). They differ when the program rewrote its argument block in place
+// (setproctitle); then the kernel's view is the one kept.
+func argsAgree(args []string, ps *core.PsInfo) bool {
+	if ps == nil || ps.Args == "" {
+		return len(args) > 0
+	}
+	want := strings.TrimRight(ps.Args, " ")
+	got := strings.Join(args, " ")
+	return strings.HasPrefix(got, want)
 }
 
 func (a *Analysis) signal() *report.Signal {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -114,6 +115,12 @@ func TestDebianRedisCrash(t *testing.T) {
 	}
 	if len(r.Threads) < 2 {
 		t.Errorf("redis 7 runs background threads; got %d", len(r.Threads))
+	}
+	// redis sets its title over argv[0] and moves the other arguments to the heap;
+	// the argv pointers on the stack still lead to them.
+	want := []string{"redis-server 127.0.0.1:" + port, "--port", port, "--bind", "127.0.0.1", "--enable-debug-command", "yes", "--save", "", "--appendonly", "no"}
+	if p := r.Process; !slices.Equal(p.Args, want) || p.ArgsSource != "stack" {
+		t.Errorf("args %q from %s, want %q from the stack", p.Args, p.ArgsSource, want)
 	}
 }
 

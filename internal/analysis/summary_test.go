@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -259,8 +260,33 @@ func TestSummaryAbortPython(t *testing.T) {
 	if f.Function != fn || uint64(*f.FunctionOffset) != off || filepath.Base(f.Module) != "libc.so.6" {
 		t.Errorf("crash frame %s+%v in %s; gdb says %s+%#x", f.Function, f.FunctionOffset, f.Module, fn, off)
 	}
-	if r.Process.Executable != tc.Exe || !strings.HasSuffix(strings.Join(r.Process.Args, " "), "abort.py") {
-		t.Errorf("process %+v", r.Process)
+	// The exact argv comes from the stack, however long the paths are.
+	wantArgs := []string{tc.Exe, tc.Source}
+	if r.Process.Executable != tc.Exe || !slices.Equal(r.Process.Args, wantArgs) || r.Process.ArgsSource != "stack" || r.Process.ArgsTruncated {
+		t.Errorf("process %+v, want args %q from the stack", r.Process, wantArgs)
+	}
+}
+
+// The arguments come from the initial stack exactly: past pr_psargs's 80 bytes, with
+// spaces and empty strings kept, on x86_64 and on an emulated aarch64 guest.
+func TestSummaryArgv(t *testing.T) {
+	long := strings.Repeat("x", 200)
+	args := []string{"two words", "", long, "tail\tend", "ünïcode"}
+	for _, s := range []testcore.Spec{
+		{Name: "abort-args-x86_64", Source: "abort.c", Args: args},
+		{Name: "abort-args-aarch64", Source: "abort.c", Arch: testcore.ArchAArch64, Args: args},
+	} {
+		t.Run(s.Name, func(t *testing.T) {
+			tc := testcore.Make(t, s)
+			_, r := open(t, tc.Path, symbolize.Options{Finder: symbolize.PathFinder{Sysroot: tc.Sysroot}})
+			p := r.Process
+			if len(p.Args) == 0 || !slices.Equal(p.Args[1:], args) || p.ArgsSource != "stack" || p.ArgsTruncated {
+				t.Errorf("args %q (source %s, truncated %v), want program then %q", p.Args, p.ArgsSource, p.ArgsTruncated, args)
+			}
+			if len(p.Args) > 0 && filepath.Base(p.Args[0]) != "abort" {
+				t.Errorf("argv[0] %q", p.Args[0])
+			}
+		})
 	}
 }
 

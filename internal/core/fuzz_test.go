@@ -50,6 +50,7 @@ func FuzzNewCore(f *testing.F) {
 		if v, ok := c.AuxvValue(AT_EXECFN); ok {
 			c.ReadCString(v, 4096)
 		}
+		c.Argv()
 		for _, m := range c.Files {
 			c.ReadAt(buf, m.Start)
 		}
@@ -99,6 +100,9 @@ func TestFixtureNotes(t *testing.T) {
 	if s, _, err := c.ReadCString(fn, 4096); err != nil || s != "./sample" {
 		t.Errorf("AT_EXECFN %q %v", s, err)
 	}
+	if args, err := c.Argv(); err != nil || len(args) != 1 || args[0] != "./sample" {
+		t.Errorf("argv %q %v, want [./sample]", args, err)
+	}
 	// Text of a file-backed mapping is not in the core: the error says so.
 	var text uint64
 	for _, m := range c.Files {
@@ -119,6 +123,9 @@ func TestFixtureNotes(t *testing.T) {
 	}
 	if !cut.Truncated() {
 		t.Error("half core not truncated")
+	}
+	if args, err := cut.Argv(); err == nil {
+		t.Errorf("argv %q from a core cut before its stack", args)
 	}
 	last := cut.Segments[len(cut.Segments)-1]
 	if _, err := cut.ReadAt(make([]byte, 4), last.Vaddr); !IsMemError(err, Truncated) {

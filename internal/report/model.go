@@ -54,11 +54,14 @@ type Process struct {
 	Executable string   `json:"executable,omitempty"`
 	Command    string   `json:"command,omitempty"` // pr_fname, at most 15 bytes
 	Args       []string `json:"args,omitempty"`
-	// ArgsTruncated is set because the kernel keeps only the first 80 bytes of the
-	// argument block.
-	ArgsTruncated bool   `json:"args_truncated,omitempty"`
-	Arch          string `json:"arch"`
-	State         string `json:"state,omitempty"`
+	// ArgsTruncated is set when Args come from pr_psargs, which keeps only the first
+	// 80 bytes of the argument block.
+	ArgsTruncated bool `json:"args_truncated,omitempty"`
+	// ArgsSource says where Args come from: "stack" (the exact argv of the initial
+	// stack) or "psinfo" (pr_psargs split on spaces).
+	ArgsSource string `json:"args_source,omitempty"`
+	Arch       string `json:"arch"`
+	State      string `json:"state,omitempty"`
 }
 
 // CoreInfo describes the core file itself.

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
 // View selects what a text rendering shows.
@@ -141,7 +142,11 @@ func (p *printer) header(r *Report) {
 		if pr.ArgsTruncated {
 			more = " …(the kernel keeps 80 bytes)"
 		}
-		p.f("%-12s %s%s\n", "command", strings.Join(pr.Args, " "), more)
+		line := strings.Join(pr.Args, " ")
+		if pr.ArgsSource == "stack" {
+			line = shellJoin(pr.Args)
+		}
+		p.f("%-12s %s%s\n", "command", line, more)
 	}
 	var ids []string
 	if pr.PID != nil {
@@ -540,4 +545,46 @@ func (p *printer) disasm(lines []DisasmLine) {
 		}
 		p.f("%s\n", line)
 	}
+}
+
+// shellJoin joins exact arguments so that a shell would split them back the same way:
+// an argument with spaces, quotes or control characters, or an empty one, is quoted.
+func shellJoin(args []string) string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		out[i] = shellQuote(a)
+	}
+	return strings.Join(out, " ")
+}
+
+func shellQuote(s string) string {
+	plain := s != "" && utf8.ValidString(s)
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r >= 0xa0 || strings.ContainsRune("_@%+=:,./-", r)) {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return s
+	}
+	if !utf8.ValidString(s) || strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r >= 0x7f && r < 0xa0 }) {
+		// bash's $'...': every byte that is not plain printable ASCII as \xNN.
+		var b strings.Builder
+		b.WriteString("$'")
+		for i := 0; i < len(s); i++ {
+			switch c := s[i]; {
+			case c == '\\' || c == '\'':
+				b.WriteByte('\\')
+				b.WriteByte(c)
+			case c < 0x20 || c >= 0x7f:
+				fmt.Fprintf(&b, "\\x%02x", c)
+			default:
+				b.WriteByte(c)
+			}
+		}
+		b.WriteByte('\'')
+		return b.String()
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
