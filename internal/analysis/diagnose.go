@@ -90,21 +90,7 @@ func (a *Analysis) Diagnose(r *report.Report, opts DiagnoseOptions) {
 		rd.Evidence["python_stack"] = ps
 		rd.EvidenceOrder = append(rd.EvidenceOrder, "python_stack")
 	}
-	if f := goFaultFrame(crashed.Frames); f != nil {
-		at := f.Function
-		if f.File != "" {
-			at += fmt.Sprintf(" at %s:%d", f.File, f.Line)
-		}
-		rd.Evidence["go_fault"] = at
-		rd.EvidenceOrder = append(rd.EvidenceOrder, "go_fault")
-		what := ""
-		if inst, err := a.decodeAt(uint64(f.PC), opts.Syntax); err == nil {
-			rd.Evidence["go_fault_instruction"] = inst.Text
-			rd.EvidenceOrder = append(rd.EvidenceOrder, "go_fault_instruction")
-			what = " (" + inst.Text + ")"
-		}
-		rd.Summary += fmt.Sprintf(" The panic came from a fault the runtime caught in %s%s.", at, what)
-	}
+	goPC := a.explainGoFault(rd, crashed.Frames, opts.Syntax)
 	if d.Kind == "stack_overflow" {
 		if fn, n := pythonRecursion(r, t.TID); n > 1 {
 			rd.Evidence["python_recursion"] = fmt.Sprintf("%s (%d Python frames)", fn, n)
@@ -118,6 +104,9 @@ func (a *Analysis) Diagnose(r *report.Report, opts DiagnoseOptions) {
 	pc := t.PC(a.Core.Arch)
 	if f.Original != nil {
 		pc = f.Original.Regs[a.Core.Arch.RegNames[a.Core.Arch.PC]]
+	}
+	if goPC != 0 {
+		pc = goPC // the runtime's own abort is not where the program went wrong
 	}
 	rd.Disassembly = a.Disassemble(pc, opts.Window, opts.Window, opts.Syntax)
 	r.Diagnosis = rd
@@ -306,6 +295,65 @@ func pythonRecursion(r *report.Report, tid int) (string, int) {
 // goFaultFrame returns the frame that faulted in a Go program: the Go runtime turns a
 // SIGSEGV/SIGBUS in Go code into a call of runtime.sigpanic injected at the faulting
 // instruction, so the frame after sigpanic is where the fault happened.
+// explainGoFault adds the fault a Go program panicked from to the diagnosis: the signal
+// the runtime recorded in the goroutine, and where it hit (from the goroutine, or the
+// frame below runtime.sigpanic). It returns the faulting pc, or 0.
+func (a *Analysis) explainGoFault(rd *report.Diagnosis, frames []report.Frame, syntax disasm.Syntax) uint64 {
+	var hint uint64
+	ff := goFaultFrame(frames)
+	if ff != nil {
+		hint = uint64(ff.PC)
+	}
+	gf, err := a.goFaultOf(hint)
+	if err != nil && (ff == nil || err == errNotGo) {
+		return 0
+	}
+	add := func(k, v string) {
+		rd.Evidence[k] = v
+		rd.EvidenceOrder = append(rd.EvidenceOrder, k)
+	}
+	pc := hint
+	if gf != nil {
+		pc = gf.PC
+	}
+	at := a.symbolizeAddr(pc)
+	if at == "" {
+		at = fmt.Sprintf("%#x", pc)
+	}
+	if src, _ := a.Modules.Source(pc); len(src) > 0 {
+		at = src[0].Function
+		if src[0].File != "" {
+			at += fmt.Sprintf(" at %s:%d", src[0].File, src[0].Line)
+		}
+	}
+	add("go_fault", at)
+	what := ""
+	if inst, err := a.decodeAt(pc, syntax); err == nil {
+		add("go_fault_instruction", inst.Text)
+		what = " (" + inst.Text + ")"
+	}
+	if gf == nil {
+		add("go_signal", "unknown: "+err.Error())
+		rd.Summary += fmt.Sprintf(" The panic came from a fault the runtime caught in %s%s.", at, what)
+		return pc
+	}
+	sig := gf.signal()
+	rd.Original = sig
+	desc := sig.Name
+	if sig.CodeName != "" {
+		desc += " " + sig.CodeName
+	}
+	if sig.Address != nil {
+		desc += fmt.Sprintf(" at %#x", gf.Addr)
+	}
+	add("go_signal", fmt.Sprintf("%s (goroutine %d)", desc, gf.Goid))
+	if gf.Signo == 11 && sig.Address != nil && gf.Addr < 4096 {
+		desc = fmt.Sprintf("a nil pointer dereference (%s, field offset %#x)", desc, gf.Addr)
+	}
+	rd.Summary += fmt.Sprintf(" The panic came from %s, caught by the runtime in %s%s, in goroutine %d.", desc, at, what, gf.Goid)
+	return pc
+}
+
 func goFaultFrame(frames []report.Frame) *report.Frame {
 	for i := 0; i+1 < len(frames); i++ {
 		if frames[i].Function == "runtime.sigpanic" && !frames[i].Inlined {

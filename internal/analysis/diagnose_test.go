@@ -3,10 +3,12 @@ package analysis
 import (
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/coredig/coredig/internal/report"
 	"github.com/coredig/coredig/internal/symbolize"
 	"github.com/coredig/coredig/internal/testcore"
 )
@@ -106,7 +108,8 @@ func TestDiagnosisCatalogue(t *testing.T) {
 		{testcore.Spec{Name: "wild-x86_64", Source: "wild.c"}, "wild_pointer", map[string]string{"function": "chase", "fault_address": "0x123456789008"}, ""},
 		{testcore.Spec{Name: "threadoverflow-x86_64", Source: "threadoverflow.c"}, "stack_overflow", map[string]string{"recursion": "descend"}, ""},
 		{testcore.Spec{Name: "mmapbus-x86_64", Source: "mmapbus.c", Args: []string{"mapped.bin"}}, "bus_error_mapped_file", map[string]string{"function": "read_mapped"}, ""},
-		{testcore.GoCrash, "abort", map[string]string{"signal": "SIGABRT (6)", "go_fault_instruction": "mov 0x60(%rax),%rax"}, ""},
+		{testcore.GoCrash, "abort", map[string]string{"signal": "SIGABRT (6)", "go_fault_instruction": "mov 0x60(%rax),%rax", "go_signal": "SIGSEGV SEGV_MAPERR at 0x60 (goroutine 1)"}, ""},
+		{testcore.GoCrashAArch64, "abort", map[string]string{"go_fault_instruction": "ldr x0, [x0, #96]", "go_signal": "SIGSEGV SEGV_MAPERR at 0x60 (goroutine 1)"}, ""},
 		{testcore.AbortPy, "abort", map[string]string{"signal": "SIGABRT (6)", "code": "SI_TKILL (-6)"}, ""},
 	} {
 		t.Run(tc.spec.Name, func(t *testing.T) {
@@ -132,8 +135,20 @@ func TestDiagnosisCatalogue(t *testing.T) {
 				t.Errorf("assert_line %q, want the LINE: assert marker %d", d.Evidence["assert_line"], c.Line(t, "assert"))
 			}
 			want := map[string]string{testcore.AbortPy.Name: "os.abort()"}[tc.spec.Name]
-			if tc.spec.Name == testcore.GoCrash.Name {
-				want = "caught in main.readField at " + c.Source + ":" + strconv.Itoa(c.Line(t, "read_field"))
+			if tc.spec.Source == "crash.go" {
+				want = "a nil pointer dereference (SIGSEGV SEGV_MAPERR at 0x60, field offset 0x60), caught by the runtime in main.readField at " + c.Source + ":" + strconv.Itoa(c.Line(t, "read_field"))
+				if o := d.Original; o == nil || o.Name != "SIGSEGV" || o.Address == nil || *o.Address != 0x60 || o.Source != "Go runtime: g.sig of goroutine 1" {
+					t.Errorf("original %+v, want the SIGSEGV at 0x60 the runtime recorded", o)
+				}
+				var cur []string
+				for _, l := range d.Disassembly {
+					if l.Current {
+						cur = append(cur, l.Text)
+					}
+				}
+				if len(cur) != 1 || cur[0] != d.Evidence["go_fault_instruction"] {
+					t.Errorf("disassembly marks %q, want the faulting instruction %q", cur, d.Evidence["go_fault_instruction"])
+				}
 			}
 			if want != "" && !strings.Contains(d.Summary, want) {
 				t.Errorf("summary %q lacks %q", d.Summary, want)
@@ -229,5 +244,42 @@ func TestReraiseOfKill(t *testing.T) {
 	d := a.Full(FullOptions{}).Diagnosis
 	if d == nil || d.Original != nil || d.Kind != "reraised" || d.Evidence["called_from"] != "" {
 		t.Fatalf("diagnosis %+v: want a re-raise with no original fault", d)
+	}
+}
+
+// A Go panic from a nil dereference, on x86_64 and on arm64 (under qemu): the crashing
+// thread's stack goes from the runtime's abort, through its signal handler (whose CFI
+// on arm64 ends the stack, so the unwinder follows the return address to the
+// trampoline) and the injected runtime.sigpanic call, to the faulting main.readField
+// and on to runtime.goexit.
+func TestGoPanicBacktrace(t *testing.T) {
+	for _, spec := range []testcore.Spec{testcore.GoCrash, testcore.GoCrashAArch64} {
+		t.Run(spec.Name, func(t *testing.T) {
+			tc := testcore.Make(t, spec)
+			a, _ := open(t, tc.Path, symbolize.Options{})
+			r := a.Full(FullOptions{})
+			var names []string
+			var readField *report.Frame
+			for i, f := range r.Threads[0].Frames {
+				if !f.Inlined {
+					names = append(names, f.Function)
+				}
+				if f.Function == "main.readField" {
+					readField = &r.Threads[0].Frames[i]
+				}
+			}
+			want := []string{"runtime.raise", "runtime.dieFromSignal", "runtime.sigfwdgo", "runtime.sigtrampgo", "runtime.sigtramp", SignalHandlerCalled,
+				"runtime.raise", "runtime.dieFromSignal", "runtime.fatalpanic", "runtime.gopanic", "runtime.sigpanic",
+				"main.readField", "main.main", "runtime.main", "runtime.goexit"}
+			if !slices.Equal(names, want) {
+				t.Errorf("crashing stack\n%q\nwant\n%q", names, want)
+			}
+			if readField == nil || readField.Line != tc.Line(t, "read_field") || readField.FunctionOffset == nil || *readField.FunctionOffset != 0 {
+				t.Errorf("main.readField frame %+v, want line %d at offset 0 (the faulting load)", readField, tc.Line(t, "read_field"))
+			}
+			if e := r.Threads[0].Error; e != "" {
+				t.Errorf("crashing thread error %q", e)
+			}
+		})
 	}
 }

@@ -61,6 +61,8 @@ var (
 	HeapCorrupt = Spec{Name: "heapcorrupt-x86_64", Source: "heapcorrupt.c"}
 	// GoCrash: Go nil dereference at offset 0x60 with GOTRACEBACK=crash.
 	GoCrash = Spec{Name: "gocrash-x86_64", Source: "crash.go", Env: []string{"GOTRACEBACK=crash"}}
+	// GoCrashAArch64: crash.go built for arm64 and run under qemu-aarch64.
+	GoCrashAArch64 = Spec{Name: "gocrash-aarch64", Source: "crash.go", Arch: ArchAArch64, Env: []string{"GOTRACEBACK=crash"}}
 
 	// Threads6Py: threads6.py under pyenv CPython 3.12.1.
 	Threads6Py = PythonSpec("threads6.py", "3.12.1")

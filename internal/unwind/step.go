@@ -49,6 +49,12 @@ func (u *Unwinder) step(f *Frame) (*Frame, error) {
 		return next, err
 	}
 	next, covered, cfiErr := u.stepCFI(f)
+	if next == nil && cfiErr == nil && covered {
+		// The CFI says this is the outermost frame. Runtimes say so of their signal
+		// handlers (Go's runtime.sigtramp on arm64), though the kernel entered them with
+		// the return address at the rt_sigreturn trampoline: follow it when it is there.
+		next = u.stepToTrampoline(f)
+	}
 	if next != nil || (cfiErr == nil && covered) {
 		return next, nil // found, or the CFI says this is the outermost frame
 	}
@@ -96,6 +102,43 @@ func (u *Unwinder) stepSignal(f *Frame) (*Frame, bool, error) {
 	pc, _ := sf.Regs.Get(a.PC)
 	sp, _ := sf.Regs.Get(a.SP)
 	return &Frame{Index: f.Index + 1, PC: pc, SP: sp, FoundBy: FoundBySignalFrame, Regs: sf.Regs}, true, nil
+}
+
+// maxHandlerWords bounds the search of a signal handler's frame for its return address.
+const maxHandlerWords = 128
+
+// stepToTrampoline looks, in a frame whose CFI ends the stack, for a return address that
+// leads to the rt_sigreturn trampoline: the link register, then the words of the frame
+// from its stack pointer up to its CFA, where a handler's prologue saved it. The
+// trampoline's own frame then starts at the CFA, where the kernel put the rt_sigframe.
+func (u *Unwinder) stepToTrampoline(f *Frame) *Frame {
+	ai, a := u.ai, u.cfg.Arch
+	if len(ai.trampoline) == 0 || !f.HasCFA || f.CFA <= f.SP || (f.CFA-f.SP)/uint64(a.PtrSize) > maxHandlerWords {
+		return nil
+	}
+	code := make([]byte, len(ai.trampoline))
+	isTramp := func(pc uint64) bool { return pc != 0 && u.read(code, pc) == nil && ai.isTrampoline(code) }
+	var cands []uint64
+	if a.LR >= 0 {
+		if lr, ok := f.Regs.Get(a.LR); ok {
+			cands = append(cands, stripPAC(lr))
+		}
+	}
+	buf := make([]byte, f.CFA-f.SP)
+	if u.read(buf, f.SP) == nil {
+		for i := 0; i+a.PtrSize <= len(buf); i += a.PtrSize {
+			cands = append(cands, stripPAC(a.ByteOrder.Uint64(buf[i:])))
+		}
+	}
+	for _, pc := range cands {
+		if isTramp(pc) {
+			regs := newRegisters(len(a.RegNames))
+			regs.Set(a.PC, pc)
+			regs.Set(a.SP, f.CFA)
+			return &Frame{Index: f.Index + 1, PC: pc, SP: f.CFA, FoundBy: FoundByScan, Regs: regs}
+		}
+	}
+	return nil
 }
 
 // dwarfRegs gives expr access to a frame's registers by DWARF number.
@@ -234,10 +277,23 @@ func (u *Unwinder) applyRow(f *Frame, row *cfi.Row) (*Frame, error) {
 	if ra == 0 {
 		return nil, nil
 	}
-	next.Set(a.SP, cfa)
+	sp := cfa
+	faultEntry := u.cfg.FaultEntry != nil && u.cfg.FaultEntry(f.PC)
+	if faultEntry && a.LR >= 0 {
+		// On a link-register machine the runtime made room on the stack and saved the
+		// faulting code's link register there before it faked the call (Go's arm64
+		// preparePanic: sp -= 16; *sp = lr): undo both.
+		lr, err := u.readPtr(cfa)
+		if err != nil {
+			return nil, fmt.Errorf("link register saved by the runtime at %#x: %w", cfa, err)
+		}
+		next.Set(a.LR, lr)
+		sp = cfa + 16
+	}
+	next.Set(a.SP, sp)
 	next.Set(a.PC, ra)
-	return &Frame{Index: f.Index + 1, PC: ra, SP: cfa, FoundBy: FoundByCFI,
-		ReturnAddress: !row.SignalFrame && !(u.cfg.FaultEntry != nil && u.cfg.FaultEntry(f.PC)), Regs: next}, nil
+	return &Frame{Index: f.Index + 1, PC: ra, SP: sp, FoundBy: FoundByCFI,
+		ReturnAddress: !row.SignalFrame && !faultEntry, Regs: next}, nil
 }
 
 // stripPAC removes a pointer authentication code from a user-space aarch64 address (48-bit
