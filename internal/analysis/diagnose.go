@@ -144,6 +144,11 @@ func (a *Analysis) facts(r *report.Report, regs []uint64, frames []report.Frame)
 	}
 	for _, fr := range frames {
 		f.Functions = append(f.Functions, fr.Function)
+		loc := ""
+		if fr.File != "" && fr.Line > 0 {
+			loc = fmt.Sprintf("%s:%d", fr.File, fr.Line)
+		}
+		f.Locations = append(f.Locations, loc)
 	}
 	for _, m := range a.Modules.Modules {
 		f.Modules = append(f.Modules, m.Name)

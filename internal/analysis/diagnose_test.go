@@ -110,6 +110,7 @@ func TestDiagnosisCatalogue(t *testing.T) {
 		{testcore.Spec{Name: "mmapbus-x86_64", Source: "mmapbus.c", Args: []string{"mapped.bin"}}, "bus_error_mapped_file", map[string]string{"function": "read_mapped"}, ""},
 		{testcore.GoCrash, "abort", map[string]string{"signal": "SIGABRT (6)", "go_fault_instruction": "mov 0x60(%rax),%rax", "go_signal": "SIGSEGV SEGV_MAPERR at 0x60 (goroutine 1)"}, ""},
 		{testcore.GoCrashAArch64, "abort", map[string]string{"go_fault_instruction": "ldr x0, [x0, #96]", "go_signal": "SIGSEGV SEGV_MAPERR at 0x60 (goroutine 1)"}, ""},
+		{testcore.RustPanic, "abort", map[string]string{"cause": "rust_panic", "panic": "index out of bounds", "panic_site": "panic::pick"}, ""},
 		{testcore.AbortPy, "abort", map[string]string{"signal": "SIGABRT (6)", "code": "SI_TKILL (-6)"}, ""},
 	} {
 		t.Run(tc.spec.Name, func(t *testing.T) {
@@ -135,6 +136,13 @@ func TestDiagnosisCatalogue(t *testing.T) {
 				t.Errorf("assert_line %q, want the LINE: assert marker %d", d.Evidence["assert_line"], c.Line(t, "assert"))
 			}
 			want := map[string]string{testcore.AbortPy.Name: "os.abort()"}[tc.spec.Name]
+			if tc.spec.Source == "panic.rs" {
+				loc := c.Source + ":" + strconv.Itoa(c.Line(t, "index"))
+				want = "A Rust panic (index out of bounds) in panic::pick at " + loc
+				if d.Evidence["panic_location"] != loc {
+					t.Errorf("panic_location %q, want %q", d.Evidence["panic_location"], loc)
+				}
+			}
 			if tc.spec.Source == "crash.go" {
 				want = "a nil pointer dereference (SIGSEGV SEGV_MAPERR at 0x60, field offset 0x60), caught by the runtime in main.readField at " + c.Source + ":" + strconv.Itoa(c.Line(t, "read_field"))
 				if o := d.Original; o == nil || o.Name != "SIGSEGV" || o.Address == nil || *o.Address != 0x60 || o.Source != "Go runtime: g.sig of goroutine 1" {
@@ -281,5 +289,36 @@ func TestGoPanicBacktrace(t *testing.T) {
 				t.Errorf("crashing thread error %q", e)
 			}
 		})
+	}
+}
+
+// A Rust panic with panic=abort: the stack from glibc's abort through Rust's panic
+// machinery to the program's own frames, with file:line from rustc's DWARF. Names are
+// the demangled symbols, as Rust's own panic backtrace prints them (gdb prints generic
+// functions with DWARF type names instead, so it is no oracle here).
+func TestRustPanicBacktrace(t *testing.T) {
+	tc := testcore.Make(t, testcore.RustPanic)
+	a, _ := open(t, tc.Path, symbolize.Options{})
+	r := a.Full(FullOptions{})
+	fr := r.Threads[0].Frames
+	at := -1
+	for i, f := range fr {
+		if f.Function == "core::panicking::panic_bounds_check" {
+			at = i
+			break
+		}
+	}
+	if at < 0 || at+2 >= len(fr) {
+		t.Fatalf("no core::panicking::panic_bounds_check followed by two frames\n%s", dump(fr))
+	}
+	pick, main := fr[at+1], fr[at+2]
+	if pick.Function != "panic::pick" || pick.File != tc.Source || pick.Line != tc.Line(t, "index") {
+		t.Errorf("frame after panic_bounds_check: %s at %s:%d, want panic::pick at %s:%d", pick.Function, pick.File, pick.Line, tc.Source, tc.Line(t, "index"))
+	}
+	if main.Function != "panic::main" || main.File != tc.Source {
+		t.Errorf("caller %s at %s:%d, want panic::main in %s", main.Function, main.File, main.Line, tc.Source)
+	}
+	if fr[len(fr)-1].Function != "_start" || r.Threads[0].Error != "" {
+		t.Errorf("stack ends at %s (%s)", fr[len(fr)-1].Function, r.Threads[0].Error)
 	}
 }

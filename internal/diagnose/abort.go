@@ -260,6 +260,8 @@ func (f *Facts) abort(d *Diagnosis) {
 			return s == "runtime.crash" || s == "runtime.dieFromSignal" || s == "runtime.fatalpanic" || s == "runtime.fatalthrow"
 		}) != "":
 			m.Cause = "go_runtime"
+		case f.hasFunc(isRustPanic) != "":
+			m.Cause = "rust_panic"
 		case f.hasFunc(func(s string) bool { return s == "os_abort" || s == "os_abort_impl" }) != "":
 			m.Cause = "python_os_abort"
 		case f.hasFunc(func(s string) bool { return s == "__stack_chk_fail" }) != "":
@@ -310,6 +312,8 @@ func (f *Facts) abort(d *Diagnosis) {
 		}
 	case "go_runtime":
 		d.Summary = "The Go runtime aborted the process after a fatal panic or throw (GOTRACEBACK=crash); its message went to stderr."
+	case "rust_panic":
+		f.rustPanic(d)
 	case "python_os_abort":
 		d.Summary = "Python code called os.abort()."
 	default:

@@ -145,6 +145,8 @@ type Facts struct {
 	Mappings []Mapping
 	// Functions are the crashing stack's function names, innermost first.
 	Functions []string
+	// Locations are the frames' "file:line" ("" when unknown), parallel to Functions.
+	Locations []string
 	// Modules are the loaded modules' paths or names.
 	Modules []string
 	// PythonFinalizing is nil when unknown.

@@ -431,3 +431,39 @@ func TestRules(t *testing.T) {
 		}
 	}
 }
+
+// Rust panics that abort, named from the stacks rustc's std leaves: the kind from the
+// function that raised the panic, the site from the first frame of the program.
+func TestRustPanic(t *testing.T) {
+	abort := []string{"__pthread_kill_implementation", "__GI_raise", "__GI_abort", "std::sys::pal::unix::abort_internal", "std::process::abort",
+		"panic_abort::__rust_start_panic::abort", "__rustc::rust_panic", "std::panicking::panic_with_hook", "__rustc::rust_begin_unwind", "core::panicking::panic_fmt"}
+	for _, c := range []struct {
+		raise   []string
+		kind    string
+		summary string
+	}{
+		{[]string{"core::option::unwrap_failed"}, "`Option::unwrap()` on a `None` value", "A Rust panic (`Option::unwrap()` on a `None` value) in app::load at src/main.rs:12 aborted"},
+		{[]string{"core::panicking::panic_const::panic_const_add_overflow"}, "arithmetic: add overflow", "A Rust panic (arithmetic: add overflow) in app::load at src/main.rs:12 aborted"},
+		{[]string{"<core::option::Option<T>>::expect", "core::option::expect_failed"}, "`Option::expect()` on a `None` value", "A Rust panic (`Option::expect()` on a `None` value) in app::load"},
+		{nil, "", "A Rust panic in app::load at src/main.rs:12 aborted"},
+	} {
+		fns := append(append(append([]string{}, abort...), c.raise...), "app::load", "app::main", "std::rt::lang_start", "main")
+		locs := make([]string, len(fns))
+		locs[len(fns)-4] = "src/main.rs:12"
+		f := &Facts{Functions: fns, Locations: locs}
+		var d Diagnosis
+		f.abort(&d)
+		if got, _ := d.Get("cause"); got != "rust_panic" {
+			t.Errorf("%v: cause %q", c.raise, got)
+		}
+		if got, _ := d.Get("panic"); got != c.kind {
+			t.Errorf("%v: panic %q, want %q", c.raise, got, c.kind)
+		}
+		if got, _ := d.Get("panic_site"); got != "app::load" {
+			t.Errorf("%v: panic_site %q", c.raise, got)
+		}
+		if !strings.HasPrefix(d.Summary, c.summary) {
+			t.Errorf("%v: summary %q, want it to start %q", c.raise, d.Summary, c.summary)
+		}
+	}
+}

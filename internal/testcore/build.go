@@ -66,6 +66,23 @@ func build(s Spec) (*Core, error) {
 		if err := runTool(dir, env, goTool(), args...); err != nil {
 			return nil, err
 		}
+	case ".rs":
+		if s.Arch != ArchX86_64 {
+			return nil, fmt.Errorf("rust sources are built only for %s, not %s", ArchX86_64, s.Arch)
+		}
+		rustc, err := rustcPath()
+		if err != nil {
+			return nil, err
+		}
+		c.Exe = filepath.Join(dir, stem)
+		flags := s.CFlags
+		if flags == nil {
+			flags = []string{"-g", "-C", "opt-level=0"}
+		}
+		args := append(append([]string{}, flags...), "-o", c.Exe, src)
+		if err := runTool(dir, nil, rustc, args...); err != nil {
+			return nil, err
+		}
 	case ".py":
 		if s.Arch != ArchX86_64 {
 			return nil, fmt.Errorf("python sources run only on %s, not %s", ArchX86_64, s.Arch)
@@ -78,12 +95,26 @@ func build(s Spec) (*Core, error) {
 		}
 		c.Exe = s.Python
 	default:
-		return nil, fmt.Errorf("source %s: unknown extension %q (want .c, .cc, .go or .py)", s.Source, ext)
+		return nil, fmt.Errorf("source %s: unknown extension %q (want .c, .cc, .go, .rs or .py)", s.Source, ext)
 	}
 	if err := crash(c); err != nil {
 		return nil, err
 	}
 	return c, nil
+}
+
+// rustcPath finds rustc: on PATH, else rustup's ~/.cargo/bin/rustc.
+func rustcPath() (string, error) {
+	if p, err := exec.LookPath("rustc"); err == nil {
+		return p, nil
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		p := filepath.Join(home, ".cargo", "bin", "rustc")
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	return "", errors.New("rustc not found on PATH or in ~/.cargo/bin (scripts/deps.sh installs Debian's rustc)")
 }
 
 // goTool returns the go command: $GOROOT/bin/go when GOROOT is set (as it

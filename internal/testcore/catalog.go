@@ -64,6 +64,10 @@ var (
 	// GoCrashAArch64: crash.go built for arm64 and run under qemu-aarch64.
 	GoCrashAArch64 = Spec{Name: "gocrash-aarch64", Source: "crash.go", Arch: ArchAArch64, Env: []string{"GOTRACEBACK=crash"}}
 
+	// RustPanic: panic.rs built with -C panic=abort: an index out of bounds
+	// aborts the process (SIGABRT).
+	RustPanic = Spec{Name: "rustpanic-x86_64", Source: "panic.rs", CFlags: []string{"-g", "-C", "opt-level=0", "-C", "panic=abort"}}
+
 	// Threads6Py: threads6.py under pyenv CPython 3.12.1.
 	Threads6Py = PythonSpec("threads6.py", "3.12.1")
 	// AbortPy: abort.py (os.abort) under pyenv CPython 3.12.1.
@@ -79,7 +83,7 @@ func Catalog() []Spec {
 	return []Spec{DerefPIE, DerefNoPIE, DerefO2NoFP, DerefAArch64, SigHandlerAArch64,
 		AbortAArch64, StaticAArch64, WildCallAArch64, Abort, Assert, KillQuit,
 		KillSegv, Threads20, Recurse, SigHandler, Throw, Static, DivZero, Trap, WildCall,
-		Rodata, HeapCorrupt, GoCrash, Threads6Py, AbortPy, AtexitPy, FinalizePy}
+		Rodata, HeapCorrupt, GoCrash, GoCrashAArch64, RustPanic, Threads6Py, AbortPy, AtexitPy, FinalizePy}
 }
 
 // PythonSpec is the spec of a Python crasher script under the pyenv CPython

@@ -36,13 +36,14 @@ type Spec struct {
 	// Name is the cache key and directory name: unique per distinct spec,
 	// e.g. "deref-x86_64-pie". Letters, digits, '.', '_' and '-' only.
 	Name string
-	// Source is a file under testdata/src: .c, .cc, .go or .py.
+	// Source is a file under testdata/src: .c, .cc, .go, .rs or .py.
 	Source string
 	// Arch is ArchX86_64 (the default when empty) or ArchAArch64.
 	Arch string
 	// CFlags are the compiler flags for .c and .cc sources (default
-	// "-O0 -g"; "-pthread" is always added) or extra "go build" flags for
-	// .go sources.
+	// "-O0 -g"; "-pthread" is always added), extra "go build" flags for
+	// .go sources, or rustc's flags for .rs sources (default "-g -C
+	// opt-level=0").
 	CFlags []string
 	// Python is the interpreter for .py sources, e.g. PyenvPython("3.12.1").
 	Python string

@@ -242,6 +242,8 @@ func TestCatalog(t *testing.T) {
 		{Rodata, x86, 11, segvAccerr, nil, 1, "", ""},
 		{HeapCorrupt, x86, 6, siTkill, nil, 1, "", "free(): double free detected in tcache 2\n"},
 		{GoCrash, x86, 6, siTkill, nil, -1, "ready\n", "[signal SIGSEGV: segmentation violation code=0x1 addr=0x60 pc="},
+		{GoCrashAArch64, arm, 6, 0, nil, -1, "ready\n", "[signal SIGSEGV: segmentation violation code=0x1 addr=0x60 pc="},
+		{RustPanic, x86, 6, siTkill, nil, 1, "", "index out of bounds: the len is 3 but the index is 7"},
 		{Threads6Py, x86, 11, segvMaperr, addr(0x60), 7, "ready\n", ""},
 		{AbortPy, x86, 6, siTkill, nil, 1, "", ""},
 		{AtexitPy, x86, 11, segvMaperr, addr(0x60), 1, "ready\n", ""},
