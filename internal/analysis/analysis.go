@@ -28,6 +28,10 @@ type Analysis struct {
 	// for a signal frame behind a re-raise does not walk the stack again.
 	crashWalk    []*unwind.Frame
 	crashWalkErr error
+
+	// goRT is the Go runtime's layout, read once (goRTErr when there is none).
+	goRT    *goRuntime
+	goRTErr error
 }
 
 // New resolves the modules of c.
@@ -87,6 +91,7 @@ func (a *Analysis) Full(opts FullOptions) *report.Report {
 	r.Python = a.Python()
 	MergePython(r)
 	r.Groups = Group(r.Threads)
+	r.Go = a.GoView(opts.MaxDepth)
 	a.Diagnose(r, opts.Diagnose)
 	if r.Diagnosis != nil && r.Diagnosis.Kind == "snapshot" {
 		// Nothing crashed: no thread is the crashing one.

@@ -44,7 +44,11 @@ func (a *Analysis) faultEntry(pc uint64) bool {
 // Unwind walks one thread's stack. It never fails: a stack that cannot be walked further
 // ends with the reason in the last frame's Error and in the returned error string.
 func (a *Analysis) Unwind(t *core.Thread, maxDepth int) ([]*unwind.Frame, error) {
-	u := unwind.New(unwind.Config{Arch: a.Core.Arch, Mem: a.Core, Modules: unwindModules{a}, MaxDepth: maxDepth, FaultEntry: a.faultEntry}, t.Regs)
+	return a.unwindRegs(t.Regs, maxDepth, false)
+}
+
+func (a *Analysis) unwindRegs(regs []uint64, maxDepth int, contextIsReturn bool) ([]*unwind.Frame, error) {
+	u := unwind.New(unwind.Config{Arch: a.Core.Arch, Mem: a.Core, Modules: unwindModules{a}, MaxDepth: maxDepth, FaultEntry: a.faultEntry, ContextIsReturn: contextIsReturn}, regs)
 	var frames []*unwind.Frame
 	for u.Next() {
 		frames = append(frames, u.Frame())
@@ -58,6 +62,12 @@ func (a *Analysis) Backtrace(t *core.Thread, maxDepth int) ([]report.Frame, stri
 	if t == a.CrashedThread() {
 		a.crashWalk, a.crashWalkErr = frames, err
 	}
+	return a.symbolizeWalk(frames, err)
+}
+
+// symbolizeWalk turns unwound frames into report frames, with inlined calls and the
+// functions that tail-called their callee.
+func (a *Analysis) symbolizeWalk(frames []*unwind.Frame, err error) ([]report.Frame, string) {
 	var out []report.Frame
 	for i, f := range frames {
 		if i > 0 && f.ReturnAddress && len(out) > 0 {

@@ -34,6 +34,7 @@ type Report struct {
 	Threads    []Thread   `json:"threads"`
 	Groups     []Group    `json:"groups,omitempty"`
 	Python     *Python    `json:"python,omitempty"`
+	Go         *Go        `json:"go,omitempty"`
 	Diagnosis  *Diagnosis `json:"diagnosis,omitempty"`
 	Modules    []Module   `json:"modules"`
 	Mappings   []Mapping  `json:"mappings,omitempty"`
@@ -309,4 +310,38 @@ type Disassembly struct {
 	Name    string       `json:"name,omitempty"` // "deref+0xc", or the symbol asked for
 	Syntax  string       `json:"syntax,omitempty"`
 	Lines   []DisasmLine `json:"lines"`
+}
+
+// Go is a Go program's runtime state: its goroutines, read from runtime.allgs.
+type Go struct {
+	// Version is runtime.buildVersion ("go1.26.8").
+	Version    string      `json:"version,omitempty"`
+	Goroutines []Goroutine `json:"goroutines"`
+	// Groups are goroutines with identical status and stacks, in order of first id.
+	Groups []GoroutineGroup `json:"groups,omitempty"`
+	Error  string           `json:"error,omitempty"`
+}
+
+// Goroutine is one live goroutine.
+type Goroutine struct {
+	ID uint64 `json:"id"`
+	// Status is the runtime's state: "running", "runnable", "waiting", "syscall",
+	// "preempted", "copystack", "idle".
+	Status     string `json:"status"`
+	WaitReason string `json:"wait_reason,omitempty"`
+	// TID is the OS thread running it (its m's procid), when it has one.
+	TID *int `json:"tid,omitempty"`
+	// Frames are unwound from the goroutine's saved context (g.sched). A running
+	// goroutine has none: its stack is its thread's.
+	Frames []Frame `json:"frames"`
+	Error  string  `json:"error,omitempty"`
+}
+
+// GoroutineGroup is a set of goroutines with one status, wait reason and stack.
+type GoroutineGroup struct {
+	Count      int      `json:"count"`
+	IDs        []uint64 `json:"ids"`
+	Status     string   `json:"status"`
+	WaitReason string   `json:"wait_reason,omitempty"`
+	Frames     []Frame  `json:"frames"`
 }

@@ -88,6 +88,7 @@ func Text(w io.Writer, r *Report, o Options) error {
 		p.modules(r, true)
 	case ViewBacktrace:
 		p.threads(r, allThreads)
+		p.goroutines(r)
 		p.warnings(r)
 	case ViewDisasm:
 		if d := r.Disassembly; d != nil {
@@ -118,6 +119,7 @@ func Text(w io.Writer, r *Report, o Options) error {
 			p.threads(r, crashedOnly)
 			p.python(r)
 			p.threads(r, othersOnly)
+			p.goroutines(r)
 		}
 		p.modules(r, false)
 		p.coverage(r)

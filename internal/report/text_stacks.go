@@ -141,3 +141,72 @@ func (p *printer) stack(frames []Frame, errText string) {
 		p.f("      %s\n", p.style("31", "stack incomplete: "+errText))
 	}
 }
+
+// goroutines prints a Go program's goroutines, grouped by state and stack (each one
+// with --full).
+func (p *printer) goroutines(r *Report) {
+	g := r.Go
+	if g == nil || p.o.Thread != 0 {
+		return
+	}
+	title := fmt.Sprintf("Goroutines (%d", len(g.Goroutines))
+	if g.Version != "" {
+		title += ", " + g.Version
+	}
+	p.heading(title + ")")
+	p.fence()
+	defer p.fence()
+	if g.Error != "" {
+		p.f("%s\n", p.style("31", "goroutines could not all be read: "+g.Error))
+	}
+	state := func(status, reason string, tid *int) string {
+		s := status
+		if reason != "" {
+			s += ": " + reason
+		}
+		if tid != nil {
+			s += fmt.Sprintf(", on thread %d", *tid)
+		}
+		return s
+	}
+	if p.o.Full {
+		for i, x := range g.Goroutines {
+			p.goroutineStack(i, fmt.Sprintf("goroutine %d [%s]", x.ID, state(x.Status, x.WaitReason, x.TID)), x.Status, x.Frames, x.Error)
+		}
+		return
+	}
+	for i, gr := range g.Groups {
+		var tid *int
+		errText := ""
+		for _, x := range g.Goroutines {
+			if x.ID == gr.IDs[0] {
+				tid, errText = x.TID, x.Error
+			}
+		}
+		title := fmt.Sprintf("goroutine %d [%s]", gr.IDs[0], state(gr.Status, gr.WaitReason, tid))
+		if gr.Count > 1 {
+			ids := make([]string, 0, min(len(gr.IDs), 13))
+			for i, id := range gr.IDs {
+				if i == 12 {
+					ids = append(ids, fmt.Sprintf("… (%d more)", len(gr.IDs)-i))
+					break
+				}
+				ids = append(ids, fmt.Sprint(id))
+			}
+			title = fmt.Sprintf("%d goroutines [%s]: %s", gr.Count, state(gr.Status, gr.WaitReason, nil), strings.Join(ids, ", "))
+		}
+		p.goroutineStack(i, title, gr.Status, gr.Frames, errText)
+	}
+}
+
+func (p *printer) goroutineStack(i int, title, status string, frames []Frame, errText string) {
+	if i > 0 {
+		p.f("\n")
+	}
+	p.f("%s\n", p.style("1", title))
+	if status == "running" && len(frames) == 0 {
+		p.f("      its stack is its thread's, above\n")
+		return
+	}
+	p.stack(frames, errText)
+}

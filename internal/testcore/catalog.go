@@ -64,6 +64,13 @@ var (
 	// GoCrashAArch64: crash.go built for arm64 and run under qemu-aarch64.
 	GoCrashAArch64 = Spec{Name: "gocrash-aarch64", Source: "crash.go", Arch: ArchAArch64, Env: []string{"GOTRACEBACK=crash"}}
 
+	// GoGoroutines: goroutines.go, parked goroutines then a nil dereference
+	// (GOTRACEBACK=crash, so stderr holds the runtime's traceback of every
+	// goroutine).
+	GoGoroutines = Spec{Name: "gogoroutines-x86_64", Source: "goroutines.go", Env: []string{"GOTRACEBACK=crash"}}
+	// GoGoroutinesAArch64: goroutines.go for arm64 under qemu-aarch64.
+	GoGoroutinesAArch64 = Spec{Name: "gogoroutines-aarch64", Source: "goroutines.go", Arch: ArchAArch64, Env: []string{"GOTRACEBACK=crash"}}
+
 	// RustPanic: panic.rs built with -C panic=abort: an index out of bounds
 	// aborts the process (SIGABRT).
 	RustPanic = Spec{Name: "rustpanic-x86_64", Source: "panic.rs", CFlags: []string{"-g", "-C", "opt-level=0", "-C", "panic=abort"}}

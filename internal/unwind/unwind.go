@@ -197,6 +197,9 @@ type Config struct {
 	// caller's pc found through its CFI is then the faulting instruction itself, not a
 	// return address, and is looked up as it is.
 	FaultEntry func(pc uint64) bool
+	// ContextIsReturn says the pc of the given registers is a return address (a saved
+	// context such as a parked goroutine's g.sched): it is looked up at pc-1.
+	ContextIsReturn bool
 }
 
 // Unwinder iterates over the frames of one thread:
@@ -242,7 +245,7 @@ func New(cfg Config, regs []uint64) *Unwinder {
 	}
 	pc, _ := r.Get(cfg.Arch.PC)
 	sp, _ := r.Get(cfg.Arch.SP)
-	u.next = &Frame{Index: 0, PC: pc, SP: sp, FoundBy: FoundByContext, Regs: r}
+	u.next = &Frame{Index: 0, PC: pc, SP: sp, FoundBy: FoundByContext, Regs: r, ReturnAddress: cfg.ContextIsReturn}
 	return u
 }
 
