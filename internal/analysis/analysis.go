@@ -32,6 +32,9 @@ type Analysis struct {
 	// goRT is the Go runtime's layout, read once (goRTErr when there is none).
 	goRT    *goRuntime
 	goRTErr error
+
+	// varReaders are the modules' DWARF variable readers, by module path.
+	varReaders map[string]*varReaderEntry
 }
 
 // New resolves the modules of c.

@@ -82,6 +82,7 @@ func (a *Analysis) Diagnose(r *report.Report, opts DiagnoseOptions) {
 	for _, it := range d.Evidence {
 		rd.EvidenceOrder = append(rd.EvidenceOrder, it.Key)
 	}
+	a.explainAccess(rd, f)
 	if c := callerOutsideLibc(crashed.Frames); c != "" && original == nil && f.HasAddr {
 		rd.Evidence["called_from"] = c
 		rd.EvidenceOrder = append(rd.EvidenceOrder, "called_from")
@@ -300,6 +301,58 @@ func pythonRecursion(r *report.Report, tid int) (string, int) {
 // goFaultFrame returns the frame that faulted in a Go program: the Go runtime turns a
 // SIGSEGV/SIGBUS in Go code into a call of runtime.sigpanic injected at the faulting
 // instruction, so the frame after sigpanic is where the fault happened.
+// accessKinds are the classifications whose faulting access went through a pointer.
+var accessKinds = map[string]bool{"null_pointer_dereference": true, "wild_pointer": true, "non_canonical_address": true,
+	"write_to_readonly": true, "misaligned_access": true, "bus_error_mapped_file": true}
+
+// explainAccess names, from DWARF, what the faulting access went through: the pointer
+// variable, its type and the field ("runtime_signals->handlers[6].tripped").
+func (a *Analysis) explainAccess(rd *report.Diagnosis, f *diagnose.Facts) {
+	if !accessKinds[rd.Kind] {
+		return
+	}
+	ctx := f
+	if f.Original != nil {
+		ctx = f.Original
+	}
+	if ctx.Inst == nil {
+		return
+	}
+	var mem *disasm.MemOperand
+	for i := range ctx.Inst.Mem {
+		if m := &ctx.Inst.Mem[i]; !m.Implicit && m.Base != "" && m.Base != "rip" && m.Base != "pc" {
+			mem = m
+			break
+		}
+	}
+	if mem == nil {
+		return
+	}
+	pc := ctx.Regs[a.Core.Arch.RegNames[a.Core.Arch.PC]]
+	o, err := a.originOf(pc, *mem, ctx.Regs, a.faultCFA(pc))
+	if err != nil {
+		rd.Evidence["source_access"] = "unknown: " + err.Error()
+		rd.EvidenceOrder = append(rd.EvidenceOrder, "source_access")
+		return
+	}
+	for _, kv := range [][2]string{{"source_access", o.Access}, {"pointer", o.Pointer + " (" + o.Type + ")"}, {"pointer_source", o.How}} {
+		rd.Evidence[kv[0]] = kv[1]
+		rd.EvidenceOrder = append(rd.EvidenceOrder, kv[0])
+	}
+	rd.Summary += fmt.Sprintf(" In the source: %s, through %s (%s).", o.Access, o.Pointer, o.Type)
+}
+
+// faultCFA is the CFA of the frame executing the faulting pc: the crashing frame, or the
+// frame interrupted by the signal a handler re-raised.
+func (a *Analysis) faultCFA(pc uint64) uint64 {
+	for i, f := range a.crashWalk {
+		if f.PC == pc && (i == 0 || a.crashWalk[i-1].Signal != nil) && f.HasCFA {
+			return f.CFA
+		}
+	}
+	return 0
+}
+
 // explainGoFault adds the fault a Go program panicked from to the diagnosis: the signal
 // the runtime recorded in the goroutine, and where it hit (from the goroutine, or the
 // frame below runtime.sigpanic). It returns the faulting pc, or 0.

@@ -48,7 +48,10 @@ func TestIncidentEndToEnd(t *testing.T) {
 			t.Errorf("summary %q lacks %q", d.Summary, want)
 		}
 	}
-	for k, v := range map[string]string{"function": "PyOS_setsig", "null_register": "rax", "field_offset": "0x60", "reraised_by": "faulthandler", "fault_address": "0x60"} {
+	// What the incident's engineer worked out by hand: 0x60 is the SIGABRT slot of the
+	// handlers array, reached through a NULL runtime-state pointer.
+	for k, v := range map[string]string{"function": "PyOS_setsig", "null_register": "rax", "field_offset": "0x60", "reraised_by": "faulthandler", "fault_address": "0x60",
+		"source_access": "runtime_signals->handlers[6].tripped", "pointer": "runtime_signals (struct signal_state * volatile)"} {
 		if d.Evidence[k] != v {
 			t.Errorf("evidence %s = %q, want %q", k, d.Evidence[k], v)
 		}
@@ -89,12 +92,13 @@ func TestDiagnosisCatalogue(t *testing.T) {
 		evidence map[string]string
 		rule     string
 	}{
-		{testcore.DerefPIE, "null_pointer_dereference", map[string]string{"function": "deref", "null_register": "rax", "field_offset": "0x60", "instruction": "mov 0x60(%rax),%rax", "matches_fault_address": "true"}, ""},
-		{testcore.DerefAArch64, "null_pointer_dereference", map[string]string{"function": "deref", "null_register": "x0", "field_offset": "0x60"}, ""},
-		{testcore.Static, "null_pointer_dereference", map[string]string{"function": "read_field", "null_register": "rdi", "field_offset": "0x60"}, ""},
-		{testcore.SigHandler, "null_pointer_dereference", map[string]string{"function": "on_usr1", "null_register": "rax", "field_offset": "0x0"}, ""},
+		{testcore.DerefPIE, "null_pointer_dereference", map[string]string{"function": "deref", "null_register": "rax", "field_offset": "0x60", "instruction": "mov 0x60(%rax),%rax", "matches_fault_address": "true",
+			"source_access": "p->field_at_0x60", "pointer": "p (struct S *)"}, ""},
+		{testcore.DerefAArch64, "null_pointer_dereference", map[string]string{"function": "deref", "null_register": "x0", "field_offset": "0x60", "source_access": "p->field_at_0x60"}, ""},
+		{testcore.Static, "null_pointer_dereference", map[string]string{"function": "read_field", "null_register": "rdi", "field_offset": "0x60", "source_access": "p->field_at_0x60", "pointer_source": "DWARF location at the pc"}, ""},
+		{testcore.SigHandler, "null_pointer_dereference", map[string]string{"function": "on_usr1", "null_register": "rax", "field_offset": "0x0", "source_access": "*nowhere", "pointer": "nowhere (int * volatile)"}, ""},
 		{testcore.Recurse, "stack_overflow", map[string]string{"function": "recurse", "recursion": "recurse", "recursion_depth": "1024", "matches_fault_address": "true"}, ""},
-		{testcore.Rodata, "write_to_readonly", map[string]string{"function": "shout", "section": ".rodata", "access": "writes 1 byte at rax"}, ""},
+		{testcore.Rodata, "write_to_readonly", map[string]string{"function": "shout", "section": ".rodata", "access": "writes 1 byte at rax", "source_access": "*s"}, ""},
 		{testcore.DivZero, "divide_by_zero", map[string]string{"function": "divide", "instruction": "idivl -0x8(%rbp)", "divisor_value": "0x0"}, ""},
 		{testcore.Trap, "trap", map[string]string{"function": "do_trap", "trap_instruction": "ud2"}, ""},
 		{testcore.WildCall, "execute_non_executable", map[string]string{"pc": "0x0", "caller": "call_it+0xd"}, ""},
@@ -103,9 +107,9 @@ func TestDiagnosisCatalogue(t *testing.T) {
 		{testcore.Throw, "abort", map[string]string{"exception_type": "std::runtime_error"}, ""},
 		{testcore.KillSegv, "killed_by_signal", map[string]string{"signal": "SIGSEGV (11)", "code": "SI_USER (0)"}, ""},
 		{testcore.Spec{Name: "misaligned-x86_64", Source: "misaligned.c"}, "misaligned_access", map[string]string{"function": "load_odd"}, ""},
-		{testcore.Spec{Name: "noncanon-x86_64", Source: "noncanon.c"}, "non_canonical_address", map[string]string{"function": "poisoned", "non_canonical_address": "0xdead000000000010", "access": "reads 8 bytes at rax+0x10"}, ""},
+		{testcore.Spec{Name: "noncanon-x86_64", Source: "noncanon.c"}, "non_canonical_address", map[string]string{"function": "poisoned", "non_canonical_address": "0xdead000000000010", "access": "reads 8 bytes at rax+0x10", "source_access": "n->c"}, ""},
 		{testcore.Spec{Name: "int3-x86_64", Source: "int3.c"}, "breakpoint", map[string]string{"function": "debug_hook"}, ""},
-		{testcore.Spec{Name: "wild-x86_64", Source: "wild.c"}, "wild_pointer", map[string]string{"function": "chase", "fault_address": "0x123456789008"}, ""},
+		{testcore.Spec{Name: "wild-x86_64", Source: "wild.c"}, "wild_pointer", map[string]string{"function": "chase", "fault_address": "0x123456789008", "source_access": "n->next"}, ""},
 		{testcore.Spec{Name: "threadoverflow-x86_64", Source: "threadoverflow.c"}, "stack_overflow", map[string]string{"recursion": "descend"}, ""},
 		{testcore.Spec{Name: "mmapbus-x86_64", Source: "mmapbus.c", Args: []string{"mapped.bin"}}, "bus_error_mapped_file", map[string]string{"function": "read_mapped"}, ""},
 		{testcore.GoCrash, "abort", map[string]string{"signal": "SIGABRT (6)", "go_fault_instruction": "mov 0x60(%rax),%rax", "go_signal": "SIGSEGV SEGV_MAPERR at 0x60 (goroutine 1)"}, ""},

@@ -39,6 +39,7 @@ type Options struct {
 func JSON(w io.Writer, r *Report) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false) // "p->x" reads as it is written
 	return enc.Encode(r)
 }
 

@@ -75,3 +75,19 @@ func hasDWARF(f *elf.File) bool {
 	}
 	return false
 }
+
+// DebugFileFor returns the ELF file holding the DWARF of the module at path: its
+// separate debug file, else the module file itself; nil when neither has DWARF.
+func (t *Table) DebugFileFor(path string) *elf.File {
+	for _, m := range t.Modules {
+		if m.Path != path || m.file == nil {
+			continue
+		}
+		for _, f := range []*elf.File{m.debugELF(t), m.file} {
+			if f != nil && hasDWARF(f) {
+				return f
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,431 @@
+// Package dwarfvar answers, from DWARF, what a crashing instruction was working on: the
+// variables in scope at a pc with their locations there, the type of a global, and the
+// field of a structure at a byte offset ("handlers[6].tripped").
+//
+// Locations come from DW_AT_location as an expression or a location list (DWARF 5
+// .debug_loclists, DWARF 4 .debug_loc); types from debug/dwarf. Every walk is bounded,
+// and malformed input gives an error or no answer, never a panic.
+package dwarfvar
+
+import (
+	"debug/dwarf"
+	"debug/elf"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Limits for hostile DWARF.
+const (
+	maxScopeDIEs  = 1 << 16 // DIEs walked inside one compile unit
+	maxListEnts   = 1 << 14 // entries of one location list
+	maxFieldHops  = 32      // nested structures and arrays followed for a field
+	maxGlobalCUs  = 4096    // compile units searched for a global by name
+	maxGlobalDIEs = 1 << 20 // DIEs read in all during that search
+)
+
+// Reader reads variables and types from one module's DWARF.
+type Reader struct {
+	d        *dwarf.Data
+	order    binary.ByteOrder
+	loclists []byte // .debug_loclists (DWARF 5)
+	loc      []byte // .debug_loc (DWARF 4)
+	addr     []byte // .debug_addr (DWARF 5 indexed addresses)
+	info     []byte // .debug_info, for the unit headers' versions
+}
+
+// New reads f's DWARF.
+func New(f *elf.File) (*Reader, error) {
+	d, err := f.DWARF()
+	if err != nil {
+		return nil, err
+	}
+	r := &Reader{d: d, order: f.ByteOrder}
+	for name, dst := range map[string]*[]byte{".debug_loclists": &r.loclists, ".debug_loc": &r.loc, ".debug_addr": &r.addr, ".debug_info": &r.info} {
+		if s := f.Section(name); s != nil && s.Type != elf.SHT_NOBITS {
+			if b, err := s.Data(); err == nil {
+				*dst = b
+			}
+		}
+	}
+	return r, nil
+}
+
+// Var is a variable or parameter in scope at a pc.
+type Var struct {
+	Name string
+	Type dwarf.Type
+	// Expr is its location expression valid at the pc; nil when it has none there
+	// (optimized out).
+	Expr []byte
+	// Param is set for a formal parameter.
+	Param bool
+}
+
+// Scope is what is visible at a pc inside a function.
+type Scope struct {
+	Function string
+	// FrameBase is the function's DW_AT_frame_base expression.
+	FrameBase []byte
+	// Vars are innermost scope first.
+	Vars []Var
+}
+
+// ScopeAt returns the variables visible at pc (a link-time address) in the innermost
+// concrete function holding it, with their locations at pc.
+func (r *Reader) ScopeAt(pc uint64) (*Scope, error) {
+	cu, err := r.unitFor(pc)
+	if err != nil {
+		return nil, err
+	}
+	rd := r.d.Reader()
+	rd.Seek(cu.Offset)
+	if _, err := rd.Next(); err != nil {
+		return nil, err
+	}
+	base, _ := cu.Val(dwarf.AttrLowpc).(uint64)
+	lbase, _ := cu.Val(dwarf.AttrLoclistsBase).(int64)
+	abase, _ := cu.Val(dwarf.AttrAddrBase).(int64)
+	u := unitCtx{base: base, loclistsBase: uint64(lbase), addrBase: uint64(abase), version: r.unitVersion(cu)}
+
+	var sc *Scope
+	// One level per open DIE with children: in says the DIE holds pc (the unit always
+	// does), scope that its variables are visible there.
+	type level struct{ in, scope bool }
+	stack := []level{{in: true}}
+	var scopes [][]Var
+	for n := 0; n < maxScopeDIEs; n++ {
+		e, err := rd.Next()
+		if err != nil {
+			return sc, err
+		}
+		if e == nil {
+			break
+		}
+		if e.Tag == 0 {
+			top := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			if len(stack) == 0 || top.scope && !stack[len(stack)-1].scope && sc != nil {
+				break // the function holding pc is closed: done
+			}
+			continue
+		}
+		parent := stack[len(stack)-1]
+		in, scope := false, false
+		switch e.Tag {
+		case dwarf.TagSubprogram, dwarf.TagLexDwarfBlock, dwarf.TagInlinedSubroutine:
+			if parent.in && r.containsPC(e, pc) {
+				in, scope = true, true
+				if e.Tag == dwarf.TagSubprogram {
+					fb, _ := e.Val(dwarf.AttrFrameBase).([]byte)
+					sc = &Scope{Function: r.name(e), FrameBase: fb}
+					scopes = nil
+				}
+				scopes = append(scopes, nil)
+			}
+		case dwarf.TagNamespace, dwarf.TagModule:
+			in = parent.in && len(stack) < 64
+		case dwarf.TagVariable, dwarf.TagFormalParameter:
+			if parent.scope && len(scopes) > 0 {
+				scopes[len(scopes)-1] = append(scopes[len(scopes)-1], r.variable(e, pc, u))
+			}
+		}
+		if e.Children {
+			if !in {
+				rd.SkipChildren()
+				continue
+			}
+			stack = append(stack, level{in: in, scope: scope})
+		}
+	}
+	if sc == nil {
+		return nil, fmt.Errorf("no function holds %#x in its unit's DWARF", pc)
+	}
+	for i := len(scopes) - 1; i >= 0; i-- {
+		sc.Vars = append(sc.Vars, scopes[i]...)
+	}
+	return sc, nil
+}
+
+// origin follows DW_AT_abstract_origin (an inlined or out-of-line instance names its
+// variables and functions there) to the DIE that carries attribute a.
+func (r *Reader) origin(e *dwarf.Entry, a dwarf.Attr) *dwarf.Entry {
+	rd := r.d.Reader()
+	for i := 0; i < 4 && e != nil; i++ {
+		if e.Val(a) != nil {
+			return e
+		}
+		off, ok := e.Val(dwarf.AttrAbstractOrigin).(dwarf.Offset)
+		if !ok {
+			off, ok = e.Val(dwarf.AttrSpecification).(dwarf.Offset)
+		}
+		if !ok {
+			return nil
+		}
+		rd.Seek(off)
+		next, err := rd.Next()
+		if err != nil || next == nil || next.Offset != off {
+			return nil
+		}
+		e = next
+	}
+	return nil
+}
+
+func (r *Reader) name(e *dwarf.Entry) string {
+	if o := r.origin(e, dwarf.AttrName); o != nil {
+		s, _ := o.Val(dwarf.AttrName).(string)
+		return s
+	}
+	return ""
+}
+
+func (r *Reader) variable(e *dwarf.Entry, pc uint64, u unitCtx) Var {
+	v := Var{Param: e.Tag == dwarf.TagFormalParameter, Name: r.name(e)}
+	if o := r.origin(e, dwarf.AttrType); o != nil {
+		if off, ok := o.Val(dwarf.AttrType).(dwarf.Offset); ok {
+			v.Type, _ = r.d.Type(off)
+		}
+	}
+	f := e.AttrField(dwarf.AttrLocation)
+	if f == nil {
+		return v
+	}
+	switch f.Class {
+	case dwarf.ClassExprLoc:
+		v.Expr, _ = f.Val.([]byte)
+	case dwarf.ClassLocListPtr:
+		if off, ok := f.Val.(int64); ok {
+			v.Expr = r.locListAt(uint64(off), pc, u, false)
+		}
+	case dwarf.ClassLocList:
+		if idx, ok := f.Val.(int64); ok {
+			v.Expr = r.locListAt(uint64(idx), pc, u, true)
+		}
+	}
+	return v
+}
+
+func (r *Reader) containsPC(e *dwarf.Entry, pc uint64) bool {
+	ranges, err := r.d.Ranges(e)
+	if err != nil {
+		return false
+	}
+	for _, rg := range ranges {
+		if pc >= rg[0] && pc < rg[1] {
+			return true
+		}
+	}
+	return false
+}
+
+// unitFor finds the compile unit whose ranges hold pc.
+func (r *Reader) unitFor(pc uint64) (*dwarf.Entry, error) {
+	rd := r.d.Reader()
+	if e, err := rd.SeekPC(pc); err == nil {
+		return e, nil
+	} else if !errors.Is(err, dwarf.ErrUnknownPC) {
+		return nil, err
+	}
+	return nil, fmt.Errorf("no compile unit holds %#x", pc)
+}
+
+// unitVersion reads the DWARF version of the unit whose DIE is cu from its header,
+// which debug/dwarf does not expose: the header ends where the unit DIE starts, its
+// version 2 bytes after the 4-byte length (32-bit DWARF), and it is 11 bytes long
+// before DWARF 5, 12 bytes from DWARF 5 on.
+func (r *Reader) unitVersion(cu *dwarf.Entry) int {
+	at := func(back int) int {
+		i := int(cu.Offset) - back
+		if i < 0 || i+2 > len(r.info) {
+			return 0
+		}
+		return int(r.order.Uint16(r.info[i:]))
+	}
+	if at(8) == 5 {
+		return 5
+	}
+	if v := at(7); v >= 2 && v <= 4 {
+		return v
+	}
+	if len(r.loc) == 0 {
+		return 5
+	}
+	return 4
+}
+
+// Global finds the type of a global variable by name: first among the top-level
+// variables of the unit that holds pc (where a declaration names its type even when it
+// is defined elsewhere), then in the other units.
+func (r *Reader) Global(pc uint64, name string) (*Var, error) {
+	budget := maxGlobalDIEs
+	if cu, err := r.unitFor(pc); err == nil {
+		if v := r.globalIn(cu.Offset, name, &budget); v != nil {
+			return v, nil
+		}
+	}
+	rd := r.d.Reader()
+	for i := 0; i < maxGlobalCUs; i++ {
+		cu, err := rd.Next()
+		if err != nil {
+			return nil, err
+		}
+		if cu == nil {
+			break
+		}
+		if budget <= 0 {
+			return nil, fmt.Errorf("global variable %s not found within the DWARF search budget", name)
+		}
+		if cu.Tag == dwarf.TagCompileUnit || cu.Tag == dwarf.TagPartialUnit {
+			if v := r.globalIn(cu.Offset, name, &budget); v != nil {
+				return v, nil
+			}
+		}
+		rd.SkipChildren()
+	}
+	return nil, fmt.Errorf("no global variable %s in DWARF", name)
+}
+
+func (r *Reader) globalIn(cuOff dwarf.Offset, name string, budget *int) *Var {
+	rd := r.d.Reader()
+	rd.Seek(cuOff)
+	cu, err := rd.Next()
+	if err != nil || cu == nil || !cu.Children {
+		return nil
+	}
+	for n := 0; n < maxScopeDIEs && *budget > 0; n++ {
+		*budget--
+		e, err := rd.Next()
+		if err != nil || e == nil || e.Tag == 0 {
+			return nil
+		}
+		if e.Tag == dwarf.TagVariable {
+			if s, _ := e.Val(dwarf.AttrName).(string); s == name {
+				if off, ok := e.Val(dwarf.AttrType).(dwarf.Offset); ok {
+					if t, err := r.d.Type(off); err == nil {
+						return &Var{Name: name, Type: t}
+					}
+				}
+			}
+		}
+		if e.Children {
+			rd.SkipChildren()
+		}
+	}
+	return nil
+}
+
+// Strip removes typedefs and qualifiers.
+func Strip(t dwarf.Type) dwarf.Type {
+	for i := 0; i < maxFieldHops && t != nil; i++ {
+		switch x := t.(type) {
+		case *dwarf.TypedefType:
+			t = x.Type
+		case *dwarf.QualType:
+			t = x.Type
+		default:
+			return t
+		}
+	}
+	return t
+}
+
+// Pointee returns what a pointer type points to, nil when t is not a pointer.
+func Pointee(t dwarf.Type) dwarf.Type {
+	if p, ok := Strip(t).(*dwarf.PtrType); ok {
+		return p.Type
+	}
+	return nil
+}
+
+// TypeName names a type as C writes it ("struct signal_state *", "int * volatile").
+func TypeName(t dwarf.Type) string {
+	return cName(t, 0)
+}
+
+func cName(t dwarf.Type, depth int) string {
+	if t == nil || depth > maxFieldHops {
+		return "?"
+	}
+	switch x := t.(type) {
+	case *dwarf.PtrType:
+		if x.Type == nil {
+			return "void *"
+		}
+		inner := cName(x.Type, depth+1)
+		if strings.HasSuffix(inner, "*") {
+			return inner + "*"
+		}
+		return inner + " *"
+	case *dwarf.QualType:
+		if _, ok := x.Type.(*dwarf.PtrType); ok {
+			return cName(x.Type, depth+1) + " " + x.Qual
+		}
+		return x.Qual + " " + cName(x.Type, depth+1)
+	case *dwarf.TypedefType:
+		return x.Name
+	}
+	return t.String()
+}
+
+// FieldPath names the member of t at byte offset off: ".handlers[6].tripped", "[3]",
+// or "" for offset 0 of a scalar. ok is false when off lies outside t or in padding.
+func FieldPath(t dwarf.Type, off int64) (path string, ok bool) {
+	var b strings.Builder
+	for hop := 0; hop < maxFieldHops; hop++ {
+		t = Strip(t)
+		if t == nil || off < 0 {
+			return "", false
+		}
+		size := t.Size()
+		if size > 0 && off >= size {
+			return "", false
+		}
+		switch x := t.(type) {
+		case *dwarf.StructType:
+			var hit *dwarf.StructField
+			var hitOff int64
+			for _, f := range x.Field {
+				fo, fs := f.ByteOffset, f.Type.Size()
+				if f.BitSize > 0 {
+					// A bit-field: DWARF 5 places it by DW_AT_data_bit_offset.
+					bit := f.DataBitOffset
+					if bit == 0 {
+						bit = f.ByteOffset*8 + f.BitOffset
+					}
+					fo, fs = bit/8, (bit%8+f.BitSize+7)/8
+				}
+				if off >= fo && (off < fo+fs || fs <= 0 && off == fo) {
+					hit, hitOff = f, fo
+					break
+				}
+			}
+			if hit == nil {
+				return b.String(), false
+			}
+			if hit.Name != "" {
+				b.WriteString("." + hit.Name)
+			}
+			off -= hitOff
+			if hit.BitSize > 0 {
+				return b.String(), true // no finer place inside a bit-field
+			}
+			t = hit.Type
+		case *dwarf.ArrayType:
+			es := x.Type.Size()
+			if es <= 0 {
+				return b.String(), false
+			}
+			fmt.Fprintf(&b, "[%d]", off/es)
+			off %= es
+			t = x.Type
+		default:
+			if off == 0 {
+				return b.String(), true
+			}
+			return b.String(), false
+		}
+	}
+	return b.String(), false
+}

@@ -1,0 +1,178 @@
+package dwarfvar
+
+import (
+	"bytes"
+	"debug/elf"
+	"encoding/binary"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// compile builds testdata/types.c into a shared library with gcc (linked, so its DWARF
+// addresses are final) and opens it.
+func compile(t *testing.T, flags ...string) *elf.File {
+	t.Helper()
+	obj := filepath.Join(t.TempDir(), "types.so")
+	args := append(append([]string{"-shared", "-fPIC", "-g"}, flags...), "-o", obj, filepath.Join("testdata", "types.c"))
+	if out, err := exec.Command("gcc", args...).CombinedOutput(); err != nil {
+		t.Fatalf("gcc is needed to build the DWARF under test (scripts/deps.sh installs it): %v\n%s", err, out)
+	}
+	f, err := elf.Open(obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
+}
+
+func funcAddr(t *testing.T, f *elf.File, name string) uint64 {
+	t.Helper()
+	syms, err := f.Symbols()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range syms {
+		if s.Name == name {
+			return s.Value
+		}
+	}
+	t.Fatalf("no symbol %s", name)
+	return 0
+}
+
+// The types of types.c laid out by gcc: every offset names the field it falls in.
+func TestFieldPathAndTypeName(t *testing.T) {
+	r, err := New(compile(t, "-O0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	use := funcAddr(t, compile(t, "-O0"), "use")
+	g, err := r.Global(use, "gp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := TypeName(g.Type); got != "outer_t * volatile" {
+		t.Errorf("type of gp %q", got)
+	}
+	outer := Pointee(g.Type)
+	if TypeName(outer) != "outer_t" {
+		t.Fatalf("pointee %q", TypeName(outer))
+	}
+	for _, c := range []struct {
+		off  int64
+		path string
+		ok   bool
+	}{
+		{0, ".x", true},
+		{4, ".x", false}, // inside x, not at its start: a scalar has no field there
+		{8, ".in[0].a", true},
+		{12, ".in[0].b[0]", true},
+		{40, ".in[2].b[4]", true},
+		{42, ".in[2]", false}, // padding at the end of struct inner
+		{48, ".vp", true},
+		{56, ".flag", true},
+		{64, "", false}, // past the end
+	} {
+		path, ok := FieldPath(outer, c.off)
+		if path != c.path || ok != c.ok {
+			t.Errorf("FieldPath(outer_t, %#x) = %q, %v; want %q, %v", c.off, path, ok, c.path, c.ok)
+		}
+	}
+}
+
+// Variables in scope with their location at a pc: an -O0 parameter on the stack, and an
+// -O2 parameter whose location list moves it from rdi to a callee-saved register across
+// the call, in DWARF 5 (.debug_loclists) and DWARF 4 (.debug_loc).
+func TestScopeAt(t *testing.T) {
+	f := compile(t, "-O0")
+	r, _ := New(f)
+	sc, err := r.ScopeAt(funcAddr(t, f, "use") + 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc.Function != "use" || len(sc.FrameBase) != 1 || sc.FrameBase[0] != 0x9c {
+		t.Errorf("scope %q frame base % x, want use with DW_OP_call_frame_cfa", sc.Function, sc.FrameBase)
+	}
+	names := map[string]Var{}
+	for _, v := range sc.Vars {
+		names[v.Name] = v
+	}
+	if p := names["p"]; !p.Param || TypeName(p.Type) != "outer_t *" || len(p.Expr) < 2 || p.Expr[0] != 0x91 {
+		t.Errorf("p = %+v, want a parameter outer_t * at DW_OP_fbreg", p)
+	}
+	if _, ok := names["r"]; !ok {
+		t.Errorf("local r missing from %v", sc.Vars)
+	}
+
+	for _, dw := range []string{"-gdwarf-5", "-gdwarf-4"} {
+		t.Run(dw, func(t *testing.T) {
+			f := compile(t, "-O2", dw)
+			r, _ := New(f)
+			use := funcAddr(t, f, "use")
+			// At the entry p is in rdi (DWARF 5); after the call it must be elsewhere.
+			sc, err := r.ScopeAt(use)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := find(sc, "p")
+			if p == nil || !bytes.Equal(p.Expr, []byte{0x55}) {
+				t.Fatalf("p at entry: %+v, want DW_OP_reg5 (rdi)", p)
+			}
+			call := callAfter(t, f, use)
+			sc, err = r.ScopeAt(call)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p = find(sc, "p")
+			if p == nil || len(p.Expr) == 0 || bytes.Equal(p.Expr, []byte{0x55}) {
+				t.Errorf("p after the call: %+v, want a location other than rdi", p)
+			}
+		})
+	}
+}
+
+func find(sc *Scope, name string) *Var {
+	for i := range sc.Vars {
+		if sc.Vars[i].Name == name {
+			return &sc.Vars[i]
+		}
+	}
+	return nil
+}
+
+// callAfter returns the address just after the first call instruction (e8 rel32) in
+// the function at start.
+func callAfter(t *testing.T, f *elf.File, start uint64) uint64 {
+	t.Helper()
+	text := f.Section(".text")
+	b, err := text.Data()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := int(start - text.Addr); i+5 <= len(b); i++ {
+		if b[i] == 0xe8 || b[i] == 0xff && b[i+1] == 0x15 { // call rel32, call *rel32(%rip)
+			if b[i] == 0xff {
+				return text.Addr + uint64(i) + 6
+			}
+			return text.Addr + uint64(i) + 5
+		}
+	}
+	t.Fatal("no call in use")
+	return 0
+}
+
+// FuzzLocList reads arbitrary bytes as location lists, both versions and both
+// addressing forms: never a panic, never a hang.
+func FuzzLocList(f *testing.F) {
+	f.Add([]byte{lleOffsetPair, 0x00, 0x10, 0x01, 0x55, lleEndOfList}, uint64(0), uint64(4))
+	f.Add([]byte{lleBaseAddressx, 0x00, lleStartxLength, 0x01, 0x20, 0x01, 0x53, 0}, uint64(0), uint64(0x1008))
+	f.Add(append(binary.LittleEndian.AppendUint64(binary.LittleEndian.AppendUint64(nil, 0), 0x10), 1, 0, 0x55), uint64(0), uint64(4))
+	f.Fuzz(func(t *testing.T, data []byte, off, pc uint64) {
+		r := &Reader{order: binary.LittleEndian, loclists: data, loc: data, addr: data}
+		for _, u := range []unitCtx{{version: 5}, {version: 4}, {version: 5, loclistsBase: 4, addrBase: 8}} {
+			r.locListAt(off%uint64(len(data)+1), pc, u, false)
+			r.locListAt(off%64, pc, u, true)
+		}
+	})
+}
