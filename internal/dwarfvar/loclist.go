@@ -1,5 +1,7 @@
 package dwarfvar
 
+import "github.com/coredig/coredig/internal/elfx"
+
 // unitCtx is what a compile unit contributes to reading its location lists.
 type unitCtx struct {
 	base         uint64 // DW_AT_low_pc: base address of offset pairs
@@ -22,88 +24,24 @@ const (
 	lleGNUViewPair     = 0x09 // GCC's location views: two view numbers, then the entry they qualify
 )
 
-// buf is a bounds-checked little cursor; any overrun sets bad.
-type buf struct {
-	r   *Reader
-	b   []byte
-	off uint64
-	bad bool
-}
-
-func (c *buf) need(n uint64) bool {
-	if c.bad || c.off+n > uint64(len(c.b)) || c.off+n < c.off {
-		c.bad = true
-		return false
+// cursorAt returns a cursor at off in b, or one that has already failed.
+func (r *Reader) cursorAt(b []byte, off uint64) *elfx.Cursor {
+	if off > uint64(len(b)) {
+		c := elfx.NewCursor(nil, r.order, true)
+		c.Skip(1)
+		return c
 	}
-	return true
-}
-
-func (c *buf) u8() uint64 {
-	if !c.need(1) {
-		return 0
-	}
-	v := c.b[c.off]
-	c.off++
-	return uint64(v)
-}
-
-func (c *buf) u16() uint64 {
-	if !c.need(2) {
-		return 0
-	}
-	v := c.r.order.Uint16(c.b[c.off:])
-	c.off += 2
-	return uint64(v)
-}
-
-func (c *buf) u32() uint64 {
-	if !c.need(4) {
-		return 0
-	}
-	v := c.r.order.Uint32(c.b[c.off:])
-	c.off += 4
-	return uint64(v)
-}
-
-func (c *buf) u64() uint64 {
-	if !c.need(8) {
-		return 0
-	}
-	v := c.r.order.Uint64(c.b[c.off:])
-	c.off += 8
-	return v
-}
-
-func (c *buf) uleb() uint64 {
-	var v uint64
-	for shift := uint(0); shift < 64; shift += 7 {
-		b := c.u8()
-		if c.bad {
-			return 0
-		}
-		v |= (b & 0x7f) << shift
-		if b&0x80 == 0 {
-			return v
-		}
-	}
-	c.bad = true
-	return 0
-}
-
-func (c *buf) bytes(n uint64) []byte {
-	if !c.need(n) {
-		return nil
-	}
-	v := c.b[c.off : c.off+n]
-	c.off += n
-	return v
+	return elfx.NewCursor(b[off:], r.order, true)
 }
 
 // addrx reads entry i of .debug_addr for the unit.
 func (r *Reader) addrx(u unitCtx, i uint64) (uint64, bool) {
-	c := &buf{r: r, b: r.addr, off: u.addrBase + i*8}
-	v := c.u64()
-	return v, !c.bad
+	if i > uint64(len(r.addr)) {
+		return 0, false
+	}
+	c := r.cursorAt(r.addr, u.addrBase+i*8)
+	v := c.U64()
+	return v, c.Err() == nil
 }
 
 // locListAt returns the location expression that holds at pc in the list at off (an
@@ -113,58 +51,61 @@ func (r *Reader) locListAt(off, pc uint64, u unitCtx, indexed bool) []byte {
 		return r.locListV4(off, pc, u)
 	}
 	if indexed {
-		c := &buf{r: r, b: r.loclists, off: u.loclistsBase + off*4}
-		rel := c.u32()
-		if c.bad {
+		if off > uint64(len(r.loclists)) {
 			return nil
 		}
-		off = u.loclistsBase + rel
+		c := r.cursorAt(r.loclists, u.loclistsBase+off*4)
+		rel := c.U32()
+		if c.Err() != nil {
+			return nil
+		}
+		off = u.loclistsBase + uint64(rel)
 	}
-	c := &buf{r: r, b: r.loclists, off: off}
+	c := r.cursorAt(r.loclists, off)
 	base := u.base
 	for n := 0; n < maxListEnts; n++ {
-		kind := c.u8()
-		if c.bad || kind == lleEndOfList {
+		kind := uint64(c.U8())
+		if c.Err() != nil || kind == lleEndOfList {
 			return nil
 		}
 		var lo, hi uint64
 		ranged := true
 		switch kind {
 		case lleBaseAddressx:
-			v, ok := r.addrx(u, c.uleb())
+			v, ok := r.addrx(u, c.ULEB())
 			if !ok {
 				return nil
 			}
 			base, ranged = v, false
 		case lleStartxEndx:
-			a, ok1 := r.addrx(u, c.uleb())
-			b, ok2 := r.addrx(u, c.uleb())
+			a, ok1 := r.addrx(u, c.ULEB())
+			b, ok2 := r.addrx(u, c.ULEB())
 			if !ok1 || !ok2 {
 				return nil
 			}
 			lo, hi = a, b
 		case lleStartxLength:
-			a, ok := r.addrx(u, c.uleb())
+			a, ok := r.addrx(u, c.ULEB())
 			if !ok {
 				return nil
 			}
 			lo = a
-			hi = a + c.uleb()
+			hi = a + c.ULEB()
 		case lleOffsetPair:
-			lo = base + c.uleb()
-			hi = base + c.uleb()
+			lo = base + c.ULEB()
+			hi = base + c.ULEB()
 		case lleDefaultLocation:
 			lo, hi = 0, ^uint64(0)
 		case lleBaseAddress:
-			base, ranged = c.u64(), false
+			base, ranged = c.U64(), false
 		case lleStartEnd:
-			lo, hi = c.u64(), c.u64()
+			lo, hi = c.U64(), c.U64()
 		case lleStartLength:
-			lo = c.u64()
-			hi = lo + c.uleb()
+			lo = c.U64()
+			hi = lo + c.ULEB()
 		case lleGNUViewPair:
-			c.uleb()
-			c.uleb()
+			c.ULEB()
+			c.ULEB()
 			ranged = false
 		default:
 			return nil
@@ -172,8 +113,12 @@ func (r *Reader) locListAt(off, pc uint64, u unitCtx, indexed bool) []byte {
 		if !ranged {
 			continue
 		}
-		expr := c.bytes(c.uleb())
-		if c.bad {
+		n := c.ULEB()
+		if n > uint64(c.Len()) {
+			return nil
+		}
+		expr := c.Bytes(int(n))
+		if c.Err() != nil {
 			return nil
 		}
 		if pc >= lo && pc < hi {
@@ -187,19 +132,19 @@ func (r *Reader) locListAt(off, pc uint64, u unitCtx, indexed bool) []byte {
 // (a pair whose start is all ones selects a new base), each followed by a 2-byte length
 // and the expression; (0, 0) ends it.
 func (r *Reader) locListV4(off, pc uint64, u unitCtx) []byte {
-	c := &buf{r: r, b: r.loc, off: off}
+	c := r.cursorAt(r.loc, off)
 	base := u.base
 	for n := 0; n < maxListEnts; n++ {
-		lo, hi := c.u64(), c.u64()
-		if c.bad || lo == 0 && hi == 0 {
+		lo, hi := c.U64(), c.U64()
+		if c.Err() != nil || lo == 0 && hi == 0 {
 			return nil
 		}
 		if lo == ^uint64(0) {
 			base = hi
 			continue
 		}
-		expr := c.bytes(c.u16())
-		if c.bad {
+		expr := c.Bytes(int(c.U16()))
+		if c.Err() != nil {
 			return nil
 		}
 		if pc >= base+lo && pc < base+hi {

@@ -3,6 +3,8 @@ package elfx
 import (
 	"encoding/binary"
 	"io"
+
+	"github.com/coredig/coredig/internal/dwarf/leb128"
 )
 
 // Cursor decodes fixed-size fields from a byte slice with a sticky error: the first read
@@ -86,4 +88,18 @@ func (c *Cursor) Addr() uint64 {
 		return c.U64()
 	}
 	return uint64(c.U32())
+}
+
+// ULEB reads an unsigned LEB128 value.
+func (c *Cursor) ULEB() uint64 {
+	if c.err != nil {
+		return 0
+	}
+	v, n := leb128.Uint(c.b[c.off:])
+	if n == 0 {
+		c.err = io.ErrUnexpectedEOF
+		return 0
+	}
+	c.off += n
+	return v
 }
