@@ -224,7 +224,27 @@ func (a *Analysis) traceRegister(insts []disasm.Inst, i int, reg string, sc *dwa
 			return value{how: fmt.Sprintf("computed by %q at %#x", in.Text, in.PC)}
 		}
 	}
-	return value{how: "not set in this function before the fault (an argument?)"}
+	if n := argumentIndex(c, reg); n > 0 {
+		return value{how: fmt.Sprintf("not set in this function: argument %d, passed in %s by the caller", n, reg)}
+	}
+	return value{how: "not set in this function before the fault"}
+}
+
+// argumentIndex is the 1-based position of an integer argument register in the calling
+// convention (System V AMD64: rdi, rsi, rdx, rcx, r8, r9; AAPCS64: x0-x7), or 0.
+func argumentIndex(c *arch.Arch, reg string) int {
+	var regs []string
+	if c.Name == "x86_64" {
+		regs = []string{"rdi", "rsi", "rdx", "rcx", "r8", "r9"}
+	} else {
+		regs = []string{"x0", "x1", "x2", "x3", "x4", "x5", "x6", "x7"}
+	}
+	for i, r := range regs {
+		if r == reg {
+			return i + 1
+		}
+	}
+	return 0
 }
 
 // isLoad reports whether the instruction reads memory into its destination register.
