@@ -84,18 +84,15 @@ func (a *Analysis) Diagnose(r *report.Report, opts DiagnoseOptions) {
 	}
 	a.explainAccess(rd, f)
 	if c := callerOutsideLibc(crashed.Frames); c != "" && original == nil && f.HasAddr {
-		rd.Evidence["called_from"] = c
-		rd.EvidenceOrder = append(rd.EvidenceOrder, "called_from")
+		rd.AddEvidence("called_from", c)
 	}
 	if ps := pythonContext(r, t.TID); ps != "" {
-		rd.Evidence["python_stack"] = ps
-		rd.EvidenceOrder = append(rd.EvidenceOrder, "python_stack")
+		rd.AddEvidence("python_stack", ps)
 	}
 	goPC := a.explainGoFault(rd, crashed.Frames, opts.Syntax)
 	if d.Kind == "stack_overflow" {
 		if fn, n := pythonRecursion(r, t.TID); n > 1 {
-			rd.Evidence["python_recursion"] = fmt.Sprintf("%s (%d Python frames)", fn, n)
-			rd.EvidenceOrder = append(rd.EvidenceOrder, "python_recursion")
+			rd.AddEvidence("python_recursion", fmt.Sprintf("%s (%d Python frames)", fn, n))
 			rd.Summary += fmt.Sprintf(" The Python function %s recursed %d times.", fn, n)
 		}
 	}
@@ -296,129 +293,6 @@ func pythonRecursion(r *report.Report, tid int) (string, int) {
 		return best, n
 	}
 	return "", 0
-}
-
-// goFaultFrame returns the frame that faulted in a Go program: the Go runtime turns a
-// SIGSEGV/SIGBUS in Go code into a call of runtime.sigpanic injected at the faulting
-// instruction, so the frame after sigpanic is where the fault happened.
-// accessKinds are the classifications whose faulting access went through a pointer.
-var accessKinds = map[string]bool{"null_pointer_dereference": true, "wild_pointer": true, "non_canonical_address": true,
-	"write_to_readonly": true, "misaligned_access": true, "bus_error_mapped_file": true}
-
-// explainAccess names, from DWARF, what the faulting access went through: the pointer
-// variable, its type and the field ("runtime_signals->handlers[6].tripped").
-func (a *Analysis) explainAccess(rd *report.Diagnosis, f *diagnose.Facts) {
-	if !accessKinds[rd.Kind] {
-		return
-	}
-	ctx := f
-	if f.Original != nil {
-		ctx = f.Original
-	}
-	if ctx.Inst == nil {
-		return
-	}
-	var mem *disasm.MemOperand
-	for i := range ctx.Inst.Mem {
-		if m := &ctx.Inst.Mem[i]; !m.Implicit && m.Base != "" && m.Base != "rip" && m.Base != "pc" {
-			mem = m
-			break
-		}
-	}
-	if mem == nil {
-		return
-	}
-	pc := ctx.Regs[a.Core.Arch.RegNames[a.Core.Arch.PC]]
-	o, err := a.originOf(pc, *mem, ctx.Regs, a.faultCFA(pc))
-	if err != nil {
-		rd.Evidence["source_access"] = "unknown: " + err.Error()
-		rd.EvidenceOrder = append(rd.EvidenceOrder, "source_access")
-		return
-	}
-	for _, kv := range [][2]string{{"source_access", o.Access}, {"pointer", o.Pointer + " (" + o.Type + ")"}, {"pointer_source", o.How}} {
-		rd.Evidence[kv[0]] = kv[1]
-		rd.EvidenceOrder = append(rd.EvidenceOrder, kv[0])
-	}
-	rd.Summary += fmt.Sprintf(" In the source: %s, through %s (%s).", o.Access, o.Pointer, o.Type)
-}
-
-// faultCFA is the CFA of the frame executing the faulting pc: the crashing frame, or the
-// frame interrupted by the signal a handler re-raised.
-func (a *Analysis) faultCFA(pc uint64) uint64 {
-	for i, f := range a.crashWalk {
-		if f.PC == pc && (i == 0 || a.crashWalk[i-1].Signal != nil) && f.HasCFA {
-			return f.CFA
-		}
-	}
-	return 0
-}
-
-// explainGoFault adds the fault a Go program panicked from to the diagnosis: the signal
-// the runtime recorded in the goroutine, and where it hit (from the goroutine, or the
-// frame below runtime.sigpanic). It returns the faulting pc, or 0.
-func (a *Analysis) explainGoFault(rd *report.Diagnosis, frames []report.Frame, syntax disasm.Syntax) uint64 {
-	var hint uint64
-	ff := goFaultFrame(frames)
-	if ff != nil {
-		hint = uint64(ff.PC)
-	}
-	gf, err := a.goFaultOf(hint)
-	if err != nil && (ff == nil || err == errNotGo) {
-		return 0
-	}
-	add := func(k, v string) {
-		rd.Evidence[k] = v
-		rd.EvidenceOrder = append(rd.EvidenceOrder, k)
-	}
-	pc := hint
-	if gf != nil {
-		pc = gf.PC
-	}
-	at := a.symbolizeAddr(pc)
-	if at == "" {
-		at = fmt.Sprintf("%#x", pc)
-	}
-	if src, _ := a.Modules.Source(pc); len(src) > 0 {
-		at = src[0].Function
-		if src[0].File != "" {
-			at += fmt.Sprintf(" at %s:%d", src[0].File, src[0].Line)
-		}
-	}
-	add("go_fault", at)
-	what := ""
-	if inst, err := a.decodeAt(pc, syntax); err == nil {
-		add("go_fault_instruction", inst.Text)
-		what = " (" + inst.Text + ")"
-	}
-	if gf == nil {
-		add("go_signal", "unknown: "+err.Error())
-		rd.Summary += fmt.Sprintf(" The panic came from a fault the runtime caught in %s%s.", at, what)
-		return pc
-	}
-	sig := gf.signal()
-	rd.Original = sig
-	desc := sig.Name
-	if sig.CodeName != "" {
-		desc += " " + sig.CodeName
-	}
-	if sig.Address != nil {
-		desc += fmt.Sprintf(" at %#x", gf.Addr)
-	}
-	add("go_signal", fmt.Sprintf("%s (goroutine %d)", desc, gf.Goid))
-	if gf.Signo == 11 && sig.Address != nil && gf.Addr < 4096 {
-		desc = fmt.Sprintf("a nil pointer dereference (%s, field offset %#x)", desc, gf.Addr)
-	}
-	rd.Summary += fmt.Sprintf(" The panic came from %s, caught by the runtime in %s%s, in goroutine %d.", desc, at, what, gf.Goid)
-	return pc
-}
-
-func goFaultFrame(frames []report.Frame) *report.Frame {
-	for i := 0; i+1 < len(frames); i++ {
-		if frames[i].Function == "runtime.sigpanic" && !frames[i].Inlined {
-			return &frames[i+1]
-		}
-	}
-	return nil
 }
 
 // pcRelativeData names the data object a pc-relative memory operand refers to

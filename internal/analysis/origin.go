@@ -5,9 +5,11 @@ import (
 	"strings"
 
 	"github.com/coredig/coredig/internal/arch"
+	"github.com/coredig/coredig/internal/diagnose"
 	"github.com/coredig/coredig/internal/disasm"
 	"github.com/coredig/coredig/internal/dwarf/leb128"
 	"github.com/coredig/coredig/internal/dwarfvar"
+	"github.com/coredig/coredig/internal/report"
 )
 
 // Limits of the backward search for where a register got its value.
@@ -433,4 +435,54 @@ func (a *Analysis) globalNamed(name string, rd *dwarfvar.Reader, lpc uint64) *dw
 		return nil
 	}
 	return v
+}
+
+// accessKinds are the classifications whose faulting access went through a pointer.
+var accessKinds = map[string]bool{"null_pointer_dereference": true, "wild_pointer": true, "non_canonical_address": true,
+	"write_to_readonly": true, "misaligned_access": true, "bus_error_mapped_file": true}
+
+// explainAccess names, from DWARF, what the faulting access went through: the pointer
+// variable, its type and the field ("runtime_signals->handlers[6].tripped").
+func (a *Analysis) explainAccess(rd *report.Diagnosis, f *diagnose.Facts) {
+	if !accessKinds[rd.Kind] {
+		return
+	}
+	ctx := f
+	if f.Original != nil {
+		ctx = f.Original
+	}
+	if ctx.Inst == nil {
+		return
+	}
+	var mem *disasm.MemOperand
+	for i := range ctx.Inst.Mem {
+		if m := &ctx.Inst.Mem[i]; !m.Implicit && m.Base != "" && m.Base != "rip" && m.Base != "pc" {
+			mem = m
+			break
+		}
+	}
+	if mem == nil {
+		return
+	}
+	pc := ctx.Regs[a.Core.Arch.RegNames[a.Core.Arch.PC]]
+	o, err := a.originOf(pc, *mem, ctx.Regs, a.faultCFA(pc))
+	if err != nil {
+		rd.AddEvidence("source_access", "unknown: "+err.Error())
+		return
+	}
+	rd.AddEvidence("source_access", o.Access)
+	rd.AddEvidence("pointer", o.Pointer+" ("+o.Type+")")
+	rd.AddEvidence("pointer_source", o.How)
+	rd.Summary += fmt.Sprintf(" In the source: %s, through %s (%s).", o.Access, o.Pointer, o.Type)
+}
+
+// faultCFA is the CFA of the frame executing the faulting pc: the crashing frame, or the
+// frame interrupted by the signal a handler re-raised.
+func (a *Analysis) faultCFA(pc uint64) uint64 {
+	for i, f := range a.crashWalk {
+		if f.PC == pc && (i == 0 || a.crashWalk[i-1].Signal != nil) && f.HasCFA {
+			return f.CFA
+		}
+	}
+	return 0
 }

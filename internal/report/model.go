@@ -345,3 +345,14 @@ type GoroutineGroup struct {
 	WaitReason string   `json:"wait_reason,omitempty"`
 	Frames     []Frame  `json:"frames"`
 }
+
+// AddEvidence records one item of evidence, keeping the reading order.
+func (d *Diagnosis) AddEvidence(key, value string) {
+	if d.Evidence == nil {
+		d.Evidence = map[string]string{}
+	}
+	if _, seen := d.Evidence[key]; !seen {
+		d.EvidenceOrder = append(d.EvidenceOrder, key)
+	}
+	d.Evidence[key] = value
+}
