@@ -4,6 +4,8 @@ import (
 	"debug/dwarf"
 	"errors"
 	"fmt"
+
+	"github.com/coredig/coredig/internal/symbolize"
 )
 
 // maxGoroutines bounds the walk over runtime.allgs in a hostile core.
@@ -47,8 +49,22 @@ func (a *Analysis) goRuntimeOf() (*goRuntime, error) {
 }
 
 func (a *Analysis) loadGoRuntime() (*goRuntime, error) {
-	allgs, m, ok := a.Modules.FindSymbol("runtime.allgs")
-	if !ok || !m.Usable() {
+	// Only a module the Go linker built holds the runtime: it has .go.buildinfo (Go
+	// 1.18+) or .gopclntab. Looking there first keeps other processes from loading
+	// every module's symbol table for nothing.
+	var m *symbolize.Module
+	var allgs uint64
+	for _, x := range a.Modules.Modules {
+		f := x.ELF()
+		if !x.Usable() || f.Section(".go.buildinfo") == nil && f.Section(".gopclntab") == nil {
+			continue
+		}
+		if addr, ok := a.Modules.FindSymbolIn(x, "runtime.allgs"); ok {
+			m, allgs = x, addr
+			break
+		}
+	}
+	if m == nil {
 		return nil, errNotGo
 	}
 	d, err := m.ELF().DWARF()
@@ -71,10 +87,10 @@ func (a *Analysis) loadGoRuntime() (*goRuntime, error) {
 			return nil, fmt.Errorf("runtime.gobuf has no field %s in DWARF", f)
 		}
 	}
-	if addr, _, ok := a.Modules.FindSymbol("runtime.waitReasonStrings"); ok && wrLen > 0 {
+	if addr, ok := a.Modules.FindSymbolIn(m, "runtime.waitReasonStrings"); ok && wrLen > 0 {
 		rt.waitReasons, rt.nWaitReason = addr, wrLen
 	}
-	if addr, _, ok := a.Modules.FindSymbol("runtime.buildVersion"); ok {
+	if addr, ok := a.Modules.FindSymbolIn(m, "runtime.buildVersion"); ok {
 		rt.version = addr
 	}
 	return rt, nil

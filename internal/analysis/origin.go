@@ -116,8 +116,9 @@ func (a *Analysis) varReader(path string) (*dwarfvar.Reader, error) {
 		return e.r, e.err
 	}
 	e := &varReaderEntry{}
-	if f := a.Modules.DebugFileFor(path); f != nil {
-		e.r, e.err = dwarfvar.New(f)
+	if ix, f := a.Modules.DWARFFor(path); ix != nil {
+		d, info, addr, order := ix.Raw()
+		e.r = dwarfvar.New(d, info, addr, order, f)
 	} else {
 		e.err = fmt.Errorf("no debug information for %s", path)
 	}

@@ -23,6 +23,7 @@ import (
 
 	"github.com/coredig/coredig/internal/arch"
 	"github.com/coredig/coredig/internal/elfx"
+	"github.com/coredig/coredig/internal/pagecache"
 )
 
 // Core is an opened core dump.
@@ -177,6 +178,9 @@ func (c *Core) Close() error {
 // ErrNotCore is returned for an ELF file that is not a core dump.
 var ErrNotCore = errors.New("not a core dump")
 
+// memoryCacheBytes bounds the cache of core file pages that memory reads go through.
+const memoryCacheBytes = 32 << 20
+
 // NewCore reads a core from r, which holds size bytes. name is used in messages.
 func NewCore(r io.ReaderAt, size int64, name string) (*Core, error) {
 	h, err := elfx.ReadHeader(r)
@@ -197,7 +201,7 @@ func NewCore(r io.ReaderAt, size int64, name string) (*Core, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Core{Path: name, Arch: a, Size: size, r: r}
+	c := &Core{Path: name, Arch: a, Size: size, r: pagecache.New(r, memoryCacheBytes)}
 	c.ExpectedSize = int64(h.PhOff) + int64(h.PhNum)*int64(h.PhEntSize)
 	var noteProgs []elfx.Prog
 	for _, p := range progs {

@@ -72,6 +72,8 @@ type Index struct {
 	spans []cuSpan // sorted by lo
 	warns []error
 	line  []byte // .debug_line, for checkLineHeader
+	info  []byte // .debug_info and .debug_addr, for readers of other DWARF facts (Raw)
+	addr  []byte
 	bo    binary.ByteOrder
 
 	mu         sync.Mutex
@@ -79,6 +81,13 @@ type Index struct {
 	lru        list.List               // front = most recently used
 	cacheBytes int
 	cacheLimit int
+}
+
+// Raw returns the parsed DWARF with the raw .debug_info and .debug_addr it was built
+// from, for readers of other DWARF facts (variables, types) that should not decompress
+// the sections a second time.
+func (ix *Index) Raw() (d *dwarf.Data, info, addr []byte, order binary.ByteOrder) {
+	return ix.d, ix.info, ix.addr, ix.bo
 }
 
 // Warnings lists problems found while building the unit table (a unit whose ranges could
@@ -110,7 +119,7 @@ func New(s Sections, opts *Options) (*Index, error) {
 			}
 		}
 	}
-	ix := &Index{d: d, units: units, line: s.Line, bo: bo, cache: make(map[int32]*list.Element), cacheLimit: defaultCacheBytes}
+	ix := &Index{d: d, units: units, line: s.Line, info: s.Info, addr: s.Addr, bo: bo, cache: make(map[int32]*list.Element), cacheLimit: defaultCacheBytes}
 	if opts != nil && opts.CacheBytes > 0 {
 		ix.cacheLimit = opts.CacheBytes
 	}

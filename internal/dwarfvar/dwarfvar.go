@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 )
 
 // Limits for hostile DWARF.
@@ -27,29 +28,44 @@ const (
 
 // Reader reads variables and types from one module's DWARF.
 type Reader struct {
-	d        *dwarf.Data
-	order    binary.ByteOrder
+	d     *dwarf.Data
+	order binary.ByteOrder
+	info  []byte // .debug_info, for the unit headers' versions
+	addr  []byte // .debug_addr (DWARF 5 indexed addresses)
+
+	// The location list sections are read from file on first use.
+	file     *elf.File
+	listOnce sync.Once
 	loclists []byte // .debug_loclists (DWARF 5)
 	loc      []byte // .debug_loc (DWARF 4)
-	addr     []byte // .debug_addr (DWARF 5 indexed addresses)
-	info     []byte // .debug_info, for the unit headers' versions
 }
 
-// New reads f's DWARF.
-func New(f *elf.File) (*Reader, error) {
-	d, err := f.DWARF()
-	if err != nil {
-		return nil, err
-	}
-	r := &Reader{d: d, order: f.ByteOrder}
-	for name, dst := range map[string]*[]byte{".debug_loclists": &r.loclists, ".debug_loc": &r.loc, ".debug_addr": &r.addr, ".debug_info": &r.info} {
-		if s := f.Section(name); s != nil && s.Type != elf.SHT_NOBITS {
-			if b, err := s.Data(); err == nil {
-				*dst = b
+// maxListSection bounds a location list section read from file.
+const maxListSection = 256 << 20
+
+// New reads variables from parsed DWARF d with its raw .debug_info and .debug_addr;
+// the location lists come from f when a variable needs them.
+func New(d *dwarf.Data, info, addr []byte, order binary.ByteOrder, f *elf.File) *Reader {
+	return &Reader{d: d, info: info, addr: addr, order: order, file: f}
+}
+
+// lists loads the location list sections once.
+func (r *Reader) lists() {
+	r.listOnce.Do(func() {
+		if r.file == nil {
+			return
+		}
+		for name, dst := range map[string]*[]byte{".debug_loclists": &r.loclists, ".debug_loc": &r.loc} {
+			for _, n := range []string{name, ".zdebug_" + name[len(".debug_"):]} {
+				if s := r.file.Section(n); s != nil && s.Type != elf.SHT_NOBITS && s.Size <= maxListSection {
+					if b, err := s.Data(); err == nil {
+						*dst = b
+						break
+					}
+				}
 			}
 		}
-	}
-	return r, nil
+	})
 }
 
 // Var is a variable or parameter in scope at a pc.
@@ -249,7 +265,7 @@ func (r *Reader) unitVersion(cu *dwarf.Entry) int {
 	if v := at(7); v >= 2 && v <= 4 {
 		return v
 	}
-	if len(r.loc) == 0 {
+	if r.lists(); len(r.loc) == 0 {
 		return 5
 	}
 	return 4

@@ -7,7 +7,20 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/coredig/coredig/internal/dwarfsym"
 )
+
+// reader opens f's DWARF the way coredig does: through a dwarfsym index.
+func reader(t *testing.T, f *elf.File) *Reader {
+	t.Helper()
+	ix, err := dwarfsym.NewFromELF(f, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, info, addr, order := ix.Raw()
+	return New(d, info, addr, order, f)
+}
 
 // compile builds testdata/types.c into a shared library with gcc (linked, so its DWARF
 // addresses are final) and opens it.
@@ -43,11 +56,9 @@ func funcAddr(t *testing.T, f *elf.File, name string) uint64 {
 
 // The types of types.c laid out by gcc: every offset names the field it falls in.
 func TestFieldPathAndTypeName(t *testing.T) {
-	r, err := New(compile(t, "-O0"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	use := funcAddr(t, compile(t, "-O0"), "use")
+	f := compile(t, "-O0")
+	r := reader(t, f)
+	use := funcAddr(t, f, "use")
 	g, err := r.Global(use, "gp")
 	if err != nil {
 		t.Fatal(err)
@@ -86,7 +97,7 @@ func TestFieldPathAndTypeName(t *testing.T) {
 // the call, in DWARF 5 (.debug_loclists) and DWARF 4 (.debug_loc).
 func TestScopeAt(t *testing.T) {
 	f := compile(t, "-O0")
-	r, _ := New(f)
+	r := reader(t, f)
 	sc, err := r.ScopeAt(funcAddr(t, f, "use") + 8)
 	if err != nil {
 		t.Fatal(err)
@@ -108,7 +119,7 @@ func TestScopeAt(t *testing.T) {
 	for _, dw := range []string{"-gdwarf-5", "-gdwarf-4"} {
 		t.Run(dw, func(t *testing.T) {
 			f := compile(t, "-O2", dw)
-			r, _ := New(f)
+			r := reader(t, f)
 			use := funcAddr(t, f, "use")
 			// At the entry p is in rdi (DWARF 5); after the call it must be elsewhere.
 			sc, err := r.ScopeAt(use)

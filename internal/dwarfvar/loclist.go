@@ -47,6 +47,7 @@ func (r *Reader) addrx(u unitCtx, i uint64) (uint64, bool) {
 // locListAt returns the location expression that holds at pc in the list at off (an
 // index into the unit's offset table when indexed), or nil.
 func (r *Reader) locListAt(off, pc uint64, u unitCtx, indexed bool) []byte {
+	r.lists()
 	if u.version < 5 && !indexed {
 		return r.locListV4(off, pc, u)
 	}

@@ -28,10 +28,15 @@ import (
 	"github.com/coredig/coredig/internal/dwarf/cfi"
 	"github.com/coredig/coredig/internal/dwarfsym"
 	"github.com/coredig/coredig/internal/elfx"
+	"github.com/coredig/coredig/internal/pagecache"
 )
 
 // Status says whether a module's file on disk can be trusted.
 type Status string
+
+// fileCacheBytes bounds the cache of a module file's pages (code read for unwinding and
+// disassembly when the core did not dump it).
+const fileCacheBytes = 8 << 20
 
 const (
 	Verified        Status = "verified"            // build-ids in core and file are equal
@@ -82,6 +87,7 @@ type Module struct {
 	dwarfOnce sync.Once
 	dwarf     *dwarfsym.Index
 	dwarfErr  error
+	dwarfFile *elf.File // the file dwarf was read from
 	namesOnce sync.Once
 	names     map[string]uint64
 	// SymbolSource describes where function names come from.
@@ -454,7 +460,7 @@ func (t *Table) resolve(m *Module) {
 		m.Notes = append(m.Notes, fmt.Sprintf("%s: %v", path, err))
 		return
 	}
-	m.file, m.closer, m.ra = ef, f, f
+	m.file, m.closer, m.ra = ef, f, pagecache.New(f, fileCacheBytes)
 }
 
 // compare reports disagreements between NT_FILE modules and the link_map list.

@@ -60,6 +60,7 @@ func (m *Module) dwarfIndex(t *Table) (*dwarfsym.Index, error) {
 			}
 			m.dwarf, m.dwarfErr = dwarfsym.NewFromELF(f, nil)
 			if m.dwarf != nil {
+				m.dwarfFile = f
 				return
 			}
 		}
@@ -76,18 +77,16 @@ func hasDWARF(f *elf.File) bool {
 	return false
 }
 
-// DebugFileFor returns the ELF file holding the DWARF of the module at path: its
-// separate debug file, else the module file itself; nil when neither has DWARF.
-func (t *Table) DebugFileFor(path string) *elf.File {
+// DWARFFor returns the DWARF index of the module at path and the ELF file it was read
+// from (the separate debug file or the module itself), or nil when it has none.
+func (t *Table) DWARFFor(path string) (*dwarfsym.Index, *elf.File) {
 	for _, m := range t.Modules {
 		if m.Path != path || m.file == nil {
 			continue
 		}
-		for _, f := range []*elf.File{m.debugELF(t), m.file} {
-			if f != nil && hasDWARF(f) {
-				return f
-			}
+		if ix, _ := m.dwarfIndex(t); ix != nil {
+			return ix, m.dwarfFile
 		}
 	}
-	return nil
+	return nil, nil
 }

@@ -87,6 +87,12 @@ func (t *Table) FindSymbol(name string) (uint64, *Module, bool) {
 	return 0, nil, false
 }
 
+// FindSymbolIn is FindSymbol restricted to one module, so that asking does not load
+// every module's symbol table.
+func (t *Table) FindSymbolIn(m *Module, name string) (uint64, bool) {
+	return m.findByName(t, name)
+}
+
 func (m *Module) findByName(t *Table, name string) (uint64, bool) {
 	m.namesOnce.Do(func() {
 		if m.symbols(t) == nil {
