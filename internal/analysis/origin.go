@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/coredig/coredig/internal/arch"
@@ -35,6 +36,10 @@ type value struct {
 	addrOf  bool // the register holds the variable's address, not its value
 	how     string
 	present bool
+	// konst is a constant address the register holds (aarch64 adrp, then add), when
+	// isKonst; it names no variable yet.
+	konst   uint64
+	isKonst bool
 }
 
 // originOf explains the memory operand mem of the instruction at pc, with the crashing
@@ -174,25 +179,30 @@ func (a *Analysis) traceRegister(insts []disasm.Inst, i int, reg string, sc *dwa
 			continue
 		}
 		switch {
-		case in.Mnemonic == "lea" && len(in.Mem) == 1 && in.Mem[0].Base == "rip":
-			if v := a.globalAt(in.Mem[0].PCValue+uint64(in.Mem[0].Disp), rd, lpc); v != nil {
-				return value{v: v, addrOf: true, how: fmt.Sprintf("address of %s (lea at %#x)", v.Name, in.PC), present: true}
+		case in.Address != 0: // aarch64 adr, adrp
+			if v := a.globalAt(in.Address, rd, lpc); v != nil {
+				return value{v: v, addrOf: true, konst: in.Address, isKonst: true, how: fmt.Sprintf("address of %s (%s at %#x)", v.Name, in.Mnemonic, in.PC), present: true}
 			}
-			return value{how: fmt.Sprintf("an address computed at %#x", in.PC)}
+			return value{konst: in.Address, isKonst: true, how: fmt.Sprintf("address %#x (%s at %#x)", in.Address, in.Mnemonic, in.PC)}
+		case in.Mnemonic == "add" && len(in.RegArgs) == 2 && len(in.Mem) == 0:
+			imm, ok := immediate(in.Text)
+			if !ok {
+				return value{how: fmt.Sprintf("computed by %q at %#x", in.Text, in.PC)}
+			}
+			inner := a.traceRegister(insts, j, regFamily(c, in.RegArgs[1]), sc, rd, lpc, bias, regs, cfa, hop+1)
+			if !inner.isKonst {
+				return value{how: fmt.Sprintf("computed by %q at %#x", in.Text, in.PC)}
+			}
+			addr := inner.konst + imm
+			if v := a.globalAt(addr, rd, lpc); v != nil {
+				return value{v: v, addrOf: true, how: fmt.Sprintf("address of %s (at %#x)", v.Name, in.PC), present: true}
+			}
+			return value{konst: addr, isKonst: true, how: fmt.Sprintf("address %#x (at %#x)", addr, in.PC)}
 		case isLoad(in) && len(in.Mem) == 1:
 			mo := in.Mem[0]
 			switch {
 			case mo.Base == "rip" || mo.Base == "pc":
-				addr := mo.PCValue + uint64(mo.Disp)
-				name := a.Modules.LookupData(addr)
-				if g, ok := strings.CutSuffix(name, "@got"); ok {
-					if v := a.globalNamed(g, rd, lpc); v != nil {
-						return value{v: v, addrOf: true, how: fmt.Sprintf("address of %s from the GOT (at %#x)", g, in.PC), present: true}
-					}
-				} else if v := a.globalAt(addr, rd, lpc); v != nil {
-					return value{v: v, how: fmt.Sprintf("loaded from %s at %#x", v.Name, in.PC), present: true}
-				}
-				return value{how: fmt.Sprintf("loaded at %#x from %#x, which names no variable", in.PC, addr)}
+				return a.loadFrom(mo.PCValue+uint64(mo.Disp), in.PC, rd, lpc)
 			case isFrameRegister(c, mo.Base) && mo.Index == "":
 				// A stack slot: its address now, if the frame register was not changed since.
 				bv, ok := regs[regFamily(c, mo.Base)]
@@ -208,6 +218,9 @@ func (a *Analysis) traceRegister(insts []disasm.Inst, i int, reg string, sc *dwa
 				// A load through another register: if that one held &v, this is a
 				// field of v (or v itself at offset 0).
 				inner := a.traceRegister(insts, j, regFamily(c, mo.Base), sc, rd, lpc, bias, regs, cfa, hop+1)
+				if inner.isKonst && mo.Index == "" {
+					return a.loadFrom(inner.konst+uint64(mo.Disp), in.PC, rd, lpc)
+				}
 				if !inner.present {
 					if v := varInRegisterAt(c, sc, regFamily(c, mo.Base)); v != nil {
 						inner = value{v: v, how: "DWARF location", present: true}
@@ -248,6 +261,37 @@ func argumentIndex(c *arch.Arch, reg string) int {
 		}
 	}
 	return 0
+}
+
+// loadFrom says what a load from the fixed address addr (by the instruction at pc) put
+// in its register: a global's value, or a global's address from its GOT slot, named
+// by the slot's relocation or, when the linker resolved it (a PIE's own globals), by
+// the address the slot holds in the core.
+func (a *Analysis) loadFrom(addr, pc uint64, rd *dwarfvar.Reader, lpc uint64) value {
+	if g, ok := strings.CutSuffix(a.Modules.LookupData(addr), "@got"); ok {
+		if v := a.globalNamed(g, rd, lpc); v != nil {
+			return value{v: v, addrOf: true, how: fmt.Sprintf("address of %s from the GOT (at %#x)", g, pc), present: true}
+		}
+	}
+	if v := a.globalAt(addr, rd, lpc); v != nil {
+		return value{v: v, how: fmt.Sprintf("loaded from %s at %#x", v.Name, pc), present: true}
+	}
+	if p, err := a.Core.ReadPtr(addr); err == nil {
+		if v := a.globalAt(p, rd, lpc); v != nil {
+			return value{v: v, addrOf: true, how: fmt.Sprintf("address of %s from the GOT slot at %#x (at %#x)", v.Name, addr, pc), present: true}
+		}
+	}
+	return value{how: fmt.Sprintf("loaded at %#x from %#x, which names no variable", pc, addr)}
+}
+
+// immediate reads the last "#imm" operand of an aarch64 instruction's text.
+func immediate(text string) (uint64, bool) {
+	i := strings.LastIndex(text, "#")
+	if i < 0 {
+		return 0, false
+	}
+	v, err := strconv.ParseUint(strings.TrimSpace(text[i+1:]), 0, 64)
+	return v, err == nil
 }
 
 // isLoad reports whether the instruction reads memory into its destination register.

@@ -68,6 +68,8 @@ func decodeARM64(code []byte, pc uint64) (Inst, error) {
 			out.Text = strings.Replace(out.Text, strings.ToLower(a.String()), fmt.Sprintf("%#x", target), 1)
 			if out.IsCall || out.IsBranch {
 				out.Target = target
+			} else if in.Op == arm64asm.ADRP || in.Op == arm64asm.ADR {
+				out.Address = target
 			} else if mem {
 				out.Mem = append(out.Mem, arm64Mem(op, lastReg, haveReg, MemOperand{Base: "pc", Disp: int64(a), PCValue: pc}))
 			}

@@ -57,6 +57,9 @@ type Inst struct {
 	IsReturn bool
 	// Target is the destination of a direct branch or call, 0 if none.
 	Target uint64
+	// Address is the address an aarch64 adr or adrp, or an x86 rip-relative lea,
+	// computes into its register; 0 if none.
+	Address uint64
 	// IsTrap is set for instructions whose purpose is to trap: ud2, int3, int n (x86),
 	// brk, udf, hlt (aarch64).
 	IsTrap bool

@@ -63,6 +63,9 @@ func decodeX86(code []byte, pc uint64, syn Syntax) (Inst, error) {
 		case x86asm.Reg:
 			out.RegArgs = append(out.RegArgs, x86RegName(a))
 		case x86asm.Mem:
+			if in.Op == x86asm.LEA && (a.Base == x86asm.RIP || a.Base == x86asm.EIP) && a.Index == 0 {
+				out.Address = pc + uint64(in.Len) + uint64(a.Disp)
+			}
 			if !x86Accesses(in.Op) {
 				continue
 			}
