@@ -28,6 +28,7 @@ type accessOrigin struct {
 	Type    string // its C type: "struct signal_state *"
 	Access  string // the expression accessed: "runtime_signals->handlers[6].tripped"
 	How     string // how the pointer was found: "DWARF location", "loaded from ..."
+	Caller  string // the function that passed the pointer as an argument, if it came from there
 }
 
 // value is what a register is known to hold during the backward search.
@@ -40,47 +41,118 @@ type value struct {
 	// isKonst; it names no variable yet.
 	konst   uint64
 	isKonst bool
+	// arg is the argument position when the register was not set in the function: the
+	// caller passed it.
+	arg int
 }
 
 // originOf explains the memory operand mem of the instruction at pc, with the crashing
-// frame's registers and CFA.
+// frame's registers and CFA. A pointer the function received as an argument is followed
+// into its caller, to the call.
 func (a *Analysis) originOf(pc uint64, mem disasm.MemOperand, regs map[string]uint64, cfa uint64) (*accessOrigin, error) {
-	m := a.Modules.ModuleFor(pc)
-	if m == nil || !m.Usable() {
-		return nil, fmt.Errorf("no module file for %#x", pc)
-	}
-	rd, err := a.varReader(m.Path)
-	if err != nil {
-		return nil, err
-	}
-	lpc := pc - m.Bias
-	sc, err := rd.ScopeAt(lpc)
-	if err != nil {
-		return nil, err
-	}
 	c := a.Core.Arch
 	base := mem.Base
 	if base == "" || base == "rip" || base == "pc" {
 		return nil, fmt.Errorf("the access has no base register")
 	}
-	// 1. A variable whose DWARF location at pc is the base register.
-	if v := varInRegister(c, sc, regFamily(c, base)); v != nil {
-		return describeOrigin(value{v: v, how: "DWARF location at the pc", present: true}, mem.Disp)
+	reg := regFamily(c, base)
+	val := a.regOrigin(pc, reg, regs, cfa, false)
+	caller := ""
+	if !val.present && val.arg > 0 {
+		if cv, fn, ok := a.callerOrigin(pc, reg); ok {
+			val, caller = cv, fn
+		}
+	}
+	if !val.present {
+		return nil, fmt.Errorf("%s: %s", base, val.how)
+	}
+	o, err := describeOrigin(val, mem.Disp)
+	if o != nil {
+		o.Caller = caller
+	}
+	return o, err
+}
+
+// regOrigin finds what register reg held just before the instruction at pc, in a frame
+// with registers regs and CFA cfa. atCall says pc is a call instruction in a caller.
+func (a *Analysis) regOrigin(pc uint64, reg string, regs map[string]uint64, cfa uint64, atCall bool) value {
+	c := a.Core.Arch
+	m := a.Modules.ModuleFor(pc)
+	if m == nil || !m.Usable() {
+		return value{how: fmt.Sprintf("no module file for %#x", pc)}
+	}
+	lpc := pc - m.Bias
+	// Without DWARF for this function the instructions still say where the register
+	// came from; only variables cannot be named.
+	rd, _ := a.varReader(m.Path)
+	var sc *dwarfvar.Scope
+	if rd != nil {
+		sc, _ = rd.ScopeAt(lpc)
+	}
+	// 1. A variable whose DWARF location at pc is the register.
+	if v := varInRegisterAt(c, sc, reg); v != nil {
+		how := "DWARF location at the pc"
+		if atCall {
+			how = "DWARF location at the call"
+		}
+		return value{v: v, how: how, present: true}
 	}
 	// 2. The last instruction before pc that set the register, followed back.
 	sym := a.Modules.Lookup(pc)
 	if sym.Function == "" || sym.FuncStart > pc || pc-sym.FuncStart > 1<<20 {
-		return nil, fmt.Errorf("no function start for %#x", pc)
+		return value{how: fmt.Sprintf("no function start for %#x", pc)}
 	}
 	insts, err := a.decodeRange(sym.FuncStart, pc)
 	if err != nil {
-		return nil, err
+		return value{how: err.Error()}
 	}
-	val := a.traceRegister(insts, len(insts), regFamily(c, base), sc, rd, lpc, m.Bias, regs, cfa, 0)
-	if !val.present {
-		return nil, fmt.Errorf("%s: %s", base, val.how)
+	return a.newWalk(insts, sc, rd, lpc, regs, cfa).trace(len(insts), reg, 0)
+}
+
+// callerOrigin follows an argument register from the faulting function at pc to the
+// call in its caller: what the caller had put in the register when it called.
+func (a *Analysis) callerOrigin(pc uint64, reg string) (value, string, bool) {
+	fi := -1
+	for i, f := range a.crashWalk {
+		if f.PC == pc && (i == 0 || a.crashWalk[i-1].Signal != nil) {
+			fi = i
+			break
+		}
 	}
-	return describeOrigin(val, mem.Disp)
+	if fi < 0 || fi+1 >= len(a.crashWalk) {
+		return value{}, "", false
+	}
+	caller := a.crashWalk[fi+1]
+	if !caller.ReturnAddress {
+		return value{}, "", false
+	}
+	sym := a.Modules.Lookup(caller.PC - 1)
+	if sym.Function == "" || sym.FuncStart >= caller.PC {
+		return value{}, "", false
+	}
+	insts, err := a.decodeRange(sym.FuncStart, caller.PC)
+	if err != nil || len(insts) == 0 || !insts[len(insts)-1].IsCall {
+		return value{}, "", false
+	}
+	call := insts[len(insts)-1]
+	names := a.Core.Arch.RegNames
+	regs := map[string]uint64{}
+	for i, n := range names {
+		if v, ok := caller.Regs.Get(i); ok {
+			regs[n] = v
+		}
+	}
+	var cfa uint64
+	if caller.HasCFA {
+		cfa = caller.CFA
+	}
+	v := a.regOrigin(call.PC, reg, regs, cfa, true)
+	if !v.present {
+		return value{}, "", false
+	}
+	callee := a.Modules.Lookup(pc).Function
+	v.how = fmt.Sprintf("passed in %s by %s, which called %s at %#x; there: %s", reg, sym.Function, callee, call.PC, v.how)
+	return v, sym.Function, true
 }
 
 func describeOrigin(val value, disp int64) (*accessOrigin, error) {
@@ -153,21 +225,88 @@ func (a *Analysis) decodeRange(start, end uint64) ([]disasm.Inst, error) {
 	return out, nil
 }
 
-// traceRegister finds what register reg held after instruction i-1, by the last
-// instruction before i that set it.
-func (a *Analysis) traceRegister(insts []disasm.Inst, i int, reg string, sc *dwarfvar.Scope, rd *dwarfvar.Reader, lpc, bias uint64, regs map[string]uint64, cfa uint64, hop int) value {
+// walk is one backward search through a function's instructions.
+type walk struct {
+	a       *Analysis
+	insts   []disasm.Inst
+	targets map[uint64][]int // branch target -> the branches to it
+	sc      *dwarfvar.Scope  // variables at the pc the search started from; nil without DWARF
+	rd      *dwarfvar.Reader
+	lpc     uint64
+	regs    map[string]uint64 // the frame's registers at that pc
+	cfa     uint64
+	steps   int
+}
+
+func (a *Analysis) newWalk(insts []disasm.Inst, sc *dwarfvar.Scope, rd *dwarfvar.Reader, lpc uint64, regs map[string]uint64, cfa uint64) *walk {
+	w := &walk{a: a, insts: insts, targets: map[uint64][]int{}, sc: sc, rd: rd, lpc: lpc, regs: regs, cfa: cfa}
+	for k, in := range insts {
+		if in.IsBranch && in.Target != 0 {
+			w.targets[in.Target] = append(w.targets[in.Target], k)
+		}
+	}
+	return w
+}
+
+// endsFlow reports whether execution never falls through to the next instruction.
+func endsFlow(c *arch.Arch, in disasm.Inst) bool {
+	if in.IsReturn || in.IsTrap {
+		return true
+	}
+	if c.Name == "x86_64" {
+		return in.Mnemonic == "jmp"
+	}
+	return in.Mnemonic == "br" || in.Mnemonic == "b" && !strings.HasPrefix(in.Text, "b.")
+}
+
+// reachable reports whether instruction k can run: the function's first instruction,
+// one the previous falls into, or a branch target (alignment padding after a jump is not).
+func (w *walk) reachable(k int) bool {
+	c := w.a.Core.Arch
+	return k == 0 || !endsFlow(c, w.insts[k-1]) || len(w.targets[w.insts[k].PC]) > 0
+}
+
+// pred returns the one instruction that runs before instruction p, -1 at the function's
+// entry, or an error when several paths lead to p.
+func (w *walk) pred(p int) (int, error) {
+	c := w.a.Core.Arch
+	var preds []int
+	if p > 0 && !endsFlow(c, w.insts[p-1]) && w.reachable(p-1) {
+		preds = append(preds, p-1)
+	}
+	if p < len(w.insts) {
+		for _, k := range w.targets[w.insts[p].PC] {
+			if w.reachable(k) {
+				preds = append(preds, k)
+			}
+		}
+	}
+	switch len(preds) {
+	case 0:
+		return -1, nil
+	case 1:
+		return preds[0], nil
+	}
+	return 0, fmt.Errorf("set on more than one path")
+}
+
+// trace finds what register reg held just before instruction i, by the instruction
+// that last set it on the way to i.
+func (w *walk) trace(i int, reg string, hop int) value {
 	if hop > maxOriginHops {
 		return value{how: "too many loads to follow"}
 	}
-	c := a.Core.Arch
-	for j := i - 1; j >= 0; j-- {
-		in := insts[j]
-		// A branch into the instructions after j means another path may set reg.
-		for _, b := range insts {
-			if b.IsBranch && b.Target > in.PC && b.Target <= insts[i-1].PC+uint64(insts[i-1].Len)-1 && b.Target != in.PC {
-				return value{how: "set on more than one path"}
-			}
+	a, c := w.a, w.a.Core.Arch
+	for p := i; w.steps < maxOriginInsts; w.steps++ {
+		j, err := w.pred(p)
+		if err != nil {
+			return value{how: err.Error()}
 		}
+		if j < 0 {
+			break
+		}
+		p = j
+		in := w.insts[j]
 		if in.IsCall {
 			if reg == c.RegNames[0] || reg == "rax" { // the return value register
 				return value{how: fmt.Sprintf("returned by the call at %#x", in.PC)}
@@ -179,8 +318,8 @@ func (a *Analysis) traceRegister(insts []disasm.Inst, i int, reg string, sc *dwa
 			continue
 		}
 		switch {
-		case in.Address != 0: // aarch64 adr, adrp
-			if v := a.globalAt(in.Address, rd, lpc); v != nil {
+		case in.Address != 0: // aarch64 adr, adrp; x86 lea of a rip-relative address
+			if v := a.globalAt(in.Address, w.rd, w.lpc); v != nil {
 				return value{v: v, addrOf: true, konst: in.Address, isKonst: true, how: fmt.Sprintf("address of %s (%s at %#x)", v.Name, in.Mnemonic, in.PC), present: true}
 			}
 			return value{konst: in.Address, isKonst: true, how: fmt.Sprintf("address %#x (%s at %#x)", in.Address, in.Mnemonic, in.PC)}
@@ -189,61 +328,68 @@ func (a *Analysis) traceRegister(insts []disasm.Inst, i int, reg string, sc *dwa
 			if !ok {
 				return value{how: fmt.Sprintf("computed by %q at %#x", in.Text, in.PC)}
 			}
-			inner := a.traceRegister(insts, j, regFamily(c, in.RegArgs[1]), sc, rd, lpc, bias, regs, cfa, hop+1)
+			inner := w.trace(j, regFamily(c, in.RegArgs[1]), hop+1)
 			if !inner.isKonst {
 				return value{how: fmt.Sprintf("computed by %q at %#x", in.Text, in.PC)}
 			}
 			addr := inner.konst + imm
-			if v := a.globalAt(addr, rd, lpc); v != nil {
+			if v := a.globalAt(addr, w.rd, w.lpc); v != nil {
 				return value{v: v, addrOf: true, how: fmt.Sprintf("address of %s (at %#x)", v.Name, in.PC), present: true}
 			}
 			return value{konst: addr, isKonst: true, how: fmt.Sprintf("address %#x (at %#x)", addr, in.PC)}
 		case isLoad(in) && len(in.Mem) == 1:
-			mo := in.Mem[0]
-			switch {
-			case mo.Base == "rip" || mo.Base == "pc":
-				return a.loadFrom(mo.PCValue+uint64(mo.Disp), in.PC, rd, lpc)
-			case isFrameRegister(c, mo.Base) && mo.Index == "":
-				// A stack slot: its address now, if the frame register was not changed since.
-				bv, ok := regs[regFamily(c, mo.Base)]
-				if !ok || frameRegisterChanged(c, insts[j+1:i], mo.Base) {
-					return value{how: "loaded from a stack slot that moved"}
-				}
-				slot := bv + uint64(mo.Disp)
-				if v := slotVariable(c, sc, slot, cfa, regs); v != nil {
-					return value{v: v, how: fmt.Sprintf("loaded from %s's stack slot at %#x", v.Name, in.PC), present: true}
-				}
-				return value{how: fmt.Sprintf("loaded at %#x from a stack slot no variable claims", in.PC)}
-			default:
-				// A load through another register: if that one held &v, this is a
-				// field of v (or v itself at offset 0).
-				inner := a.traceRegister(insts, j, regFamily(c, mo.Base), sc, rd, lpc, bias, regs, cfa, hop+1)
-				if inner.isKonst && mo.Index == "" {
-					return a.loadFrom(inner.konst+uint64(mo.Disp), in.PC, rd, lpc)
-				}
-				if !inner.present {
-					if v := varInRegisterAt(c, sc, regFamily(c, mo.Base)); v != nil {
-						inner = value{v: v, how: "DWARF location", present: true}
-					} else {
-						return value{how: fmt.Sprintf("loaded at %#x through %s (%s)", in.PC, mo.Base, inner.how)}
-					}
-				}
-				if inner.addrOf && mo.Disp == 0 && mo.Index == "" {
-					return value{v: inner.v, how: inner.how + ", then read", present: true}
-				}
-				return value{how: fmt.Sprintf("loaded at %#x from memory reached through %s", in.PC, mo.Base)}
-			}
+			return w.load(in, j, i, hop)
 		case in.Mnemonic == "mov" && len(in.Mem) == 0 && len(in.RegArgs) == 2:
-			// A register copy: follow the source.
-			return a.traceRegister(insts, j, regFamily(c, in.RegArgs[1]), sc, rd, lpc, bias, regs, cfa, hop+1)
+			// A register copy: the source may be a variable's home at the start pc.
+			src := regFamily(c, in.RegArgs[1])
+			if !written(c, w.insts[j+1:i], src) {
+				if v := varInRegisterAt(c, w.sc, src); v != nil {
+					return value{v: v, how: fmt.Sprintf("copied from %s, %s's DWARF location (at %#x)", src, v.Name, in.PC), present: true}
+				}
+			}
+			return w.trace(j, src, hop+1)
 		default:
 			return value{how: fmt.Sprintf("computed by %q at %#x", in.Text, in.PC)}
 		}
 	}
 	if n := argumentIndex(c, reg); n > 0 {
-		return value{how: fmt.Sprintf("not set in this function: argument %d, passed in %s by the caller", n, reg)}
+		return value{arg: n, how: fmt.Sprintf("not set in this function: argument %d, passed in %s by the caller", n, reg)}
 	}
 	return value{how: "not set in this function before the fault"}
+}
+
+// load says what the load instruction in (at index j, on the way to i) put in its
+// register.
+func (w *walk) load(in disasm.Inst, j, i, hop int) value {
+	a, c := w.a, w.a.Core.Arch
+	mo := in.Mem[0]
+	switch {
+	case mo.Base == "rip" || mo.Base == "pc":
+		return a.loadFrom(mo.PCValue+uint64(mo.Disp), in.PC, w.rd, w.lpc)
+	case isFrameRegister(c, mo.Base) && mo.Index == "":
+		// A stack slot: its address now, if the frame register was not changed since.
+		bv, ok := w.regs[regFamily(c, mo.Base)]
+		if !ok || written(c, w.insts[j+1:i], mo.Base) {
+			return value{how: "loaded from a stack slot that moved"}
+		}
+		slot := bv + uint64(mo.Disp)
+		if v := slotVariable(c, w.sc, slot, w.cfa, w.regs); v != nil {
+			return value{v: v, how: fmt.Sprintf("loaded from %s's stack slot at %#x", v.Name, in.PC), present: true}
+		}
+		return value{how: fmt.Sprintf("loaded at %#x from a stack slot no variable claims", in.PC)}
+	}
+	// A load through another register: if that one held &v, this is v (at offset 0).
+	inner := w.trace(j, regFamily(c, mo.Base), hop+1)
+	if inner.isKonst && mo.Index == "" {
+		return a.loadFrom(inner.konst+uint64(mo.Disp), in.PC, w.rd, w.lpc)
+	}
+	if !inner.present {
+		return value{how: fmt.Sprintf("loaded at %#x through %s (%s)", in.PC, mo.Base, inner.how)}
+	}
+	if inner.addrOf && mo.Disp == 0 && mo.Index == "" {
+		return value{v: inner.v, how: inner.how + ", then read", present: true}
+	}
+	return value{how: fmt.Sprintf("loaded at %#x from memory reached through %s", in.PC, mo.Base)}
 }
 
 // argumentIndex is the 1-based position of an integer argument register in the calling
@@ -364,17 +510,36 @@ func isFrameRegister(c *arch.Arch, r string) bool {
 	return r == "rbp" || r == "rsp" || r == "x29" || r == "sp"
 }
 
-// frameRegisterChanged reports whether any instruction writes r.
-func frameRegisterChanged(c *arch.Arch, insts []disasm.Inst, r string) bool {
+// written reports whether any of the instructions writes r, calls included for the
+// registers a call may clobber.
+func written(c *arch.Arch, insts []disasm.Inst, r string) bool {
+	r = regFamily(c, r)
 	for _, in := range insts {
-		if d := destRegister(c, in); d != "" && regFamily(c, d) == regFamily(c, r) {
+		if d := destRegister(c, in); d != "" && regFamily(c, d) == r {
 			return true
 		}
-		if in.IsCall && regFamily(c, r) != "rbp" && regFamily(c, r) != "x29" {
+		if in.IsCall && !calleeSaved(c, r) {
 			return true
 		}
 	}
 	return false
+}
+
+// calleeSaved reports whether a call preserves r (System V AMD64 psABI §3.2.1, AAPCS64
+// §6.1.1).
+func calleeSaved(c *arch.Arch, r string) bool {
+	if c.Name == "x86_64" {
+		switch r {
+		case "rbx", "rbp", "rsp", "r12", "r13", "r14", "r15":
+			return true
+		}
+		return false
+	}
+	if r == "sp" {
+		return true
+	}
+	n, err := strconv.Atoi(strings.TrimPrefix(r, "x"))
+	return err == nil && strings.HasPrefix(r, "x") && n >= 19 && n <= 29
 }
 
 // dwarfRegNumber is the DWARF number of a register name, -1 if none.
@@ -387,14 +552,11 @@ func dwarfRegNumber(c *arch.Arch, name string) int {
 	return -1
 }
 
-// varInRegister finds a variable whose location at the pc is exactly the register.
-func varInRegister(c *arch.Arch, sc *dwarfvar.Scope, reg string) *dwarfvar.Var {
-	return varInRegisterAt(c, sc, reg)
-}
-
+// varInRegisterAt finds a variable whose location at the scope's pc is exactly the
+// register; nil without a scope.
 func varInRegisterAt(c *arch.Arch, sc *dwarfvar.Scope, reg string) *dwarfvar.Var {
 	n := dwarfRegNumber(c, reg)
-	if n < 0 {
+	if n < 0 || sc == nil {
 		return nil
 	}
 	for i := range sc.Vars {
@@ -418,6 +580,9 @@ func varInRegisterAt(c *arch.Arch, sc *dwarfvar.Scope, reg string) *dwarfvar.Var
 // slotVariable finds the local whose location is the stack slot at addr: DW_OP_fbreg
 // against a frame base of DW_OP_call_frame_cfa or a register plus offset.
 func slotVariable(c *arch.Arch, sc *dwarfvar.Scope, addr, cfa uint64, regs map[string]uint64) *dwarfvar.Var {
+	if sc == nil {
+		return nil
+	}
 	fb, ok := frameBase(c, sc.FrameBase, cfa, regs)
 	if !ok {
 		return nil
@@ -475,6 +640,9 @@ func (a *Analysis) globalAt(addr uint64, rd *dwarfvar.Reader, lpc uint64) *dwarf
 }
 
 func (a *Analysis) globalNamed(name string, rd *dwarfvar.Reader, lpc uint64) *dwarfvar.Var {
+	if rd == nil {
+		return nil
+	}
 	v, err := rd.Global(lpc, name)
 	if err != nil {
 		return nil
@@ -518,7 +686,11 @@ func (a *Analysis) explainAccess(rd *report.Diagnosis, f *diagnose.Facts) {
 	rd.AddEvidence("source_access", o.Access)
 	rd.AddEvidence("pointer", o.Pointer+" ("+o.Type+")")
 	rd.AddEvidence("pointer_source", o.How)
-	rd.Summary += fmt.Sprintf(" In the source: %s, through %s (%s).", o.Access, o.Pointer, o.Type)
+	via := ""
+	if o.Caller != "" {
+		via = ", passed by " + o.Caller
+	}
+	rd.Summary += fmt.Sprintf(" In the source: %s, through %s (%s)%s.", o.Access, o.Pointer, o.Type, via)
 }
 
 // faultCFA is the CFA of the frame executing the faulting pc: the crashing frame, or the
