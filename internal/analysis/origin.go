@@ -297,7 +297,11 @@ func (w *walk) trace(i int, reg string, hop int) value {
 		return value{how: "too many loads to follow"}
 	}
 	a, c := w.a, w.a.Core.Arch
-	for p := i; w.steps < maxOriginInsts; w.steps++ {
+	seen := map[int]bool{}
+	for p := i; ; w.steps++ {
+		if w.steps >= maxOriginInsts {
+			return value{how: "the search went too far back"}
+		}
 		j, err := w.pred(p)
 		if err != nil {
 			return value{how: err.Error()}
@@ -305,6 +309,10 @@ func (w *walk) trace(i int, reg string, hop int) value {
 		if j < 0 {
 			break
 		}
+		if seen[j] {
+			return value{how: "set inside a loop"}
+		}
+		seen[j] = true
 		p = j
 		in := w.insts[j]
 		if in.IsCall {
