@@ -33,6 +33,9 @@ type Analysis struct {
 	goRT    *goRuntime
 	goRTErr error
 
+	// frameMemo keeps symbolized pcs (SourceFrames).
+	frameMemo map[frameKey][]report.Frame
+
 	// varReaders are the modules' DWARF variable readers, by module path.
 	varReaders map[string]*varReaderEntry
 }
@@ -134,6 +137,37 @@ func (a *Analysis) Frame(index int, pc uint64, returnAddr bool, foundBy string) 
 // become frames of their own (Inlined, same pc) before the concrete function's frame,
 // as gdb shows them. Without DWARF it is the single symbol-table frame.
 func (a *Analysis) SourceFrames(index int, pc uint64, returnAddr bool, foundBy string) []report.Frame {
+	// The same pcs recur across threads and goroutines (thousands parked in one
+	// function): symbolize each once.
+	key := frameKey{pc, returnAddr}
+	if cached, ok := a.frameMemo[key]; ok {
+		out := make([]report.Frame, len(cached))
+		for i, f := range cached {
+			f.Index, f.FoundBy = index+i, foundBy
+			out[i] = f
+		}
+		return out
+	}
+	out := a.sourceFrames(index, pc, returnAddr, foundBy)
+	if a.frameMemo == nil {
+		a.frameMemo = map[frameKey][]report.Frame{}
+	}
+	if len(a.frameMemo) < maxFrameMemo {
+		a.frameMemo[key] = append([]report.Frame(nil), out...) // callers may change theirs
+	}
+	return out
+}
+
+// frameKey identifies a symbolized pc.
+type frameKey struct {
+	pc         uint64
+	returnAddr bool
+}
+
+// maxFrameMemo bounds the memo of symbolized pcs.
+const maxFrameMemo = 1 << 16
+
+func (a *Analysis) sourceFrames(index int, pc uint64, returnAddr bool, foundBy string) []report.Frame {
 	base := a.Frame(index, pc, returnAddr, foundBy)
 	src, err := a.Modules.Source(lookupPC(pc, returnAddr))
 	if len(src) == 0 {
