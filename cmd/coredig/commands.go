@@ -96,7 +96,7 @@ Exit status: 0 analysed, 1 analysed with warnings that matter (e.g. a truncated 
 	add("modules CORE [EXE]", "Modules, build-ids, and where their files and symbols came from", report.ViewModules, nil)
 	add("bt CORE [EXE]", "Backtraces of all threads, identical stacks grouped", report.ViewBacktrace, func(c *cobra.Command) {
 		threadFlag(c)
-		c.Flags().BoolVar(&st.full, "full", false, "print every thread instead of grouping identical stacks")
+		c.Flags().BoolVar(&st.full, "full", false, "print every thread (and goroutine) instead of grouping identical stacks, and every crashing-thread frame's variables")
 	})
 	root.AddCommand(&cobra.Command{
 		Use:   "disasm CORE [ADDR|SYMBOL]",
@@ -112,7 +112,7 @@ Exit status: 0 analysed, 1 analysed with warnings that matter (e.g. a truncated 
 	add("py CORE [EXE]", "Python view: interpreter state and every Python thread's stack", report.ViewPython, func(c *cobra.Command) {
 		threadFlag(c)
 		c.Flags().BoolVar(&st.native, "native", false, "also print every thread's native stack with its Python frames merged in")
-		c.Flags().BoolVar(&st.full, "full", false, "print every thread instead of grouping identical stacks")
+		c.Flags().BoolVar(&st.full, "full", false, "print every thread (and goroutine) instead of grouping identical stacks, and every crashing-thread frame's variables")
 	})
 	return root
 }

@@ -59,16 +59,19 @@ func (a *Analysis) unwindRegs(regs []uint64, maxDepth int, contextIsReturn bool)
 // Backtrace unwinds and symbolizes one thread: frames with file:line and inlined calls.
 func (a *Analysis) Backtrace(t *core.Thread, maxDepth int) ([]report.Frame, string) {
 	frames, err := a.Unwind(t, maxDepth)
+	out, starts, errText := a.symbolizeWalk(frames, err)
 	if t == a.CrashedThread() {
 		a.crashWalk, a.crashWalkErr = frames, err
+		a.addLocals(out, frames, starts)
 	}
-	return a.symbolizeWalk(frames, err)
+	return out, errText
 }
 
 // symbolizeWalk turns unwound frames into report frames, with inlined calls and the
 // functions that tail-called their callee.
-func (a *Analysis) symbolizeWalk(frames []*unwind.Frame, err error) ([]report.Frame, string) {
-	var out []report.Frame
+// starts[i] is the index in the result of frames[i]'s innermost report frame.
+func (a *Analysis) symbolizeWalk(frames []*unwind.Frame, err error) (out []report.Frame, starts []int, errText string) {
+	starts = make([]int, 0, len(frames))
 	for i, f := range frames {
 		if i > 0 && f.ReturnAddress && len(out) > 0 {
 			// Functions that tail-called the callee left no return address; DWARF
@@ -90,12 +93,13 @@ func (a *Analysis) symbolizeWalk(frames []*unwind.Frame, err error) ([]report.Fr
 		if f.Err != nil && !errors.Is(f.Err, unwind.ErrMaxDepth) {
 			rf[len(rf)-1].Error = describe(f.Err)
 		}
+		starts = append(starts, len(out))
 		out = append(out, rf...)
 	}
 	if err != nil {
-		return out, describe(err)
+		return out, starts, describe(err)
 	}
-	return out, ""
+	return out, starts, ""
 }
 
 // describe turns an unwinding error into a sentence that says why, naming the memory

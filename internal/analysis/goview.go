@@ -73,7 +73,7 @@ func (a *Analysis) GoView(maxDepth int) *report.Go {
 			sym := a.Modules.Lookup(g.schedPC)
 			isReturn := sym.Function == "" || sym.FuncStart != g.schedPC
 			walk, werr := a.unwindRegs(regs, maxDepth, isReturn)
-			rg.Frames, rg.Error = a.symbolizeWalk(walk, werr)
+			rg.Frames, _, rg.Error = a.symbolizeWalk(walk, werr)
 			if rg.Frames == nil {
 				rg.Frames = []report.Frame{}
 			}

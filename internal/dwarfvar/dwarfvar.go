@@ -13,6 +13,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -77,6 +78,9 @@ type Var struct {
 	Expr []byte
 	// Param is set for a formal parameter.
 	Param bool
+	// Const holds the value's bytes (target order) when DWARF gives it as
+	// DW_AT_const_value instead of a location: a constant the compiler folded.
+	Const []byte
 }
 
 // Scope is what is visible at a pc inside a function.
@@ -206,6 +210,9 @@ func (r *Reader) variable(e *dwarf.Entry, pc uint64, u unitCtx) Var {
 	}
 	f := e.AttrField(dwarf.AttrLocation)
 	if f == nil {
+		if cv := e.Val(dwarf.AttrConstValue); cv != nil {
+			v.Const = r.constBytes(cv, v.Type)
+		}
 		return v
 	}
 	switch f.Class {
@@ -221,6 +228,26 @@ func (r *Reader) variable(e *dwarf.Entry, pc uint64, u unitCtx) Var {
 		}
 	}
 	return v
+}
+
+// constBytes turns a DW_AT_const_value (an integer or a block) into the value's bytes.
+func (r *Reader) constBytes(cv any, t dwarf.Type) []byte {
+	switch x := cv.(type) {
+	case []byte:
+		return x
+	case int64:
+		size := int64(8)
+		if t != nil && t.Size() > 0 && t.Size() < 8 {
+			size = t.Size()
+		}
+		b := make([]byte, 8)
+		r.order.PutUint64(b, uint64(x))
+		if r.order == binary.BigEndian {
+			return b[8-size:]
+		}
+		return b[:size]
+	}
+	return nil
 }
 
 func (r *Reader) containsPC(e *dwarf.Entry, pc uint64) bool {
@@ -369,6 +396,9 @@ func cName(t dwarf.Type, depth int) string {
 		if x.Type == nil {
 			return "void *"
 		}
+		if fn, ok := Strip(x.Type).(*dwarf.FuncType); ok {
+			return funcDecl(fn, "(*)", depth)
+		}
 		inner := cName(x.Type, depth+1)
 		if strings.HasSuffix(inner, "*") {
 			return inner + "*"
@@ -381,8 +411,42 @@ func cName(t dwarf.Type, depth int) string {
 		return x.Qual + " " + cName(x.Type, depth+1)
 	case *dwarf.TypedefType:
 		return x.Name
+	case *dwarf.ArrayType:
+		n := ""
+		if x.Count >= 0 {
+			n = strconv.FormatInt(x.Count, 10)
+		}
+		return cName(x.Type, depth+1) + " [" + n + "]"
+	case *dwarf.FuncType:
+		return funcDecl(x, "", depth)
+	case *dwarf.VoidType:
+		return "void"
+	case *dwarf.EnumType:
+		if x.EnumName != "" {
+			return "enum " + x.EnumName
+		}
+		return "enum"
 	}
 	return t.String()
+}
+
+// funcDecl writes a function type around a declarator: "int (*)(int, char **)".
+func funcDecl(fn *dwarf.FuncType, declarator string, depth int) string {
+	ret := "void"
+	if fn.ReturnType != nil {
+		ret = cName(fn.ReturnType, depth+1)
+	}
+	params := make([]string, 0, len(fn.ParamType))
+	for _, p := range fn.ParamType {
+		params = append(params, cName(p, depth+1))
+	}
+	if len(params) == 0 {
+		params = []string{"void"}
+	}
+	if declarator != "" {
+		declarator = " " + declarator
+	}
+	return ret + declarator + "(" + strings.Join(params, ", ") + ")"
 }
 
 // FieldPath names the member of t at byte offset off: ".handlers[6].tripped", "[3]",

@@ -135,6 +135,20 @@ type Frame struct {
 	// Python lists the Python frames this native frame (a _PyEval_EvalFrameDefault
 	// call) was executing, innermost first.
 	Python []PythonFrame `json:"python,omitempty"`
+	// Locals are the parameters and local variables visible at the frame's pc, from
+	// DWARF (crashing thread only), innermost scope first.
+	Locals []Local `json:"locals,omitempty"`
+}
+
+// Local is one variable of a frame.
+type Local struct {
+	Name  string `json:"name"`
+	Type  string `json:"type"`
+	Param bool   `json:"param,omitempty"`
+	// Value is the value as C would print it ("0x0", "42", "'a'", "{...}"); empty with
+	// Error when it could not be read (optimized out, register not saved, unreadable).
+	Value string `json:"value,omitempty"`
+	Error string `json:"error,omitempty"`
 }
 
 // Module is one loaded ELF object.

@@ -90,7 +90,7 @@ func tidList(tids []int) string {
 }
 
 func (p *printer) stack(frames []Frame, errText string) {
-	for _, f := range frames {
+	for i, f := range frames {
 		name := "??"
 		if f.Function != "" {
 			name = f.Function
@@ -124,6 +124,19 @@ func (p *printer) stack(frames []Frame, errText string) {
 		p.f("#%-3d 0x%016x %s%s%s  [%s]%s\n", f.Index, uint64(f.PC), p.style("1", name), mod, src, how, unv)
 		if f.Error != "" {
 			p.f("      %s\n", p.style("31", "stops here: "+f.Error))
+		}
+		// The variables of the frame that faulted (the first, or the one a signal
+		// interrupted); of every frame with --full.
+		showLocals := p.o.Full || i == 0 || frames[i-1].Function == "<signal handler called>"
+		for _, l := range f.Locals {
+			if !showLocals {
+				break
+			}
+			val := l.Value
+			if l.Error != "" {
+				val = "<" + l.Error + ">"
+			}
+			p.f("      %s = %s  %s\n", p.style("1", l.Name), val, p.style("2", "("+l.Type+")"))
 		}
 		for _, pf := range f.Python {
 			name := pf.Function
