@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"debug/elf"
 	"encoding/binary"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/coredig/coredig/internal/dwarfsym"
 )
@@ -184,6 +186,48 @@ func FuzzLocList(f *testing.F) {
 		for _, u := range []unitCtx{{version: 5}, {version: 4}, {version: 5, loclistsBase: 4, addrBase: 8}} {
 			r.locListAt(off%uint64(len(data)+1), pc, u, false)
 			r.locListAt(off%64, pc, u, true)
+		}
+	})
+}
+
+// FuzzScope reads variables and types from mutated DWARF: a real library's ELF file
+// with bytes changed. It must never panic or hang (an input running 10 s fails). The
+// inputs are whole ELF files, so give minimization a short budget:
+//
+//	go test ./internal/dwarfvar -run XXX -fuzz FuzzScope -fuzzminimizetime 1s
+func FuzzScope(f *testing.F) {
+	lib := filepath.Join(f.TempDir(), "types.so")
+	if out, err := exec.Command("gcc", "-shared", "-fPIC", "-g", "-O2", "-o", lib, filepath.Join("testdata", "types.c")).CombinedOutput(); err != nil {
+		f.Fatalf("gcc is needed to build the seed (scripts/deps.sh installs it): %v\n%s", err, out)
+	}
+	seed, err := os.ReadFile(lib)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(seed, uint64(0x1110))
+	f.Fuzz(func(t *testing.T, data []byte, pc uint64) {
+		watchdog := time.AfterFunc(10*time.Second, func() { panic("FuzzScope: one input ran for 10 s") })
+		defer watchdog.Stop()
+		ef, err := elf.NewFile(bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		ix, err := dwarfsym.NewFromELF(ef, nil)
+		if err != nil {
+			return
+		}
+		d, info, addr, order := ix.Raw()
+		r := New(d, info, addr, order, ef)
+		for _, at := range []uint64{pc, 0x1110, 0x1118} {
+			if sc, err := r.ScopeAt(at); err == nil {
+				for _, v := range sc.Vars {
+					TypeName(v.Type)
+					FieldPath(Pointee(v.Type), 8)
+				}
+			}
+		}
+		if g, err := r.Global(pc, "gp"); err == nil {
+			FieldPath(Pointee(g.Type), 40)
 		}
 	})
 }
