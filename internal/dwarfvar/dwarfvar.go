@@ -400,6 +400,9 @@ func cName(t dwarf.Type, depth int) string {
 			return funcDecl(fn, "(*)", depth)
 		}
 		inner := cName(x.Type, depth+1)
+		if strings.Contains(inner, ".") && !strings.ContainsAny(inner, " (") {
+			return "*" + inner // a Go type ("main.T"): Go writes the pointer first
+		}
 		if strings.HasSuffix(inner, "*") {
 			return inner + "*"
 		}

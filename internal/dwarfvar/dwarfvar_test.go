@@ -2,6 +2,7 @@ package dwarfvar
 
 import (
 	"bytes"
+	"debug/dwarf"
 	"debug/elf"
 	"encoding/binary"
 	"os"
@@ -230,4 +231,29 @@ func FuzzScope(f *testing.F) {
 			FieldPath(Pointee(g.Type), 40)
 		}
 	})
+}
+
+// Type names as the source language writes them, for types debug/dwarf builds by hand.
+func TestTypeNameForms(t *testing.T) {
+	i := &dwarf.IntType{BasicType: dwarf.BasicType{CommonType: dwarf.CommonType{Name: "int", ByteSize: 4}}}
+	ch := &dwarf.CharType{BasicType: dwarf.BasicType{CommonType: dwarf.CommonType{Name: "char", ByteSize: 1}}}
+	goT := &dwarf.StructType{StructName: "main.T", Kind: "struct"}
+	goT.Name = "main.T"
+	for _, c := range []struct {
+		t    dwarf.Type
+		want string
+	}{
+		{&dwarf.PtrType{Type: &dwarf.PtrType{Type: ch}}, "char **"},
+		{&dwarf.QualType{Qual: "const", Type: ch}, "const char"},
+		{&dwarf.QualType{Qual: "volatile", Type: &dwarf.PtrType{Type: i}}, "int * volatile"},
+		{&dwarf.ArrayType{Type: i, Count: 3}, "int [3]"},
+		{&dwarf.PtrType{Type: &dwarf.FuncType{ReturnType: i, ParamType: []dwarf.Type{i}}}, "int (*)(int)"},
+		{&dwarf.PtrType{Type: &dwarf.FuncType{}}, "void (*)(void)"},
+		{&dwarf.PtrType{}, "void *"},
+		{&dwarf.PtrType{Type: &dwarf.TypedefType{CommonType: dwarf.CommonType{Name: "main.T"}, Type: goT}}, "*main.T"},
+	} {
+		if got := TypeName(c.t); got != c.want {
+			t.Errorf("TypeName = %q, want %q", got, c.want)
+		}
+	}
 }

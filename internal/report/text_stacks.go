@@ -125,9 +125,10 @@ func (p *printer) stack(frames []Frame, errText string) {
 		if f.Error != "" {
 			p.f("      %s\n", p.style("31", "stops here: "+f.Error))
 		}
-		// The variables of the frame that faulted (the first, or the one a signal
-		// interrupted); of every frame with --full.
-		showLocals := p.o.Full || i == 0 || frames[i-1].Function == "<signal handler called>"
+		// The variables of the frame that faulted (the first, the one a signal
+		// interrupted, the one Go's runtime.sigpanic was injected into); of every frame
+		// with --full.
+		showLocals := p.o.Full || i == 0 || frames[i-1].Function == "<signal handler called>" || frames[i-1].Function == "runtime.sigpanic"
 		for _, l := range f.Locals {
 			if !showLocals {
 				break
