@@ -26,6 +26,8 @@ func TestGolden(t *testing.T) {
 	}{
 		{"sample-summary.golden", []string{"summary", "--color", "never", core, exe}},
 		{"sample-bt.golden", []string{"bt", "--color", "never", core, exe}},
+		// --full: every thread, and the variables of every crashing-thread frame.
+		{"sample-bt-full.golden", []string{"bt", "--full", "--color", "never", core, exe}},
 		{"sample-report.golden", []string{"--color", "never", core, exe}},
 		{"static-deref-report.golden", []string{"--color", "never", filepath.Join(root, "static-deref", "core.zst"), filepath.Join(root, "static-deref", "static-deref")}},
 		// The JSON contract: a renamed or removed field shows up here.
