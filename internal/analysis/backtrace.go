@@ -59,19 +59,20 @@ func (a *Analysis) unwindRegs(regs []uint64, maxDepth int, contextIsReturn bool)
 // Backtrace unwinds and symbolizes one thread: frames with file:line and inlined calls.
 func (a *Analysis) Backtrace(t *core.Thread, maxDepth int) ([]report.Frame, string) {
 	frames, err := a.Unwind(t, maxDepth)
-	out, starts, errText := a.symbolizeWalk(frames, err)
+	out, spans, errText := a.symbolizeWalk(frames, err)
 	if t == a.CrashedThread() {
 		a.crashWalk, a.crashWalkErr = frames, err
-		a.addLocals(out, frames, starts)
+		a.addLocals(out, frames, spans)
 	}
 	return out, errText
 }
 
 // symbolizeWalk turns unwound frames into report frames, with inlined calls and the
 // functions that tail-called their callee.
-// starts[i] is the index in the result of frames[i]'s innermost report frame.
-func (a *Analysis) symbolizeWalk(frames []*unwind.Frame, err error) (out []report.Frame, starts []int, errText string) {
-	starts = make([]int, 0, len(frames))
+// spans[i] is where frames[i]'s report frames (its inlined calls, innermost first, and
+// the concrete one) sit in the result.
+func (a *Analysis) symbolizeWalk(frames []*unwind.Frame, err error) (out []report.Frame, spans [][2]int, errText string) {
+	spans = make([][2]int, 0, len(frames))
 	for i, f := range frames {
 		if i > 0 && f.ReturnAddress && len(out) > 0 {
 			// Functions that tail-called the callee left no return address; DWARF
@@ -93,13 +94,13 @@ func (a *Analysis) symbolizeWalk(frames []*unwind.Frame, err error) (out []repor
 		if f.Err != nil && !errors.Is(f.Err, unwind.ErrMaxDepth) {
 			rf[len(rf)-1].Error = describe(f.Err)
 		}
-		starts = append(starts, len(out))
+		spans = append(spans, [2]int{len(out), len(out) + len(rf)})
 		out = append(out, rf...)
 	}
 	if err != nil {
-		return out, starts, describe(err)
+		return out, spans, describe(err)
 	}
-	return out, starts, ""
+	return out, spans, ""
 }
 
 // describe turns an unwinding error into a sentence that says why, naming the memory

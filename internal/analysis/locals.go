@@ -25,10 +25,10 @@ const (
 
 // addLocals gives the first frames of the crashing thread their variables, read from
 // DWARF at each frame's pc with the registers and CFA the unwinder found there.
-// starts[i] is the index in frames of walk[i]'s first (innermost) report frame.
-func (a *Analysis) addLocals(frames []report.Frame, walk []*unwind.Frame, starts []int) {
+// spans[i] is where walk[i]'s report frames sit in frames.
+func (a *Analysis) addLocals(frames []report.Frame, walk []*unwind.Frame, spans [][2]int) {
 	for i, f := range walk {
-		if i >= maxLocalFrames || i >= len(starts) {
+		if i >= maxLocalFrames || i >= len(spans) {
 			break
 		}
 		if f.Signal != nil || f.FoundBy == unwind.FoundByScan {
@@ -38,30 +38,48 @@ func (a *Analysis) addLocals(frames []report.Frame, walk []*unwind.Frame, starts
 		if f.ReturnAddress && pc > 0 {
 			pc-- // the call, where the caller's variables are as they were
 		}
-		locals := a.frameLocals(pc, f)
-		if len(locals) > 0 && starts[i] < len(frames) {
-			frames[starts[i]].Locals = locals
+		a.placeLocals(frames[spans[i][0]:spans[i][1]], pc, f)
+	}
+}
+
+// placeLocals reads the variables at pc in frame f and gives each to its report frame:
+// an inlined call's variables to that inlined frame, the function's own to the concrete
+// frame (report frames for one pc run innermost inlined call first, concrete last).
+func (a *Analysis) placeLocals(group []report.Frame, pc uint64, f *unwind.Frame) {
+	if len(group) == 0 {
+		return
+	}
+	locals, inline, depth := a.frameLocals(pc, f)
+	for k, l := range locals {
+		// The concrete frame is the last of the group; each inlining level is one
+		// frame further in, unless the DWARF scopes and the frames do not line up.
+		j := len(group) - 1 - inline[k]
+		if len(group) != depth+1 || j < 0 {
+			j = 0
+		}
+		if len(group[j].Locals) < maxLocals {
+			group[j].Locals = append(group[j].Locals, l)
 		}
 	}
 }
 
-// frameLocals reads the variables visible at pc in frame f.
-func (a *Analysis) frameLocals(pc uint64, f *unwind.Frame) []report.Local {
+// frameLocals reads the variables visible at pc in frame f, with each one's inlining
+// level and the depth of inlined calls at pc.
+func (a *Analysis) frameLocals(pc uint64, f *unwind.Frame) (out []report.Local, inline []int, depth int) {
 	m := a.Modules.ModuleFor(pc)
 	if m == nil || !m.Usable() {
-		return nil
+		return nil, nil, 0
 	}
 	rd, err := a.varReader(m.Path)
 	if err != nil {
-		return nil
+		return nil, nil, 0
 	}
 	sc, err := rd.ScopeAt(pc - m.Bias)
 	if err != nil || sc == nil {
-		return nil
+		return nil, nil, 0
 	}
-	var out []report.Local
 	for _, v := range sc.Vars {
-		if len(out) >= maxLocals || v.Name == "" {
+		if len(out) >= 4*maxLocals || v.Name == "" {
 			continue
 		}
 		l := report.Local{Name: v.Name, Type: dwarfvar.TypeName(v.Type), Param: v.Param}
@@ -70,8 +88,9 @@ func (a *Analysis) frameLocals(pc uint64, f *unwind.Frame) []report.Local {
 			l.Value, l.Error = "", err.Error()
 		}
 		out = append(out, l)
+		inline = append(inline, v.Inline)
 	}
-	return out
+	return out, inline, sc.Inlines
 }
 
 // frameRegs gives DWARF expressions the registers the unwinder knows in a frame.

@@ -96,3 +96,23 @@ func TestLocalsMatchGDBOptimized(t *testing.T) {
 	tc := testcore.Make(t, testcore.Spec{Name: "locals-x86_64-o2", Source: "locals.c", CFlags: []string{"-O2", "-g"}})
 	compareLocals(t, tc, []string{"fill"}, 5)
 }
+
+// Variables of inlined calls go to their own inlined frames, as gdb shows them: throw.cc
+// inlines level3 into level2 into level1, each with its parameter x.
+func TestLocalsOfInlinedFrames(t *testing.T) {
+	tc := testcore.Make(t, testcore.Throw)
+	a, _ := open(t, tc.Path, symbolize.Options{})
+	got := map[string][]string{}
+	for _, f := range a.Full(FullOptions{}).Threads[0].Frames {
+		if strings.HasPrefix(f.Function, "crasher::level") {
+			for _, l := range f.Locals {
+				got[f.Function] = append(got[f.Function], l.Name)
+			}
+		}
+	}
+	for _, fn := range []string{"crasher::level3", "crasher::level2", "crasher::level1"} {
+		if strings.Join(got[fn], ",") != "x" {
+			t.Errorf("%s has locals %v, want [x]", fn, got[fn])
+		}
+	}
+}

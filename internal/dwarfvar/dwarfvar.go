@@ -81,6 +81,9 @@ type Var struct {
 	// Const holds the value's bytes (target order) when DWARF gives it as
 	// DW_AT_const_value instead of a location: a constant the compiler folded.
 	Const []byte
+	// Inline is how many inlined calls enclose the variable inside the function: 0
+	// for the function's own, Scope.Inlines for the innermost inlined call's.
+	Inline int
 }
 
 // Scope is what is visible at a pc inside a function.
@@ -90,6 +93,8 @@ type Scope struct {
 	FrameBase []byte
 	// Vars are innermost scope first.
 	Vars []Var
+	// Inlines is the depth of inlined calls at the pc (0 when none).
+	Inlines int
 }
 
 // ScopeAt returns the variables visible at pc (a link-time address) in the innermost
@@ -111,9 +116,13 @@ func (r *Reader) ScopeAt(pc uint64) (*Scope, error) {
 
 	var sc *Scope
 	// One level per open DIE with children: in says the DIE holds pc (the unit always
-	// does), scope that its variables are visible there.
-	type level struct{ in, scope bool }
-	stack := []level{{in: true}}
+	// does), idx the scope (in scopes) whose variables its children are, or -1; inline
+	// how many inlined calls enclose it inside the function.
+	type level struct {
+		in          bool
+		idx, inline int
+	}
+	stack := []level{{in: true, idx: -1}}
 	var scopes [][]Var
 	for n := 0; n < maxScopeDIEs; n++ {
 		e, err := rd.Next()
@@ -126,37 +135,46 @@ func (r *Reader) ScopeAt(pc uint64) (*Scope, error) {
 		if e.Tag == 0 {
 			top := stack[len(stack)-1]
 			stack = stack[:len(stack)-1]
-			if len(stack) == 0 || top.scope && !stack[len(stack)-1].scope && sc != nil {
+			if len(stack) == 0 || top.idx >= 0 && stack[len(stack)-1].idx < 0 && sc != nil {
 				break // the function holding pc is closed: done
 			}
 			continue
 		}
 		parent := stack[len(stack)-1]
-		in, scope := false, false
+		lv := level{idx: -1, inline: parent.inline}
 		switch e.Tag {
 		case dwarf.TagSubprogram, dwarf.TagLexDwarfBlock, dwarf.TagInlinedSubroutine:
 			if parent.in && r.containsPC(e, pc) {
-				in, scope = true, true
-				if e.Tag == dwarf.TagSubprogram {
+				lv.in = true
+				switch e.Tag {
+				case dwarf.TagSubprogram:
 					fb, _ := e.Val(dwarf.AttrFrameBase).([]byte)
 					sc = &Scope{Function: r.name(e), FrameBase: fb}
-					scopes = nil
+					scopes, lv.inline = nil, 0
+				case dwarf.TagInlinedSubroutine:
+					lv.inline++
+					if sc != nil && lv.inline > sc.Inlines {
+						sc.Inlines = lv.inline
+					}
 				}
+				lv.idx = len(scopes)
 				scopes = append(scopes, nil)
 			}
 		case dwarf.TagNamespace, dwarf.TagModule:
-			in = parent.in && len(stack) < 64
+			lv.in = parent.in && len(stack) < 64
 		case dwarf.TagVariable, dwarf.TagFormalParameter:
-			if parent.scope && len(scopes) > 0 {
-				scopes[len(scopes)-1] = append(scopes[len(scopes)-1], r.variable(e, pc, u))
+			if parent.idx >= 0 && parent.idx < len(scopes) {
+				v := r.variable(e, pc, u)
+				v.Inline = parent.inline
+				scopes[parent.idx] = append(scopes[parent.idx], v)
 			}
 		}
 		if e.Children {
-			if !in {
+			if !lv.in {
 				rd.SkipChildren()
 				continue
 			}
-			stack = append(stack, level{in: in, scope: scope})
+			stack = append(stack, lv)
 		}
 	}
 	if sc == nil {

@@ -89,7 +89,31 @@ func tidList(tids []int) string {
 	return b.String()
 }
 
+// systemLibraries are the runtime libraries whose frames' variables the text leaves to
+// --full: their abort and unwinding machinery sits above the frame that matters.
+var systemLibraries = []string{"libc.so", "ld-linux", "libpthread.so", "libstdc++.so", "libgcc_s.so"}
+
+// localsFrame is the frame whose variables the text shows without --full: the first with
+// variables that is not in a system library.
+func localsFrame(frames []Frame) int {
+	for i, f := range frames {
+		if len(f.Locals) == 0 {
+			continue
+		}
+		base := filepath.Base(f.Module)
+		system := false
+		for _, l := range systemLibraries {
+			system = system || strings.HasPrefix(base, l)
+		}
+		if !system {
+			return i
+		}
+	}
+	return -1
+}
+
 func (p *printer) stack(frames []Frame, errText string) {
+	first := localsFrame(frames)
 	for i, f := range frames {
 		name := "??"
 		if f.Function != "" {
@@ -125,10 +149,10 @@ func (p *printer) stack(frames []Frame, errText string) {
 		if f.Error != "" {
 			p.f("      %s\n", p.style("31", "stops here: "+f.Error))
 		}
-		// The variables of the frame that faulted (the first, the one a signal
-		// interrupted, the one Go's runtime.sigpanic was injected into); of every frame
-		// with --full.
-		showLocals := p.o.Full || i == 0 || frames[i-1].Function == "<signal handler called>" || frames[i-1].Function == "runtime.sigpanic"
+		// The variables of the program's innermost frame, of the one a signal
+		// interrupted and of the one Go's runtime.sigpanic was injected into; of every
+		// frame with --full.
+		showLocals := p.o.Full || i == first || i > 0 && (frames[i-1].Function == "<signal handler called>" || frames[i-1].Function == "runtime.sigpanic")
 		for _, l := range f.Locals {
 			if !showLocals {
 				break
