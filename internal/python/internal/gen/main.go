@@ -26,6 +26,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/coredig/coredig/internal/dwarfvar"
 )
 
 // field names one int64 of the Layout struct and where its value comes from:
@@ -179,20 +181,6 @@ func loadTypes(d *dwarf.Data) (types, error) {
 	return out, nil
 }
 
-func strip(t dwarf.Type) dwarf.Type {
-	for i := 0; i < 16; i++ {
-		switch x := t.(type) {
-		case *dwarf.TypedefType:
-			t = x.Type
-		case *dwarf.QualType:
-			t = x.Type
-		default:
-			return t
-		}
-	}
-	return t
-}
-
 // resolve walks a dotted member path and returns the member's byte offset and
 // the final member.
 func resolve(st *dwarf.StructType, path string) (int64, *dwarf.StructField, bool) {
@@ -200,7 +188,7 @@ func resolve(st *dwarf.StructType, path string) (int64, *dwarf.StructField, bool
 	var cur dwarf.Type = st
 	var last *dwarf.StructField
 	for _, part := range strings.Split(path, ".") {
-		s, ok := strip(cur).(*dwarf.StructType)
+		s, ok := dwarfvar.Strip(cur).(*dwarf.StructType)
 		if !ok {
 			return 0, nil, false
 		}
