@@ -37,10 +37,10 @@ type value struct {
 	addrOf  bool // the register holds the variable's address, not its value
 	how     string
 	present bool
-	// konst is a constant address the register holds (aarch64 adrp, then add), when
-	// isKonst; it names no variable yet.
-	konst   uint64
-	isKonst bool
+	// fixed is an address the code computed into the register without reading memory
+	// (aarch64 adrp and add, x86 rip-relative lea), when isFixed.
+	fixed   uint64
+	isFixed bool
 	// arg is the argument position when the register was not set in the function: the
 	// caller passed it.
 	arg int
@@ -328,23 +328,23 @@ func (w *walk) trace(i int, reg string, hop int) value {
 		switch {
 		case in.Address != 0: // aarch64 adr, adrp; x86 lea of a rip-relative address
 			if v := a.globalAt(in.Address, w.rd, w.lpc); v != nil {
-				return value{v: v, addrOf: true, konst: in.Address, isKonst: true, how: fmt.Sprintf("address of %s (%s at %#x)", v.Name, in.Mnemonic, in.PC), present: true}
+				return value{v: v, addrOf: true, fixed: in.Address, isFixed: true, how: fmt.Sprintf("address of %s (%s at %#x)", v.Name, in.Mnemonic, in.PC), present: true}
 			}
-			return value{konst: in.Address, isKonst: true, how: fmt.Sprintf("address %#x (%s at %#x)", in.Address, in.Mnemonic, in.PC)}
+			return value{fixed: in.Address, isFixed: true, how: fmt.Sprintf("address %#x (%s at %#x)", in.Address, in.Mnemonic, in.PC)}
 		case in.Mnemonic == "add" && len(in.RegArgs) == 2 && len(in.Mem) == 0:
 			imm, ok := immediate(in.Text)
 			if !ok {
 				return value{how: fmt.Sprintf("computed by %q at %#x", in.Text, in.PC)}
 			}
 			inner := w.trace(j, regFamily(c, in.RegArgs[1]), hop+1)
-			if !inner.isKonst {
+			if !inner.isFixed {
 				return value{how: fmt.Sprintf("computed by %q at %#x", in.Text, in.PC)}
 			}
-			addr := inner.konst + imm
+			addr := inner.fixed + imm
 			if v := a.globalAt(addr, w.rd, w.lpc); v != nil {
 				return value{v: v, addrOf: true, how: fmt.Sprintf("address of %s (at %#x)", v.Name, in.PC), present: true}
 			}
-			return value{konst: addr, isKonst: true, how: fmt.Sprintf("address %#x (at %#x)", addr, in.PC)}
+			return value{fixed: addr, isFixed: true, how: fmt.Sprintf("address %#x (at %#x)", addr, in.PC)}
 		case isLoad(in) && len(in.Mem) == 1:
 			return w.load(in, j, i, hop)
 		case in.Mnemonic == "mov" && len(in.Mem) == 0 && len(in.RegArgs) == 2:
@@ -388,8 +388,8 @@ func (w *walk) load(in disasm.Inst, j, i, hop int) value {
 	}
 	// A load through another register: if that one held &v, this is v (at offset 0).
 	inner := w.trace(j, regFamily(c, mo.Base), hop+1)
-	if inner.isKonst && mo.Index == "" {
-		return a.loadFrom(inner.konst+uint64(mo.Disp), in.PC, w.rd, w.lpc)
+	if inner.isFixed && mo.Index == "" {
+		return a.loadFrom(inner.fixed+uint64(mo.Disp), in.PC, w.rd, w.lpc)
 	}
 	if !inner.present {
 		return value{how: fmt.Sprintf("loaded at %#x through %s (%s)", in.PC, mo.Base, inner.how)}
