@@ -179,6 +179,14 @@ func TestDiagnosisCatalogue(t *testing.T) {
 			if want != "" && !strings.Contains(d.Summary, want) {
 				t.Errorf("summary %q lacks %q", d.Summary, want)
 			}
+			// A signal sent with kill/tkill has no faulting instruction; a runtime's own
+			// abort path is not "the caller".
+			if _, ok := d.Evidence["instruction"]; ok && (tc.kind == "abort" || tc.kind == "killed_by_signal") {
+				t.Errorf("an %s carries instruction evidence %q", tc.kind, d.Evidence["instruction"])
+			}
+			if c, ok := d.Evidence["caller"]; ok && (tc.spec.Source == "crash.go" || tc.spec.Source == "panic.rs") {
+				t.Errorf("caller %q for a runtime's abort", c)
+			}
 			if tc.rule != "" && (len(d.Rules) == 0 || d.Rules[0].ID != tc.rule) {
 				t.Errorf("rules %+v, want %s", d.Rules, tc.rule)
 			}

@@ -238,9 +238,6 @@ func (f *Facts) abort(d *Diagnosis) {
 		d.add("abort_message", "%s", m.Text)
 	}
 	caller := f.userCaller()
-	if caller != "" {
-		d.add("caller", "%s", caller)
-	}
 	by := ""
 	if caller != "" {
 		by = " called from " + caller
@@ -271,6 +268,12 @@ func (f *Facts) abort(d *Diagnosis) {
 		case f.hasFunc(func(s string) bool { return s == "__assert_fail" || s == "__assert_fail_base" }) != "":
 			m.Cause = "assertion"
 		}
+	}
+	// The first frame outside glibc's abort names who asked for it, except where a
+	// runtime's own abort path stands between (Go's runtime.raise, Rust's
+	// abort_internal): those say where instead.
+	if caller != "" && m.Cause != "go_runtime" && m.Cause != "rust_panic" {
+		d.add("caller", "%s", caller)
 	}
 	if m.Cause != "" {
 		d.add("cause", "%s", m.Cause)

@@ -43,10 +43,14 @@ func classify(f *Facts, depth int) Diagnosis {
 	if fn := f.where(); fn != "" {
 		d.add("function", "%s", fn)
 	}
-	if f.Inst != nil {
-		d.add("instruction", "%s", f.Inst.Text)
-	} else if f.InstErr != "" {
-		d.add("instruction", "unavailable: %s", f.InstErr)
+	// The instruction matters when it caused the signal; a signal sent with kill or
+	// tkill arrives wherever the thread was (abort's is just after the tgkill call).
+	if f.NoSigInfo || faultCode(f.Signo, f.Code) || f.Code == SI_KERNEL {
+		if f.Inst != nil {
+			d.add("instruction", "%s", f.Inst.Text)
+		} else if f.InstErr != "" {
+			d.add("instruction", "unavailable: %s", f.InstErr)
+		}
 	}
 
 	if f.NoSigInfo {
