@@ -141,6 +141,16 @@ func (a *Analysis) python() *report.Python {
 				if f.Err != nil {
 					pf.Error = f.Err.Error()
 				}
+				for _, l := range f.Locals {
+					rl := report.Local{Name: l.Name, Type: l.Type, Value: l.Value}
+					if l.Err != nil {
+						rl.Value, rl.Error = "", l.Err.Error()
+					}
+					pf.Locals = append(pf.Locals, rl)
+				}
+				if f.LocalsErr != nil {
+					pf.LocalsError = f.LocalsErr.Error()
+				}
 				pt.Frames = append(pt.Frames, pf)
 			}
 			r.Threads = append(r.Threads, pt)

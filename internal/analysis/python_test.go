@@ -2,7 +2,9 @@ package analysis
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -260,5 +262,74 @@ func TestPythonTruncatedRuntime(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("warnings %v do not say the runtime was cut off", py.Warnings)
+	}
+}
+
+// The locals of a Python frame against CPython's own gdb extension (py-locals of the
+// python-gdb.py of the same build) on pylocals.py, 3.8 to 3.13: every value py-locals
+// prints in full (ints, str, bytes, bools, None) is the same in coredig. Floats and
+// containers, which py-locals shows only by address, and closure cells, which it does
+// not open, are checked against the script.
+func TestPythonLocals(t *testing.T) {
+	for _, v := range []string{"3.8.18", "3.9.18", "3.10.13", "3.11.7", "3.12.1", "3.13.0"} {
+		t.Run(v, func(t *testing.T) {
+			tc := testcore.Make(t, testcore.PythonSpec("pylocals.py", v))
+			short := v[:strings.LastIndexByte(v, '.')]
+			gdbPy := filepath.Join(filepath.Dir(tc.Exe), "python"+short+"-gdb.py")
+			out, err := exec.Command("gdb", "-batch", "-nx", "-iex", "set auto-load off", "-ex", "source "+gdbPy,
+				"-ex", "py-up", "-ex", "py-locals", tc.Exe, tc.Path).CombinedOutput()
+			if err != nil {
+				t.Fatalf("gdb py-locals (the oracle) failed: %v\n%s", err, out)
+			}
+			want := map[string]string{}
+			scalar := regexp.MustCompile(`^(-?\d+|True|False|None|b?'.*'|b?".*")$`)
+			in := false
+			for _, line := range strings.Split(string(out), "\n") {
+				// py-up prints the probe frame; py-locals then lists its locals, under a
+				// "Locals for probe" heading in newer python-gdb.py versions.
+				if strings.Contains(line, "Frame 0x") {
+					in = strings.Contains(line, ", in probe (")
+					continue
+				}
+				if strings.HasPrefix(line, "Locals for ") {
+					in = line == "Locals for probe"
+					continue
+				}
+				if k, val, ok := strings.Cut(line, " = "); ok && in && scalar.MatchString(val) {
+					want[k] = val
+				}
+			}
+			if len(want) < 7 {
+				t.Fatalf("py-locals printed %d scalar locals of probe:\n%s", len(want), out)
+			}
+			a, _ := open(t, tc.Path, symbolize.Options{})
+			py := a.Python()
+			got := map[string]string{}
+			for _, th := range py.Threads {
+				for _, f := range th.Frames {
+					if f.Function == "probe" {
+						for _, l := range f.Locals {
+							got[l.Name] = l.Value
+						}
+					}
+				}
+			}
+			for k, w := range want {
+				if got[k] != w {
+					t.Errorf("%s = %q, py-locals says %q", k, got[k], w)
+				}
+			}
+			for k, w := range map[string]string{"ratio": "0.25", "whole": "3.0", "huge": "1208925819614629174706179", "text": `"héllo 'q'"`, "raw": `b'\x00ab\xff'`} {
+				if got[k] != w {
+					t.Errorf("%s = %q, want %q", k, got[k], w)
+				}
+			}
+			if !strings.HasPrefix(got["items"], "<list, 3 items, at 0x") || !strings.HasPrefix(got["table"], "<dict, 1 items, at 0x") {
+				t.Errorf("items %q, table %q", got["items"], got["table"])
+			}
+			if short != "3.8" && short != "3.9" && short != "3.10" && (got["small"] != "7" || got["count"] != "42") {
+				t.Errorf("closure cells: small %q, count %q, want 7 and 42", got["small"], got["count"])
+			}
+		})
 	}
 }

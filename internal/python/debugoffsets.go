@@ -27,9 +27,11 @@ type DebugOffsets struct {
 	TstateThreadID, TstateNativeThreadID                                 uint64
 
 	IFrameSize, IFramePrevious, IFrameExecutable, IFrameInstrPtr, IFrameOwner uint64
+	IFrameLocalsplus                                                          uint64
 
 	CodeSize, CodeFilename, CodeName, CodeQualname, CodeLinetable uint64
 	CodeFirstLineno, CodeCodeAdaptive                             uint64
+	CodeLocalsplusnames, CodeLocalspluskinds                      uint64
 
 	ObjectType                                    uint64
 	TupleItem, TupleSize                          uint64
@@ -82,15 +84,14 @@ func ParseDebugOffsets(b []byte) (d DebugOffsets, ok bool, err error) {
 	next() // datastack_chunk
 	next() // status
 	d.IFrameSize, d.IFramePrevious, d.IFrameExecutable, d.IFrameInstrPtr = next(), next(), next(), next()
-	next() // localsplus
+	d.IFrameLocalsplus = next()
 	d.IFrameOwner = next()
 	if v314 {
 		next() // stackpointer
 	}
 	d.CodeSize, d.CodeFilename, d.CodeName, d.CodeQualname, d.CodeLinetable, d.CodeFirstLineno = next(), next(), next(), next(), next(), next()
 	next() // argcount
-	next() // localsplusnames
-	next() // localspluskinds
+	d.CodeLocalsplusnames, d.CodeLocalspluskinds = next(), next()
 	d.CodeCodeAdaptive = next()
 	next() // pyobject.size
 	d.ObjectType = next()
@@ -183,6 +184,10 @@ func (d *DebugOffsets) apply(base Layout) Layout {
 	l.IFrameInstr = i(d.IFrameInstrPtr)
 	l.IFrameOwner = i(d.IFrameOwner)
 	l.IFrameIsEntry = -1
+	l.IFrameLocalsplus = i(d.IFrameLocalsplus)
+	l.FrameObjLocalsplus = -1
+	l.CodeLocalsplusnames = i(d.CodeLocalsplusnames)
+	l.CodeLocalspluskinds = i(d.CodeLocalspluskinds)
 	l.CodeSize = i(d.CodeSize)
 	l.CodeFilename = i(d.CodeFilename)
 	l.CodeName = i(d.CodeName)

@@ -50,6 +50,8 @@ type Layout struct {
 	FrameObjLasti  int64
 	FrameObjLineno int64
 	FrameObjTrace  int64
+	// FrameObjLocalsplus is f_localsplus: the locals, then cells and frees (3.8-3.10).
+	FrameObjLocalsplus int64
 
 	IFrameSize     int64
 	IFramePrevious int64
@@ -57,6 +59,8 @@ type Layout struct {
 	IFrameInstr    int64
 	IFrameOwner    int64
 	IFrameIsEntry  int64
+	// IFrameLocalsplus is localsplus: the values of co_localsplusnames (3.11+).
+	IFrameLocalsplus int64
 
 	CodeSize           int64
 	CodeName           int64
@@ -67,6 +71,12 @@ type Layout struct {
 	CodeLinetable      int64
 	CodeCodeAdaptive   int64
 	CodeFirstTraceable int64
+	// CodeVarnames and CodeNlocals name the locals (3.8-3.10); CodeLocalsplusnames
+	// and CodeLocalspluskinds name and classify every localsplus slot (3.11+).
+	CodeVarnames        int64
+	CodeNlocals         int64
+	CodeLocalsplusnames int64
+	CodeLocalspluskinds int64
 
 	ObjectType          int64
 	ASCIISize           int64

@@ -96,6 +96,27 @@ type Frame struct {
 	// in 3.12+ the frame just inside a shim frame owned by the C stack.
 	LastOfEval bool
 	Err        error
+	// Locals are the frame's local variables (LocalsErr says why they are missing).
+	Locals    []Local
+	LocalsErr error
+}
+
+// MaxLocalsFrames bounds how many frames of a process get their locals read.
+const MaxLocalsFrames = 1024
+
+// addLocals reads the locals of fr, whose localsplus array is at offset off in the
+// frame, within the budget.
+func (w *walker) addLocals(fr *Frame, off int64) {
+	if off < 0 {
+		fr.LocalsErr = fmt.Errorf("locals are not read for this version")
+		return
+	}
+	if w.localsLeft <= 0 {
+		fr.LocalsErr = fmt.Errorf("locals read for the first %d frames only", MaxLocalsFrames)
+		return
+	}
+	w.localsLeft--
+	fr.Locals, fr.LocalsErr = w.frameLocals(fr.Code, fr.Addr+uint64(off))
 }
 
 // errBudget stops frame walks once MaxTotalFrames frames were visited.
@@ -105,17 +126,18 @@ var errBudget = fmt.Errorf("python: stopped: more than %d frames in all threads"
 var ErrNoPython = errors.New("python: no _PyRuntime symbol: not a CPython process or symbols unavailable")
 
 type walker struct {
-	p         Process
-	r         mem
-	l         Layout
-	st        *State
-	codeType  uint64
-	haveCode  bool
-	codeCache map[uint64]*codeInfo
-	byFS      map[uint64]uint64 // fs_base -> TID
-	tids      map[uint64]bool
-	tpidr     []OSThread
-	steps     int // frame steps left for the whole walk (MaxTotalFrames)
+	p          Process
+	r          mem
+	l          Layout
+	st         *State
+	codeType   uint64
+	haveCode   bool
+	codeCache  map[uint64]*codeInfo
+	byFS       map[uint64]uint64 // fs_base -> TID
+	tids       map[uint64]bool
+	tpidr      []OSThread
+	steps      int // frame steps left for the whole walk (MaxTotalFrames)
+	localsLeft int // frames that may still get their locals read (MaxLocalsFrames)
 }
 
 type codeInfo struct {
@@ -136,7 +158,7 @@ func Analyze(p Process) (*State, error) {
 	if !ok {
 		return nil, ErrNoPython
 	}
-	w := &walker{p: p, r: mem{p}, st: &State{}, codeCache: map[uint64]*codeInfo{}, steps: MaxTotalFrames, byFS: map[uint64]uint64{}, tids: map[uint64]bool{}}
+	w := &walker{p: p, r: mem{p}, st: &State{}, codeCache: map[uint64]*codeInfo{}, steps: MaxTotalFrames, localsLeft: MaxLocalsFrames, byFS: map[uint64]uint64{}, tids: map[uint64]bool{}}
 	if err := w.version(rt); err != nil {
 		return nil, err
 	}
@@ -520,6 +542,7 @@ func (w *walker) fillFrameObject(fr *Frame) error {
 	if ci.err != nil {
 		return ci.err
 	}
+	w.addLocals(fr, l.FrameObjLocalsplus)
 	lasti, err := r.u32Field(fr.Addr, l.FrameObjLasti, "PyFrameObject.f_lasti")
 	if err != nil {
 		return err
@@ -634,6 +657,7 @@ func (w *walker) fillInterpreterFrame(fr *Frame) (skip, entry bool, err error) {
 	if ci.err != nil {
 		return false, entry, ci.err
 	}
+	w.addLocals(fr, l.IFrameLocalsplus)
 	instr, err := r.ptrField(fr.Addr, l.IFrameInstr, "_PyInterpreterFrame.instr_ptr")
 	if err != nil {
 		return false, entry, err

@@ -246,6 +246,10 @@ type PythonFrame struct {
 	Error     string `json:"error,omitempty"`
 	// LastOfEval marks the outermost frame of one native _PyEval_EvalFrameDefault call.
 	LastOfEval bool `json:"last_of_eval,omitempty"`
+	// Locals are the frame's local variables: name, type name, value as repr() shows
+	// None, bool, int, float, str and bytes ("<list, 3 items, at 0x...>" otherwise).
+	Locals      []Local `json:"locals,omitempty"`
+	LocalsError string  `json:"locals_error,omitempty"`
 }
 
 // Group is a set of threads with identical stacks. The crashing thread is always a group

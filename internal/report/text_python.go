@@ -105,6 +105,21 @@ func (p *printer) python(r *Report) {
 			if f.Error != "" {
 				p.f("        error: %s\n", f.Error)
 			}
+			// A thread's innermost frame shows its locals (every frame with --full);
+			// a group of threads would show only its first thread's.
+			if len(g.tids) == 1 && (i == 0 || p.o.Full) {
+				for _, l := range f.Locals {
+					val := l.Value
+					if l.Error != "" {
+						val = "<" + l.Error + ">"
+					}
+					typ := ""
+					if l.Type != "" {
+						typ = "  " + p.style("2", "("+l.Type+")")
+					}
+					p.f("        %s = %s%s\n", p.style("1", l.Name), val, typ)
+				}
+			}
 		}
 		if t.Error != "" {
 			p.f("  (stack incomplete: %s)\n", t.Error)

@@ -99,6 +99,7 @@ var fields = []field{
 	{"FrameObjLasti", frameObj, []string{"f_lasti"}, kOffset},
 	{"FrameObjLineno", frameObj, []string{"f_lineno"}, kOffset},
 	{"FrameObjTrace", frameObj, []string{"f_trace"}, kOffset},
+	{"FrameObjLocalsplus", frameObj, []string{"f_localsplus"}, kOffset},
 
 	{"IFrameSize", iframe, nil, kSizeof},
 	{"IFramePrevious", iframe, []string{"previous"}, kOffset},
@@ -106,6 +107,7 @@ var fields = []field{
 	{"IFrameInstr", iframe, []string{"instr_ptr", "prev_instr"}, kOffset},
 	{"IFrameOwner", iframe, []string{"owner"}, kOffset},
 	{"IFrameIsEntry", iframe, []string{"is_entry"}, kOffset},
+	{"IFrameLocalsplus", iframe, []string{"localsplus"}, kOffset},
 
 	{"CodeSize", code, nil, kSizeof},
 	{"CodeName", code, []string{"co_name"}, kOffset},
@@ -116,6 +118,10 @@ var fields = []field{
 	{"CodeLinetable", code, []string{"co_linetable"}, kOffset},
 	{"CodeCodeAdaptive", code, []string{"co_code_adaptive"}, kOffset},
 	{"CodeFirstTraceable", code, []string{"_co_firsttraceable"}, kOffset},
+	{"CodeVarnames", code, []string{"co_varnames"}, kOffset},
+	{"CodeNlocals", code, []string{"co_nlocals"}, kOffset},
+	{"CodeLocalsplusnames", code, []string{"co_localsplusnames"}, kOffset},
+	{"CodeLocalspluskinds", code, []string{"co_localspluskinds"}, kOffset},
 
 	{"ObjectType", object, []string{"ob_type"}, kOffset},
 	{"ASCIISize", ascii, nil, kSizeof},
