@@ -49,13 +49,19 @@ func main() {
 	ch := make(chan int)
 	var mu sync.Mutex
 	mu.Lock()
-	for i := 0; i < 3; i++ {
-		go waitOn(ch)
+	var started sync.WaitGroup
+	run := func(f func()) {
+		started.Add(1)
+		go func() { started.Done(); f() }()
 	}
-	go sleeper()
-	go lockOn(&mu)
-	// Let every goroutine reach its wait.
-	time.Sleep(200 * time.Millisecond)
+	for i := 0; i < 3; i++ {
+		run(func() { waitOn(ch) })
+	}
+	run(sleeper)
+	run(func() { lockOn(&mu) })
+	// Every goroutine has started; give each the moment it needs to reach its wait.
+	started.Wait()
+	time.Sleep(300 * time.Millisecond)
 	fmt.Println("ready")
 	os.Stdout.Sync()
 	var target *T
