@@ -111,6 +111,8 @@ func TestDiagnosisCatalogue(t *testing.T) {
 				"pointer_source": "passed in rdi by lookup, which called read_at_0x60 at 0x?; there: loaded from s's stack slot at 0x?"}, ""},
 		{testcore.Spec{Name: "argnull-aarch64", Source: "argnull.c", Arch: testcore.ArchAArch64}, "null_pointer_dereference",
 			map[string]string{"function": "read_at_0x60", "source_access": "s->name", "pointer": "s (struct S *)"}, ""},
+		{testcore.Spec{Name: "constwrite-x86_64-o2", Source: "constwrite.c", CFlags: []string{"-O2", "-g"}}, "write_to_readonly",
+			map[string]string{"function": "poke", "source_access": "limits[2].hi", "pointer": "&limits (const struct limit [4] *)"}, ""},
 		{testcore.Recurse, "stack_overflow", map[string]string{"function": "recurse", "recursion": "recurse", "recursion_depth": "1024", "matches_fault_address": "true"}, ""},
 		{testcore.Rodata, "write_to_readonly", map[string]string{"function": "shout", "section": ".rodata", "access": "writes 1 byte at rax", "source_access": "*s"}, ""},
 		{testcore.DivZero, "divide_by_zero", map[string]string{"function": "divide", "instruction": "idivl -0x8(%rbp)", "divisor_value": "0x0"}, ""},

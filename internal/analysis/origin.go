@@ -52,6 +52,9 @@ type value struct {
 func (a *Analysis) originOf(pc uint64, mem disasm.MemOperand, regs map[string]uint64, cfa uint64) (*accessOrigin, error) {
 	c := a.Core.Arch
 	base := mem.Base
+	if (base == "rip" || base == "pc") && mem.Index == "" {
+		return a.pcRelativeOrigin(pc, mem.PCValue+uint64(mem.Disp))
+	}
 	if base == "" || base == "rip" || base == "pc" {
 		return nil, fmt.Errorf("the access has no base register")
 	}
@@ -71,6 +74,36 @@ func (a *Analysis) originOf(pc uint64, mem disasm.MemOperand, regs map[string]ui
 		o.Caller = caller
 	}
 	return o, err
+}
+
+// pcRelativeOrigin names a global the instruction at pc addresses relative to itself,
+// and the field inside it at addr.
+func (a *Analysis) pcRelativeOrigin(pc, addr uint64) (*accessOrigin, error) {
+	name := a.Modules.LookupData(addr)
+	if name == "" || strings.HasSuffix(name, "@got") {
+		return nil, fmt.Errorf("%#x is inside no global variable", addr)
+	}
+	var off uint64
+	if g, o, ok := strings.Cut(name, "+"); ok {
+		v, err := strconv.ParseUint(o, 0, 64)
+		if err != nil {
+			return nil, fmt.Errorf("symbol %q", name)
+		}
+		name, off = g, v
+	}
+	m := a.Modules.ModuleFor(pc)
+	if m == nil {
+		return nil, fmt.Errorf("no module for %#x", pc)
+	}
+	rd, err := a.varReader(m.Path)
+	if err != nil {
+		return nil, err
+	}
+	v := a.globalNamed(name, rd, pc-m.Bias)
+	if v == nil {
+		return nil, fmt.Errorf("no DWARF for the global %s", name)
+	}
+	return describeOrigin(value{v: v, addrOf: true, how: fmt.Sprintf("the global %s, addressed relative to the pc", name), present: true}, int64(off))
 }
 
 // regOrigin finds what register reg held just before the instruction at pc, in a frame
@@ -677,7 +710,7 @@ func (a *Analysis) explainAccess(rd *report.Diagnosis, f *diagnose.Facts) {
 	}
 	var mem *disasm.MemOperand
 	for i := range ctx.Inst.Mem {
-		if m := &ctx.Inst.Mem[i]; !m.Implicit && m.Base != "" && m.Base != "rip" && m.Base != "pc" {
+		if m := &ctx.Inst.Mem[i]; !m.Implicit && m.Base != "" {
 			mem = m
 			break
 		}

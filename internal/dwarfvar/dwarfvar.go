@@ -429,7 +429,11 @@ func cName(t dwarf.Type, depth int) string {
 		if _, ok := x.Type.(*dwarf.PtrType); ok {
 			return cName(x.Type, depth+1) + " " + x.Qual
 		}
-		return x.Qual + " " + cName(x.Type, depth+1)
+		inner := cName(x.Type, depth+1)
+		if strings.HasPrefix(inner, x.Qual+" ") {
+			return inner // a const array of const elements reads "const T [n]" in C
+		}
+		return x.Qual + " " + inner
 	case *dwarf.TypedefType:
 		return x.Name
 	case *dwarf.ArrayType:
