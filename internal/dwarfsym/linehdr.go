@@ -4,7 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 
-	"github.com/coredig/coredig/internal/dwarf/leb128"
+	"github.com/coredig/coredig/internal/elfx"
 )
 
 // checkLineHeader validates the directory and file counts of a DWARF 5 line program header
@@ -13,141 +13,71 @@ import (
 // Each count must fit in the bytes the header declares. Versions 2-4 use terminated lists
 // and need no check.
 func checkLineHeader(line []byte, off uint64, bo binary.ByteOrder) error {
-	c := &cursor{b: line, off: off, bo: bo}
 	if off >= uint64(len(line)) {
 		return &FormatError{Section: ".debug_line", Offset: off, Msg: "DW_AT_stmt_list past the section end"}
 	}
+	c := elfx.NewCursor(line[off:], bo, true)
+	at := func() uint64 { return off + uint64(c.Off()) }
+	truncated := func() error {
+		return &FormatError{Section: ".debug_line", Offset: at(), Msg: "line program header truncated"}
+	}
 	// The unit length itself is not needed: the header length bounds what is checked.
 	offSize := uint64(4)
-	if c.u32() == 0xffffffff {
-		c.skip(8)
+	if c.U32() == 0xffffffff {
+		c.Skip(8)
 		offSize = 8
 	}
-	vers := c.u16()
-	if c.err != nil || vers != 5 {
-		return c.err
+	vers := c.U16()
+	if c.Err() != nil {
+		return truncated()
 	}
-	c.skip(2) // address_size, segment_selector_size
+	if vers != 5 {
+		return nil
+	}
+	c.Skip(2) // address_size, segment_selector_size
 	var hdrLen uint64
 	if offSize == 8 {
-		hdrLen = c.u64()
+		hdrLen = c.U64()
 	} else {
-		hdrLen = uint64(c.u32())
+		hdrLen = uint64(c.U32())
 	}
-	hdrEnd := c.off + hdrLen
-	if c.err != nil || hdrLen > uint64(len(line))-c.off {
+	hdrEnd := at() + hdrLen
+	if c.Err() != nil || hdrLen > uint64(c.Len()) {
 		return &FormatError{Section: ".debug_line", Offset: off, Msg: fmt.Sprintf("header length %#x runs past the section", hdrLen)}
 	}
-	c.skip(5) // minimum_instruction_length .. line_range
-	opBase := c.u8()
-	if opBase > 0 {
-		c.skip(uint64(opBase) - 1)
+	c.Skip(5) // minimum_instruction_length .. line_range
+	if opBase := c.U8(); opBase > 0 {
+		c.Skip(int(opBase) - 1)
 	}
 	for _, what := range []string{"directory", "file name"} {
-		nfmt := c.u8()
+		nfmt := c.U8()
 		forms := make([]uint64, 0, nfmt)
 		for i := 0; i < int(nfmt); i++ {
-			c.uleb() // content type
-			forms = append(forms, c.uleb())
+			c.ULEB() // content type
+			forms = append(forms, c.ULEB())
 		}
-		count := c.uleb()
-		if c.err != nil {
-			return c.err
+		count := c.ULEB()
+		if c.Err() != nil {
+			return truncated()
 		}
 		if count > hdrLen || (nfmt == 0 && count > 0) {
 			return &FormatError{Section: ".debug_line", Offset: off, Msg: fmt.Sprintf("%s count %d does not fit the %d-byte header", what, count, hdrLen)}
 		}
-		for i := uint64(0); i < count && c.err == nil; i++ {
+		for i := uint64(0); i < count && c.Err() == nil; i++ {
 			for _, f := range forms {
-				c.skipForm(f, offSize)
+				if !skipForm(c, f, offSize) {
+					return &FormatError{Section: ".debug_line", Offset: at(), Msg: fmt.Sprintf("form %#x in a line header entry format", f)}
+				}
 			}
-			if c.off > hdrEnd {
+			if at() > hdrEnd {
 				return &FormatError{Section: ".debug_line", Offset: off, Msg: fmt.Sprintf("%s entries run past the header", what)}
 			}
 		}
-		if c.err != nil {
-			return c.err
+		if c.Err() != nil {
+			return truncated()
 		}
 	}
 	return nil
-}
-
-// cursor is a sticky-error reader over one section.
-type cursor struct {
-	b   []byte
-	off uint64
-	bo  binary.ByteOrder
-	err error
-}
-
-func (c *cursor) need(n uint64) bool {
-	if c.err != nil {
-		return false
-	}
-	if n > uint64(len(c.b)) || c.off > uint64(len(c.b))-n {
-		c.err = &FormatError{Section: ".debug_line", Offset: c.off, Msg: "line program header truncated"}
-		return false
-	}
-	return true
-}
-
-func (c *cursor) skip(n uint64) {
-	if c.need(n) {
-		c.off += n
-	}
-}
-
-func (c *cursor) u8() uint8 {
-	if !c.need(1) {
-		return 0
-	}
-	v := c.b[c.off]
-	c.off++
-	return v
-}
-
-func (c *cursor) u16() uint16 {
-	if !c.need(2) {
-		return 0
-	}
-	v := c.bo.Uint16(c.b[c.off:])
-	c.off += 2
-	return v
-}
-
-func (c *cursor) u32() uint32 {
-	if !c.need(4) {
-		return 0
-	}
-	v := c.bo.Uint32(c.b[c.off:])
-	c.off += 4
-	return v
-}
-
-func (c *cursor) u64() uint64 {
-	if !c.need(8) {
-		return 0
-	}
-	v := c.bo.Uint64(c.b[c.off:])
-	c.off += 8
-	return v
-}
-
-func (c *cursor) uleb() uint64 {
-	if c.err != nil {
-		return 0
-	}
-	if c.off > uint64(len(c.b)) {
-		c.need(1)
-		return 0
-	}
-	v, n := leb128.Uint(c.b[c.off:])
-	if n == 0 {
-		c.need(uint64(len(c.b)) - c.off + 1) // records the truncation error
-		return 0
-	}
-	c.off += uint64(n)
-	return v
 }
 
 // DWARF 5 section 7.5.6 form codes that line headers use.
@@ -172,38 +102,44 @@ const (
 	DW_FORM_strx4     = 0x28
 )
 
-func (c *cursor) skipForm(form, offSize uint64) {
+// skipForm skips one value of form; false for a form line headers do not use.
+func skipForm(c *elfx.Cursor, form, offSize uint64) bool {
+	skip := func(n uint64) {
+		if n > uint64(c.Len()) {
+			n = uint64(c.Len()) + 1 // records the truncation
+		}
+		c.Skip(int(n))
+	}
 	switch form {
 	case DW_FORM_data1, DW_FORM_strx1:
-		c.skip(1)
+		skip(1)
 	case DW_FORM_data2, DW_FORM_strx2:
-		c.skip(2)
+		skip(2)
 	case DW_FORM_strx3:
-		c.skip(3)
+		skip(3)
 	case DW_FORM_data4, DW_FORM_strx4:
-		c.skip(4)
+		skip(4)
 	case DW_FORM_data8:
-		c.skip(8)
+		skip(8)
 	case DW_FORM_data16:
-		c.skip(16)
+		skip(16)
 	case DW_FORM_strp, DW_FORM_line_strp:
-		c.skip(offSize)
+		skip(offSize)
 	case DW_FORM_udata, DW_FORM_strx:
-		c.uleb()
+		c.ULEB()
 	case DW_FORM_string:
-		for c.err == nil && c.u8() != 0 {
+		for c.Err() == nil && c.U8() != 0 {
 		}
 	case DW_FORM_block:
-		c.skip(c.uleb())
+		skip(c.ULEB())
 	case DW_FORM_block1:
-		c.skip(uint64(c.u8()))
+		skip(uint64(c.U8()))
 	case DW_FORM_block2:
-		c.skip(uint64(c.u16()))
+		skip(uint64(c.U16()))
 	case DW_FORM_block4:
-		c.skip(uint64(c.u32()))
+		skip(uint64(c.U32()))
 	default:
-		if c.err == nil {
-			c.err = &FormatError{Section: ".debug_line", Offset: c.off, Msg: fmt.Sprintf("form %#x in a line header entry format", form)}
-		}
+		return false
 	}
+	return true
 }
