@@ -87,7 +87,11 @@ func raiseCoreLimit() error {
 // scrubbedEnv are variables of the test's environment that would change how
 // the crashers die; they are dropped unless the spec sets them.
 var scrubbedEnv = []string{"GOTRACEBACK", "GODEBUG", "PYTHONFAULTHANDLER", "PYTHONPATH",
-	"PYTHONHOME", "PYTHONSTARTUP", "LD_PRELOAD", "QEMU_LD_PREFIX", "QEMU_STRACE"}
+	"PYTHONHOME", "PYTHONSTARTUP", "LD_PRELOAD", "QEMU_LD_PREFIX", "QEMU_STRACE",
+	// With RUST_BACKTRACE set, a Rust panic symbolizes its own backtrace
+	// before aborting: it maps its debug files and grows its heap, and
+	// the core with it.
+	"RUST_BACKTRACE", "RUST_LIB_BACKTRACE"}
 
 func crashEnv(extra []string) []string {
 	var env []string

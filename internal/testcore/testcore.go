@@ -54,8 +54,9 @@ type Spec struct {
 	// Args are the program's (or script's) arguments.
 	Args []string
 	// Env entries are added to the environment (after GOTRACEBACK,
-	// GODEBUG, PYTHONFAULTHANDLER, PYTHONPATH, PYTHONHOME, PYTHONSTARTUP
-	// and LD_PRELOAD are removed from the test's own).
+	// GODEBUG, PYTHONFAULTHANDLER, PYTHONPATH, PYTHONHOME, PYTHONSTARTUP,
+	// LD_PRELOAD, QEMU_LD_PREFIX, QEMU_STRACE, RUST_BACKTRACE and
+	// RUST_LIB_BACKTRACE are removed from the test's own).
 	Env []string
 	// KillWith, when non-zero, is sent with kill(2) from the test process
 	// once the program has printed a stdout line starting with "ready".
