@@ -290,8 +290,8 @@ func (a *Analysis) registers(t *core.Thread) map[string]report.Hex {
 	for i, n := range a.Core.Arch.RegNames {
 		m[n] = report.Hex(t.Regs[i])
 	}
-	if t.HasTLS && a.Core.Arch.TLS < 0 {
-		m["tpidr_el0"] = report.Hex(t.TLS)
+	if t.HasTLS && a.Core.Arch.TLS < 0 && a.Core.Arch.TLSName != "" {
+		m[a.Core.Arch.TLSName] = report.Hex(t.TLS)
 	}
 	return m
 }

@@ -1,13 +1,11 @@
 package analysis
 
 import (
+	"bytes"
 	"debug/elf"
-	"encoding/binary"
 	"errors"
-	"fmt"
 	"strings"
 
-	"github.com/coredig/coredig/internal/arch"
 	"github.com/coredig/coredig/internal/core"
 	"github.com/coredig/coredig/internal/diagnose"
 	"github.com/coredig/coredig/internal/disasm"
@@ -79,115 +77,21 @@ func (a *Analysis) savedSigInfo(sf *unwind.SignalFrame, reraised int) *report.Si
 			}
 		}
 	}
-	if sf.Context == 0 {
+	if sf.Context == 0 || c.Arch.Signal.Fault == nil {
 		return nil
 	}
-	switch c.Arch {
-	case arch.AMD64:
-		return a.amd64Fault(sf.Context)
-	case arch.ARM64:
-		if reraised != 11 {
-			return nil // without siginfo only a SIGSEGV can be told from fault_address
-		}
-		return a.arm64Fault(sf.Context)
-	}
-	return nil
-}
-
-// amd64Fault reconstructs the fault from struct sigcontext
-// (arch/x86/include/uapi/asm/sigcontext.h, x86_64): rip at 128, err at 152, trapno at
-// 160, cr2 at 176. Trap numbers are the CPU's exception vectors (Intel SDM vol. 3, 6.15)
-// and map to signals as arch/x86/kernel/traps.c does.
-func (a *Analysis) amd64Fault(ctx uint64) *report.Signal {
-	var mc [184]byte
-	if err := a.Core.ReadFull(mc[:], ctx); err != nil {
+	mapped := func(addr uint64) bool { return c.SegmentFor(addr) != nil }
+	cf, ok := c.Arch.Signal.Fault(c.ReadFull, sf.Context, reraised, mapped)
+	if !ok {
 		return nil
 	}
-	rip := binary.LittleEndian.Uint64(mc[128:])
-	errCode := binary.LittleEndian.Uint64(mc[152:])
-	trapno := binary.LittleEndian.Uint64(mc[160:])
-	cr2 := binary.LittleEndian.Uint64(mc[176:])
-	const src = "signal frame machine context (trapno %d)"
-	sig := func(signo, code int, addr *report.Hex) *report.Signal {
-		return &report.Signal{Number: signo, Name: core.SignalName(signo), Meaning: core.SignalMeaning(signo), Code: code,
-			CodeName: core.CodeName(signo, code), CodeMeaning: core.CodeMeaning(signo, code), Address: addr,
-			Source: fmt.Sprintf(src, trapno)}
+	s := &report.Signal{Number: cf.Signo, Name: core.SignalName(cf.Signo), Meaning: core.SignalMeaning(cf.Signo), Code: cf.Code,
+		CodeName: core.CodeName(cf.Signo, cf.Code), CodeMeaning: core.CodeMeaning(cf.Signo, cf.Code),
+		Source: "signal frame machine context (" + cf.Source + ")"}
+	if cf.HasAddr {
+		s.Address = report.HexPtr(cf.Addr)
 	}
-	switch trapno {
-	case 14: // #PF: cr2 is the address; error code bit 0 set means a protection violation
-		code := 1 // SEGV_MAPERR
-		if errCode&1 != 0 {
-			code = 2 // SEGV_ACCERR
-		}
-		s := sig(11, code, report.HexPtr(cr2))
-		s.Source = fmt.Sprintf("signal frame machine context (cr2, trapno %d)", trapno)
-		return s
-	case 13: // #GP: a non-canonical address or a privileged instruction; no address
-		return sig(11, core.SI_KERNEL, nil)
-	case 0: // #DE
-		return sig(8, 1, report.HexPtr(rip)) // FPE_INTDIV
-	case 6: // #UD
-		return sig(4, 2, report.HexPtr(rip)) // ILL_ILLOPN
-	case 3: // #BP
-		return sig(5, core.SI_KERNEL, nil)
-	case 17: // #AC
-		return sig(7, 1, report.HexPtr(rip)) // BUS_ADRALN
-	}
-	return nil
-}
-
-// arm64Fault reconstructs a SIGSEGV from struct sigcontext
-// (arch/arm64/include/uapi/asm/sigcontext.h): fault_address at 0, and in __reserved (at
-// 288) an esr_context record (magic 0x45535201) whose ESR gives the fault class. Without
-// an ESR record (qemu-user writes none) the address alone is reported, and the code is
-// inferred from whether the address is mapped.
-func (a *Analysis) arm64Fault(ctx uint64) *report.Signal {
-	c := a.Core
-	var b [8]byte
-	if err := c.ReadFull(b[:], ctx); err != nil {
-		return nil
-	}
-	addr := binary.LittleEndian.Uint64(b[:])
-	code := 1 // SEGV_MAPERR
-	src := "signal frame machine context (fault_address)"
-	if esr, ok := a.arm64ESR(ctx + 288); ok {
-		ec := esr >> 26
-		if ec != 0x24 && ec != 0x25 && ec != 0x20 && ec != 0x21 { // data or instruction abort
-			return nil
-		}
-		if fsc := esr & 0x3c; fsc == 0x0c { // permission fault
-			code = 2
-		}
-		src = "signal frame machine context (fault_address, ESR)"
-	} else if c.SegmentFor(addr) != nil {
-		code = 2
-	}
-	return &report.Signal{Number: 11, Name: "SIGSEGV", Meaning: core.SignalMeaning(11), Code: code,
-		CodeName: core.CodeName(11, code), CodeMeaning: core.CodeMeaning(11, code), Address: report.HexPtr(addr), Source: src}
-}
-
-// arm64ESR walks the sigcontext's __reserved records for esr_context.
-func (a *Analysis) arm64ESR(p uint64) (uint64, bool) {
-	const esrMagic, maxRecords, reserved = 0x45535201, 32, 4096
-	end := p + reserved
-	for i := 0; i < maxRecords && p+8 <= end; i++ {
-		var h [16]byte
-		if err := a.Core.ReadFull(h[:8], p); err != nil {
-			return 0, false
-		}
-		magic, size := binary.LittleEndian.Uint32(h[:]), binary.LittleEndian.Uint32(h[4:])
-		if magic == 0 || size < 8 || uint64(size) > end-p {
-			return 0, false
-		}
-		if magic == esrMagic && size >= 16 {
-			if err := a.Core.ReadFull(h[8:16], p+8); err != nil {
-				return 0, false
-			}
-			return binary.LittleEndian.Uint64(h[8:]), true
-		}
-		p += uint64(size)
-	}
-	return 0, false
+	return s
 }
 
 // redeliveredFault recognises a fault whose handler re-raised the signal without
@@ -275,10 +179,11 @@ func (a *Analysis) consistentWithTrap(o *diagnose.Facts, sig *report.Signal) boo
 	case sig.Number == 4: // #UD
 		m := strings.ToLower(mnemonic)
 		return o.Inst == nil || strings.HasPrefix(m, "ud")
-	case sig.Number == 5: // #BP: the pc is just after an int3
+	case sig.Number == 5: // #BP: the pc is just after a breakpoint instruction (int3)
 		pc := o.Regs[a.Core.Arch.RegNames[a.Core.Arch.PC]]
-		var b [1]byte
-		return a.Core.ReadFull(b[:], pc-1) == nil && b[0] == 0xcc
+		bp := a.Core.Arch.BreakpointBefore
+		b := make([]byte, len(bp))
+		return len(bp) > 0 && a.Core.ReadFull(b, pc-uint64(len(bp))) == nil && bytes.Equal(b, bp)
 	case sig.Number == 7: // #AC: a misaligned access
 		return mem(func(addr uint64, op disasm.MemOperand) bool { return op.Size > 1 && addr%uint64(op.Size) != 0 })
 	}

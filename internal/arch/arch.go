@@ -1,19 +1,30 @@
 // Package arch describes, as plain values, everything coredig needs to know about a CPU
-// architecture in order to read its Linux core dumps: the layout of the kernel's
-// elf_prstatus and elf_prpsinfo notes, the general register set in NT_PRSTATUS order, the
-// DWARF register numbering of the psABI, and the signal frame the kernel pushes.
+// architecture in order to read its Linux core dumps and explain them: the layout of the
+// kernel's elf_prstatus and elf_prpsinfo notes, the general register set in NT_PRSTATUS
+// order with its DWARF numbering and sub-register names, the psABI's calling convention
+// (argument, return and callee-saved registers, red zone, stack alignment), where a call
+// leaves its return address and how a call instruction is recognised for a stack scan,
+// the signal frame the kernel pushes and how its saved machine context gives the fault,
+// and the PLT stubs the static linker writes.
 //
 // Architecture is a value, never a build tag: every build of coredig reads the cores of
-// every architecture listed here. Adding one (i386, arm, ppc64le, s390x, riscv64) means
-// adding one file with one *Arch value and listing it in All.
+// every architecture listed here. Generic code asks the value and never compares an
+// architecture's name. Adding one (i386, arm, ppc64le, s390x, riscv64) means adding one
+// file with one *Arch value and listing it in All (plus a decoder in package disasm where
+// golang.org/x/arch has one).
 //
 // Sources: linux/include/uapi/linux/elfcore.h (elf_prstatus, elf_prpsinfo),
 // arch/x86/include/asm/user_64.h (user_regs_struct), arch/arm64/include/uapi/asm/ptrace.h
-// (user_pt_regs), the System V x86-64 psABI §3.6.2 and the AArch64 DWARF ABI (aadwarf64)
-// for DWARF register numbers.
+// (user_pt_regs), the System V x86-64 psABI §3.2 and §3.6.2 and the AArch64 procedure
+// call standard (aapcs64) and DWARF ABI (aadwarf64) for calling conventions and DWARF
+// register numbers, arch/x86/kernel/signal_64.c and arch/arm64/kernel/signal.c for the
+// signal frames, arch/x86/include/uapi/asm/sigcontext.h and
+// arch/arm64/include/uapi/asm/sigcontext.h for the machine contexts. Each file cites the
+// part it uses.
 package arch
 
 import (
+	"bytes"
 	"debug/elf"
 	"encoding/binary"
 	"fmt"
@@ -34,6 +45,11 @@ type Arch struct {
 	// TLS indexes RegNames for the thread pointer when it is part of pr_reg (x86_64
 	// fs_base); -1 when it comes from a separate note (aarch64 NT_ARM_TLS).
 	TLS int
+	// TLSName names the thread pointer when it comes from a separate note ("tpidr_el0"),
+	// "" when it is one of RegNames.
+	TLSName string
+	// DisplayRegs lists registers in the order people read them, the most telling first.
+	DisplayRegs []string
 
 	// DWARF maps a DWARF register number to an index in RegNames, -1 when the register is
 	// not a general register coredig tracks.
@@ -48,6 +64,105 @@ type Arch struct {
 
 	// PageSize is the smallest page size of the architecture (used for NULL-page checks).
 	PageSize uint64
+
+	// ABI is the psABI's calling convention.
+	ABI ABI
+
+	// RAOnStack: a call pushes the return address on the stack (x86); otherwise it goes
+	// to the link register LR.
+	RAOnStack bool
+	// CallBefore reports whether the bytes just before a return address (code ends at
+	// it) decode as a call instruction. Code holds up to MaxCallLen bytes.
+	CallBefore func(code []byte) bool
+	// BreakpointBefore is the breakpoint instruction that leaves the pc just after
+	// itself when it traps (x86 int3); nil when a trap's pc is the instruction's own.
+	BreakpointBefore []byte
+
+	// Signal describes the kernel's signal frame.
+	Signal SignalLayout
+
+	// PLT describes the static linker's PLT stubs.
+	PLT PLTLayout
+
+	// subRegs maps the name of each part of a general register ("eax", "w3") to the
+	// register and the part's width.
+	subRegs map[string]RegPart
+	// calleeSaved is ABI.CalleeSaved as a mask of RegNames indices.
+	calleeSaved uint64
+}
+
+// MaxCallLen is the most bytes CallBefore looks at before a return address.
+const MaxCallLen = 8
+
+// ABI is the part of a psABI's calling convention that generic code asks about.
+type ABI struct {
+	// Args are the integer and pointer argument registers, in order.
+	Args []string
+	// Return is the register of an integer or pointer return value.
+	Return string
+	// CalleeSaved are the registers a call preserves (the stack pointer included, and on
+	// x86_64 the segment registers and bases, which no call changes).
+	CalleeSaved []string
+	// RedZone is how many bytes below the stack pointer a leaf may use without moving it.
+	RedZone uint64
+	// StackAlign is the stack pointer's alignment at a call.
+	StackAlign uint64
+}
+
+// RegPart is a named part of a general register: "eax" is the low 4 bytes of rax.
+type RegPart struct {
+	Reg   string // the full register, as in RegNames
+	Width int    // bytes
+	Off   int    // byte offset of the part inside the register (ah: 1)
+}
+
+// SignalLayout describes the frame the kernel builds on the stack to run a signal
+// handler, as it is when the handler returns to the rt_sigreturn trampoline.
+type SignalLayout struct {
+	// Trampoline are the bytes of the rt_sigreturn trampoline at its first instruction.
+	Trampoline []byte
+	// SigInfo and Context are the offsets, from the stack pointer at the trampoline, of
+	// the saved siginfo_t and of the saved machine context (struct sigcontext).
+	SigInfo, Context uint64
+	// Regs are the registers the machine context saves, at offsets inside it.
+	Regs []SavedReg
+	// Fault reconstructs the fault the interrupted code took from the machine context
+	// at ctx, for a handler that did not ask for a siginfo. signo is the signal the core
+	// records; mapped says whether an address is mapped in the process. It returns false
+	// when the context does not tell.
+	Fault func(read ReadFunc, ctx uint64, signo int, mapped func(addr uint64) bool) (ContextFault, bool)
+}
+
+// SavedReg is one register in a saved machine context.
+type SavedReg struct {
+	Name      string // as in RegNames
+	Off, Size int
+}
+
+// ReadFunc reads len(p) bytes at addr, all of them or an error.
+type ReadFunc func(p []byte, addr uint64) error
+
+// ContextFault is a fault reconstructed from a saved machine context.
+type ContextFault struct {
+	Signo, Code int
+	Addr        uint64
+	HasAddr     bool
+	// Source says which fields of the context gave it ("cr2, trapno 14").
+	Source string
+}
+
+// siKernel is si_code SI_KERNEL (include/uapi/asm-generic/siginfo.h).
+const siKernel = 0x80
+
+// PLTLayout describes the PLT stubs of a linked module.
+type PLTLayout struct {
+	// Stubs calls found for every stub of a PLT section (name, sh_entsize, contents,
+	// address) whose indirect jump goes through a GOT slot: the stub's address and size
+	// and the slot's address.
+	Stubs func(section string, entsize uint64, code []byte, addr uint64, found func(stub, size, slot uint64))
+	// GOTRelocs are the relocation types that fill a GOT slot with a symbol's address
+	// (JUMP_SLOT, GLOB_DAT).
+	GOTRelocs []uint32
 }
 
 // PrStatusLayout gives the offsets inside struct elf_prstatus.
@@ -92,6 +207,16 @@ func ForMachine(m elf.Machine, c elf.Class) (*Arch, error) {
 	return nil, fmt.Errorf("unsupported architecture %v (%v)", m, c)
 }
 
+// ByName returns the architecture the JSON contract names name, or nil.
+func ByName(name string) *Arch {
+	for _, a := range All {
+		if a.Name == name {
+			return a
+		}
+	}
+	return nil
+}
+
 // Reg returns the index of a register by name, or -1.
 func (a *Arch) Reg(name string) int {
 	for i, n := range a.RegNames {
@@ -110,11 +235,103 @@ func (a *Arch) FromDWARF(n uint64) int {
 	return a.DWARF[n]
 }
 
+// DWARFNumber is the DWARF number of a register of RegNames, -1 if it has none.
+func (a *Arch) DWARFNumber(name string) int {
+	for n, idx := range a.DWARF {
+		if idx >= 0 && idx < len(a.RegNames) && a.RegNames[idx] == name {
+			return n
+		}
+	}
+	return -1
+}
+
 // Canonical reports whether addr is a valid user-space address shape for the architecture
 // (x86_64 and aarch64 with 48-bit virtual addresses: the top 17 bits equal).
 func (a *Arch) Canonical(addr uint64) bool {
 	top := addr >> 47
 	return top == 0 || top == 1<<17-1
+}
+
+// Part says which register a register name is part of, and the part's width: "eax" is
+// rax's low 4 bytes, "w3" x3's; a full register is itself at PtrSize bytes.
+func (a *Arch) Part(name string) (RegPart, bool) {
+	if p, ok := a.subRegs[name]; ok {
+		return p, true
+	}
+	if a.Reg(name) >= 0 {
+		return RegPart{Reg: name, Width: a.PtrSize}, true
+	}
+	return RegPart{}, false
+}
+
+// Family names the full register a register name belongs to ("eax" -> "rax", "w3" ->
+// "x3"), or name itself when it is no part of one.
+func (a *Arch) Family(name string) string {
+	if p, ok := a.subRegs[name]; ok {
+		return p.Reg
+	}
+	return name
+}
+
+// ArgIndex is the 1-based position of an argument register (by its full name) in the
+// calling convention, or 0.
+func (a *Arch) ArgIndex(reg string) int {
+	for i, r := range a.ABI.Args {
+		if r == reg {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// IsCalleeSaved reports whether a call preserves the register (by its full name).
+func (a *Arch) IsCalleeSaved(reg string) bool {
+	for _, r := range a.ABI.CalleeSaved {
+		if r == reg {
+			return true
+		}
+	}
+	return false
+}
+
+// CalleeSavedMask is ABI.CalleeSaved as a bit mask of RegNames indices.
+func (a *Arch) CalleeSavedMask() uint64 { return a.calleeSaved }
+
+// IsFrameRegister reports whether the register (any part of it) is the stack pointer or
+// the frame pointer, the registers stack slots are addressed from.
+func (a *Arch) IsFrameRegister(name string) bool {
+	i := a.Reg(a.Family(name))
+	return i >= 0 && (i == a.SP || i == a.FP)
+}
+
+// IsTrampoline reports whether code starts with the rt_sigreturn trampoline.
+func (a *Arch) IsTrampoline(code []byte) bool {
+	t := a.Signal.Trampoline
+	return len(t) > 0 && bytes.HasPrefix(code, t)
+}
+
+// finish computes the derived tables of a; each architecture's value calls it once.
+func (a *Arch) finish(byDWARF map[int]string, subRegs map[string]RegPart) *Arch {
+	a.DWARF = dwarfTable(a, byDWARF)
+	a.subRegs = subRegs
+	for _, n := range a.ABI.CalleeSaved {
+		i := a.Reg(n)
+		if i < 0 || i >= 64 {
+			panic("arch: callee-saved register " + n + " is not a general register") // programming error in this package
+		}
+		a.calleeSaved |= 1 << uint(i)
+	}
+	for _, n := range append(append([]string{a.ABI.Return}, a.ABI.Args...), a.DisplayRegs...) {
+		if a.Reg(n) < 0 && n != a.TLSName {
+			panic("arch: " + a.Name + " names unknown register " + n) // programming error in this package
+		}
+	}
+	for _, r := range a.Signal.Regs {
+		if a.Reg(r.Name) < 0 {
+			panic("arch: signal frame names unknown register " + r.Name) // programming error in this package
+		}
+	}
+	return a
 }
 
 func dwarfTable(a *Arch, byDWARF map[int]string) []int {

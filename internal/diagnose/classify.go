@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/coredig/coredig/internal/arch"
 	"github.com/coredig/coredig/internal/disasm"
 )
 
@@ -141,10 +140,6 @@ func (f *Facts) spName() string {
 func (f *Facts) reg(name string) (uint64, bool) {
 	v, ok := f.Regs[name]
 	return v, ok
-}
-
-func (f *Facts) isARM64() bool {
-	return f.Arch != nil && f.Arch.Name == arch.ARM64.Name
 }
 
 // where names the crashing function: the innermost frame, else the symbolized pc.
@@ -447,8 +442,8 @@ func (f *Facts) execFault(d *Diagnosis, pc uint64, m *Mapping) {
 	d.Kind = KindExecNonExecutable
 	var caller uint64
 	have := false
-	if f.isARM64() {
-		caller, have = f.reg("x30")
+	if f.Arch != nil && f.Arch.LR >= 0 {
+		caller, have = f.reg(f.Arch.RegNames[f.Arch.LR])
 		if have {
 			d.add("link_register", "%s", hex(caller))
 		}

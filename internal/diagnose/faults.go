@@ -1,6 +1,7 @@
 package diagnose
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 )
@@ -96,12 +97,14 @@ func (f *Facts) trap(d *Diagnosis) {
 		return
 	}
 	// x86 int3 leaves the pc after the instruction.
-	if pc, ok := f.reg(f.pcName()); ok && !f.isARM64() && f.Mem != nil && pc > 0 {
-		var b [1]byte
-		if n, err := f.Mem.ReadAt(b[:], pc-1); err == nil && n == 1 && b[0] == 0xcc {
+	if pc, ok := f.reg(f.pcName()); ok && f.Arch != nil && len(f.Arch.BreakpointBefore) > 0 && f.Mem != nil && pc > 0 {
+		bp := f.Arch.BreakpointBefore
+		at := pc - uint64(len(bp))
+		b := make([]byte, len(bp))
+		if n, err := f.Mem.ReadAt(b, at); err == nil && n == len(b) && bytes.Equal(b, bp) {
 			d.Kind = KindBreakpoint
-			d.add("trap_instruction", "int3 at %s", hex(pc-1))
-			d.Summary = fmt.Sprintf("Breakpoint int3 at %s%s: %s.", hex(pc-1), f.in(), trapText("int3", "int3"))
+			d.add("trap_instruction", "int3 at %s", hex(at))
+			d.Summary = fmt.Sprintf("Breakpoint int3 at %s%s: %s.", hex(at), f.in(), trapText("int3", "int3"))
 			return
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/coredig/coredig/internal/arch"
 )
 
 // RegisterError says a register needed to evaluate an operand is not available.
@@ -18,70 +20,31 @@ func (e *RegisterError) Error() string {
 // ErrBadOperand is wrapped when an operand names a register this package cannot evaluate.
 var ErrBadOperand = errors.New("operand cannot be evaluated")
 
-// FullReg maps a register name as it appears in a MemOperand to the full 64-bit register
-// of arch.RegNames and the width in bytes of the named part: "eax" -> ("rax", 4),
-// "r9d" -> ("r9", 4), "w3" -> ("x3", 4), "wsp" -> ("sp", 4), "x1" -> ("x1", 8).
-// Zero registers (xzr, wzr) return ("", 8) or ("", 4); unknown names return ("", 0).
+// FullReg maps a register name as it appears in a MemOperand to the full register of
+// arch.RegNames and the width in bytes of the named part: "eax" -> ("rax", 4),
+// "r9d" -> ("r9", 4), "w3" -> ("x3", 4), "wsp" -> ("sp", 4), "x1" -> ("x1", 8), from the
+// architectures' register parts (arch.Arch.Part). Zero registers (xzr, wzr) return
+// ("", 8) or ("", 4); unknown names and parts that do not start at bit 0 (ah) return
+// ("", 0).
 func FullReg(name string) (string, int) {
-	if full, ok := x86Full[name]; ok {
-		return full.name, full.width
-	}
 	switch name {
 	case "xzr":
 		return "", 8
 	case "wzr":
 		return "", 4
-	case "sp", "rsp", "rip", "pc", "fs_base", "gs_base":
-		return name, 8
-	case "wsp":
-		return "sp", 4
 	}
-	if len(name) >= 2 && len(name) <= 3 && (name[0] == 'x' || name[0] == 'w') {
-		n := 0
-		for _, c := range name[1:] {
-			if c < '0' || c > '9' {
-				return "", 0
-			}
-			n = n*10 + int(c-'0')
+	for _, a := range arch.All { // a whole register of any architecture is itself
+		if a.Reg(name) >= 0 {
+			return name, a.PtrSize
 		}
-		if n > 30 {
-			return "", 0
+	}
+	for _, a := range arch.All {
+		if p, ok := a.Part(name); ok && p.Off == 0 {
+			return p.Reg, p.Width
 		}
-		if name[0] == 'w' {
-			return "x" + name[1:], 4
-		}
-		return name, 8
 	}
 	return "", 0
 }
-
-type regPart struct {
-	name  string
-	width int
-}
-
-var x86Full = func() map[string]regPart {
-	m := map[string]regPart{}
-	for _, r := range []struct{ q, d, w, b string }{
-		{"rax", "eax", "ax", "al"}, {"rcx", "ecx", "cx", "cl"}, {"rdx", "edx", "dx", "dl"},
-		{"rbx", "ebx", "bx", "bl"}, {"rsp", "esp", "sp16", "spl"}, {"rbp", "ebp", "bp", "bpl"},
-		{"rsi", "esi", "si", "sil"}, {"rdi", "edi", "di", "dil"},
-	} {
-		m[r.q] = regPart{r.q, 8}
-		m[r.d] = regPart{r.q, 4}
-		m[r.w] = regPart{r.q, 2}
-		m[r.b] = regPart{r.q, 1}
-	}
-	for i := 8; i <= 15; i++ {
-		q := "r" + itoa(i)
-		m[q] = regPart{q, 8}
-		m[q+"d"] = regPart{q, 4}
-		m[q+"w"] = regPart{q, 2}
-		m[q+"b"] = regPart{q, 1}
-	}
-	m["eip"] = regPart{"rip", 4}
-	return m
-}()
 
 // EffectiveAddr evaluates the address op accesses from register values. regs is asked
 // for full register names as in arch.RegNames ("rax", "x1", "sp") and for "fs_base" /

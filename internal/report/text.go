@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/coredig/coredig/internal/arch"
 )
 
 // View selects what a text rendering shows.
@@ -293,18 +295,12 @@ func (p *printer) regTable(r *Report, t *Thread) {
 	}
 }
 
-// regOrder lists registers in the order people read them.
-func regOrder(arch string, regs map[string]Hex) []string {
+// regOrder lists registers in the order people read them (arch.Arch.DisplayRegs), then
+// any others by name.
+func regOrder(archName string, regs map[string]Hex) []string {
 	var order []string
-	switch arch {
-	case "x86_64":
-		order = []string{"rip", "rsp", "rbp", "rax", "rbx", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "eflags", "orig_rax", "fs_base", "gs_base", "cs", "ss", "ds", "es", "fs", "gs"}
-	case "aarch64":
-		order = []string{"pc", "sp", "x29", "x30"}
-		for i := 0; i <= 28; i++ {
-			order = append(order, fmt.Sprintf("x%d", i))
-		}
-		order = append(order, "pstate", "tpidr_el0")
+	if a := arch.ByName(archName); a != nil {
+		order = a.DisplayRegs
 	}
 	seen := map[string]bool{}
 	var out []string

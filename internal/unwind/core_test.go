@@ -50,7 +50,7 @@ func physicalOnly(t *testing.T, p *testProcess, want []gdbFrame) []gdbFrame {
 	for i, g := range want {
 		if i > 0 && g.hasPC && want[i-1].name() != "<signal handler called>" {
 			code := make([]byte, 8)
-			if _, err := p.c.ReadAt(code, g.pc-8); err == nil && !x86CallBefore(code) {
+			if _, err := p.c.ReadAt(code, g.pc-8); err == nil && !arch.AMD64.CallBefore(code) {
 				t.Logf("gdb frame #%d %#x %s follows no call: a tail-call frame, left out", i, g.pc, g.name())
 				continue
 			}
@@ -147,7 +147,7 @@ func TestCoreThreads20(t *testing.T) {
 func TestCoreSignalHandler(t *testing.T) {
 	got, _ := compareWithGDB(t, testcore.SigHandler)
 	sig := signalFrame(t, arch.AMD64, got[0])
-	if sig.Signal.SigInfo != sig.SP+x86UcSize || sig.Signal.Context != sig.SP+x86UcMcontext {
+	if sig.Signal.SigInfo != sig.SP+304 || sig.Signal.Context != sig.SP+40 {
 		t.Errorf("signal frame at sp %#x: siginfo %#x, context %#x", sig.SP, sig.Signal.SigInfo, sig.Signal.Context)
 	}
 }
@@ -302,7 +302,7 @@ func TestCoreAArch64SignalHandler(t *testing.T) {
 	if sig.Signal == nil || th.frames[2].FoundBy != FoundBySignalFrame || th.frames[2].ReturnAddress {
 		t.Fatalf("signal frame: %s", describe(th))
 	}
-	if sig.Signal.SigInfo != sig.SP || sig.Signal.Context != sig.SP+arm64SigInfoSize+arm64UcMcontext {
+	if sig.Signal.SigInfo != sig.SP || sig.Signal.Context != sig.SP+128+176 {
 		t.Errorf("sp %#x: siginfo %#x, context %#x", sig.SP, sig.Signal.SigInfo, sig.Signal.Context)
 	}
 	// sighandler.c installs its handler without SA_SIGINFO, so no siginfo was copied to the

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/coredig/coredig/internal/arch"
 	"github.com/coredig/coredig/internal/dwarf/cfi"
 	"github.com/coredig/coredig/internal/dwarf/expr"
 )
@@ -84,24 +85,53 @@ func (u *Unwinder) step(f *Frame) (*Frame, error) {
 // stepSignal recognises the rt_sigreturn trampoline at f.PC and returns the interrupted
 // frame from the kernel's signal frame.
 func (u *Unwinder) stepSignal(f *Frame) (*Frame, bool, error) {
-	ai := u.ai
-	if len(ai.trampoline) == 0 {
+	a := u.cfg.Arch
+	if len(a.Signal.Trampoline) == 0 {
 		return nil, false, nil
 	}
-	code := make([]byte, len(ai.trampoline))
-	if u.read(code, f.PC) != nil || !ai.isTrampoline(code) {
+	code := make([]byte, len(a.Signal.Trampoline))
+	if u.read(code, f.PC) != nil || !a.IsTrampoline(code) {
 		return nil, false, nil
 	}
-	sf, err := ai.sigFrame(u, f.SP)
+	sf, err := u.sigFrame(f.SP)
 	if err != nil {
 		return nil, true, fmt.Errorf("frame %d: signal frame: %w", f.Index, err)
 	}
 	f.Signal = sf
 	f.CFA, f.HasCFA = sf.Context, true
-	a := u.cfg.Arch
 	pc, _ := sf.Regs.Get(a.PC)
 	sp, _ := sf.Regs.Get(a.SP)
 	return &Frame{Index: f.Index + 1, PC: pc, SP: sp, FoundBy: FoundBySignalFrame, Regs: sf.Regs}, true, nil
+}
+
+// sigFrame reads the registers the kernel saved in its signal frame, given the stack
+// pointer at the rt_sigreturn trampoline (arch.SignalLayout).
+func (u *Unwinder) sigFrame(sp uint64) (*SignalFrame, error) {
+	a := u.cfg.Arch
+	l := a.Signal
+	size := 0
+	for _, r := range l.Regs {
+		size = max(size, r.Off+r.Size)
+	}
+	ctx := sp + l.Context
+	buf := make([]byte, size)
+	if err := u.read(buf, ctx); err != nil {
+		return nil, fmt.Errorf("reading the %s sigcontext at %#x: %w", a.Name, ctx, err)
+	}
+	r := newRegisters(len(a.RegNames))
+	for _, sr := range l.Regs {
+		var v uint64
+		switch sr.Size {
+		case 2:
+			v = uint64(a.ByteOrder.Uint16(buf[sr.Off:]))
+		case 4:
+			v = uint64(a.ByteOrder.Uint32(buf[sr.Off:]))
+		case 8:
+			v = a.ByteOrder.Uint64(buf[sr.Off:])
+		}
+		r.Set(a.Reg(sr.Name), v)
+	}
+	return &SignalFrame{Regs: r, Context: ctx, SigInfo: sp + l.SigInfo}, nil
 }
 
 // maxHandlerWords bounds the search of a signal handler's frame for its return address.
@@ -112,12 +142,12 @@ const maxHandlerWords = 128
 // from its stack pointer up to its CFA, where a handler's prologue saved it. The
 // trampoline's own frame then starts at the CFA, where the kernel put the rt_sigframe.
 func (u *Unwinder) stepToTrampoline(f *Frame) *Frame {
-	ai, a := u.ai, u.cfg.Arch
-	if len(ai.trampoline) == 0 || !f.HasCFA || f.CFA <= f.SP || (f.CFA-f.SP)/uint64(a.PtrSize) > maxHandlerWords {
+	a := u.cfg.Arch
+	if len(a.Signal.Trampoline) == 0 || !f.HasCFA || f.CFA <= f.SP || (f.CFA-f.SP)/uint64(a.PtrSize) > maxHandlerWords {
 		return nil
 	}
-	code := make([]byte, len(ai.trampoline))
-	isTramp := func(pc uint64) bool { return pc != 0 && u.read(code, pc) == nil && ai.isTrampoline(code) }
+	code := make([]byte, len(a.Signal.Trampoline))
+	isTramp := func(pc uint64) bool { return pc != 0 && u.read(code, pc) == nil && a.IsTrampoline(code) }
 	var cands []uint64
 	if a.LR >= 0 {
 		if lr, ok := f.Regs.Get(a.LR); ok {
@@ -225,7 +255,7 @@ func (u *Unwinder) applyRow(f *Frame, row *cfi.Row) (*Frame, error) {
 
 	// The caller's registers: callee-saved values carry over unless a rule says otherwise.
 	next := f.Regs.clone()
-	next.Known &= u.ai.calleeSaved
+	next.Known &= u.cfg.Arch.CalleeSavedMask()
 	raIdx := a.FromDWARF(row.RA)
 	if raIdx >= 0 && raIdx != a.PC {
 		// The return address column (aarch64 x30) keeps its value when it has no rule.
@@ -363,7 +393,7 @@ func (u *Unwinder) stepFramePointer(f *Frame) (*Frame, error) {
 	}
 	cfa := fp + 2*ps
 	next := f.Regs.clone()
-	next.Known &= u.ai.calleeSaved
+	next.Known &= u.cfg.Arch.CalleeSavedMask()
 	next.Set(a.FP, savedFP)
 	next.Set(a.SP, cfa)
 	next.Set(a.PC, ra)
@@ -384,10 +414,10 @@ func (u *Unwinder) stepScan(f *Frame) *Frame {
 		start = f.CFA - ps // a CFI frame's return address slot is just below its CFA
 	}
 	// aarch64 leaf functions keep the return address in the link register.
-	if f.Index == 0 && !u.ai.raAtSP && a.LR >= 0 {
+	if f.Index == 0 && !a.RAOnStack && a.LR >= 0 {
 		if lr, ok := f.Regs.Get(a.LR); ok && lr != f.PC && u.isReturnAddress(stripPAC(lr)) {
 			next := f.Regs.clone()
-			next.Known &= u.ai.calleeSaved
+			next.Known &= u.cfg.Arch.CalleeSavedMask()
 			next.Set(a.PC, stripPAC(lr))
 			return &Frame{Index: 1, PC: stripPAC(lr), SP: f.SP, FoundBy: FoundByScan,
 				ReturnAddress: true, Regs: next}
@@ -411,7 +441,7 @@ func (u *Unwinder) stepScan(f *Frame) *Frame {
 			slot := base + uint64(i)
 			cfa := slot + ps
 			next := f.Regs.clone()
-			next.Known &= u.ai.calleeSaved
+			next.Known &= u.cfg.Arch.CalleeSavedMask()
 			next.Clear(a.FP) // unknown: the scan does not know where it was saved
 			next.Set(a.SP, cfa)
 			next.Set(a.PC, v)
@@ -432,13 +462,13 @@ func (u *Unwinder) isReturnAddress(v uint64) bool {
 	if v < 8 || !u.executable(v) {
 		return false
 	}
-	code := make([]byte, 8)
-	if u.read(code, v-8) != nil {
+	code := make([]byte, arch.MaxCallLen)
+	if u.read(code, v-arch.MaxCallLen) != nil {
 		// The call may start near the beginning of a mapping: try the short forms.
 		code = code[4:]
 		if u.read(code, v-4) != nil {
 			return false
 		}
 	}
-	return u.ai.callBefore(code)
+	return u.cfg.Arch.CallBefore(code)
 }

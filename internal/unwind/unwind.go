@@ -213,7 +213,6 @@ type Config struct {
 // Frames returned by Frame stay valid after Next.
 type Unwinder struct {
 	cfg  Config
-	ai   *archInfo
 	cur  *Frame
 	next *Frame
 	err  error
@@ -233,8 +232,8 @@ func New(cfg Config, regs []uint64) *Unwinder {
 	if cfg.ScanWords == 0 {
 		cfg.ScanWords = DefaultScanWords
 	}
-	u := &Unwinder{cfg: cfg, ai: infoFor(cfg.Arch)}
-	if cfg.Arch == nil || u.ai == nil {
+	u := &Unwinder{cfg: cfg}
+	if cfg.Arch == nil || cfg.Arch.CallBefore == nil {
 		u.err = fmt.Errorf("unwind: unsupported architecture")
 		u.done = true
 		return u
