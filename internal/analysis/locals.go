@@ -1,15 +1,8 @@
 package analysis
 
 import (
-	"debug/dwarf"
-	"encoding/binary"
 	"fmt"
-	"math"
-	"strconv"
-	"strings"
 
-	"github.com/coredig/coredig/internal/dwarf/expr"
-	"github.com/coredig/coredig/internal/dwarf/leb128"
 	"github.com/coredig/coredig/internal/dwarfvar"
 	"github.com/coredig/coredig/internal/report"
 	"github.com/coredig/coredig/internal/unwind"
@@ -17,10 +10,8 @@ import (
 
 // Bounds of the locals shown for the crashing thread.
 const (
-	maxLocalFrames = 16  // physical frames given locals
-	maxLocals      = 32  // variables per frame
-	maxCString     = 64  // bytes of a char * shown
-	maxValueBytes  = 256 // a variable larger than this is shown as {...}
+	maxLocalFrames = 16 // physical frames given locals
+	maxLocals      = 32 // variables per frame
 )
 
 // addLocals gives the first frames of the crashing thread their variables, read from
@@ -83,7 +74,7 @@ func (a *Analysis) frameLocals(pc uint64, f *unwind.Frame) (out []report.Local, 
 			continue
 		}
 		l := report.Local{Name: v.Name, Type: dwarfvar.TypeName(v.Type), Param: v.Param}
-		l.Value, err = a.localValue(v, sc, f, m.Bias)
+		l.Value, err = a.valueTarget().Value(v, sc, dwarfvar.Frame{Regs: frameRegs{a, f}, CFA: f.CFA, HasCFA: f.HasCFA}, m.Bias)
 		if err != nil {
 			l.Value, l.Error = "", err.Error()
 		}
@@ -107,202 +98,8 @@ func (r frameRegs) Reg(n uint64) (uint64, error) {
 	return 0, fmt.Errorf("register %d not saved in this frame", n)
 }
 
-// localValue reads one variable and formats it.
-func (a *Analysis) localValue(v dwarfvar.Var, sc *dwarfvar.Scope, f *unwind.Frame, bias uint64) (string, error) {
-	if v.Const != nil && v.Type != nil {
-		return formatValue(a, dwarfvar.Strip(v.Type), v.Const)
-	}
-	if len(v.Expr) == 0 {
-		return "", fmt.Errorf("optimized out")
-	}
-	if v.Expr[0] == 0xa3 || v.Expr[0] == 0xf3 { // DW_OP_entry_value, DW_OP_GNU_entry_value
-		return "", fmt.Errorf("optimized out (its value at the function's entry was not kept)")
-	}
-	if v.Type == nil {
-		return "", fmt.Errorf("no type")
-	}
-	t := dwarfvar.Strip(v.Type)
-	size := t.Size()
-	c := a.Core.Arch
-	regs := frameRegs{a, f}
-	var addr uint64
-	switch op := v.Expr[0]; {
-	case op == 0x91: // DW_OP_fbreg
-		off, k := leb128.Int(v.Expr[1:])
-		if k <= 0 || 1+k != len(v.Expr) {
-			return "", fmt.Errorf("unsupported location")
-		}
-		base, err := a.frameBaseOf(sc.FrameBase, f)
-		if err != nil {
-			return "", err
-		}
-		addr = base + uint64(off)
-	case op == 0x03 && len(v.Expr) == 1+c.PtrSize: // DW_OP_addr: a static, in the module
-		addr = c.ByteOrder.Uint64(v.Expr[1:]) + bias
-	default:
-		if hasPiece(v.Expr) {
-			return "", fmt.Errorf("split across locations")
-		}
-		res, err := expr.Eval(v.Expr, &expr.Context{Regs: regs, Mem: a.Core, PtrSize: c.PtrSize, Order: c.ByteOrder, CFA: f.CFA, HasCFA: f.HasCFA})
-		if err != nil {
-			return "", unavailable(err)
-		}
-		switch res.Kind {
-		case expr.Register:
-			rv, err := regs.Reg(res.Reg)
-			if err != nil {
-				return "", err
-			}
-			return formatValue(a, t, regBytes(c.ByteOrder, rv, size))
-		case expr.Value:
-			return formatValue(a, t, regBytes(c.ByteOrder, res.Value, size))
-		}
-		addr = res.Value
-	}
-	if size <= 0 || size > maxValueBytes {
-		if _, ok := t.(*dwarf.StructType); ok || size > maxValueBytes {
-			return fmt.Sprintf("{...} at %#x", addr), nil
-		}
-		return "", fmt.Errorf("no size")
-	}
-	b := make([]byte, size)
-	if err := a.Core.ReadFull(b, addr); err != nil {
-		return "", fmt.Errorf("unreadable at %#x", addr)
-	}
-	return formatValue(a, t, b)
-}
-
-// unavailable shortens an expression error to what a reader needs.
-func unavailable(err error) error {
-	if strings.Contains(err.Error(), "unsupported") {
-		return fmt.Errorf("location not supported (%v)", err)
-	}
-	return err
-}
-
-// hasPiece reports whether a location is composite (DW_OP_piece, DW_OP_bit_piece).
-func hasPiece(e []byte) bool {
-	for _, b := range e {
-		if b == 0x93 || b == 0x9d {
-			return true
-		}
-	}
-	return false
-}
-
-func regBytes(order binary.ByteOrder, v uint64, size int64) []byte {
-	b := make([]byte, 8)
-	order.PutUint64(b, v)
-	if size <= 0 || size > 8 {
-		return b
-	}
-	if order == binary.BigEndian {
-		return b[8-size:]
-	}
-	return b[:size]
-}
-
-// frameBaseOf evaluates a function's frame base in frame f.
-func (a *Analysis) frameBaseOf(fb []byte, f *unwind.Frame) (uint64, error) {
-	c := a.Core.Arch
-	if len(fb) == 1 && fb[0] == 0x9c { // DW_OP_call_frame_cfa
-		if !f.HasCFA {
-			return 0, fmt.Errorf("frame base unknown (no CFA)")
-		}
-		return f.CFA, nil
-	}
-	res, err := expr.Eval(fb, &expr.Context{Regs: frameRegs{a, f}, Mem: a.Core, PtrSize: c.PtrSize, Order: c.ByteOrder, CFA: f.CFA, HasCFA: f.HasCFA})
-	if err != nil {
-		return 0, fmt.Errorf("frame base: %w", err)
-	}
-	if res.Kind == expr.Register {
-		return frameRegs{a, f}.Reg(res.Reg)
-	}
-	return res.Value, nil
-}
-
-// formatValue prints the bytes of a value of type t as C would.
-func formatValue(a *Analysis, t dwarf.Type, b []byte) (string, error) {
-	order := a.Core.Arch.ByteOrder
-	u := func() uint64 {
-		var x [8]byte
-		n := min(len(b), 8)
-		if order == binary.BigEndian {
-			copy(x[8-n:], b[:n])
-			return binary.BigEndian.Uint64(x[:])
-		}
-		copy(x[:], b[:n])
-		return binary.LittleEndian.Uint64(x[:])
-	}
-	signed := func() int64 {
-		v, n := u(), len(b)
-		if n < 8 {
-			shift := uint(64 - 8*n)
-			return int64(v<<shift) >> shift
-		}
-		return int64(v)
-	}
-	switch x := t.(type) {
-	case *dwarf.BoolType:
-		return strconv.FormatBool(u() != 0), nil
-	case *dwarf.CharType:
-		return charValue(signed()), nil
-	case *dwarf.UcharType:
-		return charValue(int64(u())), nil
-	case *dwarf.IntType:
-		return strconv.FormatInt(signed(), 10), nil
-	case *dwarf.UintType:
-		return strconv.FormatUint(u(), 10), nil
-	case *dwarf.FloatType:
-		switch len(b) {
-		// As gdb prints them: 9 and 17 significant digits, trailing zeros dropped.
-		case 4:
-			return strconv.FormatFloat(float64(math.Float32frombits(uint32(u()))), 'g', 9, 32), nil
-		case 8:
-			return strconv.FormatFloat(math.Float64frombits(u()), 'g', 17, 64), nil
-		}
-	case *dwarf.EnumType:
-		v := signed()
-		for _, e := range x.Val {
-			if e.Val == v {
-				return e.Name, nil
-			}
-		}
-		return strconv.FormatInt(v, 10), nil
-	case *dwarf.PtrType:
-		p := u()
-		s := fmt.Sprintf("%#x", p)
-		if _, ok := dwarfvar.Strip(x.Type).(*dwarf.FuncType); ok && p != 0 {
-			if name := a.symbolizeAddr(p); name != "" {
-				s += " <" + name + ">"
-			}
-		}
-		if isChar(x.Type) && p != 0 {
-			if str, trunc, err := a.Core.ReadCString(p, maxCString); err == nil {
-				s += " " + strconv.Quote(str)
-				if trunc {
-					s += "..."
-				}
-			}
-		}
-		return s, nil
-	case *dwarf.StructType, *dwarf.ArrayType:
-		return "{...}", nil
-	}
-	return fmt.Sprintf("%#x", u()), nil
-}
-
-func isChar(t dwarf.Type) bool {
-	switch dwarfvar.Strip(t).(type) {
-	case *dwarf.CharType, *dwarf.UcharType:
-		return true
-	}
-	return false
-}
-
-func charValue(v int64) string {
-	if v >= 0x20 && v < 0x7f {
-		return fmt.Sprintf("%d '%c'", v, rune(v))
-	}
-	return strconv.FormatInt(v, 10)
+// valueTarget is the core as dwarfvar reads variables' values from it.
+func (a *Analysis) valueTarget() *dwarfvar.Target {
+	c := a.Core
+	return &dwarfvar.Target{Mem: c, PtrSize: c.Arch.PtrSize, Order: c.Arch.ByteOrder, ReadCString: c.ReadCString, Symbolize: a.symbolizeAddr}
 }

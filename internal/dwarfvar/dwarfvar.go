@@ -1,6 +1,7 @@
 // Package dwarfvar answers, from DWARF, what a crashing instruction was working on: the
-// variables in scope at a pc with their locations there, the type of a global, and the
-// field of a structure at a byte offset ("handlers[6].tripped").
+// variables in scope at a pc with their locations there, the type of a global, the
+// field of a structure at a byte offset ("handlers[6].tripped"), and a variable's value
+// in a frame, formatted as gdb prints C values (Target.Value).
 //
 // Locations come from DW_AT_location as an expression or a location list (DWARF 5
 // .debug_loclists, DWARF 4 .debug_loc); types from debug/dwarf. Every walk is bounded,
