@@ -95,3 +95,51 @@ func TestValue(t *testing.T) {
 		t.Errorf("no CFA: %v", err)
 	}
 }
+
+// FuzzValue reads variables with arbitrary location expressions, frame bases and
+// constant bytes, of every kind of type Value formats: it must never panic, and an error
+// comes with no value.
+func FuzzValue(f *testing.F) {
+	f.Add([]byte{0x91, 0x78}, []byte{0x9c}, []byte{})
+	f.Add([]byte{0x55}, []byte{0x76, 0x10}, []byte{})
+	f.Add([]byte{0x03, 0, 0x70, 0, 0, 0, 0, 0, 0}, []byte{0x9c}, []byte{})
+	f.Add([]byte{0x55, 0x93, 4}, []byte{0x9c}, []byte{})
+	f.Add([]byte{}, []byte{}, []byte{2, 0, 0, 0, 0, 0, 0, 0})
+	charT := &dwarf.CharType{BasicType: dwarf.BasicType{CommonType: dwarf.CommonType{ByteSize: 1, Name: "char"}}}
+	types := []dwarf.Type{
+		&dwarf.IntType{BasicType: dwarf.BasicType{CommonType: dwarf.CommonType{ByteSize: 4, Name: "int"}}},
+		&dwarf.UintType{BasicType: dwarf.BasicType{CommonType: dwarf.CommonType{ByteSize: 8, Name: "unsigned long"}}},
+		&dwarf.FloatType{BasicType: dwarf.BasicType{CommonType: dwarf.CommonType{ByteSize: 4, Name: "float"}}},
+		&dwarf.BoolType{BasicType: dwarf.BasicType{CommonType: dwarf.CommonType{ByteSize: 1, Name: "_Bool"}}},
+		&dwarf.PtrType{CommonType: dwarf.CommonType{ByteSize: 8}, Type: charT},
+		&dwarf.PtrType{CommonType: dwarf.CommonType{ByteSize: 8}, Type: &dwarf.FuncType{}},
+		&dwarf.EnumType{CommonType: dwarf.CommonType{ByteSize: 4}, Val: []*dwarf.EnumValue{{Name: "A", Val: 1}}},
+		&dwarf.StructType{CommonType: dwarf.CommonType{ByteSize: 1 << 20}},
+		&dwarf.ArrayType{CommonType: dwarf.CommonType{ByteSize: 16}, Type: charT, Count: 16},
+	}
+	stack := make([]byte, 4096)
+	for i := range stack {
+		stack[i] = byte(i * 7)
+	}
+	mem := fakeMem{0x7000: stack}
+	tg := &Target{Mem: mem, PtrSize: 8, Order: binary.LittleEndian,
+		ReadCString: func(addr uint64, max int) (string, bool, error) {
+			b := make([]byte, max)
+			n, err := mem.ReadAt(b, addr)
+			return string(b[:n]), false, err
+		},
+		Symbolize: func(uint64) string { return "f" }}
+	f.Fuzz(func(t *testing.T, loc, frameBase, konst []byte) {
+		fr := Frame{Regs: fakeRegs{5: 0x7100, 6: 0x7800, 7: 0x7ff0}, CFA: 0x7400, HasCFA: true}
+		for _, ty := range types {
+			v := Var{Name: "v", Type: ty, Expr: loc}
+			if len(konst) > 0 {
+				v.Const = konst
+			}
+			s, err := tg.Value(v, &Scope{FrameBase: frameBase}, fr, 0x1000)
+			if err != nil && s != "" {
+				t.Fatalf("value %q with error %v", s, err)
+			}
+		}
+	})
+}

@@ -1,0 +1,52 @@
+package arch
+
+import (
+	"encoding/binary"
+	"testing"
+)
+
+// FuzzMachineCode feeds arbitrary bytes to every architecture's decoders of saved
+// machine contexts, PLT stubs and call instructions: they must never panic, and what
+// they return must lie inside what they were given.
+func FuzzMachineCode(f *testing.F) {
+	mc := make([]byte, 288+64)
+	binary.LittleEndian.PutUint64(mc[160:], 14)
+	binary.LittleEndian.PutUint64(mc[176:], 0x60)
+	binary.LittleEndian.PutUint32(mc[288:], 0x45535201)
+	binary.LittleEndian.PutUint32(mc[292:], 16)
+	binary.LittleEndian.PutUint64(mc[296:], 0x25<<26|0x0f)
+	f.Add(mc, uint8(11))
+	f.Add([]byte{0xf3, 0x0f, 0x1e, 0xfa, 0xf2, 0xff, 0x25, 0xe2, 0x2f, 0, 0, 0x0f, 0x1f, 0x44, 0, 0}, uint8(6))
+	f.Add([]byte{0x90, 0, 0, 0x90, 0x11, 0xc2, 0x47, 0xf9, 0x10, 0x02, 0x3e, 0x91, 0x20, 0x02, 0x1f, 0xd6}, uint8(11))
+	f.Add([]byte{0xe8, 1, 2, 3, 4}, uint8(5))
+	f.Fuzz(func(t *testing.T, b []byte, signo uint8) {
+		const base = 0x10000
+		read := func(p []byte, addr uint64) error {
+			if addr < base || addr-base > uint64(len(b)) || uint64(len(p)) > uint64(len(b))-(addr-base) {
+				return errUnmapped
+			}
+			copy(p, b[addr-base:])
+			return nil
+		}
+		for _, a := range All {
+			if fault, ok := a.Signal.Fault(read, base, int(signo), func(uint64) bool { return signo&1 == 0 }); ok && (fault.Signo <= 0 || fault.Signo > 64) {
+				t.Fatalf("%s: fault with signal %d", a.Name, fault.Signo)
+			}
+			for _, sec := range []string{".plt", ".plt.sec", ".plt.got"} {
+				a.PLT.Stubs(sec, 8, b, base, func(stub, size, slot uint64) {
+					if stub < base || stub+size > base+uint64(len(b)) {
+						t.Fatalf("%s %s: stub %#x+%d outside the section", a.Name, sec, stub, size)
+					}
+				})
+			}
+			a.CallBefore(b)
+			a.IsTrampoline(b)
+		}
+	})
+}
+
+type errString string
+
+func (e errString) Error() string { return string(e) }
+
+const errUnmapped = errString("unmapped")
