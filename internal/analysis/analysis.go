@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/coredig/coredig/internal/core"
+	"github.com/coredig/coredig/internal/goruntime"
 	"github.com/coredig/coredig/internal/report"
 	"github.com/coredig/coredig/internal/symbolize"
 	"github.com/coredig/coredig/internal/unwind"
@@ -30,7 +31,7 @@ type Analysis struct {
 	crashWalkErr error
 
 	// goRT is the Go runtime's layout, read once (goRTErr when there is none).
-	goRT    *goRuntime
+	goRT    *goruntime.Runtime
 	goRTErr error
 
 	// frameMemo keeps symbolized pcs (SourceFrames).

@@ -1,23 +1,65 @@
 package analysis
 
 import (
+	"debug/elf"
 	"errors"
 	"strconv"
 	"strings"
 
+	"github.com/coredig/coredig/internal/goruntime"
 	"github.com/coredig/coredig/internal/report"
+	"github.com/coredig/coredig/internal/symbolize"
 )
 
 // maxGoroutineStacks bounds how many goroutines are unwound; the rest are listed with
 // their state only.
 const maxGoroutineStacks = 10000
 
+// goProcess presents the core and its modules to the Go runtime reader.
+type goProcess struct{ a *Analysis }
+
+func (p goProcess) ReadAt(b []byte, addr uint64) (int, error) { return p.a.Core.ReadAt(b, addr) }
+
+func (p goProcess) Modules() []goruntime.Module {
+	var out []goruntime.Module
+	for _, m := range p.a.Modules.Modules {
+		if m.Usable() {
+			out = append(out, goModule{p.a.Modules, m})
+		}
+	}
+	return out
+}
+
+func (p goProcess) FuncStart(pc uint64) (uint64, bool) {
+	sym := p.a.Modules.Lookup(pc)
+	return sym.FuncStart, sym.Function != ""
+}
+
+// goModule is one module as the Go runtime reader sees it.
+type goModule struct {
+	t *symbolize.Table
+	m *symbolize.Module
+}
+
+func (m goModule) ELF() *elf.File { return m.m.ELF() }
+
+func (m goModule) Symbol(name string) (uint64, bool) { return m.t.FindSymbolIn(m.m, name) }
+
+// goRuntime finds the Go runtime in the program, once.
+func (a *Analysis) goRuntime() (*goruntime.Runtime, error) {
+	if a.goRT != nil || a.goRTErr != nil {
+		return a.goRT, a.goRTErr
+	}
+	a.goRT, a.goRTErr = goruntime.Find(goProcess{a}, a.Core.Arch)
+	return a.goRT, a.goRTErr
+}
+
 // GoView reads a Go program's goroutines: state, wait reason, the thread running it,
 // and the stack unwound from its saved context (g.sched). It returns nil when the
 // program is not a Go program.
 func (a *Analysis) GoView(maxDepth int) *report.Go {
-	rt, err := a.goRuntimeOf()
-	if errors.Is(err, errNotGo) {
+	rt, err := a.goRuntime()
+	if errors.Is(err, goruntime.ErrNotGo) {
 		return nil
 	}
 	out := &report.Go{Goroutines: []report.Goroutine{}}
@@ -25,53 +67,35 @@ func (a *Analysis) GoView(maxDepth int) *report.Go {
 		out.Error = err.Error()
 		return out
 	}
-	if rt.version != 0 {
-		out.Version = a.goString(rt.version)
-	}
-	gs, err := a.goroutines(rt)
+	out.Version = rt.Version()
+	gs, err := rt.Goroutines()
 	if err != nil {
 		out.Error = err.Error()
 	}
-	arch := a.Core.Arch
 	unwound := 0
-	for _, g := range gs {
-		st := g.status &^ 0x1000
-		if st == 6 || st == 0 { // dead or never used: nothing to show
+	for i := range gs {
+		g := &gs[i]
+		st := g.State()
+		if st == goruntime.Gdead || st == goruntime.Gidle { // nothing to show
 			continue
 		}
-		rg := report.Goroutine{ID: g.goid, Status: goStatus(g.status), Frames: []report.Frame{}}
-		if st == 4 || st == 3 || st == 1 {
-			rg.WaitReason = a.goWaitReason(rt, g.waitReason)
-			if st != 4 {
-				rg.WaitReason = ""
-			}
+		rg := report.Goroutine{ID: g.Goid, Status: goruntime.StatusName(g.Status), Frames: []report.Frame{}}
+		if st == goruntime.Gwaiting {
+			rg.WaitReason = rt.WaitReason(g.WaitReason)
 		}
-		if g.mProcID != 0 && g.mProcID < 1<<31 {
-			tid := int(g.mProcID)
+		if tid, ok := g.TID(); ok {
 			rg.TID = &tid
 		}
 		switch {
-		case st == 2:
+		case st == goruntime.Grunning:
 			// Running: g.sched is stale; the goroutine's stack is its thread's.
-		case g.schedPC == 0 || g.schedSP == 0:
+		case !g.HasContext():
 			rg.Error = "no saved context (g.sched is empty)"
 		case unwound >= maxGoroutineStacks:
 			rg.Error = "not unwound: more than " + strconv.Itoa(maxGoroutineStacks) + " goroutines"
 		default:
 			unwound++
-			regs := make([]uint64, len(arch.RegNames))
-			regs[arch.PC], regs[arch.SP] = g.schedPC, g.schedSP
-			if arch.FP >= 0 {
-				regs[arch.FP] = g.schedBP
-			}
-			if arch.LR >= 0 {
-				regs[arch.LR] = g.schedLR
-			}
-			// g.sched.pc is where the goroutine will resume: a return address (after
-			// the call into mcall or gosave), unless it is a function's entry (a
-			// goroutine that never ran).
-			sym := a.Modules.Lookup(g.schedPC)
-			isReturn := sym.Function == "" || sym.FuncStart != g.schedPC
+			regs, isReturn := rt.Context(g)
 			walk, werr := a.unwindRegs(regs, maxDepth, isReturn)
 			rg.Frames, _, rg.Error = a.symbolizeWalk(walk, werr)
 			if rg.Frames == nil {
