@@ -48,8 +48,9 @@
 //   - signal_unix.go: sighandler records a synchronous signal in the goroutine
 //     (gp.sig = sig, gp.sigcode0 = si_code, gp.sigcode1 = the fault address,
 //     gp.sigpc = the faulting pc) before it injects the call to sigpanic (signal_amd64.go
-//     and signal_arm64.go preparePanic); sigpanic turns them into the panic
-//     "[signal SIGSEGV: segmentation violation code=... addr=... pc=...]".
+//     and signal_arm64.go preparePanic); sigpanic panics, and panic.go dopanic_m
+//     prints them as "[signal SIGSEGV: segmentation violation code=... addr=...
+//     pc=...]", to stderr only.
 //   - traceback.go: the runtime's own traceback (GOTRACEBACK=crash) starts the stack of
 //     a goroutine that is not running at gp.sched.pc, sp and lr (unwinder.initAt), the
 //     context Context returns; for one in a system call it starts at g.syscallpc and
