@@ -8,8 +8,8 @@
 //   - "frame_pointer": the rbp (x86_64) or x29 (aarch64) chain, {saved fp, return address}
 //     at fp, where no CFI covers the pc;
 //   - "scan": last resort, a word on the stack that points just after a call instruction
-//     in an executable mapping (x86_64 call rel32 and call r/m64 "ff /2"; aarch64 BL, BLR,
-//     BLRAA/BLRAB and their Z forms);
+//     in an executable mapping (arch.Arch.CallBefore: x86_64 call rel32 and call r/m64
+//     "ff /2"; aarch64 BL, BLR, BLRAA/BLRAB and their Z forms);
 //   - "signal_frame": the context the kernel saved in its rt_sigframe when it delivered a
 //     signal. The frame before it is the signal trampoline (x86_64 __restore_rt,
 //     "48 c7 c0 0f 00 00 00 0f 05" = mov $15,%rax; syscall; aarch64 vDSO
@@ -30,13 +30,16 @@
 // a frame whose Err keeps the Memory error (so errors.As finds the core's typed reason), and
 // ends that thread's walk only; an Unwinder shares nothing with another thread's.
 //
-// Sources for the signal frame layouts: Linux arch/x86/include/asm/sigframe.h (struct
-// rt_sigframe {pretcode; struct ucontext uc; struct siginfo info}),
-// arch/x86/include/uapi/asm/sigcontext.h (struct sigcontext, x86_64),
-// arch/x86/include/uapi/asm/ucontext.h; arch/arm64/kernel/signal.c (struct rt_sigframe
-// {struct siginfo info; struct ucontext uc}, sp = the frame at handler entry),
-// arch/arm64/include/uapi/asm/ucontext.h and uapi/asm/sigcontext.h. Instruction encodings:
-// Intel SDM vol. 2 (CALL), Arm ARM (BL, BLR, BLRAA).
+// Everything that differs by architecture comes from its *arch.Arch value: the register
+// numbering, the callee-saved set a caller's frame keeps, where a call leaves its return
+// address (RAOnStack, LR), how a call instruction is recognised (CallBefore), and the
+// signal frame (arch.SignalLayout: the trampoline's bytes, the offsets of the saved
+// siginfo and struct sigcontext from the stack pointer at the trampoline, and the
+// registers the context saves). The unwinder has no per-architecture code; package arch
+// cites the kernel's layouts (arch/x86/include/asm/sigframe.h,
+// arch/x86/include/uapi/asm/sigcontext.h, arch/arm64/kernel/signal.c and
+// arch/arm64/include/uapi/asm/sigcontext.h) and the instruction encodings (Intel SDM
+// vol. 2 CALL; Arm ARM BL, BLR, BLRAA).
 package unwind
 
 import (
