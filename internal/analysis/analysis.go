@@ -258,17 +258,24 @@ func (a *Analysis) signal() *report.Signal {
 		}
 		return &report.Signal{Number: t.Signal, Name: core.SignalName(t.Signal), Meaning: core.SignalMeaning(t.Signal), Code: 0, Source: "NT_PRSTATUS"}
 	}
-	s := &report.Signal{Number: si.Signo, Name: core.SignalName(si.Signo), Meaning: core.SignalMeaning(si.Signo),
-		Code: si.Code, CodeName: core.CodeName(si.Signo, si.Code), CodeMeaning: core.CodeMeaning(si.Signo, si.Code),
-		Errno: si.Errno, Source: "NT_SIGINFO"}
-	if si.HasAddr {
-		s.Address = report.HexPtr(si.Addr)
-	}
+	s := newSignal(si.Signo, si.Code, si.HasAddr, si.Addr, "NT_SIGINFO")
+	s.Errno = si.Errno
 	if si.HasSender {
 		pid, uid := si.SenderPID, si.SenderUID
 		s.SenderPID, s.SenderUID = &pid, &uid
 		self := a.isOwnPID(pid)
 		s.SenderIsSelf = &self
+	}
+	return s
+}
+
+// newSignal describes signal signo with si_code code, and the address when hasAddr, as
+// found in source.
+func newSignal(signo, code int, hasAddr bool, addr uint64, source string) *report.Signal {
+	s := &report.Signal{Number: signo, Name: core.SignalName(signo), Meaning: core.SignalMeaning(signo),
+		Code: code, CodeName: core.CodeName(signo, code), CodeMeaning: core.CodeMeaning(signo, code), Source: source}
+	if hasAddr {
+		s.Address = report.HexPtr(addr)
 	}
 	return s
 }

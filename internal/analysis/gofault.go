@@ -21,15 +21,8 @@ func (a *Analysis) goFault(hint uint64) (*goruntime.Fault, error) {
 
 // goSignal describes the fault the Go runtime caught as a report.Signal.
 func goSignal(f *goruntime.Fault) *report.Signal {
-	s := &report.Signal{
-		Number: f.Signo, Name: core.SignalName(f.Signo), Meaning: core.SignalMeaning(f.Signo),
-		Code: f.Code, CodeName: core.CodeName(f.Signo, f.Code), CodeMeaning: core.CodeMeaning(f.Signo, f.Code),
-		Source: fmt.Sprintf("Go runtime: g.sig of goroutine %d", f.Goid),
-	}
-	if core.HasFaultAddr(f.Signo, f.Code) || f.Addr != 0 {
-		s.Address = report.HexPtr(f.Addr)
-	}
-	return s
+	return newSignal(f.Signo, f.Code, core.HasFaultAddr(f.Signo, f.Code) || f.Addr != 0, f.Addr,
+		fmt.Sprintf("Go runtime: g.sig of goroutine %d", f.Goid))
 }
 
 // explainGoFault adds the fault a Go program panicked from to the diagnosis: the signal

@@ -65,12 +65,7 @@ func (a *Analysis) savedSigInfo(sf *unwind.SignalFrame, reraised int) *report.Si
 	if sf.SigInfo != 0 {
 		if err := c.ReadFull(buf, sf.SigInfo); err == nil {
 			if si, err := core.DecodeSigInfo(c.Arch, buf); err == nil && si.Signo > 0 && si.Signo < 65 {
-				s := &report.Signal{Number: si.Signo, Name: core.SignalName(si.Signo), Meaning: core.SignalMeaning(si.Signo),
-					Code: si.Code, CodeName: core.CodeName(si.Signo, si.Code), CodeMeaning: core.CodeMeaning(si.Signo, si.Code), Source: "signal frame siginfo"}
-				if si.HasAddr {
-					s.Address = report.HexPtr(si.Addr)
-				}
-				return s
+				return newSignal(si.Signo, si.Code, si.HasAddr, si.Addr, "signal frame siginfo")
 			}
 		}
 	}
@@ -82,13 +77,7 @@ func (a *Analysis) savedSigInfo(sf *unwind.SignalFrame, reraised int) *report.Si
 	if !ok {
 		return nil
 	}
-	s := &report.Signal{Number: cf.Signo, Name: core.SignalName(cf.Signo), Meaning: core.SignalMeaning(cf.Signo), Code: cf.Code,
-		CodeName: core.CodeName(cf.Signo, cf.Code), CodeMeaning: core.CodeMeaning(cf.Signo, cf.Code),
-		Source: "signal frame machine context (" + cf.Source + ")"}
-	if cf.HasAddr {
-		s.Address = report.HexPtr(cf.Addr)
-	}
-	return s
+	return newSignal(cf.Signo, cf.Code, cf.HasAddr, cf.Addr, "signal frame machine context ("+cf.Source+")")
 }
 
 // redeliveredFault recognises a fault whose handler re-raised the signal without
@@ -102,8 +91,6 @@ func (a *Analysis) redeliveredFault(r *report.Report, f *diagnose.Facts) (*diagn
 	if o == nil {
 		return nil, nil
 	}
-	sig := &report.Signal{Number: o.Signo, Name: core.SignalName(o.Signo), Meaning: core.SignalMeaning(o.Signo), Code: o.Code,
-		CodeName: core.CodeName(o.Signo, o.Code), CodeMeaning: core.CodeMeaning(o.Signo, o.Code), Address: report.HexPtr(o.Addr),
-		Source: "the crashing thread's registers: the handler returned and the signal was delivered again at the faulting instruction"}
-	return o, sig
+	return o, newSignal(o.Signo, o.Code, true, o.Addr,
+		"the crashing thread's registers: the handler returned and the signal was delivered again at the faulting instruction")
 }
