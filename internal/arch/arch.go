@@ -64,6 +64,9 @@ type Arch struct {
 
 	// PageSize is the smallest page size of the architecture (used for NULL-page checks).
 	PageSize uint64
+	// InstLen is the length of every instruction when the architecture has one length
+	// (aarch64: 4), 0 when instructions vary in length (x86_64).
+	InstLen int
 
 	// ABI is the psABI's calling convention.
 	ABI ABI

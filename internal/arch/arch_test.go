@@ -76,6 +76,9 @@ func TestABI(t *testing.T) {
 			t.Errorf("%s: frame register %s / %s", tc.a.Name, tc.frameReg, tc.arg)
 		}
 	}
+	if AMD64.InstLen != 0 || ARM64.InstLen != 4 {
+		t.Error("instruction lengths")
+	}
 	if AMD64.ABI.Return != "rax" || ARM64.ABI.Return != "x0" || AMD64.ABI.RedZone != 128 || ARM64.ABI.RedZone != 0 {
 		t.Error("return register or red zone wrong")
 	}

@@ -37,6 +37,7 @@ var ARM64 = func() *Arch {
 		PrPsInfo: PrPsInfoLayout{Size: 136, State: 0, SName: 1, Zomb: 2, Nice: 3, Flag: 8,
 			UID: 16, UIDSize: 4, GID: 20, PID: 24, FName: 40, PsArgs: 56},
 		PageSize: 4096,
+		InstLen:  4, // A64 instructions are 32 bits (Arm ARM C1.2)
 		// AAPCS64 §6.1.1 (x0-x7 carry arguments, x0 the result; x19-x28, the frame
 		// pointer x29 and sp are callee-saved) and §6.2.2 (sp 16-byte aligned; no red
 		// zone in the base standard, and Linux defines none).

@@ -68,9 +68,9 @@ func WindowWith(a *arch.Arch, mem Memory, pc uint64, cfg WindowConfig) ([]Line, 
 	before := clamp(cfg.Before)
 	after := clamp(cfg.After)
 	step := uint64(MaxInstLen)
-	fixed := a.Name == arch.ARM64.Name
+	fixed := a.InstLen > 0
 	if fixed {
-		step = 4
+		step = uint64(a.InstLen)
 	}
 	// The bytes from lo to hi; lo is chosen so that enough instructions precede pc.
 	back := uint64(before) * step
@@ -155,10 +155,7 @@ func readAround(mem Memory, lo, pc, hi uint64) ([]byte, uint64) {
 // with Err and moving on by the architecture's minimum step.
 func decodeRun(a *arch.Arch, buf []byte, start, stop uint64, cfg WindowConfig) []Line {
 	var out []Line
-	minStep := 1
-	if a.Name == arch.ARM64.Name {
-		minStep = 4
-	}
+	minStep := max(1, a.InstLen)
 	off := 0
 	for n := 0; n < 2*MaxWindow+maxSyncBack && off < len(buf) && start+uint64(off) < stop; n++ {
 		pc := start + uint64(off)
