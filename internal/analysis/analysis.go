@@ -1,7 +1,12 @@
-// Package analysis joins the lower layers (core, symbolize, and later unwind, python,
-// diagnose) into one report.Report. It owns the decisions that need several of them —
-// which thread crashed, whether the sender of a signal is the process itself, what the
-// truncation cost — and nothing about output formats or the command line.
+// Package analysis joins the lower layers into one report.Report: the core (core), its
+// modules and symbols (symbolize, dwarfsym), the unwinder (unwind), each frame's
+// variables (dwarfvar), the runtimes (python, goruntime), the faulting access in source
+// terms (origin) and the explanation (diagnose, disasm). It owns the decisions that need
+// several of them (which thread crashed, whether the sender of a signal is the process
+// itself, which signal frame holds the fault a handler re-raised, which Python frames a
+// native eval frame ran, what the truncation cost) and nothing about output formats or
+// the command line. It holds no architecture or runtime knowledge of its own: those live
+// in arch and in the runtime packages.
 package analysis
 
 import (
