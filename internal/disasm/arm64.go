@@ -17,7 +17,7 @@ func decodeARM64(code []byte, pc uint64) (Inst, error) {
 	out := Inst{PC: pc, Len: 4, Bytes: head(code, 4)}
 	if enc>>16 == 0 {
 		// UDF #imm16 (permanently undefined; Arm ARM C6.2): arm64asm does not decode it.
-		out.Mnemonic, out.Text, out.IsTrap = "udf", fmt.Sprintf("udf #%d", enc&0xffff), true
+		out.Mnemonic, out.Text, out.IsTrap, out.NoFallThrough = "udf", fmt.Sprintf("udf #%d", enc&0xffff), true, true
 		return out, nil
 	}
 	in, err := arm64asm.Decode(code[:4])
@@ -44,6 +44,12 @@ func decodeARM64(code []byte, pc uint64) (Inst, error) {
 		out.IsBranch = true
 	case "retaa", "retab":
 		out.IsReturn = true
+	}
+	_, cond := in.Args[0].(arm64asm.Cond)
+	out.NoFallThrough = out.IsReturn || out.IsTrap || in.Op == arm64asm.BR || in.Op == arm64asm.B && !cond
+	switch out.Mnemonic {
+	case "braa", "braaz", "brab", "brabz":
+		out.NoFallThrough = true
 	}
 	mem := arm64IsMem(op)
 	lastReg := arm64asm.Reg(0)
@@ -106,7 +112,22 @@ func decodeARM64(code []byte, pc uint64) (Inst, error) {
 			out.Mem = append(out.Mem, arm64Mem(op, lastReg, haveReg, m))
 		}
 	}
+	out.Dest = arm64Dest(&out)
 	return out, nil
+}
+
+// arm64Dest is the register an instruction writes: the first register operand (the
+// Arm ARM's operand order puts the destination first) unless the instruction writes no
+// register (stores, compares, tests, nop, branches, calls and returns).
+func arm64Dest(in *Inst) string {
+	if len(in.RegArgs) == 0 || in.IsBranch || in.IsCall || in.IsReturn {
+		return ""
+	}
+	switch in.Mnemonic {
+	case "str", "stur", "stp", "strb", "strh", "cmp", "cmn", "tst", "nop":
+		return ""
+	}
+	return in.RegArgs[0]
 }
 
 // arm64IsMem reports whether op (arm64asm spelling) is a load, store or atomic memory

@@ -63,6 +63,18 @@ type Inst struct {
 	// IsTrap is set for instructions whose purpose is to trap: ud2, int3, int n (x86),
 	// brk, udf, hlt (aarch64).
 	IsTrap bool
+	// NoFallThrough: execution does not go on to the next instruction. It is set for
+	// unconditional jumps (x86 jmp, ljmp; aarch64 b, br, braa, brab and their z forms),
+	// returns, and traps (IsTrap, int n included: the program is not expected to come
+	// back from one). Conditional branches and calls fall through.
+	NoFallThrough bool
+	// Dest is the register the instruction writes, as decoded ("eax", "w1"); "" when it
+	// writes none or this package does not know it. It is the first register operand
+	// except for branches, calls and returns, x86 stores (the first memory operand is
+	// written), x86 cmp, test, push and nop, and aarch64 str, stur, stp, strb, strh,
+	// cmp, cmn, tst and nop. The other aarch64 stores (stnp, stlr, sttr, ...) still
+	// report their first register: a known gap.
+	Dest string
 }
 
 // MemOperand is one memory access of an instruction: Segment:[Base + Index*Scale + Disp]

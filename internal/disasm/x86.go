@@ -92,6 +92,8 @@ func decodeX86(code []byte, pc uint64, syn Syntax) (Inst, error) {
 			out.Mem = append(out.Mem, m)
 		}
 	}
+	out.NoFallThrough = out.IsReturn || out.IsTrap || in.Op == x86asm.JMP || in.Op == x86asm.LJMP
+	out.Dest = x86Dest(in.Op, &out)
 	// Implicit stack accesses (Intel SDM vol. 2: PUSH, CALL, POP, RET, LEAVE).
 	stack := func(base string, disp int64, write bool) {
 		out.Mem = append(out.Mem, MemOperand{Base: base, Disp: disp, Size: 8, Write: write, AddrSize: 64, Implicit: true})
@@ -105,6 +107,24 @@ func decodeX86(code []byte, pc uint64, syn Syntax) (Inst, error) {
 		stack("rbp", 0, false)
 	}
 	return out, nil
+}
+
+// x86Dest is the register an instruction writes: the first register operand (Intel
+// order puts the destination first) unless the instruction writes no register (cmp,
+// test, push, nop, jumps, calls, returns) or its written operand is the memory one (a
+// store).
+func x86Dest(op x86asm.Op, in *Inst) string {
+	if len(in.RegArgs) == 0 || in.IsBranch || in.IsCall || in.IsReturn {
+		return ""
+	}
+	switch op {
+	case x86asm.CMP, x86asm.TEST, x86asm.PUSH, x86asm.NOP:
+		return ""
+	}
+	if len(in.Mem) > 0 && in.Mem[0].Write && !in.Mem[0].Implicit {
+		return "" // a store
+	}
+	return in.RegArgs[0]
 }
 
 // x86Accesses reports whether a memory-shaped operand of op is really accessed.
