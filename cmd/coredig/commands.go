@@ -164,7 +164,7 @@ func (st *state) render(args []string, view report.View) error {
 	} else if c := debuginfod.FromEnv(debuginfod.Options{}); c != nil {
 		loc.Debuginfod = c
 	}
-	opts := symbolize.Options{Finder: analysis.LocatorFinder{L: loc}, AllowMismatch: st.allowMismatch}
+	opts := symbolize.Options{Finder: locatorFinder{L: loc}, AllowMismatch: st.allowMismatch}
 	if len(args) > 1 {
 		if st.exe != "" {
 			return usageError{fmt.Errorf("the executable is given twice: %s and --exe %s", args[1], st.exe)}

@@ -102,7 +102,7 @@ func (a *Analysis) Full(opts FullOptions) *report.Report {
 	a.Backtraces(r, opts.MaxDepth)
 	r.Python = a.Python()
 	MergePython(r)
-	r.Groups = Group(r.Threads)
+	r.Groups = report.GroupThreads(r.Threads)
 	r.Go = a.GoView(opts.MaxDepth)
 	a.Diagnose(r, opts.Diagnose)
 	if r.Diagnosis != nil && r.Diagnosis.Kind == "snapshot" {
@@ -111,7 +111,7 @@ func (a *Analysis) Full(opts FullOptions) *report.Report {
 		for i := range r.Threads {
 			r.Threads[i].Crashed = false
 		}
-		r.Groups = Group(r.Threads)
+		r.Groups = report.GroupThreads(r.Threads)
 	}
 	return r
 }

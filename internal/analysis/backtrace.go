@@ -4,7 +4,6 @@ import (
 	"debug/elf"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/coredig/coredig/internal/core"
 	"github.com/coredig/coredig/internal/report"
@@ -130,46 +129,5 @@ func (a *Analysis) Backtraces(r *report.Report, maxDepth int) {
 		}
 		r.Threads[i].Error = errText
 	}
-	r.Groups = Group(r.Threads)
-}
-
-// Group collapses threads with identical stacks: the same native function list and the
-// same Python functions. The crashing thread is never grouped with others.
-func Group(threads []report.Thread) []report.Group {
-	var groups []report.Group
-	index := map[string]int{}
-	for _, t := range threads {
-		if t.Crashed {
-			groups = append(groups, report.Group{Count: 1, TIDs: []int{t.TID}, Crashed: true, Frames: t.Frames})
-			continue
-		}
-		key := stackKey(t.Frames)
-		if i, ok := index[key]; ok {
-			groups[i].Count++
-			groups[i].TIDs = append(groups[i].TIDs, t.TID)
-			continue
-		}
-		index[key] = len(groups)
-		groups = append(groups, report.Group{Count: 1, TIDs: []int{t.TID}, Frames: t.Frames})
-	}
-	return groups
-}
-
-// stackKey is the function list of a stack, with the pc for frames without a name.
-func stackKey(frames []report.Frame) string {
-	var b strings.Builder
-	for i, f := range frames {
-		if f.Function != "" {
-			b.WriteString(f.Function)
-		} else if i == 0 {
-			b.WriteString(f.Module)
-		} else {
-			fmt.Fprintf(&b, "%#x", uint64(f.PC))
-		}
-		for _, pf := range f.Python {
-			b.WriteString(pf.QualName + ":" + pf.Function + ";")
-		}
-		b.WriteByte('|')
-	}
-	return b.String()
+	r.Groups = report.GroupThreads(r.Threads)
 }

@@ -4,7 +4,6 @@ import (
 	"debug/elf"
 	"errors"
 	"strconv"
-	"strings"
 
 	"github.com/coredig/coredig/internal/goruntime"
 	"github.com/coredig/coredig/internal/report"
@@ -104,32 +103,6 @@ func (a *Analysis) GoView(maxDepth int) *report.Go {
 		}
 		out.Goroutines = append(out.Goroutines, rg)
 	}
-	out.Groups = groupGoroutines(out.Goroutines)
-	return out
-}
-
-// groupGoroutines collects goroutines with one status, wait reason and list of
-// functions, in order of their first goroutine.
-func groupGoroutines(gs []report.Goroutine) []report.GoroutineGroup {
-	var out []report.GoroutineGroup
-	index := map[string]int{}
-	for _, g := range gs {
-		var b strings.Builder
-		b.WriteString(g.Status + "\x00" + g.WaitReason)
-		if g.Status == "running" {
-			b.WriteString("\x00" + strconv.FormatUint(g.ID, 10)) // each on its own thread
-		}
-		for _, f := range g.Frames {
-			b.WriteString("\x00" + f.Function + ":" + strconv.Itoa(f.Line))
-		}
-		k := b.String()
-		if i, ok := index[k]; ok {
-			out[i].Count++
-			out[i].IDs = append(out[i].IDs, g.ID)
-			continue
-		}
-		index[k] = len(out)
-		out = append(out, report.GoroutineGroup{Count: 1, IDs: []uint64{g.ID}, Status: g.Status, WaitReason: g.WaitReason, Frames: g.Frames})
-	}
+	out.Groups = report.GroupGoroutines(out.Goroutines)
 	return out
 }

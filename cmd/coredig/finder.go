@@ -1,21 +1,21 @@
-package analysis
+package main
 
 import (
 	"github.com/coredig/coredig/internal/buildid"
 	"github.com/coredig/coredig/internal/symbolize"
 )
 
-// LocatorFinder adapts a buildid.Locator (sysroot, --search index, debug directories,
+// locatorFinder adapts a buildid.Locator (sysroot, --search index, debug directories,
 // debuginfod) to the symbolize.Finder the module table uses. When a sysroot is set and a
 // file is not under it, the host path is tried last: the executable of a qemu-user core
 // lives on the host. The module table rejects files of the wrong architecture or
 // build-id, so the fallback cannot substitute a host library for a guest one silently.
-type LocatorFinder struct {
+type locatorFinder struct {
 	L *buildid.Locator
 }
 
 // FindExecutable implements symbolize.Finder.
-func (f LocatorFinder) FindExecutable(name string, id []byte) (string, []symbolize.Attempt) {
+func (f locatorFinder) FindExecutable(name string, id []byte) (string, []symbolize.Attempt) {
 	if name == "" || name[0] == '[' {
 		return "", nil
 	}
@@ -31,7 +31,7 @@ func (f LocatorFinder) FindExecutable(name string, id []byte) (string, []symboli
 }
 
 // FindDebug implements symbolize.Finder.
-func (f LocatorFinder) FindDebug(path string, id []byte, link string, crc uint32) (string, []symbolize.Attempt) {
+func (f locatorFinder) FindDebug(path string, id []byte, link string, crc uint32) (string, []symbolize.Attempt) {
 	p, trail := f.L.FindDebug(path, id, link, crc)
 	return p, convert(trail, "debug")
 }
