@@ -231,7 +231,7 @@ func (a *Analysis) stackWords(sp uint64, n int) []uint64 {
 	k, _ := a.Core.ReadAt(buf, sp)
 	out := make([]uint64, 0, k/w)
 	for i := 0; i+w <= k; i += w {
-		out = append(out, a.Core.Arch.ByteOrder.Uint64(buf[i:]))
+		out = append(out, a.Core.Arch.Word(buf[i:]))
 	}
 	return out
 }

@@ -69,11 +69,11 @@ func (a *Analysis) savedSigInfo(sf *unwind.SignalFrame, reraised int) *report.Si
 			}
 		}
 	}
-	if sf.Context == 0 || c.Arch.Signal.Fault == nil {
+	if sf.Context == 0 || sf.Layout == nil || sf.Layout.Fault == nil {
 		return nil
 	}
 	mapped := func(addr uint64) bool { return c.SegmentFor(addr) != nil }
-	cf, ok := c.Arch.Signal.Fault(c.ReadFull, sf.Context, reraised, mapped)
+	cf, ok := sf.Layout.Fault(c.ReadFull, sf.Context, reraised, mapped)
 	if !ok {
 		return nil
 	}

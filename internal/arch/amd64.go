@@ -47,7 +47,7 @@ var AMD64 = func() *Arch {
 		RAOnStack:        true,
 		CallBefore:       amd64CallBefore,
 		BreakpointBefore: []byte{0xcc}, // int3: the trap's pc is the next instruction
-		Signal: SignalLayout{
+		Signals: []SignalLayout{{
 			// __restore_rt (glibc sysdeps/unix/sysv/linux/x86_64/libc_sigaction.c):
 			// mov $0xf,%rax (rt_sigreturn); syscall.
 			Trampoline: []byte{0x48, 0xc7, 0xc0, 0x0f, 0x00, 0x00, 0x00, 0x0f, 0x05},
@@ -59,7 +59,7 @@ var AMD64 = func() *Arch {
 			Context: 40,
 			Regs:    amd64SigcontextRegs(),
 			Fault:   amd64Fault,
-		},
+		}},
 		PLT: PLTLayout{Stubs: amd64PLTStubs,
 			GOTRelocs: []uint32{uint32(elf.R_X86_64_JMP_SLOT), uint32(elf.R_X86_64_GLOB_DAT)}},
 	}
@@ -117,15 +117,20 @@ func amd64SigcontextRegs() []SavedReg {
 }
 
 // amd64Fault reconstructs the fault from struct sigcontext: rip at 128, err at 152,
-// trapno at 160, cr2 at 176. Trap numbers are the CPU's exception vectors (Intel SDM
-// vol. 3, 6.15) and map to signals as arch/x86/kernel/traps.c and fault.c do.
+// trapno at 160, cr2 at 176.
 func amd64Fault(read ReadFunc, ctx uint64, _ int, _ func(uint64) bool) (ContextFault, bool) {
 	var mc [184]byte
 	if err := read(mc[:], ctx); err != nil {
 		return ContextFault{}, false
 	}
 	le := binary.LittleEndian
-	rip, errCode, trapno, cr2 := le.Uint64(mc[128:]), le.Uint64(mc[152:]), le.Uint64(mc[160:]), le.Uint64(mc[176:])
+	return x86Trap(le.Uint64(mc[160:]), le.Uint64(mc[152:]), le.Uint64(mc[128:]), le.Uint64(mc[176:]))
+}
+
+// x86Trap is the fault an x86 trap number, error code, instruction pointer and cr2
+// stand for. Trap numbers are the CPU's exception vectors (Intel SDM vol. 3, 6.15) and
+// map to signals as arch/x86/kernel/traps.c and fault.c do.
+func x86Trap(trapno, errCode, ip, cr2 uint64) (ContextFault, bool) {
 	src := fmt.Sprintf("trapno %d", trapno)
 	at := func(signo, code int, addr uint64) (ContextFault, bool) {
 		return ContextFault{Signo: signo, Code: code, Addr: addr, HasAddr: true, Source: src}, true
@@ -140,13 +145,13 @@ func amd64Fault(read ReadFunc, ctx uint64, _ int, _ func(uint64) bool) (ContextF
 	case 13: // #GP: a non-canonical address or a privileged instruction; no address
 		return ContextFault{Signo: 11, Code: siKernel, Source: src}, true
 	case 0: // #DE
-		return at(8, 1, rip) // FPE_INTDIV
+		return at(8, 1, ip) // FPE_INTDIV
 	case 6: // #UD
-		return at(4, 2, rip) // ILL_ILLOPN
+		return at(4, 2, ip) // ILL_ILLOPN
 	case 3: // #BP
 		return ContextFault{Signo: 5, Code: siKernel, Source: src}, true
 	case 17: // #AC
-		return at(7, 1, rip) // BUS_ADRALN
+		return at(7, 1, ip) // BUS_ADRALN
 	}
 	return ContextFault{}, false
 }

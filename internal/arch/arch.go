@@ -81,8 +81,9 @@ type Arch struct {
 	// itself when it traps (x86 int3); nil when a trap's pc is the instruction's own.
 	BreakpointBefore []byte
 
-	// Signal describes the kernel's signal frame.
-	Signal SignalLayout
+	// Signals describe the kernel's signal frames, one per trampoline that returns from
+	// a handler (rt_sigreturn; on i386 also the older sigreturn).
+	Signals []SignalLayout
 
 	// PLT describes the static linker's PLT stubs.
 	PLT PLTLayout
@@ -127,6 +128,9 @@ type SignalLayout struct {
 	// SigInfo and Context are the offsets, from the stack pointer at the trampoline, of
 	// the saved siginfo_t and of the saved machine context (struct sigcontext).
 	SigInfo, Context uint64
+	// NoSigInfo: the frame saves no siginfo_t (i386's sigreturn frame, for a handler
+	// installed without SA_SIGINFO); SigInfo is then meaningless.
+	NoSigInfo bool
 	// Regs are the registers the machine context saves, at offsets inside it.
 	Regs []SavedReg
 	// Fault reconstructs the fault the interrupted code took from the machine context
@@ -198,7 +202,7 @@ type PrPsInfoLayout struct {
 }
 
 // All lists every supported architecture.
-var All = []*Arch{AMD64, ARM64}
+var All = []*Arch{AMD64, ARM64, I386}
 
 // ForMachine returns the architecture for an ELF machine and class.
 func ForMachine(m elf.Machine, c elf.Class) (*Arch, error) {
@@ -246,6 +250,15 @@ func (a *Arch) DWARFNumber(name string) int {
 		}
 	}
 	return -1
+}
+
+// Word reads one pointer-sized word at the start of b, in the architecture's byte order.
+// b must hold PtrSize bytes.
+func (a *Arch) Word(b []byte) uint64 {
+	if a.PtrSize == 4 {
+		return uint64(a.ByteOrder.Uint32(b))
+	}
+	return a.ByteOrder.Uint64(b)
 }
 
 // Canonical reports whether addr is a valid user-space address shape for the architecture
@@ -307,10 +320,24 @@ func (a *Arch) IsFrameRegister(name string) bool {
 	return i >= 0 && (i == a.SP || i == a.FP)
 }
 
-// IsTrampoline reports whether code starts with the rt_sigreturn trampoline.
-func (a *Arch) IsTrampoline(code []byte) bool {
-	t := a.Signal.Trampoline
-	return len(t) > 0 && bytes.HasPrefix(code, t)
+// SignalFrameAt returns the signal frame whose trampoline code starts with, or nil.
+func (a *Arch) SignalFrameAt(code []byte) *SignalLayout {
+	for i := range a.Signals {
+		if t := a.Signals[i].Trampoline; len(t) > 0 && bytes.HasPrefix(code, t) {
+			return &a.Signals[i]
+		}
+	}
+	return nil
+}
+
+// TrampolineLen is the length of the longest signal trampoline: the bytes to read at a
+// pc to recognise one.
+func (a *Arch) TrampolineLen() int {
+	n := 0
+	for _, l := range a.Signals {
+		n = max(n, len(l.Trampoline))
+	}
+	return n
 }
 
 // finish computes the derived tables of a; each architecture's value calls it once.
@@ -329,9 +356,11 @@ func (a *Arch) finish(byDWARF map[int]string, subRegs map[string]RegPart) *Arch 
 			panic("arch: " + a.Name + " names unknown register " + n) // programming error in this package
 		}
 	}
-	for _, r := range a.Signal.Regs {
-		if a.Reg(r.Name) < 0 {
-			panic("arch: signal frame names unknown register " + r.Name) // programming error in this package
+	for _, l := range a.Signals {
+		for _, r := range l.Regs {
+			if a.Reg(r.Name) < 0 {
+				panic("arch: signal frame names unknown register " + r.Name) // programming error in this package
+			}
 		}
 	}
 	return a

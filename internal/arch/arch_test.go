@@ -36,8 +36,11 @@ func TestLayouts(t *testing.T) {
 	if a, err := ForMachine(elf.EM_AARCH64, elf.ELFCLASS64); err != nil || a != ARM64 {
 		t.Errorf("ForMachine(aarch64) = %v, %v", a, err)
 	}
-	if _, err := ForMachine(elf.EM_386, elf.ELFCLASS32); err == nil {
-		t.Error("i386 is not supported yet and must say so")
+	if a, err := ForMachine(elf.EM_386, elf.ELFCLASS32); err != nil || a != I386 {
+		t.Errorf("ForMachine(i386) = %v, %v", a, err)
+	}
+	if _, err := ForMachine(elf.EM_RISCV, elf.ELFCLASS64); err == nil {
+		t.Error("riscv64 is not supported yet and must say so")
 	}
 	if !AMD64.Canonical(0x7fff_ffff_f000) || AMD64.Canonical(0x8000_0000_0000) || !AMD64.Canonical(0xffff_8000_0000_0000) {
 		t.Error("canonical address check is wrong")
@@ -91,7 +94,7 @@ func TestABI(t *testing.T) {
 	if AMD64.DWARFNumber("rsp") != 7 || ARM64.DWARFNumber("sp") != 31 || AMD64.DWARFNumber("orig_rax") != -1 {
 		t.Error("DWARFNumber")
 	}
-	if ByName("aarch64") != ARM64 || ByName("i386") != nil {
+	if ByName("aarch64") != ARM64 || ByName("riscv64") != nil {
 		t.Error("ByName")
 	}
 }
@@ -117,20 +120,20 @@ func TestContextFault(t *testing.T) {
 	le.PutUint64(mc[152:], 7)        // err: present, write, user
 	le.PutUint64(mc[160:], 14)       // trapno
 	le.PutUint64(mc[176:], 0x60)     // cr2
-	f, ok := AMD64.Signal.Fault(mem{0x1000: mc}.read, 0x1000, 11, nil)
+	f, ok := AMD64.Signals[0].Fault(mem{0x1000: mc}.read, 0x1000, 11, nil)
 	if !ok || f != (ContextFault{Signo: 11, Code: 2, Addr: 0x60, HasAddr: true, Source: "cr2, trapno 14"}) {
 		t.Errorf("x86_64 #PF: %+v %v", f, ok)
 	}
 	le.PutUint64(mc[160:], 0) // #DE: SIGFPE FPE_INTDIV at rip
-	if f, ok := AMD64.Signal.Fault(mem{0x1000: mc}.read, 0x1000, 11, nil); !ok || f != (ContextFault{Signo: 8, Code: 1, Addr: 0x401000, HasAddr: true, Source: "trapno 0"}) {
+	if f, ok := AMD64.Signals[0].Fault(mem{0x1000: mc}.read, 0x1000, 11, nil); !ok || f != (ContextFault{Signo: 8, Code: 1, Addr: 0x401000, HasAddr: true, Source: "trapno 0"}) {
 		t.Errorf("x86_64 #DE: %+v %v", f, ok)
 	}
 	le.PutUint64(mc[160:], 13) // #GP: no address
-	if f, ok := AMD64.Signal.Fault(mem{0x1000: mc}.read, 0x1000, 11, nil); !ok || f.HasAddr || f.Code != 0x80 {
+	if f, ok := AMD64.Signals[0].Fault(mem{0x1000: mc}.read, 0x1000, 11, nil); !ok || f.HasAddr || f.Code != 0x80 {
 		t.Errorf("x86_64 #GP: %+v %v", f, ok)
 	}
 	le.PutUint64(mc[160:], 99)
-	if _, ok := AMD64.Signal.Fault(mem{0x1000: mc}.read, 0x1000, 11, nil); ok {
+	if _, ok := AMD64.Signals[0].Fault(mem{0x1000: mc}.read, 0x1000, 11, nil); ok {
 		t.Error("x86_64: an unknown trap number must not give a fault")
 	}
 	// aarch64: fault_address 0x60 and an esr_context record saying a data abort with a
@@ -142,16 +145,16 @@ func TestContextFault(t *testing.T) {
 	le.PutUint32(ctx[288+528:], 0x45535201) // ESR_MAGIC
 	le.PutUint32(ctx[288+528+4:], 16)
 	le.PutUint64(ctx[288+528+8:], 0x25<<26|0x0f) // EC data abort, DFSC permission fault level 3
-	f, ok = ARM64.Signal.Fault(mem{0x2000: ctx}.read, 0x2000, 11, nil)
+	f, ok = ARM64.Signals[0].Fault(mem{0x2000: ctx}.read, 0x2000, 11, nil)
 	if !ok || f != (ContextFault{Signo: 11, Code: 2, Addr: 0x60, HasAddr: true, Source: "fault_address, ESR"}) {
 		t.Errorf("aarch64 ESR: %+v %v", f, ok)
 	}
-	if _, ok := ARM64.Signal.Fault(mem{0x2000: ctx}.read, 0x2000, 6, nil); ok {
+	if _, ok := ARM64.Signals[0].Fault(mem{0x2000: ctx}.read, 0x2000, 6, nil); ok {
 		t.Error("aarch64: only a SIGSEGV is told from fault_address")
 	}
 	// Without an ESR record, a mapped address is an access error.
 	le.PutUint32(ctx[288+528:], 0)
-	f, ok = ARM64.Signal.Fault(mem{0x2000: ctx}.read, 0x2000, 11, func(a uint64) bool { return a == 0x60 })
+	f, ok = ARM64.Signals[0].Fault(mem{0x2000: ctx}.read, 0x2000, 11, func(a uint64) bool { return a == 0x60 })
 	if !ok || f != (ContextFault{Signo: 11, Code: 2, Addr: 0x60, HasAddr: true, Source: "fault_address"}) {
 		t.Errorf("aarch64 without ESR: %+v %v", f, ok)
 	}
@@ -159,16 +162,21 @@ func TestContextFault(t *testing.T) {
 
 func TestSignalLayout(t *testing.T) {
 	for _, tc := range []struct {
-		a                       *Arch
-		siginfo, context, nRegs uint64
-		pcOff                   int
+		a                *Arch
+		i                int
+		siginfo, context uint64
+		noSigInfo        bool
+		nRegs            int
+		pcOff            int
 	}{
-		{AMD64, 304, 40, 21, 128},
-		{ARM64, 0, 304, 34, 8 + 8*32},
+		{AMD64, 0, 304, 40, false, 21, 128},
+		{ARM64, 0, 0, 304, false, 34, 8 + 8*32},
+		{I386, 0, 12, 160, false, 12 + 4, 56},
+		{I386, 1, 0, 4, true, 12 + 4, 56},
 	} {
-		l := tc.a.Signal
-		if l.SigInfo != tc.siginfo || l.Context != tc.context || uint64(len(l.Regs)) != tc.nRegs {
-			t.Errorf("%s: signal layout siginfo %d context %d regs %d", tc.a.Name, l.SigInfo, l.Context, len(l.Regs))
+		l := tc.a.Signals[tc.i]
+		if l.SigInfo != tc.siginfo || l.Context != tc.context || l.NoSigInfo != tc.noSigInfo || len(l.Regs) != tc.nRegs {
+			t.Errorf("%s #%d: signal layout siginfo %d context %d nosiginfo %v regs %d", tc.a.Name, tc.i, l.SigInfo, l.Context, l.NoSigInfo, len(l.Regs))
 		}
 		pc := tc.a.RegNames[tc.a.PC]
 		for _, r := range l.Regs {
@@ -176,9 +184,15 @@ func TestSignalLayout(t *testing.T) {
 				t.Errorf("%s: %s saved at %d, want %d", tc.a.Name, pc, r.Off, tc.pcOff)
 			}
 		}
-		if !tc.a.IsTrampoline(append(append([]byte{}, l.Trampoline...), 0x90)) || tc.a.IsTrampoline(l.Trampoline[1:]) {
-			t.Errorf("%s: trampoline recognition", tc.a.Name)
+		if got := tc.a.SignalFrameAt(append(append([]byte{}, l.Trampoline...), 0x90)); got != &tc.a.Signals[tc.i] {
+			t.Errorf("%s #%d: trampoline not recognised", tc.a.Name, tc.i)
 		}
+		if tc.a.SignalFrameAt(l.Trampoline[1:]) != nil {
+			t.Errorf("%s #%d: a cut trampoline was recognised", tc.a.Name, tc.i)
+		}
+	}
+	if I386.TrampolineLen() != 8 || AMD64.TrampolineLen() != 9 {
+		t.Errorf("trampoline lengths %d %d", I386.TrampolineLen(), AMD64.TrampolineLen())
 	}
 }
 

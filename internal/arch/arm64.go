@@ -48,7 +48,7 @@ var ARM64 = func() *Arch {
 			StackAlign:  16,
 		},
 		CallBefore: arm64CallBefore,
-		Signal: SignalLayout{
+		Signals: []SignalLayout{{
 			// __kernel_rt_sigreturn (arch/arm64/kernel/vdso/sigreturn.S): mov x8, #139
 			// (rt_sigreturn); svc #0.
 			Trampoline: []byte{0x68, 0x11, 0x80, 0xd2, 0x01, 0x00, 0x00, 0xd4},
@@ -61,7 +61,7 @@ var ARM64 = func() *Arch {
 			Context: 128 + 176,
 			Regs:    arm64SigcontextRegs(names),
 			Fault:   arm64Fault,
-		},
+		}},
 		PLT: PLTLayout{Stubs: arm64PLTStubs,
 			GOTRelocs: []uint32{uint32(elf.R_AARCH64_JUMP_SLOT), uint32(elf.R_AARCH64_GLOB_DAT)}},
 	}

@@ -29,10 +29,15 @@ func FuzzMachineCode(f *testing.F) {
 			return nil
 		}
 		for _, a := range All {
-			if fault, ok := a.Signal.Fault(read, base, int(signo), func(uint64) bool { return signo&1 == 0 }); ok && (fault.Signo <= 0 || fault.Signo > 64) {
-				t.Fatalf("%s: fault with signal %d", a.Name, fault.Signo)
+			for _, l := range a.Signals {
+				if fault, ok := l.Fault(read, base, int(signo), func(uint64) bool { return signo&1 == 0 }); ok && (fault.Signo <= 0 || fault.Signo > 64) {
+					t.Fatalf("%s: fault with signal %d", a.Name, fault.Signo)
+				}
 			}
 			for _, sec := range []string{".plt", ".plt.sec", ".plt.got"} {
+				if a.PLT.Stubs == nil {
+					break
+				}
 				a.PLT.Stubs(sec, 8, b, base, func(stub, size, slot uint64) {
 					if stub < base || stub+size > base+uint64(len(b)) {
 						t.Fatalf("%s %s: stub %#x+%d outside the section", a.Name, sec, stub, size)
@@ -40,7 +45,7 @@ func FuzzMachineCode(f *testing.F) {
 				})
 			}
 			a.CallBefore(b)
-			a.IsTrampoline(b)
+			a.SignalFrameAt(b)
 		}
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/coredig/coredig/internal/arch"
 	"github.com/coredig/coredig/internal/disasm"
 )
 
@@ -35,7 +36,7 @@ func accesses(f *Facts) []access {
 			break
 		}
 		a := access{op: op}
-		a.ea, a.err = disasm.EffectiveAddr(op, regFunc(f.Regs))
+		a.ea, a.err = disasm.EffectiveAddr(f.Arch, op, regFunc(f.Regs))
 		if a.err == nil && f.HasAddr {
 			size := uint64(max(op.Size, 1))
 			a.matches = f.Addr >= a.ea && f.Addr-a.ea < size
@@ -116,13 +117,13 @@ func accessText(op disasm.MemOperand) string {
 }
 
 // regsText lists the values of the registers an operand uses: "rax = 0x0".
-func regsText(op disasm.MemOperand, regs map[string]uint64) string {
+func regsText(a *arch.Arch, op disasm.MemOperand, regs map[string]uint64) string {
 	var parts []string
 	for _, r := range []string{op.Base, op.Index} {
 		if r == "" || r == "rip" || r == "pc" {
 			continue
 		}
-		full, width := disasm.FullReg(r)
+		full, width := disasm.FullReg(a, r)
 		if full == "" {
 			continue
 		}
@@ -146,5 +147,3 @@ func regsText(op disasm.MemOperand, regs map[string]uint64) string {
 
 // hex formats an address.
 func hex(v uint64) string { return fmt.Sprintf("%#x", v) }
-
-func fullReg(name string) (string, int) { return disasm.FullReg(name) }

@@ -165,6 +165,13 @@ func (f *Facts) readWord(addr uint64) (uint64, bool) {
 	if f.Mem == nil {
 		return 0, false
 	}
+	if f.Arch != nil {
+		b := make([]byte, f.Arch.PtrSize)
+		if n, err := f.Mem.ReadAt(b, addr); err != nil || n != len(b) {
+			return 0, false
+		}
+		return f.Arch.Word(b), true
+	}
 	var b [8]byte
 	n, err := f.Mem.ReadAt(b[:], addr)
 	if err != nil || n != 8 {
@@ -274,14 +281,14 @@ func (f *Facts) segv(d *Diagnosis) {
 			return ""
 		}
 		s := accessText(a.op)
-		if r := regsText(a.op, f.Regs); r != "" {
+		if r := regsText(f.Arch, a.op, f.Regs); r != "" {
 			s += "; " + r
 		}
 		return s
 	}
 	if a != nil {
 		d.add("access", "%s", accessText(a.op))
-		if r := regsText(a.op, f.Regs); r != "" {
+		if r := regsText(f.Arch, a.op, f.Regs); r != "" {
 			d.add("registers", "%s", r)
 		}
 		if a.err == nil {
@@ -331,7 +338,7 @@ func (f *Facts) segv(d *Diagnosis) {
 	if addr < nullLimit && target == nil {
 		d.Kind = KindNullPointer
 		if a != nil && a.err == nil && a.matches && a.op.Base != "" {
-			base, _ := disasm.EffectiveAddr(disasm.MemOperand{Base: a.op.Base, PCValue: a.op.PCValue, AddrSize: 64}, regFunc(f.Regs))
+			base, _ := disasm.EffectiveAddr(f.Arch, disasm.MemOperand{Base: a.op.Base, PCValue: a.op.PCValue, AddrSize: 64}, regFunc(f.Regs))
 			if base == 0 {
 				off := addr
 				d.add("null_register", "%s", a.op.Base)

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
+
+	"github.com/coredig/coredig/internal/disasm"
 )
 
 func (f *Facts) bus(d *Diagnosis) {
@@ -13,7 +15,7 @@ func (f *Facts) bus(d *Diagnosis) {
 		a := acc[0]
 		d.add("access", "%s", accessText(a.op))
 		desc = accessText(a.op)
-		if r := regsText(a.op, f.Regs); r != "" {
+		if r := regsText(f.Arch, a.op, f.Regs); r != "" {
 			d.add("registers", "%s", r)
 			desc += "; " + r
 		}
@@ -143,7 +145,7 @@ func (f *Facts) fpe(d *Diagnosis) {
 	case (mn == "div" || mn == "idiv") && len(f.Inst.RegArgs) > 0:
 		r := f.Inst.RegArgs[len(f.Inst.RegArgs)-1]
 		div = r
-		full, width := fullReg(r)
+		full, width := disasm.FullReg(f.Arch, r)
 		if v, ok := f.Regs[full]; ok {
 			if width < 8 {
 				v &= 1<<(8*uint(width)) - 1

@@ -25,7 +25,7 @@ func Redelivered(f *Facts) *Facts {
 		return nil
 	}
 	for _, op := range f.Inst.Mem {
-		addr, err := disasm.EffectiveAddr(op, regFunc(f.Regs))
+		addr, err := disasm.EffectiveAddr(f.Arch, op, regFunc(f.Regs))
 		if err != nil {
 			continue
 		}
@@ -59,7 +59,7 @@ func FaultFits(o *Facts) bool {
 		return false
 	}
 	for _, op := range o.Inst.Mem {
-		addr, err := disasm.EffectiveAddr(op, regFunc(o.Regs))
+		addr, err := disasm.EffectiveAddr(o.Arch, op, regFunc(o.Regs))
 		if err == nil && addr&^0xfff == o.Addr&^0xfff {
 			return true
 		}
@@ -77,7 +77,7 @@ func TrapFits(o *Facts) bool {
 			return false
 		}
 		for _, op := range o.Inst.Mem {
-			if addr, err := disasm.EffectiveAddr(op, regFunc(o.Regs)); err == nil && ok(addr, op) {
+			if addr, err := disasm.EffectiveAddr(o.Arch, op, regFunc(o.Regs)); err == nil && ok(addr, op) {
 				return true
 			}
 		}

@@ -136,7 +136,9 @@ func DecodeSyntax(a *arch.Arch, code []byte, pc uint64, syn Syntax) (Inst, error
 	}
 	switch a.Name {
 	case arch.AMD64.Name:
-		return decodeX86(code, pc, syn)
+		return decodeX86(code, pc, syn, 64, a.Name)
+	case arch.I386.Name:
+		return decodeX86(code, pc, syn, 32, a.Name)
 	case arch.ARM64.Name:
 		return decodeARM64(code, pc)
 	}

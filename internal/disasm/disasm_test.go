@@ -43,11 +43,11 @@ func TestX86Semantics(t *testing.T) {
 	if m.Base != "rdi" || m.Disp != 0x60 || m.Size != 8 || m.Write || m.Index != "" {
 		t.Errorf("deref operand %+v", m)
 	}
-	if ea, err := EffectiveAddr(m, regsOf(map[string]uint64{"rdi": 0})); err != nil || ea != 0x60 {
+	if ea, err := EffectiveAddr(arch.AMD64, m, regsOf(map[string]uint64{"rdi": 0})); err != nil || ea != 0x60 {
 		t.Errorf("deref EA = %#x, %v; want 0x60", ea, err)
 	}
 	var re *RegisterError
-	if _, err := EffectiveAddr(m, regsOf(nil)); !errors.As(err, &re) || re.Name != "rdi" {
+	if _, err := EffectiveAddr(arch.AMD64, m, regsOf(nil)); !errors.As(err, &re) || re.Name != "rdi" {
 		t.Errorf("missing register error = %v", err)
 	}
 
@@ -61,7 +61,7 @@ func TestX86Semantics(t *testing.T) {
 	if m.Base != "rdi" || m.Index != "rsi" || m.Scale != 4 || m.Disp != 0x68 || m.Size != 4 {
 		t.Errorf("indexed operand %+v", m)
 	}
-	if ea, _ := EffectiveAddr(m, regsOf(map[string]uint64{"rdi": 0x1000, "rsi": 3})); ea != 0x1000+0x68+12 {
+	if ea, _ := EffectiveAddr(arch.AMD64, m, regsOf(map[string]uint64{"rdi": 0x1000, "rsi": 3})); ea != 0x1000+0x68+12 {
 		t.Errorf("indexed EA %#x", ea)
 	}
 
@@ -70,7 +70,7 @@ func TestX86Semantics(t *testing.T) {
 	if m.Segment != "fs" || m.Disp != -8 || m.Base != "" {
 		t.Errorf("tls operand %+v (%s)", m, in.Text)
 	}
-	if ea, _ := EffectiveAddr(m, regsOf(map[string]uint64{"fs_base": 0x7f0000001000})); ea != 0x7f0000000ff8 {
+	if ea, _ := EffectiveAddr(arch.AMD64, m, regsOf(map[string]uint64{"fs_base": 0x7f0000001000})); ea != 0x7f0000000ff8 {
 		t.Errorf("tls EA %#x", ea)
 	}
 
@@ -119,7 +119,7 @@ func TestX86HandEncoded(t *testing.T) {
 			t.Errorf("% x: %q %+v %v", tc.code, in.Text, in.Mem, err)
 			continue
 		}
-		ea, err := EffectiveAddr(in.Mem[0], regsOf(map[string]uint64{"rax": 0xffffffff_00000000}))
+		ea, err := EffectiveAddr(arch.AMD64, in.Mem[0], regsOf(map[string]uint64{"rax": 0xffffffff_00000000}))
 		if err != nil || ea != tc.ea || in.Mem[0].Size != tc.size {
 			t.Errorf("%s: EA %#x size %d, want %#x %d (%v)", tc.text, ea, in.Mem[0].Size, tc.ea, tc.size, err)
 		}
@@ -152,7 +152,7 @@ func TestARM64Semantics(t *testing.T) {
 	if in.Text != "ldr w0, [x1, w0, uxtw #2]" || m.Index != "w0" || m.Extend != "uxtw" || m.Scale != 4 || m.Size != 4 {
 		t.Errorf("sw: %q %+v", in.Text, m)
 	}
-	if ea, _ := EffectiveAddr(m, regsOf(map[string]uint64{"x1": 0x4000, "x0": 0xffffffff_00000003})); ea != 0x4000+12 {
+	if ea, _ := EffectiveAddr(arch.ARM64, m, regsOf(map[string]uint64{"x1": 0x4000, "x0": 0xffffffff_00000003})); ea != 0x4000+12 {
 		t.Errorf("uxtw EA %#x", ea)
 	}
 	in = first(t, a, b, "calls", "stp")
@@ -160,13 +160,13 @@ func TestARM64Semantics(t *testing.T) {
 	if !m.PreIndex || m.Disp != -16 && m.Disp != -32 && m.Disp != -48 || m.Size != 16 || !m.Write || m.Base != "sp" {
 		t.Errorf("stp %q %+v", in.Text, m)
 	}
-	if ea, _ := EffectiveAddr(m, regsOf(map[string]uint64{"sp": 0x8000})); ea != uint64(0x8000+m.Disp) {
+	if ea, _ := EffectiveAddr(arch.ARM64, m, regsOf(map[string]uint64{"sp": 0x8000})); ea != uint64(0x8000+m.Disp) {
 		t.Errorf("pre-index EA %#x", ea)
 	}
 	in = first(t, a, b, "calls", "ldp")
 	if m := in.Mem[0]; !m.PostIndex || m.Size != 16 || m.Write {
 		t.Errorf("ldp %q %+v", in.Text, m)
-	} else if ea, _ := EffectiveAddr(m, regsOf(map[string]uint64{"sp": 0x8000})); ea != 0x8000 {
+	} else if ea, _ := EffectiveAddr(arch.ARM64, m, regsOf(map[string]uint64{"sp": 0x8000})); ea != 0x8000 {
 		t.Errorf("post-index EA %#x", ea)
 	}
 	in = first(t, a, b, "trap", "brk")
@@ -206,9 +206,9 @@ func TestARM64HandEncoded(t *testing.T) {
 			}
 			continue
 		}
-		ea, err := EffectiveAddr(in.Mem[0], regsOf(map[string]uint64{"x1": 0x1000, "x2": 0xfffffffe_00000010&^0xffffffff_00000000 | 0x10}))
+		ea, err := EffectiveAddr(arch.ARM64, in.Mem[0], regsOf(map[string]uint64{"x1": 0x1000, "x2": 0xfffffffe_00000010&^0xffffffff_00000000 | 0x10}))
 		if tc.text == "ldr w0, [x1, w2, sxtw #2]" {
-			ea, err = EffectiveAddr(in.Mem[0], regsOf(map[string]uint64{"x1": 0x1000, "x2": 0x12345678_fffffffe}))
+			ea, err = EffectiveAddr(arch.ARM64, in.Mem[0], regsOf(map[string]uint64{"x1": 0x1000, "x2": 0x12345678_fffffffe}))
 		}
 		if err != nil || ea != tc.ea || in.Mem[0].Size != tc.size {
 			t.Errorf("%s: EA %#x size %d (%v), want %#x %d", tc.text, ea, in.Mem[0].Size, err, tc.ea, tc.size)

@@ -20,25 +20,25 @@ func (e *RegisterError) Error() string {
 // ErrBadOperand is wrapped when an operand names a register this package cannot evaluate.
 var ErrBadOperand = errors.New("operand cannot be evaluated")
 
-// FullReg maps a register name as it appears in a MemOperand to the full register of
-// arch.RegNames and the width in bytes of the named part: "eax" -> ("rax", 4),
-// "r9d" -> ("r9", 4), "w3" -> ("x3", 4), "wsp" -> ("sp", 4), "x1" -> ("x1", 8), from the
-// architectures' register parts (arch.Arch.Part). Zero registers (xzr, wzr) return
-// ("", 8) or ("", 4); unknown names and parts that do not start at bit 0 (ah) return
-// ("", 0).
-func FullReg(name string) (string, int) {
+// FullReg maps a register name as it appears in a MemOperand decoded for architecture a
+// to the full register of a.RegNames and the width in bytes of the named part, from the
+// architecture's register parts (arch.Arch.Part): "eax" -> ("rax", 4) on x86_64 and
+// ("eax", 4) on i386, "r9d" -> ("r9", 4), "w3" -> ("x3", 4), "wsp" -> ("sp", 4),
+// "x1" -> ("x1", 8). Zero registers (xzr, wzr) return ("", 8) or ("", 4); unknown names
+// and parts that do not start at bit 0 (ah) return ("", 0). A nil a tries every
+// architecture in arch.All.
+func FullReg(a *arch.Arch, name string) (string, int) {
 	switch name {
 	case "xzr":
 		return "", 8
 	case "wzr":
 		return "", 4
 	}
-	for _, a := range arch.All { // a whole register of any architecture is itself
-		if a.Reg(name) >= 0 {
-			return name, a.PtrSize
-		}
+	archs := arch.All
+	if a != nil {
+		archs = []*arch.Arch{a}
 	}
-	for _, a := range arch.All {
+	for _, a := range archs {
 		if p, ok := a.Part(name); ok && p.Off == 0 {
 			return p.Reg, p.Width
 		}
@@ -46,11 +46,12 @@ func FullReg(name string) (string, int) {
 	return "", 0
 }
 
-// EffectiveAddr evaluates the address op accesses from register values. regs is asked
+// EffectiveAddr evaluates the address op, decoded for architecture a, accesses from
+// register values. regs is asked
 // for full register names as in arch.RegNames ("rax", "x1", "sp") and for "fs_base" /
 // "gs_base" for fs:/gs: segment overrides; a pc-relative base uses op.PCValue. The
 // address of a post-indexed aarch64 access is the base alone.
-func EffectiveAddr(op MemOperand, regs func(name string) (uint64, bool)) (uint64, error) {
+func EffectiveAddr(a *arch.Arch, op MemOperand, regs func(name string) (uint64, bool)) (uint64, error) {
 	get := func(name string) (uint64, int, error) {
 		if name == "rip" || name == "pc" {
 			return op.PCValue, 8, nil
@@ -58,7 +59,7 @@ func EffectiveAddr(op MemOperand, regs func(name string) (uint64, bool)) (uint64
 		if name == "eip" {
 			return op.PCValue & 0xffffffff, 4, nil
 		}
-		full, width := FullReg(name)
+		full, width := FullReg(a, name)
 		if width == 0 {
 			return 0, 0, fmt.Errorf("%w: unknown register %q", ErrBadOperand, name)
 		}

@@ -47,7 +47,7 @@ func FuzzDecode(f *testing.F) {
 					t.Fatalf("%s: empty text for % x", a.Name, code)
 				}
 				for _, m := range in.Mem {
-					_, _ = EffectiveAddr(m, regs)
+					_, _ = EffectiveAddr(a, m, regs)
 				}
 			}
 		}

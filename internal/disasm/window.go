@@ -181,7 +181,7 @@ func syncBefore(a *arch.Arch, buf []byte, lo, pc uint64, cfg WindowConfig) []Lin
 	for s := 0; s < n; s++ {
 		off := s
 		for off < n {
-			k := x86Len(buf[off:n])
+			k := x86Len(buf[off:n], 8*a.PtrSize)
 			if k <= 0 {
 				break
 			}
@@ -194,9 +194,10 @@ func syncBefore(a *arch.Arch, buf []byte, lo, pc uint64, cfg WindowConfig) []Lin
 	return nil
 }
 
-// x86Len is the length of the x86_64 instruction at the start of code, 0 if none decodes.
-func x86Len(code []byte) int {
-	in, err := x86asm.Decode(code, 64)
+// x86Len is the length of the x86 instruction at the start of code in the given mode (64
+// or 32 bits), 0 if none decodes.
+func x86Len(code []byte, mode int) int {
+	in, err := x86asm.Decode(code, mode)
 	if err != nil || in.Op == 0 || in.Len <= 0 || in.Len > len(code) {
 		return 0
 	}

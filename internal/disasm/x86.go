@@ -9,13 +9,15 @@ import (
 
 func noSym(uint64) (string, uint64) { return "", 0 }
 
-func decodeX86(code []byte, pc uint64, syn Syntax) (Inst, error) {
-	in, err := x86asm.Decode(code, 64)
+// decodeX86 decodes one instruction in 64-bit mode (x86_64) or 32-bit protected mode
+// (i386); name is the architecture's name for errors.
+func decodeX86(code []byte, pc uint64, syn Syntax, mode int, name string) (Inst, error) {
+	in, err := x86asm.Decode(code, mode)
 	if err != nil {
 		if errors.Is(err, x86asm.ErrTruncated) {
 			err = ErrTruncated
 		}
-		return Inst{}, &DecodeError{Arch: "x86_64", PC: pc, Bytes: head(code, MaxInstLen), Err: err}
+		return Inst{}, &DecodeError{Arch: name, PC: pc, Bytes: head(code, MaxInstLen), Err: err}
 	}
 	if in.Op == 0 {
 		// x86asm returns a lone prefix as an instruction when what follows it is cut off
@@ -24,10 +26,10 @@ func decodeX86(code []byte, pc uint64, syn Syntax) (Inst, error) {
 		if len(code) >= MaxInstLen {
 			err = ErrLonePrefix
 		}
-		return Inst{}, &DecodeError{Arch: "x86_64", PC: pc, Bytes: head(code, MaxInstLen), Err: err}
+		return Inst{}, &DecodeError{Arch: name, PC: pc, Bytes: head(code, MaxInstLen), Err: err}
 	}
 	if in.Len <= 0 || in.Len > len(code) || in.Len > MaxInstLen {
-		return Inst{}, &DecodeError{Arch: "x86_64", PC: pc, Bytes: head(code, MaxInstLen), Err: ErrTruncated}
+		return Inst{}, &DecodeError{Arch: name, PC: pc, Bytes: head(code, MaxInstLen), Err: ErrTruncated}
 	}
 	out := Inst{PC: pc, Len: in.Len, Bytes: head(code, in.Len), Mnemonic: strings.ToLower(in.Op.String())}
 	if syn == SyntaxIntel {
@@ -83,7 +85,7 @@ func decodeX86(code []byte, pc uint64, syn Syntax) (Inst, error) {
 				m.Size = in.DataSize / 8
 			}
 			if m.AddrSize == 0 {
-				m.AddrSize = 64
+				m.AddrSize = mode
 			}
 			switch a.Base {
 			case x86asm.RIP, x86asm.EIP, x86asm.IP:
@@ -95,16 +97,20 @@ func decodeX86(code []byte, pc uint64, syn Syntax) (Inst, error) {
 	out.NoFallThrough = out.IsReturn || out.IsTrap || in.Op == x86asm.JMP || in.Op == x86asm.LJMP
 	out.Dest = x86Dest(in.Op, &out)
 	// Implicit stack accesses (Intel SDM vol. 2: PUSH, CALL, POP, RET, LEAVE).
+	word, sp, fp := 8, "rsp", "rbp"
+	if mode == 32 {
+		word, sp, fp = 4, "esp", "ebp"
+	}
 	stack := func(base string, disp int64, write bool) {
-		out.Mem = append(out.Mem, MemOperand{Base: base, Disp: disp, Size: 8, Write: write, AddrSize: 64, Implicit: true})
+		out.Mem = append(out.Mem, MemOperand{Base: base, Disp: disp, Size: word, Write: write, AddrSize: mode, Implicit: true})
 	}
 	switch in.Op {
-	case x86asm.PUSH, x86asm.CALL, x86asm.PUSHFQ:
-		stack("rsp", -8, true)
-	case x86asm.POP, x86asm.RET, x86asm.POPFQ:
-		stack("rsp", 0, false)
+	case x86asm.PUSH, x86asm.CALL, x86asm.PUSHFQ, x86asm.PUSHFD:
+		stack(sp, -int64(word), true)
+	case x86asm.POP, x86asm.RET, x86asm.POPFQ, x86asm.POPFD:
+		stack(sp, 0, false)
 	case x86asm.LEAVE:
-		stack("rbp", 0, false)
+		stack(fp, 0, false)
 	}
 	return out, nil
 }

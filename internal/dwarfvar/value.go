@@ -74,7 +74,12 @@ func (t *Target) Value(v Var, sc *Scope, f Frame, bias uint64) (string, error) {
 		}
 		addr = base + uint64(off)
 	case op == 0x03 && len(v.Expr) == 1+t.PtrSize: // DW_OP_addr: a static, in the module
-		addr = t.Order.Uint64(v.Expr[1:]) + bias
+		addr = bias
+		if t.PtrSize == 4 {
+			addr += uint64(t.Order.Uint32(v.Expr[1:]))
+		} else {
+			addr += t.Order.Uint64(v.Expr[1:])
+		}
 	default:
 		if hasPiece(v.Expr) {
 			return "", fmt.Errorf("split across locations")

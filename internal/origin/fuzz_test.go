@@ -9,7 +9,8 @@ import (
 )
 
 // FuzzSearch runs the backward search through an arbitrary function body on both
-// architectures, for an access through each argument register, with a caller frame:
+// architectures, for an access through each argument register (the return register where
+// the psABI passes none in registers), with a caller frame:
 // it must never panic and must stay within its bounds, answering or saying why not.
 func FuzzSearch(f *testing.F) {
 	f.Add(code([]byte{0x48, 0x8b, 0x45, 0xf8}, []byte{0x48, 0x8b, 0x40, 0x60}), uint8(0))                       // mov -0x8(%rbp),%rax; mov 0x60(%rax),%rax
@@ -31,6 +32,9 @@ func FuzzSearch(f *testing.F) {
 				globals: map[string]*dwarfvar.Var{"g": {Name: "g", Type: tIntPtr}},
 			}
 			args := a.ABI.Args
+			if len(args) == 0 { // i386 passes arguments on the stack
+				args = []string{a.ABI.Return}
+			}
 			reg := args[int(which)%len(args)]
 			regs := map[string]uint64{reg: 0, a.RegNames[a.SP]: 0x7ffe1000, a.RegNames[a.FP]: 0x7ffe1010}
 			s := &Search{Arch: a, Prog: p, Frames: []Frame{

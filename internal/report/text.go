@@ -49,6 +49,8 @@ type printer struct {
 	w   io.Writer
 	o   Options
 	err error
+	// word is the width in hex digits of a register or pc of the report's architecture.
+	word int
 }
 
 func (p *printer) f(format string, args ...any) {
@@ -81,7 +83,10 @@ func (p *printer) fence() {
 
 // Text renders the report for people.
 func Text(w io.Writer, r *Report, o Options) error {
-	p := &printer{w: w, o: o}
+	p := &printer{w: w, o: o, word: 16}
+	if a := arch.ByName(r.Process.Arch); a != nil {
+		p.word = 2 * a.PtrSize
+	}
 	switch o.View {
 	case ViewRegs:
 		p.regs(r)
@@ -291,7 +296,7 @@ func (p *printer) regTable(r *Report, t *Thread) {
 		if i%3 == 2 || i == len(names)-1 {
 			sep = "\n"
 		}
-		p.f("%-8s 0x%016x%s", n, uint64(t.Registers[n]), sep)
+		p.f("%-8s 0x%0*x%s", n, p.word, uint64(t.Registers[n]), sep)
 	}
 }
 

@@ -145,7 +145,7 @@ func (p *printer) stack(frames []Frame, errText string) {
 		if f.Unverified {
 			unv = " " + p.style("33", "[unverified: build-id mismatch]")
 		}
-		p.f("#%-3d 0x%016x %s%s%s  [%s]%s\n", f.Index, uint64(f.PC), p.style("1", name), mod, src, how, unv)
+		p.f("#%-3d 0x%0*x %s%s%s  [%s]%s\n", f.Index, p.word, uint64(f.PC), p.style("1", name), mod, src, how, unv)
 		if f.Error != "" {
 			p.f("      %s\n", p.style("31", "stops here: "+f.Error))
 		}

@@ -86,14 +86,11 @@ func (u *Unwinder) step(f *Frame) (*Frame, error) {
 // frame from the kernel's signal frame.
 func (u *Unwinder) stepSignal(f *Frame) (*Frame, bool, error) {
 	a := u.cfg.Arch
-	if len(a.Signal.Trampoline) == 0 {
+	l := u.trampolineAt(f.PC)
+	if l == nil {
 		return nil, false, nil
 	}
-	code := make([]byte, len(a.Signal.Trampoline))
-	if u.read(code, f.PC) != nil || !a.IsTrampoline(code) {
-		return nil, false, nil
-	}
-	sf, err := u.sigFrame(f.SP)
+	sf, err := u.sigFrame(l, f.SP)
 	if err != nil {
 		return nil, true, fmt.Errorf("frame %d: signal frame: %w", f.Index, err)
 	}
@@ -104,11 +101,21 @@ func (u *Unwinder) stepSignal(f *Frame) (*Frame, bool, error) {
 	return &Frame{Index: f.Index + 1, PC: pc, SP: sp, FoundBy: FoundBySignalFrame, Regs: sf.Regs}, true, nil
 }
 
-// sigFrame reads the registers the kernel saved in its signal frame, given the stack
-// pointer at the rt_sigreturn trampoline (arch.SignalLayout).
-func (u *Unwinder) sigFrame(sp uint64) (*SignalFrame, error) {
+// trampolineAt returns the signal frame layout whose trampoline is at pc, or nil.
+func (u *Unwinder) trampolineAt(pc uint64) *arch.SignalLayout {
+	n := u.cfg.Arch.TrampolineLen()
+	if n == 0 || pc == 0 || u.cfg.Mem == nil {
+		return nil
+	}
+	code := make([]byte, n)
+	k, _ := u.cfg.Mem.ReadAt(code, pc)
+	return u.cfg.Arch.SignalFrameAt(code[:max(k, 0)])
+}
+
+// sigFrame reads the registers the kernel saved in its signal frame of layout l, given
+// the stack pointer at its trampoline.
+func (u *Unwinder) sigFrame(l *arch.SignalLayout, sp uint64) (*SignalFrame, error) {
 	a := u.cfg.Arch
-	l := a.Signal
 	size := 0
 	for _, r := range l.Regs {
 		size = max(size, r.Off+r.Size)
@@ -131,7 +138,11 @@ func (u *Unwinder) sigFrame(sp uint64) (*SignalFrame, error) {
 		}
 		r.Set(a.Reg(sr.Name), v)
 	}
-	return &SignalFrame{Regs: r, Context: ctx, SigInfo: sp + l.SigInfo}, nil
+	sf := &SignalFrame{Regs: r, Context: ctx, Layout: l}
+	if !l.NoSigInfo {
+		sf.SigInfo = sp + l.SigInfo
+	}
+	return sf, nil
 }
 
 // maxHandlerWords bounds the search of a signal handler's frame for its return address.
@@ -143,11 +154,10 @@ const maxHandlerWords = 128
 // trampoline's own frame then starts at the CFA, where the kernel put the rt_sigframe.
 func (u *Unwinder) stepToTrampoline(f *Frame) *Frame {
 	a := u.cfg.Arch
-	if len(a.Signal.Trampoline) == 0 || !f.HasCFA || f.CFA <= f.SP || (f.CFA-f.SP)/uint64(a.PtrSize) > maxHandlerWords {
+	if a.TrampolineLen() == 0 || !f.HasCFA || f.CFA <= f.SP || (f.CFA-f.SP)/uint64(a.PtrSize) > maxHandlerWords {
 		return nil
 	}
-	code := make([]byte, len(a.Signal.Trampoline))
-	isTramp := func(pc uint64) bool { return pc != 0 && u.read(code, pc) == nil && a.IsTrampoline(code) }
+	isTramp := func(pc uint64) bool { return u.trampolineAt(pc) != nil }
 	var cands []uint64
 	if a.LR >= 0 {
 		if lr, ok := f.Regs.Get(a.LR); ok {
@@ -157,7 +167,7 @@ func (u *Unwinder) stepToTrampoline(f *Frame) *Frame {
 	buf := make([]byte, f.CFA-f.SP)
 	if u.read(buf, f.SP) == nil {
 		for i := 0; i+a.PtrSize <= len(buf); i += a.PtrSize {
-			cands = append(cands, stripPAC(a.ByteOrder.Uint64(buf[i:])))
+			cands = append(cands, stripPAC(a.Word(buf[i:])))
 		}
 	}
 	for _, pc := range cands {

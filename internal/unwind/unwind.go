@@ -126,8 +126,11 @@ type SignalFrame struct {
 	// Context is the address of the saved struct sigcontext (uc_mcontext).
 	Context uint64
 	// SigInfo is the address of the saved siginfo_t: the signal that was being delivered,
-	// which for a crash handler that re-raised is the original fault.
+	// which for a crash handler that re-raised is the original fault; 0 when the frame
+	// saves none.
 	SigInfo uint64
+	// Layout is the architecture's description of this kind of signal frame.
+	Layout *arch.SignalLayout
 }
 
 // Frame is one frame of a stack.
