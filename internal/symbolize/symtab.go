@@ -38,7 +38,8 @@ type Symbol struct {
 }
 
 // Lookup maps a run-time address to module, offset and function. The nearest preceding
-// function symbol is used only when the address falls inside its size.
+// function symbol is used only when the address falls inside its size, or is the
+// address of a symbol without one.
 func (t *Table) Lookup(addr uint64) Symbol {
 	m := t.ModuleFor(addr)
 	if m == nil {
@@ -55,7 +56,9 @@ func (t *Table) Lookup(addr uint64) Symbol {
 	// symbol can precede a smaller one that ends before rel (nested or overlapping sizes).
 	for k := 0; i >= 0 && k < 8; i, k = i-1, k+1 {
 		y := st.syms[i]
-		if rel >= y.addr && rel < y.addr+y.size {
+		// A symbol without a size (assembly, GCC's __x86.get_pc_thunk.*) names only the
+		// address it is at.
+		if rel >= y.addr && rel < y.addr+y.size || y.size == 0 && rel == y.addr {
 			s.RawName = y.name
 			s.Function = Demangle(y.name)
 			s.FuncOffset = rel - y.addr
