@@ -77,6 +77,9 @@ type Arch struct {
 	// CallBefore reports whether the bytes just before a return address (code ends at
 	// it) decode as a call instruction. Code holds up to MaxCallLen bytes.
 	CallBefore func(code []byte) bool
+	// PCThunks are the functions position-independent code calls to load the address
+	// after the call into a register, by name (i386: __x86.get_pc_thunk.bx -> ebx).
+	PCThunks map[string]string
 	// BreakpointBefore is the breakpoint instruction that leaves the pc just after
 	// itself when it traps (x86 int3); nil when a trap's pc is the instruction's own.
 	BreakpointBefore []byte

@@ -47,6 +47,12 @@ var I386 = func() *Arch {
 		RAOnStack:        true,
 		CallBefore:       amd64CallBefore, // call rel32 (e8) and call r/m32 (ff /2) encode as on x86_64
 		BreakpointBefore: []byte{0xcc},
+		// i386 has no pc-relative addressing: PIC code calls a thunk that returns its
+		// return address in a register (GCC's __x86.get_pc_thunk.<reg>), then adds the
+		// distance to the GOT.
+		PCThunks: map[string]string{"__x86.get_pc_thunk.ax": "eax", "__x86.get_pc_thunk.bx": "ebx",
+			"__x86.get_pc_thunk.cx": "ecx", "__x86.get_pc_thunk.dx": "edx", "__x86.get_pc_thunk.si": "esi",
+			"__x86.get_pc_thunk.di": "edi", "__x86.get_pc_thunk.bp": "ebp"},
 		Signals: []SignalLayout{{
 			// __kernel_rt_sigreturn of the 32-bit vDSO (arch/x86/entry/vdso/vdso32/sigreturn.S)
 			// and glibc's __restore_rt: mov $173,%eax (rt_sigreturn); int $0x80.

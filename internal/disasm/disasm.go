@@ -57,6 +57,9 @@ type Inst struct {
 	IsReturn bool
 	// Target is the destination of a direct branch or call, 0 if none.
 	Target uint64
+	// Imm is the instruction's immediate operand when HasImm (x86: "add $0x2e1f,%eax").
+	Imm    int64
+	HasImm bool
 	// Address is the address an aarch64 adr or adrp, or an x86 rip-relative lea,
 	// computes into its register; 0 if none.
 	Address uint64

@@ -64,6 +64,8 @@ func decodeX86(code []byte, pc uint64, syn Syntax, mode int, name string) (Inst,
 		switch a := in.Args[i].(type) {
 		case x86asm.Reg:
 			out.RegArgs = append(out.RegArgs, x86RegName(a))
+		case x86asm.Imm:
+			out.Imm, out.HasImm = int64(a), true
 		case x86asm.Mem:
 			if in.Op == x86asm.LEA && (a.Base == x86asm.RIP || a.Base == x86asm.EIP) && a.Index == 0 {
 				out.Address = pc + uint64(in.Len) + uint64(a.Disp)

@@ -87,6 +87,10 @@ func (w *walk) trace(i int, reg string, hop int) value {
 		p = j
 		in := w.insts[j]
 		if in.IsCall {
+			if r, ok := c.PCThunks[s.funcName(in.Target)]; ok && r == reg && in.Target != 0 {
+				next := in.PC + uint64(in.Len) // the thunk returns its return address
+				return value{fixed: next, isFixed: true, how: fmt.Sprintf("address %#x (call of a pc thunk at %#x)", next, in.PC)}
+			}
 			if reg == c.ABI.Return {
 				return value{how: fmt.Sprintf("returned by the call at %#x", in.PC)}
 			}
@@ -101,12 +105,16 @@ func (w *walk) trace(i int, reg string, hop int) value {
 				return value{v: v, addrOf: true, fixed: in.Address, isFixed: true, how: fmt.Sprintf("address of %s (%s at %#x)", v.Name, in.Mnemonic, in.PC), present: true}
 			}
 			return value{fixed: in.Address, isFixed: true, how: fmt.Sprintf("address %#x (%s at %#x)", in.Address, in.Mnemonic, in.PC)}
-		case in.Mnemonic == "add" && len(in.RegArgs) == 2 && len(in.Mem) == 0:
-			imm, ok := immediate(in.Text)
+		case in.Mnemonic == "add" && len(in.Mem) == 0 && (len(in.RegArgs) == 2 || len(in.RegArgs) == 1 && in.HasImm):
+			// aarch64 add xd, xn, #imm; x86 add $imm, reg (the register is also the source)
+			imm, ok := uint64(in.Imm), in.HasImm
+			if !ok {
+				imm, ok = immediate(in.Text)
+			}
 			if !ok {
 				return value{how: fmt.Sprintf("computed by %q at %#x", in.Text, in.PC)}
 			}
-			inner := w.trace(j, c.Family(in.RegArgs[1]), hop+1)
+			inner := w.trace(j, c.Family(in.RegArgs[len(in.RegArgs)-1]), hop+1)
 			if !inner.isFixed {
 				return value{how: fmt.Sprintf("computed by %q at %#x", in.Text, in.PC)}
 			}
@@ -206,4 +214,13 @@ func isLoad(in disasm.Inst) bool {
 		return true
 	}
 	return false
+}
+
+// funcName names the function that starts at or holds pc, "" when none.
+func (s *Search) funcName(pc uint64) string {
+	if pc == 0 {
+		return ""
+	}
+	name, _ := s.Prog.Func(pc)
+	return name
 }
