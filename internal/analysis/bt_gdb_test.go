@@ -79,6 +79,8 @@ func TestBacktracesMatchGDB(t *testing.T) {
 	specs := []testcore.Spec{
 		testcore.DerefPIE, testcore.DerefO2NoFP, testcore.Recurse, testcore.SigHandler,
 		testcore.Throw, testcore.Threads20, testcore.Static, testcore.Threads6Py,
+		// i386, a kernel core of a gcc -m32 program: CFI, both signal frames, the overflow.
+		testcore.DerefI386, testcore.DerefI386O2, testcore.SigHandlerI386, testcore.RecurseI386,
 	}
 	for _, spec := range specs {
 		t.Run(spec.Name, func(t *testing.T) {

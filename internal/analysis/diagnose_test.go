@@ -132,6 +132,13 @@ func TestDiagnosisCatalogue(t *testing.T) {
 		{testcore.GoCrashAArch64, "abort", map[string]string{"go_fault_instruction": "ldr x0, [x0, #96]", "go_signal": "SIGSEGV SEGV_MAPERR at 0x60 (goroutine 1)"}, ""},
 		{testcore.RustPanic, "abort", map[string]string{"cause": "rust_panic", "panic": "index out of bounds", "panic_site": "panic::pick"}, ""},
 		{testcore.AbortPy, "abort", map[string]string{"signal": "SIGABRT (6)", "code": "SI_TKILL (-6)"}, ""},
+		// i386 kernel cores (gcc -m32): the same explanations from the 32-bit decoder and
+		// the i386 arch value.
+		{testcore.DerefI386, "null_pointer_dereference", map[string]string{"function": "deref", "null_register": "eax", "field_offset": "0x60",
+			"instruction": "mov 0x60(%eax),%eax", "access": "reads 4 bytes at eax+0x60", "matches_fault_address": "true",
+			"source_access": "p->field_at_0x60", "pointer": "p (struct S *)", "pointer_source": "loaded from p's stack slot at 0x?"}, ""},
+		{testcore.SigHandlerI386, "null_pointer_dereference", map[string]string{"function": "on_usr1", "field_offset": "0x0", "source_access": "*nowhere", "pointer": "nowhere (int * volatile)"}, ""},
+		{testcore.RecurseI386, "stack_overflow", map[string]string{"function": "recurse", "recursion": "recurse", "recursion_depth": "1024", "matches_fault_address": "true"}, ""},
 	} {
 		t.Run(tc.spec.Name, func(t *testing.T) {
 			c := testcore.Make(t, tc.spec)

@@ -49,10 +49,15 @@ func build(s Spec) (*Core, error) {
 			ArchX86_64 + ".cc":  "g++",
 			ArchAArch64 + ".c":  "aarch64-linux-gnu-gcc",
 			ArchAArch64 + ".cc": "aarch64-linux-gnu-g++",
+			ArchI386 + ".c":     "gcc",
+			ArchI386 + ".cc":    "g++",
 		}[s.Arch+ext]
 		flags := s.CFlags
 		if flags == nil {
 			flags = []string{"-O0", "-g"}
+		}
+		if s.Arch == ArchI386 {
+			flags = append([]string{"-m32"}, flags...)
 		}
 		args := append(append([]string{}, flags...), "-pthread", "-o", c.Exe, src)
 		if err := runTool(dir, nil, cc, args...); err != nil {
@@ -60,7 +65,7 @@ func build(s Spec) (*Core, error) {
 		}
 	case ".go":
 		c.Exe = filepath.Join(dir, stem)
-		goarch := map[string]string{ArchX86_64: "amd64", ArchAArch64: "arm64"}[s.Arch]
+		goarch := map[string]string{ArchX86_64: "amd64", ArchAArch64: "arm64", ArchI386: "386"}[s.Arch]
 		env := []string{"CGO_ENABLED=0", "GOOS=linux", "GOARCH=" + goarch, "GOFLAGS=", "GO111MODULE=on"}
 		args := append(append([]string{"build", "-o", c.Exe}, s.CFlags...), src)
 		if err := runTool(dir, env, goTool(), args...); err != nil {

@@ -30,6 +30,17 @@ var (
 	// WildCallAArch64: wildcall.c for aarch64 (PC 0, caller in x30).
 	WildCallAArch64 = Spec{Name: "wildcall-aarch64", Source: "wildcall.c", Arch: ArchAArch64}
 
+	// DerefI386: deref.c built with gcc -m32 (-O0 -g, PIE), run natively: the kernel
+	// writes an i386 core.
+	DerefI386 = Spec{Name: "deref-i386-pie", Source: "deref.c", Arch: ArchI386}
+	// DerefI386O2: deref.c for i386 at -O2 without frame pointers.
+	DerefI386O2 = Spec{Name: "deref-i386-o2-nofp", Source: "deref.c", Arch: ArchI386, CFlags: []string{"-O2", "-g", "-fomit-frame-pointer"}}
+	// SigHandlerI386: sighandler.c for i386 (signal() installs the handler without
+	// SA_SIGINFO: glibc's sigreturn frame).
+	SigHandlerI386 = Spec{Name: "sighandler-i386", Source: "sighandler.c", Arch: ArchI386}
+	// RecurseI386: recurse.c for i386, a stack overflow.
+	RecurseI386 = Spec{Name: "recurse-i386", Source: "recurse.c", Arch: ArchI386}
+
 	// Abort: abort() in do_abort; SIGABRT.
 	Abort = Spec{Name: "abort-x86_64", Source: "abort.c"}
 	// Assert: failing assert in check_value; SIGABRT with an assertion message.

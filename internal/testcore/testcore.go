@@ -20,6 +20,9 @@ import (
 const (
 	ArchX86_64  = "x86_64"
 	ArchAArch64 = "aarch64"
+	// ArchI386 builds with gcc -m32 (Debian's libc6-dev-i386 and lib32gcc-12-dev) and
+	// runs natively: the x86_64 kernel writes the i386 core.
+	ArchI386 = "i386"
 )
 
 // AArch64Sysroot is the directory qemu-aarch64 is given with -L: the Debian
@@ -38,7 +41,7 @@ type Spec struct {
 	Name string
 	// Source is a file under testdata/src: .c, .cc, .go, .rs or .py.
 	Source string
-	// Arch is ArchX86_64 (the default when empty) or ArchAArch64.
+	// Arch is ArchX86_64 (the default when empty), ArchAArch64 or ArchI386.
 	Arch string
 	// CFlags are the compiler flags for .c and .cc sources (default
 	// "-O0 -g"; "-pthread" is always added), extra "go build" flags for
@@ -164,8 +167,8 @@ func validate(s *Spec) error {
 	if s.Arch == "" {
 		s.Arch = ArchX86_64
 	}
-	if s.Arch != ArchX86_64 && s.Arch != ArchAArch64 {
-		return fmt.Errorf("arch %q: want %q or %q", s.Arch, ArchX86_64, ArchAArch64)
+	if s.Arch != ArchX86_64 && s.Arch != ArchAArch64 && s.Arch != ArchI386 {
+		return fmt.Errorf("arch %q: want %q, %q or %q", s.Arch, ArchX86_64, ArchAArch64, ArchI386)
 	}
 	if s.Timeout == 0 {
 		s.Timeout = DefaultTimeout
