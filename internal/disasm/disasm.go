@@ -1,5 +1,5 @@
 // Package disasm decodes single machine instructions of the architectures coredig reads
-// (x86_64, aarch64) into one small, architecture-neutral Inst: its text in the usual
+// (x86_64, i386, aarch64) into one small, architecture-neutral Inst: its text in the usual
 // syntax (x86_64 AT&T as printed by GNU objdump, or Intel; aarch64 GNU syntax), whether
 // it is a call, branch, return or trap, its direct target, and its memory operands in a
 // form EffectiveAddr can evaluate against a thread's registers.
