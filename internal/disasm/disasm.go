@@ -8,9 +8,9 @@
 // this package adds the classification, the memory-operand model and the window of
 // instructions around a pc (Window). It never panics on any input bytes.
 //
-// Limits: only 64-bit modes are decoded. Memory operands cover explicit operands and the
-// implicit stack accesses of push/pop/call/ret (x86_64); vector structure loads and
-// stores on aarch64 (ld1..ld4) report Size 0 (unknown). Access sizes and read/write
+// Limits: x86 is decoded in 64-bit and 32-bit protected mode, arm in A64 only. Memory
+// operands cover explicit operands and the implicit stack accesses of push/pop/call/ret
+// (x86); vector structure loads and stores on aarch64 (ld1..ld4) report Size 0 (unknown). Access sizes and read/write
 // direction follow the Intel SDM vol. 2 and the Arm ARM (DDI 0487) instruction pages.
 package disasm
 
