@@ -110,7 +110,7 @@ func TestLocalsOfInlinedFrames(t *testing.T) {
 			}
 		}
 	}
-	for _, fn := range []string{"crasher::level3", "crasher::level2", "crasher::level1"} {
+	for _, fn := range []string{"crasher::level3", "crasher::level2", "crasher::level1(int)"} {
 		if strings.Join(got[fn], ",") != "x" {
 			t.Errorf("%s has locals %v, want [x]", fn, got[fn])
 		}

@@ -123,12 +123,16 @@ func (m *Module) findByName(t *Table, name string) (uint64, bool) {
 	return v + m.Bias, ok
 }
 
-// Demangle returns the demangled C++ or Rust name without parameters, or name itself.
+// Demangle returns the demangled C++ or Rust name, or name itself. A C++ name keeps its
+// parameter types and qualifiers ("crasher::level1(int)", "std::ctype<char>::do_widen(char)
+// const"), as eu-stack and gdb print them: overloads differ only there. GCC's clone
+// suffixes (" [clone .cold]") are dropped: the part of a function GCC split off is still
+// that function.
 func Demangle(name string) string {
 	if !strings.HasPrefix(name, "_Z") && !strings.HasPrefix(name, "_R") {
 		return name
 	}
-	if d, err := demangle.ToString(name, demangle.NoParams, demangle.NoClones); err == nil {
+	if d, err := demangle.ToString(name, demangle.NoClones); err == nil {
 		return d
 	}
 	return name

@@ -34,10 +34,10 @@ func TestLookupOnlyInsideSize(t *testing.T) {
 	}{
 		{0x7f0000001000, "raise", 0},
 		{0x7f000000103f, "raise", 0x3f},
-		{0x7f0000001040, "", 0},                // just past raise: no name, never a wrong one
-		{0x7f0000001204, "crasher::level1", 4}, // demangled without parameters
-		{0x7f00000011ff, "", 0},                // in a gap
-		{0x7f0000000500, "", 0},                // before any symbol
+		{0x7f0000001040, "", 0},                     // just past raise: no name, never a wrong one
+		{0x7f0000001204, "crasher::level1(int)", 4}, // demangled with parameters
+		{0x7f00000011ff, "", 0},                     // in a gap
+		{0x7f0000000500, "", 0},                     // before any symbol
 	} {
 		s := tab.Lookup(tc.addr)
 		if s.Module != m || s.Function != tc.fn || s.FuncOffset != tc.off || s.ModuleOffset != tc.addr-m.Bias {
@@ -51,11 +51,15 @@ func TestLookupOnlyInsideSize(t *testing.T) {
 
 func TestDemangle(t *testing.T) {
 	for in, want := range map[string]string{
-		"_ZN7crasher6level1Ei":               "crasher::level1",
-		"_ZNSt6vectorIiSaIiEE9push_backERKi": "std::vector<int, std::allocator<int> >::push_back",
-		"_RNvCs1234_7mycrate3foo":            "mycrate::foo",
-		"main":                               "main",
-		"_Znot-a-mangled-name":               "_Znot-a-mangled-name",
+		"_ZN7crasher6level1Ei":                                       "crasher::level1(int)",
+		"_ZSt9terminatev":                                            "std::terminate()",
+		"_ZNKSt5ctypeIcE8do_widenEc":                                 "std::ctype<char>::do_widen(char) const",
+		"_ZN7crasher6level1Ei.cold":                                  "crasher::level1(int)",
+		"_ZNSt6vectorIiSaIiEE9push_backERKi":                         "std::vector<int, std::allocator<int> >::push_back(int const&)",
+		"_ZN4core9panicking18panic_bounds_check17h0123456789abcdefE": "core::panicking::panic_bounds_check",
+		"_RNvCs1234_7mycrate3foo":                                    "mycrate::foo",
+		"main":                                                       "main",
+		"_Znot-a-mangled-name":                                       "_Znot-a-mangled-name",
 	} {
 		if got := Demangle(in); got != want {
 			t.Errorf("Demangle(%q) = %q, want %q", in, got, want)
