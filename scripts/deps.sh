@@ -3,14 +3,16 @@
 # gdb and elfutils as oracles and peers, libc6-dbg for libc's separate debug file, the
 # aarch64 cross toolchain and qemu-user for real aarch64 cores, and the compressors for
 # compressed-core tests, the 32-bit C library and libgcc for gcc -m32 (i386 cores; not
-# gcc-multilib, which Debian makes conflict with gcc-aarch64-linux-gnu), redis-server as a real Debian daemon to crash, and rustc for the
+# gcc-multilib, which Debian makes conflict with gcc-aarch64-linux-gnu), python3-numpy
+# for a crash in a Debian-packaged extension, redis-server as a real Debian daemon to
+# crash, and rustc for the
 # Rust crasher when no rustup toolchain is there. The pyenv
 # CPythons (3.8-3.13) are part of the machine image.
 set -euo pipefail
 pkgs=(gcc g++ gdb binutils libc6-dbg elfutils qemu-user gcc-aarch64-linux-gnu
       libc6-dev-arm64-cross libstdc++6-arm64-cross binutils-aarch64-linux-gnu gdb-multiarch
       libc6-dev-i386 lib32gcc-12-dev
-      zstd lz4 xz-utils gzip python3.11 attr
+      zstd lz4 xz-utils gzip python3.11 python3-numpy attr
       redis-server)
 # The Rust crasher needs rustc: a rustup toolchain in ~/.cargo/bin serves, else Debian's.
 if ! command -v rustc >/dev/null && [ ! -x "$HOME/.cargo/bin/rustc" ]; then

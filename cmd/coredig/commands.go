@@ -16,6 +16,7 @@ import (
 	"github.com/coredig/coredig/internal/diagnose"
 	"github.com/coredig/coredig/internal/disasm"
 	"github.com/coredig/coredig/internal/input"
+	"github.com/coredig/coredig/internal/owner"
 	"github.com/coredig/coredig/internal/report"
 	"github.com/coredig/coredig/internal/symbolize"
 )
@@ -195,7 +196,7 @@ func (st *state) render(args []string, view report.View) error {
 		}
 		r.Disassembly = d
 	default:
-		fo := analysis.FullOptions{MaxDepth: st.maxDepth, Diagnose: analysis.DiagnoseOptions{Rules: rules, Syntax: syntax}}
+		fo := analysis.FullOptions{MaxDepth: st.maxDepth, Diagnose: analysis.DiagnoseOptions{Rules: rules, Syntax: syntax, Owners: owner.New(st.sysroot)}}
 		r = a.Full(fo)
 		if view == report.ViewDisasm && r.Diagnosis != nil {
 			// Around the faulting instruction (the original one behind a re-raise).

@@ -8,6 +8,7 @@ import (
 	"github.com/coredig/coredig/internal/core"
 	"github.com/coredig/coredig/internal/diagnose"
 	"github.com/coredig/coredig/internal/disasm"
+	"github.com/coredig/coredig/internal/owner"
 	"github.com/coredig/coredig/internal/report"
 )
 
@@ -20,6 +21,8 @@ type DiagnoseOptions struct {
 	Syntax disasm.Syntax
 	// Window is how many instructions to show before and after the pc.
 	Window int
+	// Owners answers who ships the culprit's code; nil asks this machine's databases.
+	Owners *owner.Finder
 }
 
 // Diagnose explains the crash of r (a report with backtraces and Python state) and
@@ -107,6 +110,11 @@ func (a *Analysis) Diagnose(r *report.Report, opts DiagnoseOptions) {
 		pc = goPC // the runtime's own abort is not where the program went wrong
 	}
 	rd.Disassembly = a.Disassemble(pc, opts.Window, opts.Window, opts.Syntax)
+	owners := opts.Owners
+	if owners == nil {
+		owners = owner.New("")
+	}
+	rd.Culprit = a.culprit(r, crashed, owners)
 	r.Diagnosis = rd
 }
 

@@ -110,6 +110,12 @@ func (f *Finder) Lookup(path string) (Owner, error) {
 	return Owner{}, ErrNotOwned
 }
 
+// AtItsPath reports whether file, a file found on disk for the core's path name, is the
+// file at that path under the root: only then do the root's databases describe it.
+func (f *Finder) AtItsPath(name, file string) bool {
+	return filepath.Clean(file) == f.under(name)
+}
+
 // under returns path inside the root.
 func (f *Finder) under(path string) string { return filepath.Join(f.root, path) }
 

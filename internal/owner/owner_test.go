@@ -203,7 +203,7 @@ func TestPick(t *testing.T) {
 	}{
 		{"libc then program", []Frame{{Module: "/usr/lib/x86_64-linux-gnu/libc.so.6", Function: "strlen"}, {Module: "/opt/app/app", Function: "main"}}, 1},
 		{"C++ runtime", []Frame{{Module: "/lib/libstdc++.so.6.0.30", Function: "std::terminate()"}, {Module: "/opt/x", Function: "crasher::level1(int)"}}, 1},
-		{"Go runtime", []Frame{{Module: "/opt/crash", Function: "runtime.sigpanic"}, {Module: "/opt/crash", Function: "main.crash"}}, 1},
+		{"Go runtime", []Frame{{Module: "/opt/crash", Function: "runtime.sigpanic"}, {Module: "/opt/crash", Function: "<signal handler called>"}, {Module: "/opt/crash", Function: "main.crash"}}, 2},
 		{"Rust std", []Frame{{Module: "/opt/panic", Function: "core::panicking::panic_bounds_check"}, {Module: "/opt/panic", Function: "<core::x as y>::z"}, {Module: "/opt/panic", Function: "panic::pick"}}, 2},
 		{"pc outside modules", []Frame{{Function: ""}, {Module: "/opt/w", Function: "main"}}, 1},
 		{"ctypes into a script", []Frame{

@@ -67,7 +67,7 @@ func Runtime(fr Frame) string {
 	}
 	fn := strings.TrimPrefix(fr.Function, "<")
 	for _, r := range runtimeFunctions {
-		if strings.HasPrefix(fn, r.prefix) {
+		if strings.HasPrefix(fn, r.prefix) || strings.HasPrefix(fr.Function, r.prefix) {
 			return r.what
 		}
 	}

@@ -132,3 +132,22 @@ func FuzzLocationTable(f *testing.F) {
 		LineFromLocationTable(tab, first, addr)
 	})
 }
+
+func TestMainScript(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"python3", "app.py", "x"}, "app.py"},
+		{[]string{"/usr/bin/python3.11", "-X", "faulthandler", "-u", "/tmp/crash.py"}, "/tmp/crash.py"},
+		{[]string{"python3", "-Xdev", "-W", "error", "-Bu", "s.py"}, "s.py"},
+		{[]string{"python3", "-m", "pytest", "tests/"}, ""},
+		{[]string{"python3", "-c", "import x"}, ""},
+		{[]string{"python3"}, ""},
+		{[]string{"python3", "--", "-odd.py"}, "-odd.py"},
+	} {
+		if got := MainScript(tc.args); got != tc.want {
+			t.Errorf("MainScript(%q) = %q, want %q", tc.args, got, tc.want)
+		}
+	}
+}

@@ -301,6 +301,35 @@ type Diagnosis struct {
 	Original *Signal `json:"original_signal,omitempty"`
 	// Disassembly is a window of instructions around the faulting pc.
 	Disassembly []DisasmLine `json:"disassembly,omitempty"`
+	// Culprit names who owns the code that matters: the crashing thread's first frame
+	// outside the runtimes (C library, loader, C++ runtime, CPython, Go runtime, Rust std).
+	Culprit *Culprit `json:"culprit,omitempty"`
+}
+
+// Culprit is the frame of the crashing thread that matters and who ships its code.
+type Culprit struct {
+	// Module is the ELF module of a native frame, or the source file of a Python frame.
+	Module string `json:"module,omitempty"`
+	// Package and Version name the Debian package or Python distribution.
+	Package string `json:"package,omitempty"`
+	Version string `json:"version,omitempty"`
+	// Source is "dpkg", "python-dist", "program" (the main executable or script) or
+	// "unknown".
+	Source string `json:"source"`
+	// Frame is the frame, "crasher::level1(int) (throw.cc:35)", "on_exit (crash.py:19)".
+	Frame string `json:"frame"`
+	// FrameIndex is the index of the frame (for a Python frame, of the native frame
+	// that ran it) in the crashing thread's frames.
+	FrameIndex int  `json:"frame_index"`
+	Python     bool `json:"python,omitempty"`
+	// PythonCaller is the innermost Python frame of the crashing thread.
+	PythonCaller string `json:"python_caller,omitempty"`
+	// Evidence is the database entry that names the package (a dpkg .list, a RECORD).
+	Evidence string `json:"evidence,omitempty"`
+	// Runtime is set when every frame is runtime code: which runtime frame 0 is in.
+	Runtime string `json:"runtime,omitempty"`
+	// Error says why the package is unknown.
+	Error string `json:"error,omitempty"`
 }
 
 // RuleMatch is a known pattern that matched the crash.

@@ -515,6 +515,13 @@ func (p *printer) diagnosis(r *Report) {
 		}
 		p.f("%-22s %s\n", strings.ReplaceAll(k, "_", " "), d.Evidence[k])
 	}
+	if c := d.Culprit; c != nil {
+		p.f("%-22s %s\n", "culprit", culpritText(c))
+		p.f("%-22s %s\n", "culprit frame", c.Frame)
+		if c.PythonCaller != "" {
+			p.f("%-22s %s\n", "python caller", c.PythonCaller)
+		}
+	}
 	p.fence()
 	for _, m := range d.Rules {
 		p.f("\nKnown pattern: %s [%s]\n%s\n", p.style("1", m.Title), m.ID, m.Explanation)
@@ -528,6 +535,30 @@ func (p *printer) diagnosis(r *Report) {
 		p.disasm(d.Disassembly)
 		p.fence()
 	}
+}
+
+// culpritText says who owns the culprit's code: "python3-numpy 1:1.24.2-1+deb12u1
+// (dpkg) .../_multiarray_umath.cpython-311-x86_64-linux-gnu.so".
+func culpritText(c *Culprit) string {
+	var s string
+	switch c.Source {
+	case "program":
+		s = "the program"
+	case "unknown":
+		s = "unknown owner"
+	default:
+		s = strings.TrimSpace(c.Package+" "+c.Version) + " (" + c.Source + ")"
+	}
+	if c.Module != "" {
+		s += ": " + c.Module
+	}
+	if c.Runtime != "" {
+		s += "; every frame is runtime code, the innermost is in " + c.Runtime
+	}
+	if c.Error != "" {
+		s += " (" + c.Error + ")"
+	}
+	return s
 }
 
 func (p *printer) disasm(lines []DisasmLine) {
