@@ -102,6 +102,7 @@ func (a *Analysis) Full(opts FullOptions) *report.Report {
 	a.Backtraces(r, opts.MaxDepth)
 	r.Python = a.Python()
 	MergePython(r)
+	ShutdownStage(r)
 	r.Groups = report.GroupThreads(r.Threads)
 	r.Go = a.GoView(opts.MaxDepth)
 	a.Diagnose(r, opts.Diagnose)

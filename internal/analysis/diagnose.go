@@ -99,6 +99,10 @@ func (a *Analysis) Diagnose(r *report.Report, opts DiagnoseOptions) {
 			rd.Summary += fmt.Sprintf(" The Python function %s recursed %d times.", fn, n)
 		}
 	}
+	if s := shutdownSummary(r.Python); s != "" {
+		rd.Summary += " " + s
+		rd.AddEvidence("python_shutdown", fmt.Sprintf("%s (%s)", r.Python.ShutdownStage, r.Python.ShutdownEvidence))
+	}
 	for _, m := range d.Rules {
 		rd.Rules = append(rd.Rules, report.RuleMatch(m))
 	}
@@ -161,6 +165,12 @@ func (a *Analysis) facts(r *report.Report, regs []uint64, frames []report.Frame)
 	}
 	if r.Python != nil && r.Python.Error == "" {
 		f.PythonFinalizing = r.Python.Finalizing
+		if r.Python.ShutdownStage != "" {
+			// Atexit callbacks run before the flag is set: shutting down is what rules
+			// about finalization mean.
+			on := true
+			f.PythonFinalizing = &on
+		}
 		if strings.Contains(" "+strings.Join(r.Process.Args, " ")+" ", " -X faulthandler ") || strings.Contains(strings.Join(r.Process.Args, " "), "-Xfaulthandler") {
 			on := true
 			f.PythonFaulthandler = &on

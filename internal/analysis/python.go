@@ -262,3 +262,80 @@ func countFrames(segs [][]report.PythonFrame) int {
 	}
 	return n
 }
+
+// ShutdownStage fills r.Python's shutdown stage from the finalizing flag and the native
+// stacks together (python.ShutdownStage): the crashing thread's first, then the
+// finalizing thread's. Atexit callbacks and thread shutdown run before CPython sets the
+// flag, so the stack is what shows them.
+func ShutdownStage(r *report.Report) {
+	py := r.Python
+	if py == nil || py.Error != "" {
+		return
+	}
+	tids := []int{}
+	if r.CrashedTID != nil {
+		tids = append(tids, *r.CrashedTID)
+	}
+	if py.FinalizingTID != nil {
+		tids = append(tids, int(*py.FinalizingTID))
+	}
+	for _, tid := range tids {
+		for _, th := range r.Threads {
+			if th.TID != tid {
+				continue
+			}
+			var fns []string
+			var pyFrames []report.PythonFrame
+			for _, f := range th.Frames {
+				fns = append(fns, f.Function)
+				pyFrames = append(pyFrames, f.Python...)
+			}
+			stage, fin, marker := python.ShutdownStage(fns)
+			if stage == "" {
+				continue
+			}
+			py.ShutdownStage = stage
+			n := len(pyFrames)
+			switch {
+			case marker != "":
+				py.ShutdownEvidence = fmt.Sprintf("%s in %s on thread %d", marker, fin, tid)
+			case n > 0 && py.Finalizing != nil && !*py.Finalizing:
+				// No symbol names the stage (a stripped interpreter): before the flag is
+				// set, Python code under the finalizer is thread shutdown or atexit.
+				py.ShutdownStage = python.StageBeforeFlag(pyFrames[n-1].Function, pyFrames[n-1].File)
+				py.ShutdownEvidence = fmt.Sprintf("%s on thread %d running Python code before the finalizing flag is set; no symbol names the stage", fin, tid)
+			default:
+				py.ShutdownEvidence = fmt.Sprintf("%s on thread %d; no symbol names the stage", fin, tid)
+			}
+			if n > 0 {
+				py.ShutdownRan = pyFrameText(pyFrames[n-1])
+			}
+			return
+		}
+	}
+	if py.Finalizing != nil && *py.Finalizing {
+		py.ShutdownStage, py.ShutdownEvidence = python.StageFinalizing, "the runtime's finalizing flag"
+	}
+}
+
+// shutdownText describes a stage for the summary.
+var shutdownText = map[string]string{
+	python.StageThreadShutdown: ", waiting for its non-daemon threads (threading._shutdown)",
+	python.StageAtexit:         ", running atexit callbacks, before the runtime's finalizing flag is set",
+	python.StageModuleTeardown: ", tearing down modules, where module globals' __del__ methods run",
+	python.StageFinalGC:        ", running its final garbage collection",
+}
+
+// shutdownSummary is the sentence the diagnosis adds when the interpreter was shutting
+// down ("The Python interpreter was shutting down, tearing down modules, … (finalize_modules
+// in Py_FinalizeEx on thread 7); it ran Boom.__del__ (crash.py:16)."), or "".
+func shutdownSummary(py *report.Python) string {
+	if py == nil || py.ShutdownStage == "" {
+		return ""
+	}
+	s := fmt.Sprintf("The Python interpreter was shutting down%s (%s)", shutdownText[py.ShutdownStage], py.ShutdownEvidence)
+	if py.ShutdownRan != "" {
+		s += "; it ran " + py.ShutdownRan
+	}
+	return s + "."
+}

@@ -151,3 +151,33 @@ func TestMainScript(t *testing.T) {
 		}
 	}
 }
+
+func TestShutdownStage(t *testing.T) {
+	for _, tc := range []struct {
+		name                     string
+		fns                      []string
+		stage, finalizer, marker string
+	}{
+		{"atexit 3.12", []string{"__strlen_evex", "string_at", "_PyEval_EvalFrameDefault", "atexit_callfuncs", "_PyAtExit_Call", "Py_FinalizeEx", "Py_FinalizeEx", "Py_RunMain"}, StageAtexit, "Py_FinalizeEx", "_PyAtExit_Call"},
+		{"__del__ in module teardown", []string{"slot_tp_finalize", "finalize_garbage", "gc_collect_main", "_PyGC_CollectNoFail", "finalize_modules", "Py_FinalizeEx", "Py_RunMain"}, StageModuleTeardown, "Py_FinalizeEx", "finalize_modules"},
+		{"final gc", []string{"subtype_dealloc", "gc_collect_main", "_PyGC_CollectNoFail", "finalize_interp_clear", "Py_FinalizeEx"}, StageFinalGC, "Py_FinalizeEx", "finalize_interp_clear"},
+		{"threads", []string{"PyThread_acquire_lock_timed", "_PyEval_EvalFrameDefault", "wait_for_thread_shutdown", "Py_FinalizeEx"}, StageThreadShutdown, "Py_FinalizeEx", "wait_for_thread_shutdown"},
+		{"3.8 module cleanup", []string{"x", "_PyImport_Cleanup", "Py_FinalizeEx"}, StageModuleTeardown, "Py_FinalizeEx", "_PyImport_Cleanup"},
+		{"other", []string{"flush_std_files", "Py_FinalizeEx"}, StageFinalizing, "Py_FinalizeEx", ""},
+		{"not shutting down", []string{"_PyGC_CollectNoFail", "main"}, "", "", ""},
+	} {
+		s, f, m := ShutdownStage(tc.fns)
+		if s != tc.stage || f != tc.finalizer || m != tc.marker {
+			t.Errorf("%s: ShutdownStage = %q %q %q, want %q %q %q", tc.name, s, f, m, tc.stage, tc.finalizer, tc.marker)
+		}
+	}
+}
+
+func TestStageBeforeFlag(t *testing.T) {
+	if s := StageBeforeFlag("_shutdown", "/usr/lib/python3.11/threading.py"); s != StageThreadShutdown {
+		t.Errorf("threading._shutdown: %q", s)
+	}
+	if s := StageBeforeFlag("on_exit", "/app/main.py"); s != StageAtexit {
+		t.Errorf("a callback: %q", s)
+	}
+}

@@ -214,13 +214,24 @@ type Python struct {
 	VersionSource string `json:"version_source,omitempty"`
 	LayoutSource  string `json:"layout_source,omitempty"`
 	// Finalizing is null when _PyRuntime._finalizing could not be read.
-	Finalizing    *bool          `json:"finalizing"`
-	FinalizingTID *uint64        `json:"finalizing_tid,omitempty"`
-	GILHolderTID  *uint64        `json:"gil_holder_tid,omitempty"`
-	GCCollecting  *bool          `json:"gc_collecting,omitempty"`
-	Interpreters  int            `json:"interpreters"`
-	Threads       []PythonThread `json:"threads"`
-	Warnings      []string       `json:"warnings,omitempty"`
+	Finalizing    *bool   `json:"finalizing"`
+	FinalizingTID *uint64 `json:"finalizing_tid,omitempty"`
+	GILHolderTID  *uint64 `json:"gil_holder_tid,omitempty"`
+	GCCollecting  *bool   `json:"gc_collecting,omitempty"`
+	// ShutdownStage is where the interpreter's shutdown was, from the finalizing flag and
+	// the native stack together: "thread_shutdown", "atexit" (the flag is not yet set
+	// then), "module_teardown", "final_gc", "finalizing" (no stage known); "" when it
+	// was not shutting down.
+	ShutdownStage string `json:"shutdown_stage,omitempty"`
+	// ShutdownEvidence says what showed the stage: "_PyAtExit_Call in Py_FinalizeEx on
+	// thread 1234", "the finalizing flag".
+	ShutdownEvidence string `json:"shutdown_evidence,omitempty"`
+	// ShutdownRan is the Python code the shutdown ran on that thread (its outermost
+	// Python frame): "Boom.__del__ (finalize_crash.py:16)".
+	ShutdownRan  string         `json:"shutdown_ran,omitempty"`
+	Interpreters int            `json:"interpreters"`
+	Threads      []PythonThread `json:"threads"`
+	Warnings     []string       `json:"warnings,omitempty"`
 	// Error is set when no Python state could be read although CPython is present.
 	Error string `json:"error,omitempty"`
 }

@@ -30,7 +30,16 @@ func (p *printer) python(r *Report) {
 			fin += fmt.Sprintf(" (thread %d)", *py.FinalizingTID)
 		}
 	}
+	if py.Finalizing != nil && !*py.Finalizing && py.ShutdownStage != "" {
+		fin = "no: the runtime's flag is not set yet, but the interpreter is shutting down (below)"
+	}
 	p.f("%-12s %s\n", "finalizing", fin)
+	if py.ShutdownStage != "" {
+		p.f("%-12s %s (%s)\n", "shutdown", p.style("31;1", py.ShutdownStage), py.ShutdownEvidence)
+		if py.ShutdownRan != "" {
+			p.f("%-12s %s\n", "  it ran", py.ShutdownRan)
+		}
+	}
 	gil := "nobody (or unknown)"
 	if py.GILHolderTID != nil {
 		gil = fmt.Sprintf("thread %d", *py.GILHolderTID)
