@@ -9,7 +9,7 @@
 //
 // Architecture is a value, never a build tag: every build of coredig reads the cores of
 // every architecture listed here. Generic code asks the value and never compares an
-// architecture's name. Adding one (arm, ppc64le, s390x, riscv64) means adding one
+// architecture's name. Adding one (riscv64, mips) means adding one
 // file with one *Arch value and listing it in All (plus a decoder in package disasm where
 // golang.org/x/arch has one).
 //
@@ -40,6 +40,9 @@ type Arch struct {
 
 	// RegNames are the general registers in the order of pr_reg in NT_PRSTATUS.
 	RegNames []string
+	// RegSizes are the sizes in bytes of RegNames' slots in pr_reg when they are not all
+	// PtrSize (s390x's 4-byte access registers); nil when they are.
+	RegSizes []int
 	// PC, SP and FP index RegNames. LR is the link register, or -1.
 	PC, SP, FP, LR int
 	// TLS indexes RegNames for the thread pointer when it is part of pr_reg (x86_64
@@ -205,7 +208,7 @@ type PrPsInfoLayout struct {
 }
 
 // All lists every supported architecture.
-var All = []*Arch{AMD64, ARM64, I386}
+var All = []*Arch{AMD64, ARM64, I386, PPC64LE, S390X, ARM}
 
 // ForMachine returns the architecture for an ELF machine and class.
 func ForMachine(m elf.Machine, c elf.Class) (*Arch, error) {

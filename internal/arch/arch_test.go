@@ -16,6 +16,10 @@ func TestLayouts(t *testing.T) {
 	}{
 		{AMD64, 27, 16, 19, 112 + 216, 336, "rip"},
 		{ARM64, 34, 32, 31, 112 + 272, 392, "x30"},
+		{I386, 17, 12, 15, 72 + 68, 144, "eip"},
+		{PPC64LE, 44, 32, 1, 112 + 384, 504, "link"},
+		{S390X, 35, 1, 17, 112 + 216, 336, "r14"},
+		{ARM, 18, 15, 13, 72 + 72, 148, "r14"},
 	} {
 		if len(tc.a.RegNames) != tc.nregs || tc.a.PC != tc.pc || tc.a.SP != tc.sp {
 			t.Errorf("%s: regs %d pc %d sp %d", tc.a.Name, len(tc.a.RegNames), tc.a.PC, tc.a.SP)
@@ -266,5 +270,34 @@ func TestCallBefore(t *testing.T) {
 		if got := ARM64.CallBefore(b); got != tc.want {
 			t.Errorf("aarch64 %08x: %v, want %v", tc.insn, got, tc.want)
 		}
+	}
+}
+
+func TestForeignCallBefore(t *testing.T) {
+	le32 := func(v uint32) []byte { return binary.LittleEndian.AppendUint32(nil, v) }
+	for _, tc := range []struct {
+		a    *Arch
+		code []byte
+		want bool
+	}{
+		{PPC64LE, le32(0x4bfffe6d), true},                         // bl (backwards)
+		{PPC64LE, le32(0x4e800421), true},                         // bctrl
+		{PPC64LE, le32(0x4e800020), false},                        // blr
+		{PPC64LE, le32(0x4bfffe6c), false},                        // b
+		{S390X, []byte{0xc0, 0xe5, 0xff, 0xff, 0xff, 0x50}, true}, // brasl %r14,...
+		{S390X, []byte{0x0d, 0xe1}, true},                         // basr %r14,%r1
+		{S390X, []byte{0x07, 0xfe}, false},                        // br %r14
+		{ARM, le32(0xebfffff0), true},                             // A32 bl
+		{ARM, le32(0xe12fff33), true},                             // A32 blx r3
+		{ARM, []byte{0xff, 0xf7, 0xe0, 0xff}, true},               // T32 bl
+		{ARM, []byte{0x98, 0x47}, true},                           // T16 blx r3
+		{ARM, []byte{0x70, 0x47}, false},                          // T16 bx lr
+	} {
+		if got := tc.a.CallBefore(tc.code); got != tc.want {
+			t.Errorf("%s % x: %v, want %v", tc.a.Name, tc.code, got, tc.want)
+		}
+	}
+	if S390X.RegSizes[S390X.Reg("a3")] != 4 || S390X.RegSizes[S390X.Reg("orig_r2")] != 8 || S390X.ByteOrder != binary.BigEndian {
+		t.Error("s390x register sizes or byte order")
 	}
 }

@@ -144,6 +144,10 @@ func decodePrStatus(a *arch.Arch, d []byte) (*Thread, error) {
 	t.Regs = make([]uint64, n)
 	c := elfx.NewCursor(d[l.Regs:l.Regs+l.RegsSize], o, a.PtrSize == 8)
 	for i := 0; i < n; i++ {
+		if a.RegSizes != nil && a.RegSizes[i] == 4 {
+			t.Regs[i] = uint64(c.U32())
+			continue
+		}
 		t.Regs[i] = c.Addr()
 	}
 	if c.Err() != nil {

@@ -1,0 +1,84 @@
+package arch
+
+import (
+	"debug/elf"
+	"encoding/binary"
+	"fmt"
+)
+
+// ARM is 32-bit ARM with the EABI (armel and armhf: the core layouts do not depend on the
+// float ABI). pr_reg is struct user_regs (arch/arm/include/asm/user.h): r0-r15, cpsr,
+// orig_r0. DWARF numbers are from the ARM DWARF ABI (aadwarf32): r0-r15 are 0-15, and
+// CFI's return address column is 14 (lr).
+var ARM = func() *Arch {
+	names := make([]string, 0, 18)
+	for i := 0; i <= 15; i++ {
+		names = append(names, fmt.Sprintf("r%d", i))
+	}
+	names = append(names, "cpsr", "orig_r0")
+	display := []string{"r15", "r13", "r14", "r11", "r7"}
+	for i := 0; i <= 12; i++ {
+		if i != 7 && i != 11 {
+			display = append(display, fmt.Sprintf("r%d", i))
+		}
+	}
+	display = append(display, "cpsr", "orig_r0")
+	a := &Arch{
+		Name:        "arm",
+		Machine:     elf.EM_ARM,
+		Class:       elf.ELFCLASS32,
+		ByteOrder:   binary.LittleEndian,
+		PtrSize:     4,
+		RegNames:    names,
+		DisplayRegs: display,
+		DWARFRA:     14,
+		// struct elf_prstatus with 32-bit longs, as on i386: pr_reg (18*4) at 72,
+		// pr_fpvalid at 144: 148 bytes.
+		PrStatus: PrStatusLayout{Size: 148, CurSig: 12, SigPend: 16, SigHold: 20, PID: 24,
+			TimevalLen: 8, Regs: 72, RegsSize: 18 * 4, FPValid: 144},
+		// struct elf_prpsinfo with 16-bit uids (arch/arm/include/uapi/asm/posix_types.h),
+		// as on i386: 124 bytes.
+		PrPsInfo: PrPsInfoLayout{Size: 124, State: 0, SName: 1, Zomb: 2, Nice: 3, Flag: 4,
+			UID: 8, UIDSize: 2, GID: 10, PID: 12, FName: 28, PsArgs: 44},
+		PageSize: 4096,
+		// AAPCS §6.1: arguments in r0-r3, the result in r0; r4-r11 and sp keep their
+		// values; no red zone; 8-byte stack alignment at public interfaces.
+		ABI: ABI{
+			Args:        []string{"r0", "r1", "r2", "r3"},
+			Return:      "r0",
+			CalleeSaved: []string{"r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r13"},
+			StackAlign:  8,
+		},
+		CallBefore: armCallBefore,
+	}
+	// The frame pointer is r11 in ARM code and r7 in Thumb code, with records laid out
+	// differently by each compiler: no frame-pointer unwinding.
+	a.PC, a.SP, a.FP, a.LR, a.TLS = a.Reg("r15"), a.Reg("r13"), -1, a.Reg("r14"), -1
+	m := map[int]string{}
+	for i := 0; i <= 15; i++ {
+		m[i] = fmt.Sprintf("r%d", i)
+	}
+	return a.finish(m, nil)
+}()
+
+// armCallBefore recognises, before a return address, the A32 BL and BLX (immediate and
+// register) and the T32 BL, BLX (immediate) and 16-bit BLX (register) instructions (Arm
+// ARM for A-profile, A32/T32 instruction sets).
+func armCallBefore(code []byte) bool {
+	n := len(code)
+	if n >= 4 {
+		i := binary.LittleEndian.Uint32(code[n-4:])
+		if i&0x0f000000 == 0x0b000000 && i>>28 != 0xf || i&0xfe000000 == 0xfa000000 || i&0x0ffffff0 == 0x012fff30 {
+			return true // A32 BL, BLX (immediate), BLX (register)
+		}
+		hw1 := binary.LittleEndian.Uint16(code[n-4:])
+		hw2 := binary.LittleEndian.Uint16(code[n-2:])
+		if hw1&0xf800 == 0xf000 && (hw2&0xd000 == 0xd000 || hw2&0xd001 == 0xc000) {
+			return true // T32 BL, BLX (immediate)
+		}
+	}
+	if n >= 2 && binary.LittleEndian.Uint16(code[n-2:])&0xff87 == 0x4780 {
+		return true // T16 BLX (register)
+	}
+	return false
+}
