@@ -1,10 +1,11 @@
 // Package disasm decodes single machine instructions of the architectures coredig reads
-// (x86_64, i386, aarch64) into one small, architecture-neutral Inst: its text in the usual
+// (x86_64, i386, aarch64; ppc64le and s390x text and control flow only) into one small,
+// architecture-neutral Inst: its text in the usual
 // syntax (x86_64 AT&T as printed by GNU objdump, or Intel; aarch64 GNU syntax), whether
 // it is a call, branch, return or trap, its direct target, and its memory operands in a
 // form EffectiveAddr can evaluate against a thread's registers.
 //
-// The decoders are golang.org/x/arch/x86/x86asm and golang.org/x/arch/arm64/arm64asm;
+// The decoders are golang.org/x/arch's x86asm, arm64asm, ppc64asm and s390xasm;
 // this package adds the classification, the memory-operand model and the window of
 // instructions around a pc (Window). It never panics on any input bytes.
 //
@@ -126,6 +127,16 @@ var ErrLonePrefix = errors.New("prefix without an instruction")
 // ErrUnsupportedArch is returned for an architecture this package does not decode.
 var ErrUnsupportedArch = errors.New("unsupported architecture")
 
+// Supported reports whether instructions of a can be decoded. 32-bit ARM has none yet:
+// golang.org/x/arch's armasm decodes A32 only, and Debian's armhf code is T32 (Thumb-2).
+func Supported(a *arch.Arch) bool {
+	switch a.Name {
+	case arch.AMD64.Name, arch.I386.Name, arch.ARM64.Name, arch.PPC64LE.Name, arch.S390X.Name:
+		return true
+	}
+	return false
+}
+
 // Decode decodes the instruction at the start of code, which sits at address pc, in the
 // default syntax.
 func Decode(a *arch.Arch, code []byte, pc uint64) (Inst, error) {
@@ -144,6 +155,10 @@ func DecodeSyntax(a *arch.Arch, code []byte, pc uint64, syn Syntax) (Inst, error
 		return decodeX86(code, pc, syn, 32, a.Name)
 	case arch.ARM64.Name:
 		return decodeARM64(code, pc)
+	case arch.PPC64LE.Name:
+		return decodePPC64LE(code, pc)
+	case arch.S390X.Name:
+		return decodeS390X(code, pc)
 	}
 	return Inst{}, fmt.Errorf("disasm: %w: %s", ErrUnsupportedArch, a.Name)
 }

@@ -62,8 +62,12 @@ func Window(a *arch.Arch, mem Memory, pc uint64, before, after int, symbolizer f
 
 // WindowWith is Window with every option.
 func WindowWith(a *arch.Arch, mem Memory, pc uint64, cfg WindowConfig) ([]Line, error) {
-	if a == nil {
-		return nil, &WindowError{PC: pc, Err: ErrUnsupportedArch}
+	if a == nil || !Supported(a) {
+		name := "nil"
+		if a != nil {
+			name = a.Name
+		}
+		return nil, &WindowError{PC: pc, Err: fmt.Errorf("%w: no decoder for %s", ErrUnsupportedArch, name)}
 	}
 	before := clamp(cfg.Before)
 	after := clamp(cfg.After)
@@ -173,7 +177,7 @@ func decodeRun(a *arch.Arch, buf []byte, start, stop uint64, cfg WindowConfig) [
 	return out
 }
 
-// syncBefore finds x86 instructions that end exactly at pc: it tries start offsets from
+// syncBefore finds instructions of a variable-length architecture that end exactly at pc: it tries start offsets from
 // the farthest back and keeps the first whose instructions all decode and land on pc.
 // Candidates are checked by length only; text is made for the chosen run.
 func syncBefore(a *arch.Arch, buf []byte, lo, pc uint64, cfg WindowConfig) []Line {
@@ -181,7 +185,7 @@ func syncBefore(a *arch.Arch, buf []byte, lo, pc uint64, cfg WindowConfig) []Lin
 	for s := 0; s < n; s++ {
 		off := s
 		for off < n {
-			k := x86Len(buf[off:n], 8*a.PtrSize)
+			k := instLen(a, buf[off:n])
 			if k <= 0 {
 				break
 			}
@@ -192,6 +196,20 @@ func syncBefore(a *arch.Arch, buf []byte, lo, pc uint64, cfg WindowConfig) []Lin
 		}
 	}
 	return nil
+}
+
+// instLen is the length of the instruction at the start of code, 0 if none decodes: by
+// the x86 decoder alone, or by a full decode on other variable-length architectures.
+func instLen(a *arch.Arch, code []byte) int {
+	switch a.Name {
+	case arch.AMD64.Name, arch.I386.Name:
+		return x86Len(code, 8*a.PtrSize)
+	}
+	in, err := DecodeSyntax(a, code, 0, SyntaxDefault)
+	if err != nil || in.Len <= 0 || in.Len > len(code) {
+		return 0
+	}
+	return in.Len
 }
 
 // x86Len is the length of the x86 instruction at the start of code in the given mode (64
