@@ -37,21 +37,18 @@ func build(s Spec) (*Core, error) {
 		return nil, fmt.Errorf("making the spec directory: %w", err)
 	}
 	c := &Core{Spec: s, Source: src, Dir: dir}
-	if s.Arch == ArchAArch64 {
-		c.Sysroot = AArch64Sysroot
+	em, isEmulated := emulated[s.Arch]
+	if isEmulated {
+		c.Sysroot = em.Sysroot
 	}
 	stem := strings.TrimSuffix(s.Source, filepath.Ext(s.Source))
 	switch ext := filepath.Ext(s.Source); ext {
 	case ".c", ".cc":
 		c.Exe = filepath.Join(dir, stem)
-		cc := map[string]string{
-			ArchX86_64 + ".c":   "gcc",
-			ArchX86_64 + ".cc":  "g++",
-			ArchAArch64 + ".c":  "aarch64-linux-gnu-gcc",
-			ArchAArch64 + ".cc": "aarch64-linux-gnu-g++",
-			ArchI386 + ".c":     "gcc",
-			ArchI386 + ".cc":    "g++",
-		}[s.Arch+ext]
+		cc := map[string]string{".c": "gcc", ".cc": "g++"}[ext]
+		if isEmulated {
+			cc = em.Triple + "-" + cc
+		}
 		flags := s.CFlags
 		if flags == nil {
 			flags = []string{"-O0", "-g"}
@@ -65,7 +62,8 @@ func build(s Spec) (*Core, error) {
 		}
 	case ".go":
 		c.Exe = filepath.Join(dir, stem)
-		goarch := map[string]string{ArchX86_64: "amd64", ArchAArch64: "arm64", ArchI386: "386"}[s.Arch]
+		goarch := map[string]string{ArchX86_64: "amd64", ArchAArch64: "arm64", ArchI386: "386",
+			ArchPPC64LE: "ppc64le", ArchS390X: "s390x", ArchARM: "arm"}[s.Arch]
 		env := []string{"CGO_ENABLED=0", "GOOS=linux", "GOARCH=" + goarch, "GOFLAGS=", "GO111MODULE=on"}
 		args := append(append([]string{"build", "-o", c.Exe}, s.CFlags...), src)
 		if err := runTool(dir, env, goTool(), args...); err != nil {

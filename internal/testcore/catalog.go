@@ -41,6 +41,12 @@ var (
 	// RecurseI386: recurse.c for i386, a stack overflow.
 	RecurseI386 = Spec{Name: "recurse-i386", Source: "recurse.c", Arch: ArchI386}
 
+	// DerefPPC64LE, DerefS390X and DerefARM: deref.c cross-compiled (-O0 -g) and run
+	// under qemu-user, which writes the guest's core (no NT_SIGINFO, no NT_FILE).
+	DerefPPC64LE = Spec{Name: "deref-ppc64le", Source: "deref.c", Arch: ArchPPC64LE}
+	DerefS390X   = Spec{Name: "deref-s390x", Source: "deref.c", Arch: ArchS390X}
+	DerefARM     = Spec{Name: "deref-arm", Source: "deref.c", Arch: ArchARM}
+
 	// Abort: abort() in do_abort; SIGABRT.
 	Abort = Spec{Name: "abort-x86_64", Source: "abort.c"}
 	// Assert: failing assert in check_value; SIGABRT with an assertion message.

@@ -178,12 +178,13 @@ func crash(c *Core) error {
 	switch {
 	case c.Exe == s.Python && s.Python != "":
 		argv = append(append(append([]string{s.Python}, s.PyFlags...), c.Source), s.Args...)
-	case s.Arch == ArchAArch64:
-		qemu, err := exec.LookPath("qemu-aarch64")
+	case emulated[s.Arch].Qemu != "":
+		em := emulated[s.Arch]
+		qemu, err := exec.LookPath(em.Qemu)
 		if err != nil {
-			return fmt.Errorf("qemu-aarch64 not found (apt-get install qemu-user): %w", err)
+			return fmt.Errorf("%s not found (apt-get install qemu-user): %w", em.Qemu, err)
 		}
-		argv = append([]string{qemu, "-L", AArch64Sysroot, c.Exe}, s.Args...)
+		argv = append([]string{qemu, "-L", em.Sysroot, c.Exe}, s.Args...)
 	default:
 		argv = append([]string{c.Exe}, s.Args...)
 	}
@@ -256,7 +257,7 @@ func crash(c *Core) error {
 			strings.Join(argv, " "), cmd.ProcessState.ExitCode(), limitString(c.Stderr, 8192))
 	}
 	c.Signal = ws.Signal()
-	if s.Arch == ArchAArch64 {
+	if emulated[s.Arch].Qemu != "" {
 		return findQemuCore(c, cs, runDir, started)
 	}
 	if !ws.CoreDump() {
@@ -325,7 +326,7 @@ func newestMatch(glob string, since time.Time) (string, error) {
 	return cands[0].name, nil
 }
 
-// findQemuCore locates qemu-aarch64's core of the guest and deletes the
+// findQemuCore locates qemu-user's core of the guest and deletes the
 // core the kernel may also have written of qemu itself.
 func findQemuCore(c *Core, cs coreSettings, runDir string, since time.Time) error {
 	if host, err := findCore(cs, c.PID, runDir, since); err == nil {
@@ -334,9 +335,9 @@ func findQemuCore(c *Core, cs coreSettings, runDir string, since time.Time) erro
 	prog := filepath.Base(c.Exe)
 	path, err := newestMatch(filepath.Join(runDir, "qemu_"+globQuote(prog)+"_*.core"), since)
 	if err != nil {
-		return fmt.Errorf("qemu-aarch64 (pid %d) died by %v but left no guest core in %s: %w. "+
+		return fmt.Errorf("%s (pid %d) died by %v but left no guest core in %s: %w. "+
 			"qemu writes qemu_<prog>_<date>-<time>_<pid>.core in the working directory when "+
-			"RLIMIT_CORE allows. stderr:\n%s", c.PID, c.Signal, runDir, err, limitString(c.Stderr, 8192))
+			"RLIMIT_CORE allows. stderr:\n%s", emulated[c.Spec.Arch].Qemu, c.PID, c.Signal, runDir, err, limitString(c.Stderr, 8192))
 	}
 	return setCore(c, path)
 }

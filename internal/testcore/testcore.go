@@ -23,7 +23,27 @@ const (
 	// ArchI386 builds with gcc -m32 (Debian's libc6-dev-i386 and lib32gcc-12-dev) and
 	// runs natively: the x86_64 kernel writes the i386 core.
 	ArchI386 = "i386"
+	// ArchPPC64LE, ArchS390X and ArchARM build with Debian's cross compilers and run
+	// under qemu-user, as ArchAArch64 does (see Emulated).
+	ArchPPC64LE = "ppc64le"
+	ArchS390X   = "s390x"
+	ArchARM     = "arm"
 )
+
+// Emulated describes an architecture whose programs run under qemu-user: the qemu
+// binary, the cross compilers' target triple and the sysroot qemu is given with -L
+// (Debian's libc6-<arch>-cross), where the guest's shared libraries live on the host.
+type Emulated struct {
+	Qemu, Triple, Sysroot string
+}
+
+// emulated are the architectures built with a cross compiler and run under qemu-user.
+var emulated = map[string]Emulated{
+	ArchAArch64: {Qemu: "qemu-aarch64", Triple: "aarch64-linux-gnu", Sysroot: AArch64Sysroot},
+	ArchPPC64LE: {Qemu: "qemu-ppc64le", Triple: "powerpc64le-linux-gnu", Sysroot: "/usr/powerpc64le-linux-gnu"},
+	ArchS390X:   {Qemu: "qemu-s390x", Triple: "s390x-linux-gnu", Sysroot: "/usr/s390x-linux-gnu"},
+	ArchARM:     {Qemu: "qemu-arm", Triple: "arm-linux-gnueabihf", Sysroot: "/usr/arm-linux-gnueabihf"},
+}
 
 // AArch64Sysroot is the directory qemu-aarch64 is given with -L: the Debian
 // cross libc (package libc6-arm64-cross). A core made under qemu names
@@ -41,7 +61,8 @@ type Spec struct {
 	Name string
 	// Source is a file under testdata/src: .c, .cc, .go, .rs or .py.
 	Source string
-	// Arch is ArchX86_64 (the default when empty), ArchAArch64 or ArchI386.
+	// Arch is ArchX86_64 (the default when empty), ArchI386, or an emulated
+	// architecture: ArchAArch64, ArchPPC64LE, ArchS390X or ArchARM.
 	Arch string
 	// CFlags are the compiler flags for .c and .cc sources (default
 	// "-O0 -g"; "-pthread" is always added), extra "go build" flags for
@@ -85,7 +106,8 @@ type Core struct {
 	// Dir is the spec's private directory (build outputs; run/ is the
 	// working directory of the crashed process).
 	Dir string
-	// Sysroot is AArch64Sysroot for aarch64 cores, "" for native ones.
+	// Sysroot is the emulated architecture's sysroot (AArch64Sysroot for aarch64
+	// cores), "" for native ones.
 	Sysroot string
 	// PID is the pid of the crashed process (of qemu-aarch64 for aarch64
 	// cores, which is also the guest's getpid()).
@@ -167,8 +189,8 @@ func validate(s *Spec) error {
 	if s.Arch == "" {
 		s.Arch = ArchX86_64
 	}
-	if s.Arch != ArchX86_64 && s.Arch != ArchAArch64 && s.Arch != ArchI386 {
-		return fmt.Errorf("arch %q: want %q, %q or %q", s.Arch, ArchX86_64, ArchAArch64, ArchI386)
+	if _, ok := emulated[s.Arch]; !ok && s.Arch != ArchX86_64 && s.Arch != ArchI386 {
+		return fmt.Errorf("arch %q: want %q, %q, %q, %q, %q or %q", s.Arch, ArchX86_64, ArchI386, ArchAArch64, ArchPPC64LE, ArchS390X, ArchARM)
 	}
 	if s.Timeout == 0 {
 		s.Timeout = DefaultTimeout
