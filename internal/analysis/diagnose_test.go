@@ -138,6 +138,8 @@ func TestDiagnosisCatalogue(t *testing.T) {
 			"instruction": "mov 0x60(%eax),%eax", "access": "reads 4 bytes at eax+0x60", "matches_fault_address": "true",
 			"source_access": "p->field_at_0x60", "pointer": "p (struct S *)", "pointer_source": "loaded from p's stack slot at 0x?"}, ""},
 		{testcore.SigHandlerI386, "null_pointer_dereference", map[string]string{"function": "on_usr1", "field_offset": "0x0", "source_access": "*nowhere", "pointer": "nowhere (int * volatile)"}, ""},
+		{testcore.GoCrashI386, "abort", map[string]string{"go_fault_instruction": "mov 0x60(%eax),%ecx", "go_signal": "SIGSEGV SEGV_MAPERR at 0x60 (goroutine 1)",
+			"go_fault": "main.readField at " + testcore.SourcePath(t, "crash.go") + ":" + strconv.Itoa(testcore.Line(t, "crash.go", "read_field"))}, ""},
 		{testcore.RecurseI386, "stack_overflow", map[string]string{"function": "recurse", "recursion": "recurse", "recursion_depth": "1024", "matches_fault_address": "true"}, ""},
 	} {
 		t.Run(tc.spec.Name, func(t *testing.T) {

@@ -41,6 +41,11 @@ var (
 	// RecurseI386: recurse.c for i386, a stack overflow.
 	RecurseI386 = Spec{Name: "recurse-i386", Source: "recurse.c", Arch: ArchI386}
 
+	// GoCrashI386 and GoGoroutinesI386: crash.go and goroutines.go built with
+	// GOARCH=386 and run natively (GOTRACEBACK=crash).
+	GoCrashI386      = Spec{Name: "gocrash-i386", Source: "crash.go", Arch: ArchI386, Env: []string{"GOTRACEBACK=crash"}}
+	GoGoroutinesI386 = Spec{Name: "gogoroutines-i386", Source: "goroutines.go", Arch: ArchI386, Env: []string{"GOTRACEBACK=crash"}}
+
 	// DerefPPC64LE, DerefS390X and DerefARM: deref.c cross-compiled (-O0 -g) and run
 	// under qemu-user, which writes the guest's core (no NT_SIGINFO, no NT_FILE).
 	DerefPPC64LE = Spec{Name: "deref-ppc64le", Source: "deref.c", Arch: ArchPPC64LE}
