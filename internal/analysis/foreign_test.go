@@ -59,3 +59,23 @@ func TestForeignArchitectures(t *testing.T) {
 		})
 	}
 }
+
+// The kernel's signal frame on 32-bit ARM, as qemu-user lays it out: the handler's return
+// address leads to glibc's Thumb-2 restorer (its Thumb bit cleared to read it), and the
+// frame gives the interrupted registers.
+func TestSignalFrameARM(t *testing.T) {
+	c := testcore.Make(t, testcore.SigHandlerARM)
+	a, _ := open(t, c.Path, symbolize.Options{Finder: symbolize.PathFinder{Sysroot: c.Sysroot}})
+	frames, errText := a.Backtrace(a.Core.Threads[0], 0)
+	if len(frames) < 3 {
+		t.Fatalf("frames %+v (%s)", frames, errText)
+	}
+	for i, want := range []struct{ fn, by string }{{"on_usr1", "context"}, {SignalHandlerCalled, "cfi"}, {"", "signal_frame"}} {
+		if f := frames[i]; want.fn != "" && f.Function != want.fn || f.FoundBy != want.by {
+			t.Errorf("frame %d: %s [%s], want %s [%s]", i, f.Function, f.FoundBy, want.fn, want.by)
+		}
+	}
+	if frames[0].Line != testcore.Line(t, "sighandler.c", "null_write") {
+		t.Errorf("frame 0 at line %d", frames[0].Line)
+	}
+}

@@ -67,6 +67,9 @@ type Arch struct {
 
 	// PageSize is the smallest page size of the architecture (used for NULL-page checks).
 	PageSize uint64
+	// ModeBit is the low bit of a code address that selects an instruction set rather
+	// than a byte (32-bit ARM's Thumb bit in return addresses); cleared to read code.
+	ModeBit uint64
 	// InstLen is the length of every instruction when the architecture has one length
 	// (aarch64: 4), 0 when instructions vary in length (x86_64).
 	InstLen int

@@ -177,6 +177,8 @@ func TestSignalLayout(t *testing.T) {
 		{ARM64, 0, 0, 304, false, 34, 8 + 8*32},
 		{I386, 0, 12, 160, false, 12 + 4, 56},
 		{I386, 1, 0, 4, true, 12 + 4, 56},
+		{ARM, 0, 0, 148, false, 17, 72},
+		{ARM, 1, 0, 20, true, 17, 72},
 	} {
 		l := tc.a.Signals[tc.i]
 		if l.SigInfo != tc.siginfo || l.Context != tc.context || l.NoSigInfo != tc.noSigInfo || len(l.Regs) != tc.nRegs {

@@ -50,6 +50,41 @@ var ARM = func() *Arch {
 			StackAlign:  8,
 		},
 		CallBefore: armCallBefore,
+		ModeBit:    1,
+		Signals: []SignalLayout{{
+			// glibc's __default_rt_sa_restorer (Thumb-2: mov.w r7, #173; svc 0), for a
+			// handler with SA_SIGINFO. At it sp points at struct rt_sigframe
+			// (arch/arm/kernel/signal.c): struct siginfo (128), then struct sigframe:
+			// struct ucontext with uc_mcontext (struct sigcontext) after uc_flags,
+			// uc_link and uc_stack (20 bytes).
+			Trampoline: []byte{0x4f, 0xf0, 0xad, 0x07, 0x00, 0xdf},
+			SigInfo:    0,
+			Context:    128 + 20,
+			Regs:       armSigcontextRegs(),
+			Fault:      armFault,
+		}, {
+			// glibc's __default_sa_restorer (mov.w r7, #119; svc 0): struct sigframe,
+			// no siginfo.
+			Trampoline: []byte{0x4f, 0xf0, 0x77, 0x07, 0x00, 0xdf},
+			NoSigInfo:  true,
+			Context:    20,
+			Regs:       armSigcontextRegs(),
+			Fault:      armFault,
+		}, {
+			// The kernel's own return codes (sigreturn_codes, when no SA_RESTORER), A32:
+			// mov r7, #173 (rt_sigreturn); svc 0.
+			Trampoline: []byte{0xad, 0x70, 0xa0, 0xe3, 0x00, 0x00, 0x00, 0xef},
+			Context:    128 + 20,
+			Regs:       armSigcontextRegs(),
+			Fault:      armFault,
+		}, {
+			// A32 mov r7, #119 (sigreturn); svc 0.
+			Trampoline: []byte{0x77, 0x70, 0xa0, 0xe3, 0x00, 0x00, 0x00, 0xef},
+			NoSigInfo:  true,
+			Context:    20,
+			Regs:       armSigcontextRegs(),
+			Fault:      armFault,
+		}},
 	}
 	// The frame pointer is r11 in ARM code and r7 in Thumb code, with records laid out
 	// differently by each compiler: no frame-pointer unwinding.
@@ -81,4 +116,33 @@ func armCallBefore(code []byte) bool {
 		return true // T16 BLX (register)
 	}
 	return false
+}
+
+// armSigcontextRegs is struct sigcontext (arch/arm/include/uapi/asm/sigcontext.h):
+// trap_no, error_code, oldmask, then arm_r0 .. arm_r10, arm_fp, arm_ip, arm_sp, arm_lr,
+// arm_pc, arm_cpsr, fault_address, 4 bytes each.
+func armSigcontextRegs() []SavedReg {
+	out := make([]SavedReg, 0, 17)
+	for i := 0; i <= 15; i++ {
+		out = append(out, SavedReg{Name: fmt.Sprintf("r%d", i), Off: 12 + 4*i, Size: 4})
+	}
+	return append(out, SavedReg{Name: "cpsr", Off: 76, Size: 4})
+}
+
+// armFault reconstructs a SIGSEGV from struct sigcontext's fault_address (at 80); the
+// code is inferred from whether the address is mapped, as on aarch64 without ESR.
+func armFault(read ReadFunc, ctx uint64, signo int, mapped func(uint64) bool) (ContextFault, bool) {
+	if signo != 11 {
+		return ContextFault{}, false
+	}
+	var b [4]byte
+	if err := read(b[:], ctx+80); err != nil {
+		return ContextFault{}, false
+	}
+	addr := uint64(binary.LittleEndian.Uint32(b[:]))
+	f := ContextFault{Signo: 11, Code: 1, Addr: addr, HasAddr: true, Source: "fault_address"}
+	if mapped != nil && mapped(addr) {
+		f.Code = 2
+	}
+	return f, true
 }

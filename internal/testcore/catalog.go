@@ -51,6 +51,8 @@ var (
 	DerefPPC64LE = Spec{Name: "deref-ppc64le", Source: "deref.c", Arch: ArchPPC64LE}
 	DerefS390X   = Spec{Name: "deref-s390x", Source: "deref.c", Arch: ArchS390X}
 	DerefARM     = Spec{Name: "deref-arm", Source: "deref.c", Arch: ArchARM}
+	// SigHandlerARM: sighandler.c for 32-bit ARM (glibc's Thumb-2 sigreturn restorer).
+	SigHandlerARM = Spec{Name: "sighandler-arm", Source: "sighandler.c", Arch: ArchARM}
 
 	// Abort: abort() in do_abort; SIGABRT.
 	Abort = Spec{Name: "abort-x86_64", Source: "abort.c"}

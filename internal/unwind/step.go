@@ -108,7 +108,7 @@ func (u *Unwinder) trampolineAt(pc uint64) *arch.SignalLayout {
 		return nil
 	}
 	code := make([]byte, n)
-	k, _ := u.cfg.Mem.ReadAt(code, pc)
+	k, _ := u.cfg.Mem.ReadAt(code, pc&^u.cfg.Arch.ModeBit)
 	return u.cfg.Arch.SignalFrameAt(code[:max(k, 0)])
 }
 
