@@ -32,6 +32,14 @@ var AMD64 = func() *Arch {
 		// struct elf_prpsinfo on x86_64: 136 bytes, 32-bit uid/gid.
 		PrPsInfo: PrPsInfoLayout{Size: 136, State: 0, SName: 1, Zomb: 2, Nice: 3, Flag: 8,
 			UID: 16, UIDSize: 4, GID: 20, PID: 24, FName: 40, PsArgs: 56},
+		// x86_64_regsets (arch/x86/kernel/ptrace.c): user_i387_struct (512 bytes), then
+		// the XSAVE area, whose size the CPU's features set (CPUID 0xd; 11008 bytes
+		// with AMX). The I/O permission bitmap and the shadow-stack pointer are only
+		// written for tasks that use them, which coredig's writer leaves out.
+		CoreRegSets: []RegSetNote{
+			{Type: 2, Name: "NT_PRFPREG", MaxSize: 512, FP: true},
+			{Type: 0x202, Name: "NT_X86_XSTATE", MaxSize: 16 << 10},
+		},
 		PageSize: 4096,
 		// System V AMD64 psABI §3.2.1 (registers), §3.2.2 (the stack frame: 16-byte
 		// alignment at a call, a 128-byte red zone below rsp) and §3.2.3 (arguments in

@@ -64,6 +64,10 @@ type Arch struct {
 	PrStatus PrStatusLayout
 	// PrPsInfo describes struct elf_prpsinfo.
 	PrPsInfo PrPsInfoLayout
+	// CoreRegSets are the register sets the kernel writes after each thread's
+	// NT_PRSTATUS, in its order (the regset view of the architecture, those with a
+	// core_note_type). A core writer reads each with PTRACE_GETREGSET of the same type.
+	CoreRegSets []RegSetNote
 
 	// PageSize is the smallest page size of the architecture (used for NULL-page checks).
 	PageSize uint64
@@ -179,6 +183,17 @@ type PLTLayout struct {
 	// GOTRelocs are the relocation types that fill a GOT slot with a symbol's address
 	// (JUMP_SLOT, GLOB_DAT).
 	GOTRelocs []uint32
+}
+
+// RegSetNote is one register set a core holds per thread.
+type RegSetNote struct {
+	Type uint32 // the note type, which is also PTRACE_GETREGSET's
+	Name string // "NT_PRFPREG"
+	// MaxSize bounds the set's size; the kernel says the actual size (the xstate area
+	// depends on the CPU's features).
+	MaxSize int
+	// FP marks the set whose presence sets pr_fpvalid.
+	FP bool
 }
 
 // PrStatusLayout gives the offsets inside struct elf_prstatus.

@@ -36,6 +36,14 @@ var ARM64 = func() *Arch {
 			TimevalLen: 16, Regs: 112, RegsSize: 34 * 8, FPValid: 384},
 		PrPsInfo: PrPsInfoLayout{Size: 136, State: 0, SName: 1, Zomb: 2, Nice: 3, Flag: 8,
 			UID: 16, UIDSize: 4, GID: 20, PID: 24, FName: 40, PsArgs: 56},
+		// aarch64_regsets (arch/arm64/kernel/ptrace.c): user_fpsimd_state (528 bytes),
+		// the thread pointer, the system call number; SVE, PAC and the rest follow
+		// in the kernel's cores only when the task uses them.
+		CoreRegSets: []RegSetNote{
+			{Type: 2, Name: "NT_PRFPREG", MaxSize: 528, FP: true},
+			{Type: 0x401, Name: "NT_ARM_TLS", MaxSize: 16},
+			{Type: 0x404, Name: "NT_ARM_SYSTEM_CALL", MaxSize: 4},
+		},
 		PageSize: 4096,
 		InstLen:  4, // A64 instructions are 32 bits (Arm ARM C1.2)
 		// AAPCS64 §6.1.1 (x0-x7 carry arguments, x0 the result; x19-x28, the frame
