@@ -11,11 +11,9 @@ import (
 
 	"github.com/coredig/coredig/internal/analysis"
 	"github.com/coredig/coredig/internal/buildid"
-	"github.com/coredig/coredig/internal/core"
 	"github.com/coredig/coredig/internal/debuginfod"
 	"github.com/coredig/coredig/internal/diagnose"
 	"github.com/coredig/coredig/internal/disasm"
-	"github.com/coredig/coredig/internal/input"
 	"github.com/coredig/coredig/internal/owner"
 	"github.com/coredig/coredig/internal/report"
 	"github.com/coredig/coredig/internal/symbolize"
@@ -73,6 +71,7 @@ Exit status: 0 analysed, 1 analysed with warnings that matter (e.g. a truncated 
 	pf.StringVar(&st.exe, "exe", "", "the main program's file (the same as the EXE argument)")
 	pf.BoolVar(&st.allowMismatch, "allow-mismatch", false, "use files whose build-id differs from the core's, marking their frames unverified")
 	root.CompletionOptions.DisableDefaultCmd = true
+	root.AddCommand(newGcore(st))
 
 	add := func(use, short string, view report.View, extra func(*cobra.Command)) {
 		c := &cobra.Command{
@@ -138,11 +137,12 @@ func (st *state) render(args []string, view report.View) error {
 	default:
 		return usageError{fmt.Errorf("--color must be auto, always or never, not %q", st.color)}
 	}
-	src, err := input.Open(args[0], input.Options{KeepPartial: true, Stdin: st.stdin})
+	t, err := st.open(args[0])
 	if err != nil {
-		return fmt.Errorf("%s: %w", args[0], err)
+		return err
 	}
-	defer src.Close()
+	defer t.close()
+	src, c := t.src, t.core
 	syntax, err := parseSyntax(st.syntax)
 	if err != nil {
 		return err
@@ -154,10 +154,6 @@ func (st *state) render(args []string, view report.View) error {
 			return usageError{fmt.Errorf("--rules: %w", err)}
 		}
 		rules = append(diagnose.DefaultRules(), user...)
-	}
-	c, err := core.NewCore(src, src.Size(), args[0])
-	if err != nil {
-		return fmt.Errorf("%s: %w", args[0], err)
 	}
 	loc := &buildid.Locator{Sysroot: st.sysroot, Search: st.search}
 	if st.debuginfod != "" {
@@ -213,6 +209,7 @@ func (st *state) render(args []string, view report.View) error {
 	}
 	r.Generator = "coredig " + version
 	r.Core.Compression, r.Core.Access, r.Core.Metadata = src.Compression, src.Method, src.Xattrs
+	r.Warnings = append(r.Warnings, t.warnings...)
 	if src.Incomplete != nil {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("the compressed core is damaged; only the part before the damage is analysed: %v", src.Incomplete))
 	}

@@ -106,14 +106,14 @@ type RegSet struct {
 
 // PsInfo is what NT_PRPSINFO holds.
 type PsInfo struct {
-	SName           byte // state letter from /proc/PID/stat ('R', 'S', 't', ...)
-	Nice            int
-	Flag            uint64
-	UID, GID        uint32
-	PID, PPID       int
-	PGRP, SID       int
-	FName           string // at most 15 bytes are kept
-	Args            []byte // the command line, NUL-separated; at most 79 bytes are kept
+	SName     byte // state letter from /proc/PID/stat ('R', 'S', 't', ...)
+	Nice      int
+	Flag      uint64
+	UID, GID  uint32
+	PID, PPID int
+	PGRP, SID int
+	FName     string // at most 15 bytes are kept
+	Args      []byte // the command line, NUL-separated; at most 79 bytes are kept
 }
 
 // Mapping is one memory mapping: one PT_LOAD and, when File is set, one NT_FILE entry.
