@@ -134,8 +134,8 @@ const (
 func dumpSize(v *vma, filter uint64, pageSize uint64, isELF func() bool) uint64 {
 	whole := v.end - v.start
 	switch {
-	case v.name == "[vdso]" || v.name == "[vsyscall]" || v.name == "[uprobes]" || v.name == "[sigpage]" || v.name == "[vectors]":
-		return whole // always_dump_vma: special mappings and the gate area
+	case special(v.name):
+		return whole // always_dump_vma: the gate area and special mappings, [vvar] too
 	case v.has("dd"): // VM_DONTDUMP
 		return 0
 	case v.has("ht"): // hugetlb
@@ -165,6 +165,21 @@ func dumpSize(v *vma, filter uint64, pageSize uint64, isELF func() bool) uint64 
 		return pageSize
 	}
 	return 0
+}
+
+// special reports whether a mapping's name is the kernel's name of a special mapping
+// ([vdso], [vvar], [vvar_vclock], [vsyscall], [uprobes], [sigpage], [vectors]): names
+// in brackets other than the heap, the stack and prctl-named anonymous memory.
+func special(name string) bool {
+	if !strings.HasPrefix(name, "[") || !strings.HasSuffix(name, "]") {
+		return false
+	}
+	switch {
+	case name == "[heap]", name == "[stack]", strings.HasPrefix(name, "[stack:"),
+		strings.HasPrefix(name, "[anon:"), strings.HasPrefix(name, "[anon_shmem:"):
+		return false
+	}
+	return true
 }
 
 // mapping turns a vma into the writer's mapping.

@@ -333,4 +333,3 @@ func (m *procMemory) ReadAt(p []byte, addr uint64) (int, error) {
 	}
 	return n, nil
 }
-
