@@ -11,7 +11,14 @@ import (
 	"github.com/coredig/coredig/internal/testcore"
 )
 
-func TestMain(m *testing.M) { os.Exit(testcore.Main(m)) }
+func TestMain(m *testing.M) {
+	// The test binary doubles as coredig for tests that need a separate process (as
+	// another user, as a tracer of its own children).
+	if os.Getenv("COREDIG_TEST_AS_MAIN") == "1" {
+		os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	}
+	os.Exit(testcore.Main(m))
+}
 
 func runCmd(args ...string) (code int, stdout, stderr string) {
 	var out, errb bytes.Buffer
