@@ -39,6 +39,9 @@ type state struct {
 	native        bool
 	thread        int
 	full          bool
+
+	// keep, when set, receives each report rendered (coredig run writes it elsewhere too).
+	keep func(*report.Report, report.View)
 }
 
 func newRoot(st *state) *cobra.Command {
@@ -71,7 +74,7 @@ Exit status: 0 analysed, 1 analysed with warnings that matter (e.g. a truncated 
 	pf.StringVar(&st.exe, "exe", "", "the main program's file (the same as the EXE argument)")
 	pf.BoolVar(&st.allowMismatch, "allow-mismatch", false, "use files whose build-id differs from the core's, marking their frames unverified")
 	root.CompletionOptions.DisableDefaultCmd = true
-	root.AddCommand(newGcore(st))
+	root.AddCommand(newGcore(st), newRun(st))
 
 	add := func(use, short string, view report.View, extra func(*cobra.Command)) {
 		c := &cobra.Command{
@@ -216,19 +219,24 @@ func (st *state) render(args []string, view report.View) error {
 	if st.thread != 0 && !hasThread(r, st.thread) {
 		return usageError{fmt.Errorf("no thread %d in the core", st.thread)}
 	}
-	switch st.format {
-	case "json":
-		err = report.JSON(st.stdout, r)
-	default:
-		err = report.Text(st.stdout, r, report.Options{View: view, Color: color, Markdown: st.format == "markdown", Thread: st.thread, Full: st.full})
-	}
-	if err != nil {
+	if err := st.write(st.stdout, r, view, st.format, color); err != nil {
 		return err
+	}
+	if st.keep != nil {
+		st.keep(r, view)
 	}
 	if r.Core.Truncated || len(c.Threads) == 0 || src.Incomplete != nil {
 		st.exit = exitWarnings
 	}
 	return nil
+}
+
+// write renders a report in a format.
+func (st *state) write(w io.Writer, r *report.Report, view report.View, format string, color bool) error {
+	if format == "json" {
+		return report.JSON(w, r)
+	}
+	return report.Text(w, r, report.Options{View: view, Color: color, Markdown: format == "markdown", Thread: st.thread, Full: st.full})
 }
 
 func hasThread(r *report.Report, tid int) bool {

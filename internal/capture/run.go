@@ -1,0 +1,499 @@
+package capture
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/coredig/coredig/internal/corewriter"
+	"github.com/coredig/coredig/internal/ptrace"
+)
+
+// traceOptions follow every process and thread the command starts, and stop each at
+// its exit.
+const traceOptions = ptrace.O_TRACEFORK | ptrace.O_TRACEVFORK | ptrace.O_TRACECLONE | ptrace.O_TRACEEXEC | ptrace.O_TRACEEXIT
+
+// RunOptions configure Run.
+type RunOptions struct {
+	// CoreDir receives the cores (created when needed).
+	CoreDir string
+	// Timeout, when positive, snapshots every process of the tree once it has run that
+	// long, then sends SIGTERM to the tree and SIGKILL KillAfter later.
+	Timeout, KillAfter time.Duration
+	// Dir and Env of the command; "" and nil mean coredig's own.
+	Dir string
+	Env []string
+	// Files are the command's stdin, stdout and stderr.
+	Files [3]*os.File
+	// Signals are delivered to the command (coredig forwards what it receives).
+	Signals <-chan os.Signal
+	// OnCore is called for each core written, once its process has died (for a
+	// snapshot, at once). It runs on the tracer's goroutine: the processes of the tree
+	// wait at their next ptrace stop until it returns.
+	OnCore func(Core)
+}
+
+// Core is a core Run wrote.
+type Core struct {
+	Path     string
+	PID      int
+	Comm     string
+	Signal   int  // the fatal signal; SIGSTOP for a timeout snapshot
+	Snapshot bool // written at the timeout, the process was alive
+	// Reraised is set when a handler caught the first delivery of a core-dumping
+	// signal before the process died; the core holds that first siginfo and registers in
+	// COREDIG notes.
+	Reraised bool
+}
+
+// RunResult is how the command ended.
+type RunResult struct {
+	// Status is the command's exit status, 128+N when it died of signal N.
+	Status   int
+	TimedOut bool
+	Cores    []Core
+	Warnings []string
+}
+
+// StartError is returned when the command could not be started.
+type StartError struct{ Err error }
+
+func (e *StartError) Error() string { return "cannot start the command: " + e.Err.Error() }
+func (e *StartError) Unwrap() error { return e.Err }
+
+// coreSignals are the signals whose default action dumps core (signal(7)).
+var coreSignals = map[int]bool{3: true, 4: true, 5: true, 6: true, 7: true, 8: true, 11: true, 24: true, 25: true, 31: true}
+
+type waitEvent struct {
+	tid int
+	ws  syscall.WaitStatus
+	err error
+}
+
+// firstFault is a core-dumping signal a handler caught.
+type firstFault struct {
+	tid     int
+	siginfo [ptrace.SigInfoSize]byte
+	regs    []byte
+}
+
+type runner struct {
+	opts    RunOptions
+	root    int
+	tgid    map[int]int // traced thread -> its process
+	events  chan waitEvent
+	queue   []waitEvent
+	first   map[int]*firstFault // by process
+	dying   map[int]*Core       // cores written for processes about to die, by process
+	res     *RunResult
+}
+
+// Run runs argv under ptrace as described in the package doc and returns how it ended.
+// A *StartError means the command never ran.
+func Run(argv []string, opts RunOptions) (*RunResult, error) {
+	if Host == nil {
+		return nil, &StartError{Err: fmt.Errorf("no architecture description for this machine")}
+	}
+	if len(argv) == 0 {
+		return nil, &StartError{Err: fmt.Errorf("no command")}
+	}
+	if opts.KillAfter <= 0 {
+		opts.KillAfter = 10 * time.Second
+	}
+	var res *RunResult
+	var err error
+	done := make(chan struct{})
+	go func() {
+		// All ptrace requests come from this thread, which also forks the command: a
+		// PTRACE_TRACEME child is traced by the thread that forked it.
+		runtime.LockOSThread()
+		defer close(done)
+		res, err = runLocked(argv, opts)
+	}()
+	<-done
+	return res, err
+}
+
+func runLocked(argv []string, opts RunOptions) (*RunResult, error) {
+	path, err := exec.LookPath(argv[0])
+	if err != nil {
+		return nil, &StartError{Err: err}
+	}
+	env := opts.Env
+	if env == nil {
+		env = os.Environ()
+	}
+	var fds []uintptr
+	for i, f := range opts.Files {
+		if f == nil {
+			f = []*os.File{os.Stdin, os.Stdout, os.Stderr}[i]
+		}
+		fds = append(fds, f.Fd())
+	}
+	// The child stops at its exec (PTRACE_TRACEME); it is then detached into a
+	// SIGSTOP and seized, so that it and all it starts are seized tracees, which can
+	// be interrupted and whose group-stops PTRACE_LISTEN handles.
+	pid, err := syscall.ForkExec(path, argv, &syscall.ProcAttr{Dir: opts.Dir, Env: env, Files: fds,
+		Sys: &syscall.SysProcAttr{Ptrace: true}})
+	if err != nil {
+		return nil, &StartError{Err: err}
+	}
+	r := &runner{opts: opts, root: pid, tgid: map[int]int{pid: pid}, first: map[int]*firstFault{},
+		dying: map[int]*Core{}, res: &RunResult{}, events: make(chan waitEvent, 64)}
+	if err := r.seizeRoot(); err != nil {
+		syscall.Kill(pid, syscall.SIGKILL)
+		syscall.Wait4(pid, nil, 0, nil)
+		return nil, &StartError{Err: err}
+	}
+	go r.waiter()
+	r.loop()
+	return r.res, nil
+}
+
+// seizeRoot turns the PTRACE_TRACEME child stopped at its exec into a seized tracee.
+func (r *runner) seizeRoot() error {
+	if _, ws, err := ptrace.Wait(r.root, 0); err != nil || !ws.Stopped() {
+		return fmt.Errorf("the command did not stop at its exec (status %#x): %v", uint32(ws), err)
+	}
+	if err := ptrace.Detach(r.root, int(syscall.SIGSTOP)); err != nil {
+		return err
+	}
+	if _, ws, err := ptrace.Wait(r.root, syscall.WUNTRACED); err != nil || !ws.Stopped() {
+		return fmt.Errorf("the command did not stop for SIGSTOP (status %#x): %v", uint32(ws), err)
+	}
+	if err := ptrace.Seize(r.root, traceOptions); err != nil {
+		return err
+	}
+	// Seized in group-stop, it reports PTRACE_EVENT_STOP; SIGCONT ends the group-stop
+	// the way a shell's job control would, and the tracee runs on.
+	if _, _, err := ptrace.Wait(r.root, 0); err != nil {
+		return err
+	}
+	syscall.Kill(r.root, syscall.SIGCONT)
+	return ptrace.Cont(r.root, 0)
+}
+
+// waiter reports every wait status. Any thread of the tracer's process may wait for
+// its tracees; only requests must come from the tracer thread.
+func (r *runner) waiter() {
+	for {
+		tid, ws, err := ptrace.Wait(-1, 0)
+		r.events <- waitEvent{tid: tid, ws: ws, err: err}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// next returns the next wait event, serving forwarded signals and the timeout meanwhile.
+func (r *runner) next(timeout <-chan time.Time) (waitEvent, bool) {
+	if len(r.queue) > 0 {
+		e := r.queue[0]
+		r.queue = r.queue[1:]
+		return e, true
+	}
+	for {
+		select {
+		case e := <-r.events:
+			return e, true
+		case s := <-r.opts.Signals:
+			if sig, ok := s.(syscall.Signal); ok {
+				syscall.Kill(r.root, sig)
+			}
+		case <-timeout:
+			return waitEvent{}, false
+		}
+	}
+}
+
+// waitFor returns the next event of tid, keeping others for later.
+func (r *runner) waitFor(tid int) waitEvent {
+	for i, e := range r.queue {
+		if e.tid == tid {
+			r.queue = append(r.queue[:i], r.queue[i+1:]...)
+			return e
+		}
+	}
+	for {
+		e := <-r.events
+		if e.tid == tid || e.err != nil {
+			return e
+		}
+		r.queue = append(r.queue, e)
+	}
+}
+
+func (r *runner) loop() {
+	var timeout <-chan time.Time
+	if r.opts.Timeout > 0 {
+		timeout = time.After(r.opts.Timeout)
+	}
+	for {
+		e, ok := r.next(timeout)
+		if !ok {
+			timeout = nil
+			r.onTimeout()
+			continue
+		}
+		if e.err != nil {
+			return // ECHILD: nothing left to wait for
+		}
+		if r.handle(e) {
+			return
+		}
+	}
+}
+
+// handle acts on one wait status; it returns true when the command has ended.
+func (r *runner) handle(e waitEvent) bool {
+	tid, ws := e.tid, e.ws
+	switch {
+	case ws.Exited() || ws.Signaled():
+		pid := r.tgid[tid]
+		delete(r.tgid, tid)
+		if pid == tid || pid == 0 {
+			if c := r.dying[tid]; c != nil {
+				delete(r.dying, tid)
+				r.report(*c)
+			}
+		}
+		if tid == r.root {
+			if ws.Exited() {
+				r.res.Status = ws.ExitStatus()
+			} else {
+				r.res.Status = 128 + int(ws.Signal())
+			}
+			return true
+		}
+		return false
+	case !ws.Stopped():
+		return false
+	}
+	if _, known := r.tgid[tid]; !known {
+		r.tgid[tid] = tgidOf(tid)
+	}
+	sig := int(ws.StopSignal())
+	switch ptrace.Event(ws) {
+	case ptrace.EventStop:
+		switch syscall.Signal(sig) {
+		case syscall.SIGSTOP, syscall.SIGTSTP, syscall.SIGTTIN, syscall.SIGTTOU:
+			// Group-stop: stay stopped as without a tracer, but keep listening.
+			ptrace.Listen(tid)
+		default:
+			ptrace.Cont(tid, 0)
+		}
+	case ptrace.EventExec:
+		if old, err := ptrace.EventMsg(tid); err == nil && int(old) != tid {
+			delete(r.tgid, int(old)) // the thread that exec'd took the leader's id
+		}
+		r.tgid[tid] = tid
+		delete(r.first, tid) // a new program: an earlier caught fault is not its own
+		ptrace.Cont(tid, 0)
+	case ptrace.EventFork, ptrace.EventVfork, ptrace.EventClone, ptrace.EventExit:
+		ptrace.Cont(tid, 0)
+	case 0:
+		r.signalStop(tid, sig)
+	default:
+		ptrace.Cont(tid, 0)
+	}
+	return false
+}
+
+// tgidOf reads the process a thread belongs to.
+func tgidOf(tid int) int {
+	st, err := readStatus(fmt.Sprintf("/proc/%d/status", tid))
+	if err != nil || st.first("Tgid") <= 0 {
+		return tid
+	}
+	return st.first("Tgid")
+}
+
+// signalStop handles a signal about to be delivered to tid.
+func (r *runner) signalStop(tid, sig int) {
+	if !coreSignals[sig] {
+		ptrace.Cont(tid, sig)
+		return
+	}
+	pid := r.tgid[tid]
+	st, err := readStatus(fmt.Sprintf("/proc/%d/status", tid))
+	mask := uint64(1) << uint(sig-1)
+	if err == nil && (st.hex("SigCgt")&mask != 0 || st.hex("SigIgn")&mask != 0) {
+		// A handler will run (or the signal is ignored): the process may survive.
+		// Remember the first caught fault of the process for its core.
+		if st.hex("SigCgt")&mask != 0 && r.first[pid] == nil {
+			if f := captureFirst(tid); f != nil {
+				r.first[pid] = f
+			}
+		}
+		ptrace.Cont(tid, sig)
+		return
+	}
+	// Default action: the process dies of it and the kernel would dump its core now.
+	si, serr := ptrace.SigInfo(tid)
+	c, err := r.writeDying(pid, tid, sig, si[:], serr == nil)
+	if err != nil {
+		r.res.Warnings = append(r.res.Warnings, fmt.Sprintf("process %d dies of signal %d but its core could not be written: %v", pid, sig, err))
+	} else {
+		r.dying[pid] = c
+	}
+	ptrace.Cont(tid, sig)
+}
+
+func captureFirst(tid int) *firstFault {
+	si, err := ptrace.SigInfo(tid)
+	if err != nil {
+		return nil
+	}
+	regs := make([]byte, Host.PrStatus.RegsSize)
+	if n, err := ptrace.RegSet(tid, ntPrStatus, regs); err != nil || n != len(regs) {
+		return nil
+	}
+	return &firstFault{tid: tid, siginfo: si, regs: regs}
+}
+
+// stopThreads interrupts every other traced thread of pid and waits until each is
+// stopped; it returns the threads stopped and a function that resumes them.
+func (r *runner) stopThreads(pid, except int) ([]int, func()) {
+	var tids []int
+	resume := map[int]int{} // tid -> signal to deliver on resuming
+	for tid, p := range r.tgid {
+		if p != pid || tid == except {
+			continue
+		}
+		if ptrace.Interrupt(tid) != nil {
+			continue
+		}
+		e := r.waitFor(tid)
+		if e.err != nil || !e.ws.Stopped() {
+			if e.err == nil {
+				r.queue = append(r.queue, e) // its exit, for the main loop
+			}
+			continue
+		}
+		tids = append(tids, tid)
+		if ptrace.Event(e.ws) == 0 {
+			resume[tid] = int(e.ws.StopSignal()) // a signal-delivery-stop: deliver it
+		}
+	}
+	return tids, func() {
+		for _, tid := range tids {
+			ptrace.Cont(tid, resume[tid])
+		}
+	}
+}
+
+// writeDying writes the core of process pid, whose thread tid is stopped before the
+// delivery of a fatal signal sig.
+func (r *runner) writeDying(pid, tid, sig int, siginfo []byte, haveSiginfo bool) (*Core, error) {
+	others, resume := r.stopThreads(pid, tid)
+	defer resume()
+	if !haveSiginfo {
+		siginfo = make([]byte, ptrace.SigInfoSize)
+		Host.ByteOrder.PutUint32(siginfo, uint32(sig))
+	}
+	c := &Core{PID: pid, Signal: sig}
+	p, mem, warns, err := describe(Host, pid, append([]int{tid}, others...), tid, sig, siginfo)
+	if err != nil {
+		return nil, err
+	}
+	defer mem.f.Close()
+	r.res.Warnings = append(r.res.Warnings, warns...)
+	if f := r.first[pid]; f != nil {
+		c.Reraised = true
+		desc := append(append([]byte{}, f.siginfo[:]...), 0, 0, 0, 0)
+		Host.ByteOrder.PutUint32(desc[ptrace.SigInfoSize:], uint32(f.tid))
+		p.Extra = append(p.Extra,
+			corewriter.Note{Name: corewriter.NoteOwner, Type: corewriter.NT_COREDIG_FIRST_SIGINFO, Desc: desc},
+			corewriter.Note{Name: corewriter.NoteOwner, Type: corewriter.NT_COREDIG_FIRST_REGS, Desc: f.regs})
+	}
+	c.Comm = p.PsInfo.FName
+	if err := r.write(c, p, mem); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (r *runner) write(c *Core, p *corewriter.Process, mem corewriter.Memory) error {
+	im, err := corewriter.NewImage(p, mem)
+	if err != nil {
+		return err
+	}
+	dir := r.opts.CoreDir
+	if dir == "" {
+		dir = "coredig-cores"
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	comm := strings.Map(func(c rune) rune {
+		if c == '/' || c < ' ' {
+			return '_'
+		}
+		return c
+	}, c.Comm)
+	c.Path = filepath.Join(dir, fmt.Sprintf("core.%s.%d", comm, c.PID))
+	return writeCore(im, c.Path)
+}
+
+// report hands a core to OnCore and records it.
+func (r *runner) report(c Core) {
+	r.res.Cores = append(r.res.Cores, c)
+	if r.opts.OnCore != nil {
+		r.opts.OnCore(c)
+	}
+}
+
+// onTimeout snapshots every live process of the tree, then stops the tree.
+func (r *runner) onTimeout() {
+	r.res.TimedOut = true
+	procs := map[int]bool{}
+	for _, pid := range r.tgid {
+		procs[pid] = true
+	}
+	for pid := range procs {
+		leader := pid
+		if _, ok := r.tgid[leader]; !ok {
+			for tid, p := range r.tgid {
+				if p == pid {
+					leader = tid
+					break
+				}
+			}
+		}
+		tids, resume := r.stopThreads(pid, -1)
+		if len(tids) == 0 {
+			resume()
+			continue
+		}
+		c := &Core{PID: pid, Signal: SIGSTOP, Snapshot: true}
+		p, mem, warns, err := describe(Host, pid, tids, leader, SIGSTOP, snapshotSigInfo(Host))
+		if err == nil {
+			c.Comm = p.PsInfo.FName
+			err = r.write(c, p, mem)
+			mem.f.Close()
+		}
+		r.res.Warnings = append(r.res.Warnings, warns...)
+		resume()
+		if err != nil {
+			r.res.Warnings = append(r.res.Warnings, fmt.Sprintf("snapshot of process %d at the timeout: %v", pid, err))
+			continue
+		}
+		r.report(*c)
+	}
+	for pid := range procs {
+		syscall.Kill(pid, syscall.SIGTERM)
+		syscall.Kill(pid, syscall.SIGCONT) // a stopped process must run to die of it
+	}
+	killAfter := r.opts.KillAfter
+	go func() {
+		time.Sleep(killAfter)
+		for pid := range procs {
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}()
+}
