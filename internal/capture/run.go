@@ -83,14 +83,14 @@ type firstFault struct {
 }
 
 type runner struct {
-	opts    RunOptions
-	root    int
-	tgid    map[int]int // traced thread -> its process
-	events  chan waitEvent
-	queue   []waitEvent
-	first   map[int]*firstFault // by process
-	dying   map[int]*Core       // cores written for processes about to die, by process
-	res     *RunResult
+	opts   RunOptions
+	root   int
+	tgid   map[int]int // traced thread -> its process
+	events chan waitEvent
+	queue  []waitEvent
+	first  map[int]*firstFault // by process
+	dying  map[int]*Core       // cores written for processes about to die, by process
+	res    *RunResult
 }
 
 // Run runs argv under ptrace as described in the package doc and returns how it ended.

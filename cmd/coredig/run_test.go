@@ -1,0 +1,243 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/coredig/coredig/internal/testcore"
+)
+
+// runTree runs `coredig run ARGS` (the test binary as coredig) through sh with
+// `ulimit -c unlimited`, so the kernel also dumps the core of the same crash; as
+// nobody when asNobody is set. It returns the exit status, stdout and stderr.
+func runTree(t *testing.T, exe, dir string, nobody bool, env []string, args ...string) (int, string, string) {
+	t.Helper()
+	line := "ulimit -c unlimited && exec " + exe + " run"
+	for _, a := range args {
+		line += " '" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+	}
+	argv := []string{"/bin/sh", "-c", line}
+	if nobody {
+		argv = append([]string{"setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups"}, argv...)
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Dir = dir
+	cmd.Env = append(append(os.Environ(), "COREDIG_TEST_AS_MAIN=1"), env...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(120 * time.Second):
+		syscall.Kill(cmd.Process.Pid, syscall.SIGKILL)
+		<-done
+		t.Fatalf("coredig run %v did not end in 120s; stderr:\n%s", args, errb.String())
+	}
+	return cmd.ProcessState.ExitCode(), out.String(), errb.String()
+}
+
+// worldDir is a directory any user may write, removed at the end of the test.
+func worldDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "coredig-run-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func buildDeref(t *testing.T, dir string) string {
+	t.Helper()
+	src, err := filepath.Abs("../../testdata/src/deref.c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	exe := filepath.Join(dir, "deref")
+	if out, err := exec.Command("gcc", "-O0", "-g", "-pthread", "-o", exe, src).CombinedOutput(); err != nil {
+		t.Fatalf("gcc: %v\n%s", err, out)
+	}
+	os.Chmod(exe, 0o755)
+	return exe
+}
+
+func TestRunExitStatus(t *testing.T) {
+	exe := selfAsCoredig(t)
+	dir := worldDir(t)
+	for _, tc := range []struct {
+		name  string
+		args  []string
+		want  int
+		cores int
+		msg   string
+	}{
+		{"success", []string{"--", "true"}, 0, 0, ""},
+		{"own status", []string{"--", "sh", "-c", "exit 7"}, 7, 0, ""},
+		{"killed without core", []string{"--", "sh", "-c", "kill -TERM $$"}, 128 + 15, 0, ""},
+		{"not found", []string{"--", filepath.Join(dir, "no-such-program")}, 125, 0, "no such file or directory"},
+		{"not executable", []string{"--", "/etc/passwd"}, 125, 0, "permission denied"},
+		{"flags after CMD are CMD's", []string{"--", "sh", "-c", "exit 3", "--timeout"}, 3, 0, ""},
+		{"crash", []string{"--core-dir", "crash", "--", buildDeref(t, dir)}, 139, 1, "died of signal 11"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, errs := runTree(t, exe, dir, false, nil, tc.args...)
+			if code != tc.want {
+				t.Errorf("exit %d, want %d; stderr:\n%s", code, tc.want, errs)
+			}
+			if !strings.Contains(errs, tc.msg) {
+				t.Errorf("stderr lacks %q:\n%s", tc.msg, errs)
+			}
+			cores, _ := filepath.Glob(filepath.Join(dir, "crash", "core.*"))
+			if tc.cores > 0 && len(cores) != tc.cores {
+				t.Errorf("%d cores %v, want %d", len(cores), cores, tc.cores)
+			}
+		})
+	}
+}
+
+type crashView struct {
+	Signal struct {
+		Number, Code int
+		Address      string
+	}
+	CrashedTID int `json:"crashed_tid"`
+	Threads    []struct {
+		TID     int
+		Crashed bool
+		Frames  []struct{ Function string }
+	}
+}
+
+func (v crashView) String() string {
+	var ts []string
+	for _, t := range v.Threads {
+		var fs []string
+		for _, f := range t.Frames {
+			fs = append(fs, f.Function)
+		}
+		ts = append(ts, fmt.Sprintf("%d crashed=%v %s", t.TID, t.Crashed, strings.Join(fs, "<")))
+	}
+	sort.Strings(ts)
+	return fmt.Sprintf("signal %d code %d addr %s crashed %d\n%s", v.Signal.Number, v.Signal.Code, v.Signal.Address, v.CrashedTID, strings.Join(ts, "\n"))
+}
+
+func coredigView(t *testing.T, corePath, exePath string) crashView {
+	t.Helper()
+	code, out, errs := runCmd(corePath, exePath, "--format", "json")
+	if code != exitOK {
+		t.Fatalf("coredig %s: exit %d: %s", corePath, code, errs)
+	}
+	var v crashView
+	if err := json.Unmarshal([]byte(out), &v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// gdbBT is gdb's "thread apply all bt" function names per LWP, sorted by LWP.
+func gdbBT(t *testing.T, exe, corePath string) string {
+	t.Helper()
+	out, err := exec.Command("gdb", "-nx", "-batch", "-ex", "thread apply all bt", exe, corePath).CombinedOutput()
+	if err != nil {
+		t.Fatalf("gdb: %v\n%s", err, out)
+	}
+	threadRe := regexp.MustCompile(`^Thread \d+ \(.*LWP (\d+)\)`)
+	frameRe := regexp.MustCompile(`^#\d+\s+(?:0x[0-9a-f]+ in )?(\S+) \(`)
+	var threads []string
+	for _, line := range strings.Split(string(out), "\n") {
+		if m := threadRe.FindStringSubmatch(line); m != nil {
+			threads = append(threads, m[1]+":")
+		} else if m := frameRe.FindStringSubmatch(line); m != nil && len(threads) > 0 {
+			threads[len(threads)-1] += " " + m[1]
+		}
+	}
+	sort.Strings(threads)
+	return strings.Join(threads, "\n")
+}
+
+// The core `coredig run` writes of a crash is read as the kernel's core of the same
+// crash: the same signal, code and address, the same threads and frame functions in
+// coredig's JSON and in gdb, as root and as nobody.
+func TestRunMatchesKernelCore(t *testing.T) {
+	if _, err := exec.LookPath("gdb"); err != nil {
+		t.Fatalf("gdb is needed: %v", err)
+	}
+	if b, _ := os.ReadFile("/proc/sys/kernel/core_pattern"); strings.TrimSpace(string(b)) != "core" {
+		t.Fatalf("the kernel's core is compared: core_pattern must be \"core\", it is %q", strings.TrimSpace(string(b)))
+	}
+	exe := selfAsCoredig(t)
+	for _, nobody := range []bool{false, true} {
+		t.Run(map[bool]string{false: "root", true: "nobody"}[nobody], func(t *testing.T) {
+			dir := worldDir(t)
+			deref := buildDeref(t, dir)
+			code, _, errs := runTree(t, exe, dir, nobody, nil, "--core-dir", "cores", "--", deref)
+			if code != 139 {
+				t.Fatalf("exit %d, want 139; stderr:\n%s", code, errs)
+			}
+			mine, _ := filepath.Glob(filepath.Join(dir, "cores", "core.deref.*"))
+			kernel := filepath.Join(dir, "core")
+			if len(mine) != 1 {
+				t.Fatalf("coredig wrote %v, want one core.deref.PID", mine)
+			}
+			if _, err := os.Stat(kernel); err != nil {
+				t.Fatalf("the kernel wrote no core: %v", err)
+			}
+			got, want := coredigView(t, mine[0], deref), coredigView(t, kernel, deref)
+			if got.String() != want.String() {
+				t.Errorf("coredig on coredig's core:\n%s\ncoredig on the kernel's core:\n%s", got, want)
+			}
+			if got.Signal.Number != 11 || got.Signal.Code != 1 || got.Signal.Address != "0x60" || len(got.Threads) != 4 {
+				t.Errorf("got %s", got)
+			}
+			if g, k := gdbBT(t, deref, mine[0]), gdbBT(t, deref, kernel); g != k {
+				t.Errorf("gdb on coredig's core:\n%s\ngdb on the kernel's core:\n%s", g, k)
+			}
+			if !strings.Contains(errs, "NULL pointer dereference in deref") {
+				t.Errorf("the report on stderr lacks the diagnosis:\n%s", errs)
+			}
+		})
+	}
+}
+
+// A crash three processes deep (sh, python, a native program) is caught, and the
+// parents go on.
+func TestRunThreeDeep(t *testing.T) {
+	exe := selfAsCoredig(t)
+	dir := worldDir(t)
+	deref := buildDeref(t, dir)
+	py := testcore.PyenvPython("3.12.1")
+	script := fmt.Sprintf("import subprocess; r = subprocess.run(['%s']); print('python goes on', r.returncode, flush=True)", deref)
+	code, out, errs := runTree(t, exe, dir, false, nil, "--core-dir", "cores", "--report", "report.txt", "--",
+		"sh", "-c", py+" -c \""+script+"\"; echo sh goes on $?")
+	if code != 0 {
+		t.Errorf("exit %d, want 0 (sh's); stderr:\n%s", code, errs)
+	}
+	if !strings.Contains(out, "python goes on -11\n") || !strings.Contains(out, "sh goes on 0\n") {
+		t.Errorf("stdout %q: the parents did not go on", out)
+	}
+	cores, _ := filepath.Glob(filepath.Join(dir, "cores", "core.*"))
+	if len(cores) != 1 || !strings.HasPrefix(filepath.Base(cores[0]), "core.deref.") {
+		t.Fatalf("cores %v, want one of deref", cores)
+	}
+	rep, err := os.ReadFile(filepath.Join(dir, "report.txt"))
+	if err != nil || !strings.Contains(string(rep), "NULL pointer dereference in deref") {
+		t.Errorf("--report: %v\n%s", err, rep)
+	}
+}
