@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -239,5 +240,129 @@ func TestRunThreeDeep(t *testing.T) {
 	rep, err := os.ReadFile(filepath.Join(dir, "report.txt"))
 	if err != nil || !strings.Contains(string(rep), "NULL pointer dereference in deref") {
 		t.Errorf("--report: %v\n%s", err, rep)
+	}
+}
+
+// When faulthandler catches the fault and re-raises it, the core keeps the first
+// delivery in COREDIG notes and the report shows that fault directly; it is the fault
+// the kernel's core of the same crash gives through the signal frame.
+func TestRunFaulthandlerFirstFault(t *testing.T) {
+	exe := selfAsCoredig(t)
+	dir := worldDir(t)
+	py := testcore.PyenvPython("3.12.1")
+	script := "import ctypes\ndef crash_now():\n    ctypes.string_at(0)\ncrash_now()\n"
+	if err := os.WriteFile(filepath.Join(dir, "crash.py"), []byte(script), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errs := runTree(t, exe, dir, false, nil, "--core-dir", "cores", "--", py, "-X", "faulthandler", "crash.py")
+	if code != 139 {
+		t.Fatalf("exit %d, want 139; stderr:\n%s", code, errs)
+	}
+	if !strings.Contains(errs, "Fatal Python error: Segmentation fault") {
+		t.Errorf("faulthandler did not run:\n%s", errs)
+	}
+	cores, _ := filepath.Glob(filepath.Join(dir, "cores", "core.python3.12.*"))
+	if len(cores) != 1 {
+		t.Fatalf("cores %v", cores)
+	}
+	type orig struct {
+		Signal    struct{ Number, Code int }
+		Diagnosis struct {
+			Kind     string
+			Original *struct {
+				Number, Code int
+				Address      string
+				Source       string
+			} `json:"original_signal"`
+		}
+	}
+	read := func(p string) orig {
+		code, out, errs := runCmd(p, "--format", "json")
+		if code != exitOK {
+			t.Fatalf("coredig %s: %d %s", p, code, errs)
+		}
+		var o orig
+		if err := json.Unmarshal([]byte(out), &o); err != nil {
+			t.Fatal(err)
+		}
+		if o.Diagnosis.Original == nil {
+			t.Fatalf("%s: no original signal: %s", p, out[:min(len(out), 2000)])
+		}
+		return o
+	}
+	mine, kernel := read(cores[0]), read(filepath.Join(dir, "core"))
+	m, k := mine.Diagnosis.Original, kernel.Diagnosis.Original
+	if m.Number != 11 || m.Code != 1 || m.Address != "0x0" || !strings.HasPrefix(m.Source, "COREDIG note") {
+		t.Errorf("original signal from coredig's core: %+v", *m)
+	}
+	if m.Number != k.Number || m.Code != k.Code || m.Address != k.Address || mine.Diagnosis.Kind != kernel.Diagnosis.Kind {
+		t.Errorf("coredig's core: %+v %s; the kernel's: %+v %s", *m, mine.Diagnosis.Kind, *k, kernel.Diagnosis.Kind)
+	}
+	if mine.Signal.Number != 11 || mine.Signal.Code != -6 {
+		t.Errorf("the core's own signal is %d code %d, want the re-raise: 11, SI_TKILL", mine.Signal.Number, mine.Signal.Code)
+	}
+}
+
+// SIGTERM sent to coredig reaches CMD, which dies of it; a stopped CMD stays stopped
+// until SIGCONT, as without coredig.
+func TestRunSignals(t *testing.T) {
+	exe := selfAsCoredig(t)
+	dir := worldDir(t)
+	cmd := exec.Command(exe, "run", "--", "sh", "-c", `trap 'echo got TERM; exit 42' TERM; echo ready; while :; do sleep 0.05; done`)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "COREDIG_TEST_AS_MAIN=1")
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	reapCmd(t, cmd)
+	buf := make([]byte, 6)
+	if _, err := out.Read(buf); err != nil || string(buf) != "ready\n" {
+		t.Fatalf("read %q %v", buf, err)
+	}
+	// The shell is coredig's child.
+	child := 0
+	for i := 0; i < 200 && child == 0; i++ {
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", cmd.Process.Pid, cmd.Process.Pid))
+		fmt.Sscan(string(b), &child)
+		if child == 0 {
+			ents, _ := os.ReadDir(fmt.Sprintf("/proc/%d/task", cmd.Process.Pid))
+			for _, e := range ents {
+				b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/children", cmd.Process.Pid, e.Name()))
+				fmt.Sscan(string(b), &child)
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if child == 0 {
+		t.Fatal("no child of coredig found")
+	}
+	syscall.Kill(child, syscall.SIGSTOP)
+	waitState := func(want byte) {
+		t.Helper()
+		for i := 0; i < 300; i++ {
+			if procState(child) == want {
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		t.Fatalf("child %d in state %q, want %q", child, procState(child), want)
+	}
+	waitState('t') // group-stopped, shown as traced-stopped
+	time.Sleep(200 * time.Millisecond)
+	if s := procState(child); s != 't' {
+		t.Fatalf("the stopped child is in state %q after 200ms: it did not stay stopped", s)
+	}
+	syscall.Kill(child, syscall.SIGCONT)
+	waitState('S')
+	syscall.Kill(cmd.Process.Pid, syscall.SIGTERM)
+	rest, _ := io.ReadAll(out)
+	err = cmd.Wait()
+	if cmd.ProcessState.ExitCode() != 42 || string(rest) != "got TERM\n" {
+		t.Errorf("exit %d (%v), stdout %q; want 42 and the trap's message", cmd.ProcessState.ExitCode(), err, rest)
 	}
 }

@@ -65,7 +65,11 @@ func (a *Analysis) Diagnose(r *report.Report, opts DiagnoseOptions) {
 	var original *report.Signal
 	// A signal the process sent itself may be a crash handler's re-raise; so may any
 	// signal of a core without NT_SIGINFO (qemu-user), where the sender is unknown.
-	if r.Signal.SenderIsSelf != nil && *r.Signal.SenderIsSelf || r.Signal.Source == "NT_PRSTATUS" {
+	if ff := a.Core.FirstFault; ff != nil && ff.SigInfo != nil && ff.Regs != nil && len(ff.Regs) == len(a.Core.Arch.RegNames) {
+		// coredig run recorded the first delivery, which a handler caught: that is the
+		// fault, with its own siginfo and registers.
+		f.Original, original = a.recordedFault(r, ff)
+	} else if r.Signal.SenderIsSelf != nil && *r.Signal.SenderIsSelf || r.Signal.Source == "NT_PRSTATUS" {
 		if o, sig := a.originalFault(r, t); o != nil {
 			f.Original, original = o, sig
 		} else if o, sig := a.redeliveredFault(r, f); o != nil {

@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/coredig/coredig/internal/core"
@@ -93,4 +94,17 @@ func (a *Analysis) redeliveredFault(r *report.Report, f *diagnose.Facts) (*diagn
 	}
 	return o, newSignal(o.Signo, o.Code, true, o.Addr,
 		"the crashing thread's registers: the handler returned and the signal was delivered again at the faulting instruction")
+}
+
+// recordedFault describes the first delivery of the fatal signal that coredig run kept
+// in COREDIG notes: its siginfo, and the stack walked from that thread's registers.
+func (a *Analysis) recordedFault(r *report.Report, ff *core.FirstFault) (*diagnose.Facts, *report.Signal) {
+	frames, err := a.unwindRegs(ff.Regs, 0, false)
+	out, _, _ := a.symbolizeWalk(frames, err)
+	o := a.facts(r, ff.Regs, out)
+	si := ff.SigInfo
+	o.Signo, o.Code = si.Signo, si.Code
+	o.Addr, o.HasAddr = si.Addr, si.HasAddr
+	return o, newSignal(si.Signo, si.Code, si.HasAddr, si.Addr,
+		fmt.Sprintf("COREDIG note: the first delivery, to thread %d, which a handler caught (recorded by coredig run)", ff.TID))
 }

@@ -41,6 +41,10 @@ type Core struct {
 	Auxv     []AuxvEntry
 	Files    []FileMapping // NT_FILE; nil when absent
 	Notes    NoteStats
+	// FirstFault is the first delivery of the fatal signal, which a handler caught
+	// before the process died of a re-raise, as `coredig run` records it in COREDIG
+	// notes; nil when the core has none.
+	FirstFault *FirstFault
 
 	// Warnings are problems found while reading; the core is still usable.
 	Warnings []string
@@ -128,6 +132,15 @@ type PsInfo struct {
 	SID      int
 	FName    string // command name, at most 15 bytes
 	Args     string // the argument string, at most 80 bytes, NULs replaced by spaces
+}
+
+// FirstFault is what the COREDIG notes say of a signal a handler caught first.
+type FirstFault struct {
+	TID     int
+	SigInfo *SigInfo
+	// Regs are that thread's general registers at the delivery, in arch.RegNames
+	// order; nil when the core has no NT_COREDIG_FIRST_REGS note.
+	Regs []uint64
 }
 
 // AuxvEntry is one auxiliary vector entry.

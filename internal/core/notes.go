@@ -69,6 +69,10 @@ func (c *Core) decodeNotes(notes []elfx.Note) {
 	var cur *Thread
 	for _, n := range notes {
 		c.Notes.Total++
+		if n.Name == coredigOwner {
+			c.decodeCoredigNote(n)
+			continue
+		}
 		name := noteNames[n.Type]
 		if name == "" || !(n.Name == "CORE" || n.Name == "LINUX") {
 			c.Notes.Unknown++
@@ -119,6 +123,50 @@ func (c *Core) decodeNotes(notes []elfx.Note) {
 				cur.TLS, cur.HasTLS = a.ByteOrder.Uint64(n.Desc), true
 			}
 		}
+	}
+}
+
+// COREDIG notes, written by coredig run (package corewriter): type 1 is the siginfo of
+// the first delivery of the fatal signal followed by the thread id (int32), type 2 that
+// thread's registers laid out as pr_reg.
+const (
+	coredigOwner          = "COREDIG"
+	ntCoredigFirstSigInfo = 1
+	ntCoredigFirstRegs    = 2
+)
+
+func (c *Core) decodeCoredigNote(n elfx.Note) {
+	a := c.Arch
+	c.Notes.ByType["COREDIG"]++
+	if c.FirstFault == nil {
+		c.FirstFault = &FirstFault{}
+	}
+	switch n.Type {
+	case ntCoredigFirstSigInfo:
+		if len(n.Desc) != SigInfoSize+4 {
+			c.warnf("COREDIG first-signal note at file offset %#x is %d bytes, want %d", n.Off, len(n.Desc), SigInfoSize+4)
+			return
+		}
+		si, err := DecodeSigInfo(a, n.Desc[:SigInfoSize])
+		if err != nil {
+			c.warnf("COREDIG first-signal note at file offset %#x: %v", n.Off, err)
+			return
+		}
+		c.FirstFault.SigInfo = si
+		c.FirstFault.TID = int(int32(a.ByteOrder.Uint32(n.Desc[SigInfoSize:])))
+	case ntCoredigFirstRegs:
+		if len(n.Desc) != a.PrStatus.RegsSize {
+			c.warnf("COREDIG first-registers note at file offset %#x is %d bytes, want %d", n.Off, len(n.Desc), a.PrStatus.RegsSize)
+			return
+		}
+		regs := make([]uint64, len(a.RegNames))
+		cur := elfx.NewCursor(n.Desc, a.ByteOrder, a.PtrSize == 8)
+		for i := range regs {
+			regs[i] = cur.Addr()
+		}
+		c.FirstFault.Regs = regs
+	default:
+		c.Notes.Unknown++
 	}
 }
 

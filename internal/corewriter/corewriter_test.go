@@ -62,8 +62,11 @@ func sampleProcess(a *arch.Arch) (*Process, fakeMemory) {
 			{Start: 0x700000, End: 0x701000, Flags: elf.PF_R, Dump: 0, File: "/lib/libx.so", Offset: 0x3000},
 			{Start: 0x800000, End: 0x802000, Flags: elf.PF_R | elf.PF_W, Dump: 0x2000}, // second page unreadable
 		},
-		Extra: []Note{{Name: NoteOwner, Type: NT_COREDIG_FIRST_SIGINFO, Desc: make([]byte, 132)}},
 	}
+	first := append(append([]byte{}, si...), 0, 0, 0, 0)
+	a.ByteOrder.PutUint32(first[128:], 102)
+	p.Extra = []Note{{Name: NoteOwner, Type: NT_COREDIG_FIRST_SIGINFO, Desc: first},
+		{Name: NoteOwner, Type: NT_COREDIG_FIRST_REGS, Desc: regs(3000)}, {Name: "OTHER", Type: 7, Desc: []byte{1}}}
 	mem := fakeMemory{0x400000: text, 0x600000: heap, 0x800000: bytes.Repeat([]byte{7}, 4096)}
 	return p, mem
 }
@@ -149,6 +152,9 @@ func checkCore(t *testing.T, a *arch.Arch, c *core.Core, p *Process) {
 	}
 	if c.Notes.FPRegs != min(a.CoreRegSets[0].MaxSize, 64) || c.Notes.Unknown != 1 {
 		t.Errorf("notes %+v", c.Notes)
+	}
+	if ff := c.FirstFault; ff == nil || ff.TID != 102 || ff.SigInfo == nil || ff.SigInfo.Signo != 11 || ff.SigInfo.Addr != 0x10 || len(ff.Regs) != len(a.RegNames) || ff.Regs[a.PC] != 3000+uint64(a.PC) {
+		t.Errorf("first fault %+v", c.FirstFault)
 	}
 	var b [4]byte
 	if err := c.ReadFull(b[:], 0x400000); err != nil || string(b[:]) != "\x7fELF" {
