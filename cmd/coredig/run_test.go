@@ -366,3 +366,64 @@ func TestRunSignals(t *testing.T) {
 		t.Errorf("exit %d (%v), stdout %q; want 42 and the trap's message", cmd.ProcessState.ExitCode(), err, rest)
 	}
 }
+
+// --timeout snapshots every live process of the tree, reports each, stops the tree and
+// exits 124; a process that ignores SIGTERM is killed after --kill-after.
+func TestRunTimeout(t *testing.T) {
+	exe := selfAsCoredig(t)
+	dir := worldDir(t)
+	start := time.Now()
+	code, _, errs := runTree(t, exe, dir, false, nil, "--core-dir", "cores", "--timeout", "500ms", "--kill-after", "1s", "--",
+		"sh", "-c", "trap '' TERM; sleep 30 & wait; wait")
+	if code != 124 {
+		t.Fatalf("exit %d, want 124; stderr:\n%s", code, errs)
+	}
+	if d := time.Since(start); d > 20*time.Second {
+		t.Errorf("took %v: the tree was not stopped", d)
+	}
+	cores, _ := filepath.Glob(filepath.Join(dir, "cores", "core.*"))
+	var names []string
+	for _, c := range cores {
+		names = append(names, strings.Split(filepath.Base(c), ".")[1])
+	}
+	sort.Strings(names)
+	if strings.Join(names, ",") != "sh,sleep" {
+		t.Errorf("snapshots %v, want sh and sleep", cores)
+	}
+	if strings.Count(errs, "was still running at the timeout") != 2 || strings.Count(errs, "Not a crash: SIGSTOP") != 2 {
+		t.Errorf("stderr lacks two snapshot reports:\n%s", errs)
+	}
+}
+
+// With GITHUB_STEP_SUMMARY set, the markdown report is appended there and an ::error
+// annotation names the crashing line in the checkout.
+func TestRunGitHubSummary(t *testing.T) {
+	exe := selfAsCoredig(t)
+	dir := worldDir(t)
+	src, _ := filepath.Abs("../../testdata/src/deref.c")
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "deref.c"), b, 0o644)
+	gcc := exec.Command("gcc", "-O0", "-g", "-pthread", "-o", "deref", "deref.c")
+	gcc.Dir = dir
+	if out, err := gcc.CombinedOutput(); err != nil {
+		t.Fatalf("%v %s", err, out)
+	}
+	summary := filepath.Join(dir, "summary.md")
+	os.WriteFile(summary, []byte("before\n"), 0o644)
+	line := markerLine(t, filepath.Join(dir, "deref.c"), "deref")
+	code, out, errs := runTree(t, exe, dir, false, []string{"GITHUB_STEP_SUMMARY=" + summary}, "--", "./deref")
+	if code != 139 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	want := fmt.Sprintf("::error file=deref.c,line=%d::", line)
+	if !strings.Contains(out, want) || !strings.Contains(out, "NULL pointer dereference in deref") {
+		t.Errorf("stdout %q lacks %q", out, want)
+	}
+	md, _ := os.ReadFile(summary)
+	if !strings.HasPrefix(string(md), "before\n") || !strings.Contains(string(md), "NULL pointer dereference in deref") || !strings.Contains(string(md), "```") {
+		t.Errorf("summary:\n%s", md)
+	}
+}
