@@ -390,8 +390,10 @@ func (r *runner) stopThreads(pid, except int) ([]int, func()) {
 // writeDying writes the core of process pid, whose thread tid is stopped before the
 // delivery of a fatal signal sig.
 func (r *runner) writeDying(pid, tid, sig int, siginfo []byte, haveSiginfo bool) (*Core, error) {
-	others, resume := r.stopThreads(pid, tid)
-	defer resume()
+	// The other threads stay stopped: the signal kills them where they are, as the
+	// kernel's core of the same crash records them (zap_threads wakes a ptrace-stopped
+	// thread with SIGKILL, and it no longer stops at PTRACE_EVENT_EXIT).
+	others, _ := r.stopThreads(pid, tid)
 	if !haveSiginfo {
 		siginfo = make([]byte, ptrace.SigInfoSize)
 		Host.ByteOrder.PutUint32(siginfo, uint32(sig))
