@@ -41,6 +41,9 @@ func explainSeize(pid int, err error) error {
 	yama, _ := os.ReadFile("/proc/sys/kernel/yama/ptrace_scope")
 	scope := strings.TrimSpace(string(yama))
 	switch {
+	case pid == os.Getpid() || serr == nil && st.first("Tgid") == os.Getpid():
+		pe.Cause = "it is coredig itself"
+		pe.Remedy = "give the PID of another process"
 	case serr == nil && st.first("TracerPid") > 0:
 		pe.Cause = fmt.Sprintf("it is already traced by process %d (a debugger or another coredig)", st.first("TracerPid"))
 		pe.Remedy = "detach that tracer first, or " + remedy

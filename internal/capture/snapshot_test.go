@@ -208,3 +208,12 @@ func TestAttachNoProcess(t *testing.T) {
 		t.Fatalf("Attach of a missing process: %v", err)
 	}
 }
+
+// coredig cannot trace itself, and says so.
+func TestAttachSelf(t *testing.T) {
+	_, err := Attach(os.Getpid())
+	var pe *PermissionError
+	if !errors.As(err, &pe) || pe.Cause != "it is coredig itself" {
+		t.Fatalf("Attach of itself: %v", err)
+	}
+}
