@@ -512,3 +512,63 @@ func TestRunGitHubSummary(t *testing.T) {
 		t.Errorf("summary:\n%s", md)
 	}
 }
+
+// Signals a runtime survives write nothing: Go's preemption signal (SIGURG) and a nil
+// dereference the program recovers from (the runtime's SIGSEGV handler catches it).
+func TestRunSurvivedSignals(t *testing.T) {
+	exe := selfAsCoredig(t)
+	dir := worldDir(t)
+	prog := `package main
+
+import (
+	"fmt"
+	"sync"
+)
+
+type T struct{ pad [12]int64; f int64 }
+
+func read(p *T) (v int64, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	return p.f, nil
+}
+
+func main() {
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ { // busy goroutines: the scheduler preempts them with SIGURG
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s := 0
+			for i := 0; i < 300000000; i++ {
+				s += i
+			}
+			_ = s
+		}()
+	}
+	wg.Wait()
+	_, err := read(nil)
+	fmt.Println("recovered:", err != nil)
+}
+`
+	os.WriteFile(filepath.Join(dir, "survive.go"), []byte(prog), 0o644)
+	build := exec.Command("go", "build", "-o", "survive", "survive.go")
+	build.Dir = dir
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	code, out, errs := runTree(t, exe, dir, false, nil, "--core-dir", "cores", "--", "./survive")
+	if code != 0 || out != "recovered: true\n" {
+		t.Errorf("exit %d, stdout %q; stderr:\n%s", code, out, errs)
+	}
+	if cores, _ := filepath.Glob(filepath.Join(dir, "cores", "*")); len(cores) != 0 {
+		t.Errorf("cores written for a process that survived: %v", cores)
+	}
+	if strings.Contains(errs, "coredig:") {
+		t.Errorf("coredig said something:\n%s", errs)
+	}
+}
