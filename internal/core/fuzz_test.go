@@ -7,6 +7,9 @@ import (
 	"testing"
 
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/coredig/coredig/internal/arch"
+	"github.com/coredig/coredig/internal/corewriter"
 )
 
 // fixtureHead returns the first n bytes of a committed real core (ELF header, program
@@ -37,6 +40,7 @@ func FuzzNewCore(f *testing.F) {
 		f.Add(head)
 		f.Add(head[:len(head)/3])
 	}
+	f.Add(coredigNotesSeed(f))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := NewCore(bytes.NewReader(data), int64(len(data)), "fuzz")
 		if err != nil {
@@ -57,7 +61,33 @@ func FuzzNewCore(f *testing.F) {
 		if c.SigInfo != nil {
 			CodeName(c.SigInfo.Signo, c.SigInfo.Code)
 		}
+		if ff := c.FirstFault; ff != nil && ff.SigInfo != nil {
+			CodeName(ff.SigInfo.Signo, ff.SigInfo.Code)
+		}
 	})
+}
+
+// coredigNotesSeed is a small core such as coredig run writes, with COREDIG notes.
+func coredigNotesSeed(t testing.TB) []byte {
+	a := arch.AMD64
+	si := make([]byte, SigInfoSize)
+	a.ByteOrder.PutUint32(si, 11)
+	first := append(append([]byte{}, si...), 7, 0, 0, 0)
+	p := &corewriter.Process{Arch: a,
+		Threads: []corewriter.Thread{{TID: 7, Signal: 11, Regs: make([]byte, a.PrStatus.RegsSize)}},
+		SigInfo: si,
+		Extra: []corewriter.Note{{Name: corewriter.NoteOwner, Type: corewriter.NT_COREDIG_FIRST_SIGINFO, Desc: first},
+			{Name: corewriter.NoteOwner, Type: corewriter.NT_COREDIG_FIRST_REGS, Desc: make([]byte, a.PrStatus.RegsSize)}},
+	}
+	im, err := corewriter.NewImage(p, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := make([]byte, im.Size())
+	if _, err := im.ReadAt(b, 0); err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 func TestFixtureNotes(t *testing.T) {
