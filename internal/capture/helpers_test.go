@@ -58,6 +58,9 @@ func startReady(t *testing.T, name string, args ...string) (*exec.Cmd, *bufio.Sc
 		if !ok {
 			t.Fatalf("%s ended before it was ready", name)
 		}
+		// The line is read before the write that printed it has returned: give the
+		// program time to get where it stays (pause, sleep).
+		time.Sleep(200 * time.Millisecond)
 	case <-time.After(30 * time.Second):
 		t.Fatalf("%s not ready after 30s", name)
 	}
