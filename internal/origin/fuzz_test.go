@@ -36,7 +36,10 @@ func FuzzSearch(f *testing.F) {
 				args = []string{a.ABI.Return}
 			}
 			reg := args[int(which)%len(args)]
-			regs := map[string]uint64{reg: 0, a.RegNames[a.SP]: 0x7ffe1000, a.RegNames[a.FP]: 0x7ffe1010}
+			regs := map[string]uint64{reg: 0, a.RegNames[a.SP]: 0x7ffe1000}
+			if a.FP >= 0 {
+				regs[a.RegNames[a.FP]] = 0x7ffe1010
+			}
 			s := &Search{Arch: a, Prog: p, Frames: []Frame{
 				{PC: fn + uint64(len(body)), Regs: regs, CFA: 0x7ffe1020},
 				{PC: 0x402010, ReturnAddress: true, Regs: regs, CFA: 0x7ffe1100},
