@@ -4,7 +4,7 @@
 # aarch64, ppc64le, s390x and armhf cross toolchains and qemu-user for their cores, and the compressors for
 # compressed-core tests, the 32-bit C library and libgcc for gcc -m32 (i386 cores; not
 # gcc-multilib, which Debian makes conflict with gcc-aarch64-linux-gnu), python3-numpy
-# for a crash in a Debian-packaged extension, redis-server as a real Debian daemon to
+# for a crash in a Debian-packaged extension, python3-pytest for the incident under pytest, redis-server as a real Debian daemon to
 # crash, and rustc for the
 # Rust crasher when no rustup toolchain is there. The pyenv
 # CPythons (3.8-3.13) are part of the machine image.
@@ -14,7 +14,7 @@ pkgs=(gcc g++ gdb binutils libc6-dbg elfutils qemu-user gcc-aarch64-linux-gnu
       libc6-dev-i386 lib32gcc-12-dev
       gcc-powerpc64le-linux-gnu libc6-dev-ppc64el-cross gcc-s390x-linux-gnu libc6-dev-s390x-cross
       gcc-arm-linux-gnueabihf libc6-dev-armhf-cross
-      zstd lz4 xz-utils gzip python3.11 python3-numpy attr
+      zstd lz4 xz-utils gzip python3.11 python3-numpy python3-pytest attr
       redis-server)
 # The Rust crasher needs rustc: a rustup toolchain in ~/.cargo/bin serves, else Debian's.
 if ! command -v rustc >/dev/null && [ ! -x "$HOME/.cargo/bin/rustc" ]; then

@@ -572,3 +572,62 @@ func main() {
 		t.Errorf("coredig said something:\n%s", errs)
 	}
 }
+
+// The incident's shape under pytest: pytest enables faulthandler, which catches the
+// SIGSEGV, prints the Python traceback and re-raises. Under `coredig run` the report shows
+// the original fault from the first delivery and the test function that led to it.
+// Debian's python3 with python3-pytest (scripts/deps.sh) runs it.
+func TestRunPytestIncident(t *testing.T) {
+	if out, err := exec.Command("/usr/bin/python3", "-m", "pytest", "--version").CombinedOutput(); err != nil {
+		t.Fatalf("Debian's python3 has no pytest (apt-get install python3-pytest, scripts/deps.sh does): %v\n%s", err, out)
+	}
+	exe := selfAsCoredig(t)
+	dir := worldDir(t)
+	test := "import ctypes\n\ndef read_field(addr):\n    return ctypes.string_at(addr, 8)\n\ndef test_reads_null_field():\n    assert read_field(0x60) == b\"\"\n"
+	if err := os.WriteFile(filepath.Join(dir, "test_crash.py"), []byte(test), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errs := runTree(t, exe, dir, false, nil, "--core-dir", "cores", "--format", "json", "--",
+		"/usr/bin/python3", "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_crash.py")
+	if code != 139 {
+		t.Fatalf("exit %d, want 139; stderr:\n%s", code, errs)
+	}
+	if !strings.Contains(errs, "Fatal Python error: Segmentation fault") {
+		t.Errorf("pytest's faulthandler did not run:\n%s", errs)
+	}
+	cores, _ := filepath.Glob(filepath.Join(dir, "cores", "core.python3.*"))
+	if len(cores) != 1 {
+		t.Fatalf("cores %v", cores)
+	}
+	code, out, errs := runCmd(cores[0], "--format", "json")
+	if code != exitOK {
+		t.Fatalf("coredig %s: %d %s", cores[0], code, errs)
+	}
+	var r struct {
+		Signal    struct{ Number, Code int }
+		Diagnosis struct {
+			Original *struct {
+				Number, Code int
+				Address      string
+				Source       string
+			} `json:"original_signal"`
+			Evidence map[string]string
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	o := r.Diagnosis.Original
+	if o == nil || o.Number != 11 || o.Code != 1 || o.Address != "0x60" || !strings.HasPrefix(o.Source, "COREDIG note") {
+		t.Fatalf("original signal %+v, want SIGSEGV SEGV_MAPERR at 0x60 from the COREDIG note", o)
+	}
+	if r.Signal.Number != 11 || r.Signal.Code != -6 {
+		t.Errorf("the core's signal is %d code %d, want faulthandler's re-raise: 11, SI_TKILL", r.Signal.Number, r.Signal.Code)
+	}
+	testFile := filepath.Join(dir, "test_crash.py")
+	for _, want := range []string{"read_field (" + testFile + ":4)", "test_reads_null_field (" + testFile + ":7)"} {
+		if !strings.Contains(r.Diagnosis.Evidence["python_stack"], want) {
+			t.Errorf("python_stack %q lacks %q", r.Diagnosis.Evidence["python_stack"], want)
+		}
+	}
+}
