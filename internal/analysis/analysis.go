@@ -18,6 +18,7 @@ import (
 	"github.com/coredig/coredig/internal/core"
 	"github.com/coredig/coredig/internal/goruntime"
 	"github.com/coredig/coredig/internal/report"
+	"github.com/coredig/coredig/internal/signature"
 	"github.com/coredig/coredig/internal/symbolize"
 	"github.com/coredig/coredig/internal/unwind"
 )
@@ -114,6 +115,7 @@ func (a *Analysis) Full(opts FullOptions) *report.Report {
 		}
 		r.Groups = report.GroupThreads(r.Threads)
 	}
+	r.Signature = signature.Of(r, 0)
 	return r
 }
 

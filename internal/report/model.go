@@ -31,6 +31,7 @@ type Report struct {
 	Core       CoreInfo   `json:"core"`
 	Signal     *Signal    `json:"signal,omitempty"`
 	CrashedTID *int       `json:"crashed_tid,omitempty"`
+	Signature  *Signature `json:"signature,omitempty"` // set by the full report
 	Threads    []Thread   `json:"threads"`
 	Groups     []Group    `json:"groups,omitempty"`
 	Python     *Python    `json:"python,omitempty"`
@@ -44,6 +45,17 @@ type Report struct {
 	// Disassembly is what `coredig disasm` was asked for.
 	Disassembly *Disassembly `json:"disassembly,omitempty"`
 	Warnings    []string     `json:"warnings"`
+}
+
+// Signature names a crash so that the same bug gets the same signature across runs,
+// ASLR, machines and rebuilds (internal/signature): Class is what happened
+// ("null_pointer_dereference", "assertion_failed: x == N", "uncaught_exception:
+// std::runtime_error"), Frames the top frames of the crashing thread that may identify a
+// bug, innermost first, and Text the one line made of both, the key triage groups by.
+type Signature struct {
+	Text   string   `json:"text"`
+	Class  string   `json:"class"`
+	Frames []string `json:"frames"`
 }
 
 // Process describes the process that dumped core.

@@ -95,6 +95,9 @@ func Text(w io.Writer, r *Report, o Options) error {
 	case ViewModules:
 		p.modules(r, true)
 	case ViewBacktrace:
+		if r.Signature != nil {
+			p.f("Signature: %s\n\n", r.Signature.Text)
+		}
 		p.threads(r, allThreads)
 		p.goroutines(r)
 		p.warnings(r)
@@ -202,6 +205,9 @@ func (p *printer) crash(r *Report) {
 	s := r.Signal
 	if s == nil {
 		p.f("no signal information in the core\n")
+		if r.Signature != nil {
+			p.f("%-12s %s\n", "signature", r.Signature.Text)
+		}
 		p.fence()
 		return
 	}
@@ -236,6 +242,9 @@ func (p *printer) crash(r *Report) {
 	}
 	if t := crashed(r); t != nil && len(t.Frames) > 0 {
 		p.f("%-12s %s, thread %d\n", "at", frameText(t.Frames[0]), t.TID)
+	}
+	if r.Signature != nil {
+		p.f("%-12s %s\n", "signature", r.Signature.Text)
 	}
 	p.fence()
 }
