@@ -100,12 +100,18 @@ func (a *Analysis) Summary() *report.Report {
 // Full builds the whole report: the summary plus what needs the core's memory.
 func (a *Analysis) Full(opts FullOptions) *report.Report {
 	r := a.Summary()
-	a.Backtraces(r, opts.MaxDepth)
+	if opts.CrashedOnly {
+		a.backtraceCrashed(r, opts.MaxDepth)
+	} else {
+		a.Backtraces(r, opts.MaxDepth)
+	}
 	r.Python = a.Python()
 	MergePython(r)
 	ShutdownStage(r)
 	r.Groups = report.GroupThreads(r.Threads)
-	r.Go = a.GoView(opts.MaxDepth)
+	if !opts.CrashedOnly {
+		r.Go = a.GoView(opts.MaxDepth)
+	}
 	a.Diagnose(r, opts.Diagnose)
 	if r.Diagnosis != nil && r.Diagnosis.Kind == "snapshot" {
 		// Nothing crashed: no thread is the crashing one.
@@ -123,6 +129,9 @@ func (a *Analysis) Full(opts FullOptions) *report.Report {
 type FullOptions struct {
 	MaxDepth int // frames per thread; 0 means the unwinder's default
 	Diagnose DiagnoseOptions
+	// CrashedOnly unwinds only the crashing thread (the others keep their context frame)
+	// and reads no goroutines: what a signature needs, for triage of many cores.
+	CrashedOnly bool
 }
 
 // Frame symbolizes one pc from symbol tables only (no DWARF): the notes-only view.

@@ -131,3 +131,18 @@ func (a *Analysis) Backtraces(r *report.Report, maxDepth int) {
 	}
 	r.Groups = report.GroupThreads(r.Threads)
 }
+
+// backtraceCrashed unwinds the crashing thread alone into the report.
+func (a *Analysis) backtraceCrashed(r *report.Report, maxDepth int) {
+	crashed := a.CrashedThread()
+	for i := range r.Threads {
+		if a.Core.Threads[i] != crashed {
+			continue
+		}
+		frames, errText := a.Backtrace(crashed, maxDepth)
+		if len(frames) > 0 {
+			r.Threads[i].Frames = frames
+		}
+		r.Threads[i].Error = errText
+	}
+}

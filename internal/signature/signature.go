@@ -21,6 +21,7 @@
 package signature
 
 import (
+	"path"
 	"strconv"
 	"strings"
 
@@ -48,12 +49,29 @@ func Of(r *report.Report, depth int) *report.Signature {
 		th = &r.Threads[0]
 	}
 	s := &report.Signature{Class: Class(r.Diagnosis, r.Signal), Frames: []string{}}
+	if r.Diagnosis != nil && r.Diagnosis.Kind == "killed_by_signal" {
+		// Another process's signal lands wherever the program happens to be: that is
+		// no place of its own. The signal and the program name it.
+		s.Text = s.Class
+		if prog := program(r.Process); prog != "" {
+			s.Text += " in " + prog
+		}
+		return s
+	}
 	if th != nil {
 		reraised := r.Diagnosis != nil && r.Diagnosis.Original != nil && r.Diagnosis.Evidence["cause"] != "go_runtime"
 		s.Frames = Frames(th.Frames, depth, reraised)
 	}
 	s.Text = Text(s.Class, s.Frames)
 	return s
+}
+
+// program is the base name of the executable, or the command name.
+func program(p report.Process) string {
+	if p.Executable != "" {
+		return path.Base(p.Executable)
+	}
+	return p.Command
 }
 
 // Text joins a class and frames into the signature's one line: "class @ f1 < f2 < f3"

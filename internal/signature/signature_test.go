@@ -233,6 +233,13 @@ func TestOf(t *testing.T) {
 	if got.Text != want.Text || got.Class != want.Class || strings.Join(got.Frames, ",") != strings.Join(want.Frames, ",") {
 		t.Errorf("Of = %+v, want %+v", *got, want)
 	}
+	killed := *r
+	killed.Diagnosis = &report.Diagnosis{Kind: "killed_by_signal"}
+	killed.Signal = &report.Signal{Name: "SIGQUIT"}
+	killed.Process.Executable = "/usr/bin/worker"
+	if got := Of(&killed, 0); got.Text != "killed_by_signal: SIGQUIT in worker" || len(got.Frames) != 0 {
+		t.Errorf("Of killed = %+v, want the signal and the program without frames", *got)
+	}
 	r.Threads[1].Frames = nil
 	if got := Of(r, 0); got.Text != "null_pointer_dereference" || got.Frames == nil || len(got.Frames) != 0 {
 		t.Errorf("Of without frames = %+v, want the class alone and an empty frame list", *got)
