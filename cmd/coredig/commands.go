@@ -112,6 +112,7 @@ Exit status: 0 analysed, 1 analysed with warnings that matter (e.g. a truncated 
 			return st.render(args[:1], report.ViewDisasm)
 		},
 	})
+	root.AddCommand(newTriageCmd(st))
 	add("py CORE [EXE]", "Python view: interpreter state and every Python thread's stack", report.ViewPython, func(c *cobra.Command) {
 		threadFlag(c)
 		c.Flags().BoolVar(&st.native, "native", false, "also print every thread's native stack with its Python frames merged in")
