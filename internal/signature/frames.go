@@ -50,7 +50,18 @@ const (
 // module (a wild pc) is skipped. Repeats (recursion, an inlined call and its concrete
 // frame of one name) count once.
 func Frames(frames []report.Frame, depth int, reraised bool) []string {
-	var out []cand
+	out, sawInterpreter := walk(frames, reraised, true)
+	if len(out) == 0 && sawInterpreter {
+		// The interpreter's frames carry no Python frames (an unsupported version, an
+		// unreadable state): its own native frames are better than no frame at all.
+		out, _ = walk(frames, reraised, false)
+	}
+	return names(out, depth)
+}
+
+// walk collects the named frames of a stack; python says whether interpreter frames
+// are replaced by their Python frames (else they count as code).
+func walk(frames []report.Frame, reraised, python bool) (out []cand, sawInterpreter bool) {
 	ctx := 0 // where the current signal context starts in out
 	seenTrampoline := false
 	for i := range frames {
@@ -76,19 +87,22 @@ func Frames(frames []report.Frame, depth int, reraised bool) []string {
 			for len(out) > ctx && out[len(out)-1].unnamed && out[len(out)-1].module == mod {
 				out = out[:len(out)-1]
 			}
-			return names(out, depth)
+			return out, sawInterpreter
 		case interpreter:
-			for _, pf := range f.Python {
-				out = add(out, cand{name: pythonName(pf)})
+			sawInterpreter = true
+			if python {
+				for _, pf := range f.Python {
+					out = add(out, cand{name: pythonName(pf)})
+				}
+				continue
 			}
-			continue
 		}
 		c, ok := frameName(f)
 		if ok {
 			out = add(out, c)
 		}
 	}
-	return names(out, depth)
+	return out, sawInterpreter
 }
 
 // cand is one named frame.

@@ -166,6 +166,9 @@ func TestFrames(t *testing.T) {
 		{"Python method under an executable interpreter", []report.Frame{fr("bad_ext_call@ext.so"),
 			py(fr("_PyEval_EvalFrameDefault@python3.12"), report.PythonFrame{Function: "__del__", QualName: "Boom.__del__", File: "/srv/fin.py"}),
 			fr("slot_tp_finalize@python3.12"), fr("Py_FinalizeEx@python3.12")}, false, "bad_ext_call < fin.Boom.__del__"},
+		{"interpreter without Python frames", frs("__strlen_evex@libc.so.6", "_PyObject_MakeTpCall@libpython3.14.so.1.0",
+			"_PyEval_EvalFrameDefault@libpython3.14.so.1.0", "Py_RunMain@libpython3.14.so.1.0", "__libc_start_call_main@libc.so.6"), false,
+			"_PyObject_MakeTpCall < _PyEval_EvalFrameDefault < Py_RunMain"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := strings.Join(Frames(tc.frames, Depth, tc.reraised), " < ")

@@ -208,3 +208,35 @@ func TestTriageMissingPath(t *testing.T) {
 		t.Errorf("triage %+v", got)
 	}
 }
+
+// TestTriageJSONCulprit takes a coredig report's signature and diagnosis.culprit as they
+// are, and renders the culprit in the text table.
+func TestTriageJSONCulprit(t *testing.T) {
+	dir := t.TempDir()
+	doc := `{"schema":"coredig/1","process":{"executable":"/usr/bin/python3.12","arch":"x86_64"},
+	  "core":{"path":"c","size":1,"expected_size":1,"truncated":false,"metadata":{"timestamp":"1772359200000000"}},
+	  "signature":{"text":"null_pointer_dereference @ grpc._cython.cygrpc.poll","class":"null_pointer_dereference","frames":["grpc._cython.cygrpc.poll"]},
+	  "diagnosis":{"kind":"null_pointer_dereference","summary":"s","evidence":{},
+	    "culprit":{"module":"cygrpc.cpython-312-x86_64-linux-gnu.so","package":"grpcio","version":"1.62.0","source":"python-dist"}},
+	  "threads":[],"modules":[],"warnings":[]}`
+	for _, name := range []string{"one.json", "two.json"} {
+		write(t, filepath.Join(dir, name), []byte(doc), time.Unix(0, 0))
+	}
+	got := Run([]string{dir}, Options{})
+	if len(got.Groups) != 1 || len(got.Errors) != 0 {
+		t.Fatalf("triage %+v", got)
+	}
+	g := got.Groups[0]
+	wantCulprit := `{"module":"cygrpc.cpython-312-x86_64-linux-gnu.so","package":"grpcio","version":"1.62.0","source":"python-dist"}`
+	if g.Count != 2 || g.Signature != "null_pointer_dereference @ grpc._cython.cygrpc.poll" || string(g.Culprit) != wantCulprit ||
+		g.First != "2026-03-01T10:00:00Z" || g.Last != g.First || !reflect.DeepEqual(g.Executables, []string{"/usr/bin/python3.12"}) {
+		t.Errorf("group %+v, culprit %s", g, g.Culprit)
+	}
+	var text bytes.Buffer
+	if err := report.TriageText(&text, got, false); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text.String(), "  culprit  grpcio 1.62.0 cygrpc.cpython-312-x86_64-linux-gnu.so (python-dist)\n") {
+		t.Errorf("text lacks the culprit:\n%s", text.String())
+	}
+}
