@@ -63,6 +63,13 @@ func Of(r *report.Report, depth int) *report.Signature {
 		s.Frames = Frames(th.Frames, depth, reraised)
 	}
 	s.Text = Text(s.Class, s.Frames)
+	if len(s.Frames) == 0 {
+		// No frame could be named (no stack, or modules whose files are missing): the
+		// program at least keeps different programs' crashes apart.
+		if prog := program(r.Process); prog != "" {
+			s.Text += " in " + prog
+		}
+	}
 	return s
 }
 

@@ -247,4 +247,8 @@ func TestOf(t *testing.T) {
 	if got := Of(r, 0); got.Text != "null_pointer_dereference" || got.Frames == nil || len(got.Frames) != 0 {
 		t.Errorf("Of without frames = %+v, want the class alone and an empty frame list", *got)
 	}
+	r.Process.Command = "deref"
+	if got := Of(r, 0); got.Text != "null_pointer_dereference in deref" || got.Class != "null_pointer_dereference" {
+		t.Errorf("Of without frames = %+v, want the class and the program", *got)
+	}
 }
