@@ -45,6 +45,9 @@ type Analysis struct {
 
 	// varReaders are the modules' DWARF variable readers, by module path.
 	varReaders map[string]*varReaderEntry
+
+	// noLocals skips the crashing thread's variables (FullOptions.CrashedOnly).
+	noLocals bool
 }
 
 // New resolves the modules of c.
@@ -101,6 +104,7 @@ func (a *Analysis) Summary() *report.Report {
 func (a *Analysis) Full(opts FullOptions) *report.Report {
 	r := a.Summary()
 	if opts.CrashedOnly {
+		a.noLocals = true
 		a.backtraceCrashed(r, opts.MaxDepth)
 	} else {
 		a.Backtraces(r, opts.MaxDepth)
@@ -130,7 +134,8 @@ type FullOptions struct {
 	MaxDepth int // frames per thread; 0 means the unwinder's default
 	Diagnose DiagnoseOptions
 	// CrashedOnly unwinds only the crashing thread (the others keep their context frame)
-	// and reads no goroutines: what a signature needs, for triage of many cores.
+	// and reads neither its variables nor the goroutines: what a signature needs, for
+	// triage of many cores.
 	CrashedOnly bool
 }
 

@@ -61,7 +61,9 @@ func (a *Analysis) Backtrace(t *core.Thread, maxDepth int) ([]report.Frame, stri
 	out, spans, errText := a.symbolizeWalk(frames, err)
 	if t == a.CrashedThread() {
 		a.crashWalk, a.crashWalkErr = frames, err
-		a.addLocals(out, frames, spans)
+		if !a.noLocals {
+			a.addLocals(out, frames, spans)
+		}
 	}
 	return out, errText
 }
