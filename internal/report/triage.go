@@ -68,7 +68,7 @@ func TriageText(w io.Writer, t *Triage, markdown bool) error {
 		for _, g := range t.Groups {
 			fmt.Fprintf(&b, "| %d | `%s` | %s | %s | %s | %s | %s | %s |\n", g.Count, mdCell(g.Signature),
 				mdCell(strings.Join(g.Executables, ", ")), orDash(g.First), orDash(g.Last), mdCell(g.Example),
-				mdCell(culpritText(g.Culprit)), mdCell(knownText(g)))
+				mdCell(triageCulpritText(g.Culprit)), mdCell(knownText(g)))
 		}
 		if len(t.Errors) > 0 {
 			b.WriteString("\n## Not analysed\n\n| file | reason |\n| --- | --- |\n")
@@ -88,7 +88,7 @@ func TriageText(w io.Writer, t *Triage, markdown bool) error {
 	tw.Flush()
 	for _, g := range t.Groups {
 		fmt.Fprintf(&b, "\n%s\n  example  %s\n", g.Signature, g.Example)
-		if c := culpritText(g.Culprit); c != "" {
+		if c := triageCulpritText(g.Culprit); c != "" {
 			fmt.Fprintf(&b, "  culprit  %s\n", c)
 		}
 	}
@@ -112,9 +112,9 @@ func knownText(g TriageGroup) string {
 	return "known"
 }
 
-// culpritText renders a diagnosis.culprit object in one line: "module package version
+// triageCulpritText renders a diagnosis.culprit object in one line: "module package version
 // (source)" from whichever of those fields it has, or its JSON.
-func culpritText(raw json.RawMessage) string {
+func triageCulpritText(raw json.RawMessage) string {
 	if len(raw) == 0 || string(raw) == "null" {
 		return ""
 	}
