@@ -112,8 +112,8 @@ func knownText(g TriageGroup) string {
 	return "known"
 }
 
-// triageCulpritText renders a diagnosis.culprit object in one line: "module package version
-// (source)" from whichever of those fields it has, or its JSON.
+// triageCulpritText renders a diagnosis.culprit object in one line: "package version
+// module (source) at frame" from whichever of those fields it has, or its JSON.
 func triageCulpritText(raw json.RawMessage) string {
 	if len(raw) == 0 || string(raw) == "null" {
 		return ""
@@ -130,6 +130,9 @@ func triageCulpritText(raw json.RawMessage) string {
 	}
 	if s, ok := c["source"].(string); ok && s != "" {
 		parts = append(parts, "("+s+")")
+	}
+	if s, ok := c["frame"].(string); ok && s != "" {
+		parts = append(parts, "at "+s)
 	}
 	if len(parts) == 0 {
 		return string(raw)

@@ -179,6 +179,22 @@ func TestTriageFolder(t *testing.T) {
 	if truncated != wantTrunc {
 		t.Errorf("truncated core: %q, want %q", truncated, wantTrunc)
 	}
+	// diagnosis.culprit (added by the owner analysis, when the branch has it) names
+	// the example's program.
+	culpritModule := map[string]string{want.Groups[0].Signature: derefNoPIE.Exe, want.Groups[1].Signature: abort.Exe, want.Groups[2].Signature: assert.Exe}
+	for i := range got.Groups {
+		g := &got.Groups[i]
+		if len(g.Culprit) == 0 {
+			continue
+		}
+		var c struct {
+			Module string `json:"module"`
+		}
+		if err := json.Unmarshal(g.Culprit, &c); err != nil || c.Module != culpritModule[g.Signature] {
+			t.Errorf("group %q: culprit %s, want module %s", g.Signature, g.Culprit, culpritModule[g.Signature])
+		}
+		g.Culprit = nil
+	}
 	if !reflect.DeepEqual(got, want) {
 		g, _ := json.MarshalIndent(got, "", "  ")
 		w, _ := json.MarshalIndent(want, "", "  ")
