@@ -68,6 +68,8 @@ var AMD64 = func() *Arch {
 			Regs:    amd64SigcontextRegs(),
 			Fault:   amd64Fault,
 		}},
+		Syscall: amd64Syscall,
+		Pthread: amd64Pthread,
 		PLT: PLTLayout{Stubs: amd64PLTStubs,
 			GOTRelocs: []uint32{uint32(elf.R_X86_64_JMP_SLOT), uint32(elf.R_X86_64_GLOB_DAT)}},
 	}

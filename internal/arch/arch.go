@@ -101,6 +101,11 @@ type Arch struct {
 	// PLT describes the static linker's PLT stubs.
 	PLT PLTLayout
 
+	// Syscall is the system call convention as a core shows it.
+	Syscall SyscallABI
+	// Pthread gives glibc's lock layouts on this architecture.
+	Pthread PthreadLayout
+
 	// subRegs maps the name of each part of a general register ("eax", "w3") to the
 	// register and the part's width.
 	subRegs map[string]RegPart
@@ -378,6 +383,13 @@ func (a *Arch) finish(byDWARF map[int]string, subRegs map[string]RegPart) *Arch 
 	for _, n := range append(append([]string{a.ABI.Return}, a.ABI.Args...), a.DisplayRegs...) {
 		if a.Reg(n) < 0 && n != a.TLSName {
 			panic("arch: " + a.Name + " names unknown register " + n) // programming error in this package
+		}
+	}
+	if a.Syscall.Nr != "" {
+		for _, n := range append([]string{a.Syscall.Nr, a.Syscall.Ret}, a.Syscall.Args...) {
+			if a.Reg(n) < 0 {
+				panic("arch: syscall convention names unknown register " + n) // programming error in this package
+			}
 		}
 	}
 	for _, l := range a.Signals {

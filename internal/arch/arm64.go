@@ -70,6 +70,8 @@ var ARM64 = func() *Arch {
 			Regs:    arm64SigcontextRegs(names),
 			Fault:   arm64Fault,
 		}},
+		Syscall: arm64Syscall,
+		Pthread: arm64Pthread,
 		PLT: PLTLayout{Stubs: arm64PLTStubs,
 			GOTRelocs: []uint32{uint32(elf.R_AARCH64_JUMP_SLOT), uint32(elf.R_AARCH64_GLOB_DAT)}},
 	}

@@ -1,0 +1,311 @@
+package hangs
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/coredig/coredig/internal/arch"
+)
+
+// Wait kinds, as the JSON contract names them (threads[].waiting.kind).
+const (
+	KindMutex      = "mutex"
+	KindRwlock     = "rwlock"
+	KindCondvar    = "condvar"
+	KindSemaphore  = "semaphore"
+	KindFutex      = "futex"
+	KindJoin       = "thread_join"
+	KindGIL        = "gil"
+	KindPythonLock = "python_lock"
+	KindSyscall    = "syscall"
+)
+
+// Frame is one native frame of a thread, innermost first.
+type Frame struct {
+	Function string
+	Module   string
+}
+
+// PyFrame is one Python frame of a thread, innermost first.
+type PyFrame struct {
+	Function, QualName, File string
+	Line                     int
+}
+
+// Thread is what the caller knows of one thread.
+type Thread struct {
+	TID  int
+	Regs []uint64 // in arch.RegNames order
+	// Code holds the bytes that end at the thread's pc (at least the length of the
+	// system call instruction), nil when unreadable.
+	Code   []byte
+	Frames []Frame
+	Python []PyFrame
+	// Where names the place in the program where the thread blocked, for people:
+	// "lock_ab (abba.c:31)".
+	Where string
+	// Ident is the thread's pthread_self(), 0 when unknown.
+	Ident uint64
+}
+
+// Python is what the caller knows of a CPython interpreter in the process.
+type Python struct {
+	// GILHolder is the tid of the thread holding the GIL, 0 when none or unknown.
+	GILHolder int
+	// Interpreter reports whether a module is CPython's (the python executable or
+	// libpython), to tell the eval loop from a native call.
+	Interpreter func(module string) bool
+}
+
+// Process is the input of Explain.
+type Process struct {
+	Arch    *arch.Arch
+	Mem     Memory
+	Threads []Thread
+	Python  *Python // nil without CPython
+}
+
+// Wait is what one thread waits for.
+type Wait struct {
+	Kind       string
+	Address    uint64
+	HasAddress bool
+	// OwnerTID is the thread holding what it waits for, 0 when there is none or it is
+	// unknown; OwnerOutside says that tid is no thread of this process.
+	OwnerTID     int
+	OwnerOutside bool
+	// OwnerDied: a robust mutex's FUTEX_OWNER_DIED bit.
+	OwnerDied bool
+	// Shared: a process-shared lock, whose owner may live in another process.
+	Shared  bool
+	Syscall *Syscall
+	// Call is the call as strace would show it.
+	Call string
+	// External says what outside the process the thread waits for ("input on fd 3",
+	// "a child process", "time"), "" when it waits for something inside.
+	External string
+	Detail   string
+	// Where is Thread.Where.
+	Where string
+}
+
+// maxWaitFrames is how deep in a stack the frames that name a wait are looked for.
+const maxWaitFrames = 16
+
+// trimName strips what compilers and glibc add around a function's name: leading
+// underscores, "@GLIBC…" versions, and the 64-bit time suffix ("…_common64").
+func trimName(s string) string {
+	if i := strings.IndexByte(s, '@'); i >= 0 {
+		s = s[:i]
+	}
+	s = strings.TrimLeft(s, "_")
+	s = strings.TrimPrefix(s, "GI_")
+	s = strings.TrimLeft(s, "_")
+	return strings.TrimSuffix(s, "64")
+}
+
+// frameIndex returns the index of the first frame (innermost first) whose trimmed name
+// starts with one of prefixes, or -1.
+func frameIndex(frames []Frame, prefixes ...string) int {
+	for i, f := range frames {
+		if i >= maxWaitFrames {
+			break
+		}
+		n := trimName(f.Function)
+		for _, p := range prefixes {
+			if strings.HasPrefix(n, p) {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+// classify says what thread t waits for, or nil when it is not blocked in a system call.
+func classify(p *Process, t *Thread, isThread func(int) bool, idents map[uint64]int) *Wait {
+	sc, ok := SyscallOf(p.Arch, t.Regs, t.Code)
+	if !ok {
+		return nil
+	}
+	w := &Wait{Syscall: &sc, Call: sc.Describe(), Where: t.Where}
+	addr, cmd, isFutex := sc.FutexWait()
+	if !isFutex {
+		if sc.Name == "futex" || sc.Name == "sched_yield" {
+			return nil // a wake or requeue does not block
+		}
+		w.Kind = KindSyscall
+		w.External = sc.external()
+		if fd := sc.fd(); fd >= 0 {
+			w.External += fmt.Sprintf(" on fd %d", fd)
+		}
+		if w.External == "" {
+			w.External = "the kernel"
+		}
+		w.Detail = fmt.Sprintf("blocked in %s, waiting for %s", w.Call, w.External)
+		return w
+	}
+	w.Kind, w.Address, w.HasAddress = KindFutex, addr, true
+	frames := t.Frames
+	switch {
+	case frameIndex(frames, "take_gil") >= 0:
+		w.Kind, w.HasAddress = KindGIL, false
+		w.Detail = "take_gil: waiting for the GIL"
+		if p.Python != nil && p.Python.GILHolder != 0 {
+			w.OwnerTID = p.Python.GILHolder
+			w.Detail += fmt.Sprintf(", held by thread %d", w.OwnerTID)
+		}
+		return w
+	case frameIndex(frames, "PyThread_acquire_lock", "acquire_timed", "lock_PyThread_acquire_lock", "rlock_acquire", "PyMutex_Lock", "PyMutex_LockTimed") >= 0:
+		pythonLock(p, t, w, idents)
+		return w
+	case frameIndex(frames, "pthread_join", "pthread_clockjoin", "pthread_timedjoin", "pthread_tryjoin") >= 0:
+		// The joiner sleeps on the joined thread's tid word (struct pthread.tid), which
+		// the kernel clears when that thread exits (CLONE_CHILD_CLEARTID).
+		w.Kind = KindJoin
+		w.Detail = "pthread_join: waiting for a thread to exit"
+		if tid, err := readU32(p, addr); err == nil && tid != 0 && int(tid) <= maxPlausibleTID {
+			w.OwnerTID = int(tid)
+			w.Detail = fmt.Sprintf("pthread_join: waiting for thread %d to exit", tid)
+		}
+		return w
+	}
+	i := frameIndex(frames, "lll_lock_wait", "pthread_mutex_", "pthread_rwlock_", "pthread_cond_", "sem_wait", "sem_timedwait", "sem_clockwait", "new_sem_wait", "do_futex_wait")
+	prim := ""
+	if i >= 0 {
+		prim = trimName(frames[i].Function)
+	}
+	switch {
+	case strings.HasPrefix(prim, "lll_lock_wait"):
+		if frameIndex(frames[i:], "pthread_mutex_", "mutex_cond_lock", "pthread_cond_") < 0 {
+			w.Detail = fmt.Sprintf("a glibc internal lock (__lll_lock_wait, %s)", FutexOpName(sc.Args[1]))
+			return w
+		}
+		mutexWait(p, w, isThread)
+	case strings.HasPrefix(prim, "pthread_mutex_"):
+		mutexWait(p, w, isThread)
+	case strings.HasPrefix(prim, "pthread_rwlock_"):
+		rwlockWait(p, w, isThread, prim)
+	case strings.HasPrefix(prim, "pthread_cond_"):
+		w.Kind = KindCondvar
+		w.Detail = "a condition variable: no thread owns it; it waits to be signalled (the mutex it released is not recorded in the condition variable)"
+	case prim != "":
+		w.Kind = KindSemaphore
+		w.Detail = "a semaphore: no thread owns it; it waits for a sem_post"
+	case cmd == FUTEX_LOCK_PI || cmd == FUTEX_LOCK_PI2:
+		// A priority-inheriting lock's word is the owner's tid, whatever wraps it.
+		if v, err := readU32(p, addr); err == nil {
+			w.OwnerTID = int(v & FUTEX_TID_MASK)
+			w.OwnerDied = v&FUTEX_OWNER_DIED != 0
+			w.OwnerOutside = w.OwnerTID != 0 && !isThread(w.OwnerTID)
+			w.Detail = fmt.Sprintf("a priority-inheriting futex, word %#x", v)
+		}
+	default:
+		w.Detail = fmt.Sprintf("a futex (%s) with no known lock around it", FutexOpName(sc.Args[1]))
+	}
+	return w
+}
+
+func readU32(p *Process, addr uint64) (uint32, error) {
+	var b [4]byte
+	if err := read(p.Mem, b[:], addr, "futex word"); err != nil {
+		return 0, err
+	}
+	return p.Arch.ByteOrder.Uint32(b[:]), nil
+}
+
+// mutexWait fills w for a wait on the pthread mutex whose __lock is w.Address.
+func mutexWait(p *Process, w *Wait, isThread func(int) bool) {
+	w.Kind = KindMutex
+	m, err := ReadMutex(p.Arch, p.Mem, w.Address-uint64(p.Arch.Pthread.MutexLock))
+	if err != nil {
+		w.Detail = "pthread mutex, unreadable: " + err.Error()
+		return
+	}
+	if !m.Plausible() {
+		w.Kind = KindFutex
+		w.Detail = "a futex in a mutex-locking function whose words are no pthread mutex: " + m.Describe()
+		return
+	}
+	w.Address = m.Addr
+	w.OwnerTID = m.OwnerTID()
+	w.OwnerDied = m.OwnerDied()
+	w.Shared = m.Shared()
+	w.OwnerOutside = w.OwnerTID != 0 && !isThread(w.OwnerTID)
+	w.Detail = m.Describe()
+}
+
+// rwlockWait fills w for a wait on the rwlock one of whose futex words is w.Address.
+func rwlockWait(p *Process, w *Wait, isThread func(int) bool, fn string) {
+	w.Kind = KindRwlock
+	rw, ok := FindRwlock(p.Arch, p.Mem, w.Address, isThread)
+	if !ok {
+		w.Detail = "a pthread rwlock whose words could not be read"
+		return
+	}
+	w.Address = rw.Addr
+	w.OwnerTID = int(rw.CurWriter)
+	w.OwnerOutside = w.OwnerTID != 0 && !isThread(w.OwnerTID)
+	want := "to read"
+	if strings.Contains(fn, "wrlock") {
+		want = "to write"
+	}
+	w.Detail = fmt.Sprintf("pthread rwlock (%s), waiting %s; __cur_writer %d, %d readers", fn, want, rw.CurWriter, rw.ReaderCount())
+	if rw.CurWriter == 0 && rw.ReaderCount() > 0 {
+		w.Detail += " (readers are not recorded by thread)"
+	}
+}
+
+// pythonLock fills w for a thread in a threading lock's acquire.
+func pythonLock(p *Process, t *Thread, w *Wait, idents map[uint64]int) {
+	w.Kind = KindPythonLock
+	w.Detail = "a threading lock"
+	if pf := pyWaitFrame(t.Python); pf != "" {
+		w.Detail += ", in " + pf
+	}
+	sp := uint64(0)
+	if p.Arch.SP < len(t.Regs) {
+		sp = t.Regs[p.Arch.SP]
+	}
+	l, ok := FindPyLock(p.Arch, p.Mem, sp, w.Address)
+	if !ok {
+		w.Detail += fmt.Sprintf(" (the lock object was not found; its semaphore is at %#x)", w.Address)
+		return
+	}
+	w.Address = l.Addr
+	if !l.RLock() {
+		w.Detail = fmt.Sprintf("threading.Lock at %#x: a Lock records no owner", l.Addr)
+		if pf := pyWaitFrame(t.Python); pf != "" {
+			w.Detail += "; in " + pf
+		}
+		return
+	}
+	w.Detail = fmt.Sprintf("threading.RLock at %#x, rlock_owner %#x, rlock_count %d", l.Addr, l.Owner, l.Count)
+	if l.Owner != 0 {
+		if tid, ok := idents[l.Owner]; ok {
+			w.OwnerTID = tid
+		} else if len(idents) > 0 {
+			w.OwnerOutside = true
+			w.Detail += " (the owner ident is no thread of this process)"
+		}
+	}
+}
+
+// pyWaitFrame names the innermost Python frame of the threading or queue module that
+// waits, "Condition.wait (threading.py:320)", or "".
+func pyWaitFrame(frames []PyFrame) string {
+	for i, f := range frames {
+		if i >= 4 {
+			break
+		}
+		base := f.File[strings.LastIndexByte(f.File, '/')+1:]
+		if base != "threading.py" && base != "queue.py" {
+			continue
+		}
+		name := f.QualName
+		if name == "" {
+			name = f.Function
+		}
+		return fmt.Sprintf("%s (%s:%d)", name, base, f.Line)
+	}
+	return ""
+}

@@ -1,0 +1,189 @@
+package hangs
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/coredig/coredig/internal/arch"
+)
+
+// Syscall is the system call a thread is blocked in.
+type Syscall struct {
+	Nr   int
+	Name string
+	Args [6]uint64
+	// Ret is the result register when the core was written: -ERESTARTSYS (-512) or
+	// -EINTR (-4) for a call interrupted by the fatal signal.
+	Ret int64
+	// Arg0Lost is set when the first argument's register also holds the result
+	// (aarch64 x0), so Args[0] is no longer the argument.
+	Arg0Lost bool
+}
+
+// SyscallOf returns the system call a thread with registers regs (in a.RegNames order) is
+// in, given code, the bytes that end at its pc. ok is false when the thread is not in a
+// system call (it was running, or stopped in user space).
+func SyscallOf(a *arch.Arch, regs []uint64, code []byte) (Syscall, bool) {
+	s := &a.Syscall
+	if !s.InSyscall(code) {
+		return Syscall{}, false
+	}
+	nrIdx := a.Reg(s.Nr)
+	if nrIdx < 0 || nrIdx >= len(regs) {
+		return Syscall{}, false
+	}
+	nr := int64(regs[nrIdx])
+	name, known := s.Names[int(nr)]
+	if !known || nr < 0 {
+		return Syscall{}, false
+	}
+	out := Syscall{Nr: int(nr), Name: name, Arg0Lost: len(s.Args) > 0 && s.Args[0] == s.Ret}
+	for i, r := range s.Args {
+		if j := a.Reg(r); i < len(out.Args) && j >= 0 && j < len(regs) {
+			out.Args[i] = regs[j]
+		}
+	}
+	if j := a.Reg(s.Ret); j >= 0 && j < len(regs) {
+		out.Ret = int64(regs[j])
+	}
+	return out, true
+}
+
+// Futex operations and flags (linux include/uapi/linux/futex.h).
+const (
+	FUTEX_WAIT            = 0
+	FUTEX_WAKE            = 1
+	FUTEX_LOCK_PI         = 6
+	FUTEX_WAIT_BITSET     = 9
+	FUTEX_WAIT_REQUEUE_PI = 11
+	FUTEX_LOCK_PI2        = 13
+	FUTEX_PRIVATE_FLAG    = 128
+	FUTEX_CLOCK_REALTIME  = 256
+	FUTEX_CMD_MASK        = ^(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME)
+
+	FUTEX_WAITERS    = 0x80000000
+	FUTEX_OWNER_DIED = 0x40000000
+	FUTEX_TID_MASK   = 0x3fffffff
+)
+
+var futexOps = []string{"FUTEX_WAIT", "FUTEX_WAKE", "FUTEX_FD", "FUTEX_REQUEUE", "FUTEX_CMP_REQUEUE",
+	"FUTEX_WAKE_OP", "FUTEX_LOCK_PI", "FUTEX_UNLOCK_PI", "FUTEX_TRYLOCK_PI", "FUTEX_WAIT_BITSET",
+	"FUTEX_WAKE_BITSET", "FUTEX_WAIT_REQUEUE_PI", "FUTEX_CMP_REQUEUE_PI", "FUTEX_LOCK_PI2"}
+
+// FutexOpName names a futex operation word as strace does: "FUTEX_WAIT_PRIVATE",
+// "FUTEX_WAIT_BITSET_PRIVATE|FUTEX_CLOCK_REALTIME".
+func FutexOpName(op uint64) string {
+	cmd := int(op) & FUTEX_CMD_MASK
+	name := fmt.Sprintf("%#x", cmd)
+	if cmd >= 0 && cmd < len(futexOps) {
+		name = futexOps[cmd]
+	}
+	if op&FUTEX_PRIVATE_FLAG != 0 {
+		name += "_PRIVATE"
+	}
+	if op&FUTEX_CLOCK_REALTIME != 0 {
+		name += "|FUTEX_CLOCK_REALTIME"
+	}
+	return name
+}
+
+// FutexWait reports whether s waits on a futex word, and which: FUTEX_WAIT,
+// FUTEX_WAIT_BITSET, FUTEX_WAIT_REQUEUE_PI, FUTEX_LOCK_PI and FUTEX_LOCK_PI2 block.
+func (s Syscall) FutexWait() (addr uint64, cmd int, ok bool) {
+	if s.Name != "futex" || s.Arg0Lost {
+		return 0, 0, false
+	}
+	cmd = int(s.Args[1]) & FUTEX_CMD_MASK
+	switch cmd {
+	case FUTEX_WAIT, FUTEX_WAIT_BITSET, FUTEX_WAIT_REQUEUE_PI, FUTEX_LOCK_PI, FUTEX_LOCK_PI2:
+		return s.Args[0], cmd, true
+	}
+	return 0, 0, false
+}
+
+// external says what a blocking call other than a futex waits for outside the process:
+// "input", "a child", "time", "a signal"; "" for a call that does not block for long.
+func (s Syscall) external() string {
+	switch s.Name {
+	case "read", "readv", "pread64", "recvfrom", "recvmsg", "recvmmsg", "msgrcv", "io_getevents", "getrandom":
+		return "input"
+	case "write", "writev", "pwrite64", "sendto", "sendmsg", "msgsnd", "fsync":
+		return "output"
+	case "poll", "ppoll", "select", "pselect6", "epoll_wait", "epoll_pwait", "epoll_pwait2":
+		return "events"
+	case "accept", "accept4":
+		return "a connection"
+	case "connect":
+		return "a connection to be accepted"
+	case "wait4", "waitid":
+		return "a child process"
+	case "nanosleep", "clock_nanosleep":
+		return "time"
+	case "pause", "rt_sigsuspend", "rt_sigtimedwait":
+		return "a signal"
+	case "flock", "fcntl", "semop", "semtimedop", "open", "openat", "ioctl":
+		return "another process"
+	}
+	return ""
+}
+
+// Describe renders the call as strace would show its arguments, reading nothing:
+// "futex(0x55d0c4a2e040, FUTEX_WAIT_PRIVATE, 2, NULL)", "read(3, 0x7ffd…, 1)".
+func (s Syscall) Describe() string {
+	a := s.Args
+	arg0 := func(f string) string {
+		if s.Arg0Lost {
+			return "?"
+		}
+		return fmt.Sprintf(f, a[0])
+	}
+	ptr := func(v uint64) string {
+		if v == 0 {
+			return "NULL"
+		}
+		return fmt.Sprintf("%#x", v)
+	}
+	var args []string
+	switch s.Name {
+	case "futex":
+		args = []string{arg0("%#x"), FutexOpName(a[1]), fmt.Sprint(int32(a[2])), ptr(a[3])}
+	case "read", "write", "pread64", "pwrite64", "recvfrom", "sendto", "readv", "writev":
+		args = []string{arg0("%d"), ptr(a[1]), fmt.Sprint(a[2])}
+	case "recvmsg", "sendmsg", "accept", "accept4", "connect", "flock", "fcntl", "ioctl", "fsync", "close":
+		args = []string{arg0("%d"), ptr(a[1])}
+	case "poll":
+		args = []string{arg0("%#x"), fmt.Sprint(a[1]), fmt.Sprint(int32(a[2]))}
+	case "ppoll":
+		args = []string{arg0("%#x"), fmt.Sprint(a[1]), ptr(a[2])}
+	case "epoll_wait", "epoll_pwait":
+		args = []string{arg0("%d"), ptr(a[1]), fmt.Sprint(int32(a[2])), fmt.Sprint(int32(a[3]))}
+	case "select", "pselect6":
+		args = []string{arg0("%d"), ptr(a[1]), ptr(a[2]), ptr(a[3]), ptr(a[4])}
+	case "nanosleep":
+		args = []string{arg0("%#x"), ptr(a[1])}
+	case "clock_nanosleep":
+		args = []string{arg0("%d"), fmt.Sprint(a[1]), ptr(a[2]), ptr(a[3])}
+	case "wait4":
+		args = []string{arg0("%d"), ptr(a[1]), fmt.Sprint(a[2]), ptr(a[3])}
+	case "waitid":
+		args = []string{arg0("%d"), fmt.Sprint(a[1]), ptr(a[2]), fmt.Sprint(a[3])}
+	case "pause", "sched_yield":
+	default:
+		args = []string{arg0("%#x"), fmt.Sprintf("%#x", a[1]), fmt.Sprintf("%#x", a[2])}
+	}
+	return s.Name + "(" + strings.Join(args, ", ") + ")"
+}
+
+// fd returns the descriptor argument of a call that takes one first, or -1.
+func (s Syscall) fd() int {
+	if s.Arg0Lost {
+		return -1
+	}
+	switch s.Name {
+	case "read", "write", "readv", "writev", "pread64", "pwrite64", "recvfrom", "recvmsg", "recvmmsg",
+		"sendto", "sendmsg", "accept", "accept4", "connect", "epoll_wait", "epoll_pwait", "epoll_pwait2",
+		"flock", "fsync":
+		return int(int32(s.Args[0]))
+	}
+	return -1
+}
