@@ -116,8 +116,11 @@ func (a *Analysis) Full(opts FullOptions) *report.Report {
 	if !opts.CrashedOnly {
 		r.Go = a.GoView(opts.MaxDepth)
 	}
+	hang := a.Hangs(r)
 	a.Diagnose(r, opts.Diagnose)
-	if r.Diagnosis != nil && r.Diagnosis.Kind == "snapshot" {
+	snapshot := r.Diagnosis != nil && r.Diagnosis.Kind == "snapshot"
+	explainHang(r, hang, snapshot)
+	if snapshot {
 		// Nothing crashed: no thread is the crashing one.
 		r.CrashedTID = nil
 		for i := range r.Threads {

@@ -128,6 +128,30 @@ type Thread struct {
 	Registers map[string]Hex `json:"registers"`
 	Frames    []Frame        `json:"frames"`
 	Error     string         `json:"error,omitempty"`
+	// Waiting is what the thread is blocked on, when it is blocked in a system call.
+	Waiting *Waiting `json:"waiting,omitempty"`
+}
+
+// Waiting is what one thread waits for: a lock (with the thread holding it), the GIL, a
+// thread to exit, or a system call that waits on something outside the process.
+type Waiting struct {
+	// Kind is "mutex", "rwlock", "condvar", "semaphore", "futex", "thread_join", "gil",
+	// "python_lock" or "syscall".
+	Kind    string `json:"kind"`
+	Address *Hex   `json:"address,omitempty"`
+	// OwnerTID is the thread holding it; absent when it has no owner or the owner is
+	// unknown. OwnerOutside says the owner is no thread of this process.
+	OwnerTID     *int   `json:"owner_tid,omitempty"`
+	OwnerOutside bool   `json:"owner_outside,omitempty"`
+	OwnerDied    bool   `json:"owner_died,omitempty"`
+	Syscall      string `json:"syscall,omitempty"` // the call's name: "futex", "read"
+	// Call is the call with its arguments: "futex(0x…, FUTEX_WAIT_PRIVATE, 2, NULL)".
+	Call string `json:"call,omitempty"`
+	// Text is the one-line description a thread's header shows.
+	Text   string `json:"text,omitempty"`
+	Detail string `json:"detail,omitempty"`
+	// Where is the place in the program where the thread blocked.
+	Where string `json:"where,omitempty"`
 }
 
 // Frame is one stack frame.
@@ -327,6 +351,9 @@ type Diagnosis struct {
 	// Culprit names who owns the code that matters: the crashing thread's first frame
 	// outside the runtimes (C library, loader, C++ runtime, CPython, Go runtime, Rust std).
 	Culprit *Culprit `json:"culprit,omitempty"`
+	// Cycle lists the waits of a deadlock: each thread, the thread it waits for, the
+	// lock between them and its kind.
+	Cycle []CycleEdge `json:"cycle,omitempty"`
 }
 
 // Culprit is the frame of the crashing thread that matters and who ships its code.
@@ -425,4 +452,12 @@ func (d *Diagnosis) AddEvidence(key, value string) {
 		d.EvidenceOrder = append(d.EvidenceOrder, key)
 	}
 	d.Evidence[key] = value
+}
+
+// CycleEdge is one wait of a deadlock cycle.
+type CycleEdge struct {
+	TID         int    `json:"tid"`
+	WaitsForTID int    `json:"waits_for_tid"`
+	Lock        *Hex   `json:"lock,omitempty"`
+	Kind        string `json:"kind"`
 }

@@ -37,6 +37,9 @@ func (p *printer) threads(r *Report, sel which) {
 			if t.Crashed {
 				title += " (crashed)"
 			}
+			if t.Waiting != nil {
+				title += ": " + t.Waiting.Text
+			}
 			p.heading(title)
 			p.fence()
 			p.stack(t.Frames, t.Error)
@@ -57,6 +60,9 @@ func (p *printer) threads(r *Report, sel which) {
 		default:
 			title = fmt.Sprintf("%d threads with this stack: %s", g.Count, tidList(g.TIDs))
 		}
+		if w := groupWaiting(r.Threads, g.TIDs); w != "" {
+			title += ": " + w
+		}
 		p.heading(title)
 		p.fence()
 		errText := ""
@@ -68,6 +74,26 @@ func (p *printer) threads(r *Report, sel which) {
 		p.stack(g.Frames, errText)
 		p.fence()
 	}
+}
+
+// groupWaiting is what the threads of a group wait for, when they all wait for the same
+// thing (one line), else "".
+func groupWaiting(threads []Thread, tids []int) string {
+	in := map[int]bool{}
+	for _, t := range tids {
+		in[t] = true
+	}
+	text := ""
+	for _, t := range threads {
+		if !in[t.TID] {
+			continue
+		}
+		if t.Waiting == nil || text != "" && t.Waiting.Text != text {
+			return ""
+		}
+		text = t.Waiting.Text
+	}
+	return text
 }
 
 func (w which) wants(crashed bool) bool {

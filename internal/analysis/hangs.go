@@ -1,0 +1,139 @@
+package analysis
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/coredig/coredig/internal/hangs"
+	"github.com/coredig/coredig/internal/report"
+)
+
+// Hangs records what every thread of r waits for (Thread.Waiting) and returns the hang
+// the waits explain, or nil. r has its backtraces and Python state.
+func (a *Analysis) Hangs(r *report.Report) *hangs.Diagnosis {
+	c := a.Core
+	p := &hangs.Process{Arch: c.Arch, Mem: c}
+	py := map[int][]report.PythonFrame{}
+	if r.Python != nil && r.Python.Error == "" {
+		hp := &hangs.Python{Interpreter: a.isInterpreter}
+		if r.Python.GILHolderTID != nil {
+			hp.GILHolder = int(*r.Python.GILHolderTID)
+		}
+		p.Python = hp
+		for _, t := range r.Python.Threads {
+			if t.TID != nil && (py[int(*t.TID)] == nil || t.GILHolder) {
+				py[int(*t.TID)] = t.Frames
+			}
+		}
+	}
+	inst := len(c.Arch.Syscall.Inst)
+	for i, t := range c.Threads {
+		ht := hangs.Thread{TID: t.TID, Regs: t.Regs}
+		if pc := t.PC(c.Arch); pc >= uint64(inst) {
+			code := make([]byte, inst)
+			if n, _ := c.ReadAt(code, pc-uint64(inst)); n == inst {
+				ht.Code = code
+			}
+		}
+		if c.Arch.Pthread.SelfIsTP && t.HasTLS {
+			ht.Ident = t.TLS
+		}
+		if i < len(r.Threads) && r.Threads[i].TID == t.TID {
+			for _, f := range r.Threads[i].Frames {
+				ht.Frames = append(ht.Frames, hangs.Frame{Function: f.Function, Module: f.Module})
+			}
+			ht.Where = where(r.Threads[i].Frames, py[t.TID])
+		}
+		for _, f := range py[t.TID] {
+			ht.Python = append(ht.Python, hangs.PyFrame{Function: f.Function, QualName: f.QualName, File: f.File, Line: f.Line})
+		}
+		p.Threads = append(p.Threads, ht)
+	}
+	res := hangs.Explain(p)
+	for i := range r.Threads {
+		w := res.Waits[r.Threads[i].TID]
+		if w == nil {
+			continue
+		}
+		rw := &report.Waiting{Kind: w.Kind, OwnerOutside: w.OwnerOutside, OwnerDied: w.OwnerDied,
+			Call: w.Call, Text: w.Text(), Detail: w.Detail, Where: w.Where}
+		if w.HasAddress {
+			rw.Address = report.HexPtr(w.Address)
+		}
+		if w.OwnerTID != 0 {
+			tid := w.OwnerTID
+			rw.OwnerTID = &tid
+		}
+		if w.Syscall != nil {
+			rw.Syscall = w.Syscall.Name
+		}
+		r.Threads[i].Waiting = rw
+	}
+	return res.Diagnosis
+}
+
+// isInterpreter reports whether a module is CPython's executable or libpython.
+func (a *Analysis) isInterpreter(module string) bool {
+	return module != "" && module == a.pythonModule()
+}
+
+// where names the place a thread blocked, for people: its innermost Python frame, or
+// its first native frame outside the C and C++ runtimes and their headers.
+func where(frames []report.Frame, py []report.PythonFrame) string {
+	if len(py) > 0 {
+		f := py[0]
+		name := f.QualName
+		if name == "" {
+			name = f.Function
+		}
+		return fmt.Sprintf("%s at %s:%d", name, filepath.Base(f.File), f.Line)
+	}
+	for _, f := range frames {
+		base := filepath.Base(f.Module)
+		if f.Function == "" || strings.HasPrefix(base, "libc.so") || strings.HasPrefix(base, "libc-") ||
+			strings.HasPrefix(base, "ld-linux") || strings.HasPrefix(base, "libpthread") ||
+			strings.HasPrefix(f.File, "/usr/include/") || strings.HasPrefix(base, "libstdc++") {
+			continue
+		}
+		if f.File != "" && f.Line > 0 {
+			return fmt.Sprintf("%s at %s:%d", f.Function, filepath.Base(f.File), f.Line)
+		}
+		return f.Function
+	}
+	return ""
+}
+
+// hangSignals are the signals a watchdog, a CI runner or an operator sends a hung
+// process: SIGINT, SIGQUIT, SIGABRT, SIGKILL, SIGTERM.
+var hangSignals = map[int]bool{2: true, 3: true, 6: true, 9: true, 15: true}
+
+// explainHang replaces the diagnosis of a process that another process killed with a
+// watchdog's signal, or of a snapshot, by the hang its threads' waits explain. A crash
+// (a fault, or a signal the process sent itself) keeps its diagnosis.
+func explainHang(r *report.Report, hd *hangs.Diagnosis, snapshot bool) {
+	if hd == nil || r.Signal == nil {
+		return
+	}
+	s := r.Signal
+	killed := hangSignals[s.Number] && s.SenderPID != nil && s.SenderIsSelf != nil && !*s.SenderIsSelf
+	if !killed && !snapshot {
+		return
+	}
+	d := &report.Diagnosis{Kind: hd.Kind, Summary: hd.Summary}
+	if killed {
+		d.Summary += fmt.Sprintf(" The process was then killed by %s from pid %d.", s.Name, *s.SenderPID)
+		d.AddEvidence("killed_by", fmt.Sprintf("%s (%d) sent by pid %d", s.Name, s.Number, *s.SenderPID))
+	}
+	for _, it := range hd.Evidence {
+		d.AddEvidence(it.Key, it.Value)
+	}
+	for _, e := range hd.Cycle {
+		ce := report.CycleEdge{TID: e.TID, WaitsForTID: e.WaitsFor, Kind: e.Kind}
+		if e.HasLock {
+			ce.Lock = report.HexPtr(e.Lock)
+		}
+		d.Cycle = append(d.Cycle, ce)
+	}
+	r.Diagnosis = d
+}
