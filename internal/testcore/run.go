@@ -117,6 +117,8 @@ type capped struct {
 	cut   bool
 	ready chan struct{}
 	once  sync.Once
+	// readyLine is the first line that starts with "ready".
+	readyLine string
 }
 
 func (c *capped) Write(p []byte) (int, error) {
@@ -150,7 +152,12 @@ func (c *capped) readLines(r io.Reader) {
 		if line != "" {
 			_, _ = c.Write([]byte(line))
 			if strings.HasPrefix(line, "ready") && c.ready != nil {
-				c.once.Do(func() { close(c.ready) })
+				c.once.Do(func() {
+					c.mu.Lock()
+					c.readyLine = strings.TrimSpace(line)
+					c.mu.Unlock()
+					close(c.ready)
+				})
 			}
 		}
 		if err != nil {
@@ -218,11 +225,29 @@ func crash(c *Core) error {
 	if s.KillWith != 0 {
 		select {
 		case <-stdout.ready:
-			if err := syscall.Kill(c.PID, s.KillWith); err != nil {
+			if s.KillAfter > 0 {
+				time.Sleep(s.KillAfter)
+			}
+			target := c.PID
+			if s.KillChild {
+				stdout.mu.Lock()
+				line := stdout.readyLine
+				stdout.mu.Unlock()
+				if _, err := fmt.Sscanf(line, "ready %d", &target); err != nil || target <= 0 {
+					_ = cmd.Process.Kill()
+					<-readDone
+					_ = cmd.Wait()
+					return fmt.Errorf("KillChild: the ready line %q names no child pid", line)
+				}
+			}
+			if err := syscall.Kill(target, s.KillWith); err != nil {
 				_ = cmd.Process.Kill()
 				<-readDone
 				_ = cmd.Wait()
-				return fmt.Errorf("kill(%d, %v): %w", c.PID, s.KillWith, err)
+				return fmt.Errorf("kill(%d, %v): %w", target, s.KillWith, err)
+			}
+			if s.KillChild {
+				c.PID, c.Signal = target, s.KillWith
 			}
 			c.SenderPID = os.Getpid()
 		case <-readDone:
@@ -250,6 +275,16 @@ func crash(c *Core) error {
 	var ee *exec.ExitError
 	if werr != nil && !errors.As(werr, &ee) {
 		return fmt.Errorf("waiting for %s: %w", argv[0], werr)
+	}
+	if s.KillChild {
+		if c.Signal == 0 {
+			return fmt.Errorf("%s exited before it printed \"ready PID\". stderr:\n%s", strings.Join(argv, " "), limitString(c.Stderr, 8192))
+		}
+		path, err := findCore(cs, c.PID, runDir, started)
+		if err != nil {
+			return err
+		}
+		return setCore(c, path)
 	}
 	ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus)
 	if !ok || !ws.Signaled() {

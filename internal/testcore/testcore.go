@@ -85,6 +85,15 @@ type Spec struct {
 	// KillWith, when non-zero, is sent with kill(2) from the test process
 	// once the program has printed a stdout line starting with "ready".
 	KillWith syscall.Signal
+	// KillAfter delays KillWith after the ready line, for a program that cannot
+	// print once it is where the test wants it (a Python thread that keeps the
+	// GIL while the others come to wait for it).
+	KillAfter time.Duration
+	// KillChild: the ready line is "ready PID", naming a child the program
+	// forked. KillWith goes to that child, whose core Make returns (Core.PID
+	// is the child's pid); the program must reap the child and then exit, with
+	// any status.
+	KillChild bool
 	// Timeout bounds the run (DefaultTimeout when zero).
 	Timeout time.Duration
 }
