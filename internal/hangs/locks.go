@@ -112,7 +112,15 @@ func (m Mutex) OwnerTID() int {
 func (m Mutex) OwnerDied() bool { return m.OwnerWord() && m.Lock&FUTEX_OWNER_DIED != 0 }
 
 // Shared reports a process-shared mutex, whose owner may be a thread of another process.
-func (m Mutex) Shared() bool { return m.Kind&PTHREAD_MUTEX_PSHARED_BIT != 0 }
+// glibc sets PTHREAD_MUTEX_PSHARED_BIT on every robust mutex (nptl/pthread_mutex_init.c:
+// the kernel's robust-list walk never uses private futexes), so for those the bit says
+// nothing and Shared is false; MaybeShared keeps the doubt.
+func (m Mutex) Shared() bool {
+	return m.Kind&PTHREAD_MUTEX_PSHARED_BIT != 0 && m.Kind&PTHREAD_MUTEX_ROBUST_NORMAL_NP == 0
+}
+
+// MaybeShared reports a robust mutex, which may or may not be shared between processes.
+func (m Mutex) MaybeShared() bool { return m.Kind&PTHREAD_MUTEX_ROBUST_NORMAL_NP != 0 }
 
 // KindName names the mutex type: "normal", "recursive", "errorcheck", "adaptive", with
 // "robust", "priority-inheriting", "priority-protected" and "process-shared" added.
@@ -145,6 +153,9 @@ func (m Mutex) Describe() string {
 	}
 	if m.OwnerDied() {
 		s += ", FUTEX_OWNER_DIED set (the owner exited holding it)"
+	}
+	if m.MaybeShared() {
+		s += "; a robust mutex may be shared with other processes, whose threads can own it"
 	}
 	switch m.Owner {
 	case PTHREAD_MUTEX_INCONSISTENT:

@@ -15,11 +15,10 @@
 
 static inline int hang_tid(void) { return (int)syscall(SYS_gettid); }
 
-/* hang_wait_in waits (up to 20 s) until thread tid is blocked in system call nr. */
-static inline void hang_wait_in(int tid, long nr)
+/* hang_wait_file waits (up to 20 s) until the /proc syscall file at path shows call nr. */
+static inline void hang_wait_file(const char *path, int tid, long nr)
 {
-	char path[64], buf[128];
-	snprintf(path, sizeof path, "/proc/self/task/%d/syscall", tid);
+	char buf[128];
 	for (int i = 0; i < 20000; i++) {
 		FILE *f = fopen(path, "r");
 		if (f != NULL) {
@@ -34,5 +33,21 @@ static inline void hang_wait_in(int tid, long nr)
 	}
 	fprintf(stderr, "thread %d never blocked in system call %ld\n", tid, nr);
 	exit(3);
+}
+
+/* hang_wait_in waits (up to 20 s) until thread tid is blocked in system call nr. */
+static inline void hang_wait_in(int tid, long nr)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/self/task/%d/syscall", tid);
+	hang_wait_file(path, tid, nr);
+}
+
+/* hang_wait_proc waits (up to 20 s) until process pid's main thread is blocked in nr. */
+static inline void hang_wait_proc(int pid, long nr)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/syscall", pid);
+	hang_wait_file(path, pid, nr);
 }
 #endif

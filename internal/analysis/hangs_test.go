@@ -1,0 +1,235 @@
+package analysis
+
+import (
+	"bytes"
+	"fmt"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/coredig/coredig/internal/report"
+	"github.com/coredig/coredig/internal/symbolize"
+	"github.com/coredig/coredig/internal/testcore"
+)
+
+// stdoutFacts parses the "name value" lines a hang crasher prints before it blocks.
+func stdoutFacts(t *testing.T, tc *testcore.Core, names ...string) map[string]uint64 {
+	t.Helper()
+	m := map[string]uint64{}
+	for _, line := range strings.Split(tc.Stdout, "\n") {
+		f := strings.Fields(line)
+		if len(f) != 2 {
+			continue
+		}
+		v, err := strconv.ParseUint(f[1], 0, 64)
+		if err == nil {
+			m[f[0]] = v
+		}
+	}
+	for _, n := range names {
+		if _, ok := m[n]; !ok {
+			t.Fatalf("stdout of %s has no %q line:\n%s", tc.Spec.Name, n, tc.Stdout)
+		}
+	}
+	return m
+}
+
+// noDebugFiles finds modules where the core names them but never a separate debug file,
+// as on a machine without libc6-dbg.
+type noDebugFiles struct{ symbolize.PathFinder }
+
+func (noDebugFiles) FindDebug(string, []byte, string, uint32) (string, []symbolize.Attempt) {
+	return "", nil
+}
+
+func hangReport(t *testing.T, tc *testcore.Core, opts symbolize.Options) *report.Report {
+	t.Helper()
+	a, _ := open(t, tc.Path, opts)
+	r := a.Full(FullOptions{})
+	if r.Diagnosis == nil {
+		t.Fatalf("%s: no diagnosis", tc.Spec.Name)
+	}
+	return r
+}
+
+func thread(t *testing.T, r *report.Report, tid uint64) *report.Thread {
+	t.Helper()
+	for i := range r.Threads {
+		if r.Threads[i].TID == int(tid) {
+			return &r.Threads[i]
+		}
+	}
+	t.Fatalf("no thread %d in the report", tid)
+	return nil
+}
+
+// checkWait checks one thread's waiting against what the program printed.
+func checkWait(t *testing.T, r *report.Report, tid uint64, kind string, addr, owner uint64) {
+	t.Helper()
+	w := thread(t, r, tid).Waiting
+	if w == nil {
+		t.Fatalf("thread %d: no waiting", tid)
+	}
+	if w.Kind != kind {
+		t.Errorf("thread %d waits for %s %s, want kind %s", tid, w.Kind, w.Text, kind)
+	}
+	if addr != 0 && (w.Address == nil || uint64(*w.Address) != addr) {
+		t.Errorf("thread %d waits at %v, want %#x (%s)", tid, w.Address, addr, w.Text)
+	}
+	if owner != 0 && (w.OwnerTID == nil || uint64(*w.OwnerTID) != owner) {
+		t.Errorf("thread %d: owner %v, want %d (%s)", tid, w.OwnerTID, owner, w.Text)
+	}
+}
+
+func btText(t *testing.T, r *report.Report) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := report.Text(&b, r, report.Options{View: report.ViewBacktrace}); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+// TestHangABBA: two threads deadlocked on two pthread mutexes, at -O0 and -O2, with and
+// without libc's debug file; the cycle must be exactly the one the program set up.
+func TestHangABBA(t *testing.T) {
+	for _, flags := range [][]string{{"-O0", "-g"}, {"-O2", "-g"}} {
+		name := "hang-abba-x86_64" + strings.ReplaceAll(flags[0], "-O", "-o")
+		tc := testcore.Make(t, testcore.Spec{Name: name, Source: "hang_abba.c", CFlags: flags, KillWith: syscall.SIGABRT})
+		f := stdoutFacts(t, tc, "mutex_a", "mutex_b", "tid_a", "tid_b", "tid_main")
+		for _, debug := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%s/libc-debug=%v", flags[0], debug), func(t *testing.T) {
+				opts := symbolize.Options{}
+				if !debug {
+					opts.Finder = noDebugFiles{}
+				}
+				r := hangReport(t, tc, opts)
+				d := r.Diagnosis
+				if d.Kind != "deadlock" {
+					t.Fatalf("kind %s (%s), want deadlock", d.Kind, d.Summary)
+				}
+				a := report.CycleEdge{TID: int(f["tid_a"]), WaitsForTID: int(f["tid_b"]), Lock: report.HexPtr(f["mutex_b"]), Kind: "mutex"}
+				b := report.CycleEdge{TID: int(f["tid_b"]), WaitsForTID: int(f["tid_a"]), Lock: report.HexPtr(f["mutex_a"]), Kind: "mutex"}
+				want := []report.CycleEdge{a, b}
+				if b.TID < a.TID {
+					want = []report.CycleEdge{b, a}
+				}
+				if got, w := cycleText(d.Cycle), cycleText(want); got != w {
+					t.Errorf("cycle %s, want %s", got, w)
+				}
+				for _, s := range []string{
+					fmt.Sprintf("thread_a at hang_abba.c:%d", tc.Line(t, "a_waits")),
+					fmt.Sprintf("thread_b at hang_abba.c:%d", tc.Line(t, "b_waits")),
+					"killed by SIGABRT",
+				} {
+					if !strings.Contains(d.Summary, s) {
+						t.Errorf("summary %q lacks %q", d.Summary, s)
+					}
+				}
+				checkWait(t, r, f["tid_a"], "mutex", f["mutex_b"], f["tid_b"])
+				checkWait(t, r, f["tid_b"], "mutex", f["mutex_a"], f["tid_a"])
+				bt := btText(t, r)
+				for _, s := range []string{
+					fmt.Sprintf("Thread %d: waiting for mutex %#x held by thread %d", f["tid_a"], f["mutex_b"], f["tid_b"]),
+					fmt.Sprintf("Thread %d: waiting for mutex %#x held by thread %d", f["tid_b"], f["mutex_a"], f["tid_a"]),
+				} {
+					if !strings.Contains(bt, s) {
+						t.Errorf("bt lacks %q:\n%s", s, bt)
+					}
+				}
+			})
+		}
+	}
+}
+
+func cycleText(c []report.CycleEdge) string {
+	var parts []string
+	for _, e := range c {
+		l := "-"
+		if e.Lock != nil {
+			l = e.Lock.String()
+		}
+		parts = append(parts, fmt.Sprintf("{%d->%d %s %s}", e.TID, e.WaitsForTID, l, e.Kind))
+	}
+	return strings.Join(parts, " ")
+}
+
+// TestHangOwnerExited: the owner of a mutex exited holding it; main waits for it forever.
+func TestHangOwnerExited(t *testing.T) {
+	tc := testcore.Make(t, testcore.Spec{Name: "hang-exited-x86_64", Source: "hang_exited.c", KillWith: syscall.SIGQUIT})
+	f := stdoutFacts(t, tc, "mutex", "tid_main", "tid_owner")
+	r := hangReport(t, tc, symbolize.Options{})
+	d := r.Diagnosis
+	if d.Kind != "orphaned_lock" {
+		t.Fatalf("kind %s (%s), want orphaned_lock", d.Kind, d.Summary)
+	}
+	checkWait(t, r, f["tid_main"], "mutex", f["mutex"], f["tid_owner"])
+	if w := thread(t, r, f["tid_main"]).Waiting; !w.OwnerOutside {
+		t.Errorf("waiting %+v: want owner_outside", w)
+	}
+	for _, s := range []string{fmt.Sprintf("take at hang_exited.c:%d", tc.Line(t, "main_waits")), fmt.Sprint(f["tid_owner"]), "SIGQUIT"} {
+		if !strings.Contains(d.Summary, s) {
+			t.Errorf("summary %q lacks %q", d.Summary, s)
+		}
+	}
+}
+
+// TestHangFork: a mutex held by another thread when the process forked; the child's
+// core (the child hangs on it).
+func TestHangFork(t *testing.T) {
+	for _, robust := range []bool{false, true} {
+		spec := testcore.Spec{Name: "hang-fork-x86_64", Source: "hang_fork.c", KillWith: syscall.SIGABRT, KillChild: true}
+		kind := "normal mutex"
+		if robust {
+			spec.Name, spec.Args, kind = spec.Name+"-robust", []string{"robust"}, "robust normal mutex"
+		}
+		t.Run(spec.Name, func(t *testing.T) {
+			tc := testcore.Make(t, spec)
+			f := stdoutFacts(t, tc, "mutex", "tid_holder", "pid_child", "pid_parent")
+			if tc.PID != int(f["pid_child"]) {
+				t.Fatalf("core of pid %d, want the child %d", tc.PID, f["pid_child"])
+			}
+			r := hangReport(t, tc, symbolize.Options{})
+			d := r.Diagnosis
+			if d.Kind != "orphaned_lock" {
+				t.Fatalf("kind %s (%s), want orphaned_lock", d.Kind, d.Summary)
+			}
+			checkWait(t, r, f["pid_child"], "mutex", f["mutex"], f["tid_holder"])
+			w := thread(t, r, f["pid_child"]).Waiting
+			if !w.OwnerOutside || !strings.HasPrefix(w.Detail, kind) {
+				t.Errorf("waiting %+v: want owner_outside, detail %q…", w, kind)
+			}
+			if s := fmt.Sprintf("child_main at hang_fork.c:%d", tc.Line(t, "child_waits")); !strings.Contains(d.Summary, s) {
+				t.Errorf("summary %q lacks %q", d.Summary, s)
+			}
+		})
+	}
+}
+
+// TestHangPipe: two workers wait for a mutex whose holder reads from a pipe nobody
+// writes to: blocked, and the root blocker is that read.
+func TestHangPipe(t *testing.T) {
+	tc := testcore.Make(t, testcore.Spec{Name: "hang-pipe-x86_64", Source: "hang_pipe.c", KillWith: syscall.SIGQUIT})
+	f := stdoutFacts(t, tc, "mutex", "fd", "tid_reader", "tid_worker1", "tid_worker2", "tid_main")
+	r := hangReport(t, tc, symbolize.Options{})
+	d := r.Diagnosis
+	if d.Kind != "blocked" {
+		t.Fatalf("kind %s (%s), want blocked", d.Kind, d.Summary)
+	}
+	if got := d.Evidence["root_blocker"]; got != fmt.Sprint(f["tid_reader"]) {
+		t.Errorf("root blocker %s, want %d", got, f["tid_reader"])
+	}
+	call := fmt.Sprintf("read(%d, ", f["fd"])
+	for _, s := range []string{call, fmt.Sprintf("reader at hang_pipe.c:%d", tc.Line(t, "read")), fmt.Sprintf("input on fd %d", f["fd"])} {
+		if !strings.Contains(d.Summary, s) {
+			t.Errorf("summary %q lacks %q", d.Summary, s)
+		}
+	}
+	checkWait(t, r, f["tid_worker1"], "mutex", f["mutex"], f["tid_reader"])
+	checkWait(t, r, f["tid_worker2"], "mutex", f["mutex"], f["tid_reader"])
+	rw := thread(t, r, f["tid_reader"]).Waiting
+	if rw == nil || rw.Kind != "syscall" || rw.Syscall != "read" || !strings.HasPrefix(rw.Call, call) {
+		t.Errorf("reader waiting %+v: want syscall read on fd %d", rw, f["fd"])
+	}
+}
