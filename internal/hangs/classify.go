@@ -127,7 +127,7 @@ func classify(p *Process, t *Thread, isThread func(int) bool, idents map[uint64]
 	if !ok {
 		return nil
 	}
-	w := &Wait{Syscall: &sc, Call: sc.Describe(), Where: t.Where}
+	w := &Wait{Syscall: &sc, Call: sc.DescribeMem(p.Arch, p.Mem), Where: t.Where}
 	addr, cmd, isFutex := sc.FutexWait()
 	if !isFutex {
 		if sc.Name == "futex" || sc.Name == "sched_yield" {

@@ -184,6 +184,14 @@ func (w *Wait) Text() string {
 		return "waiting for a thread to exit (pthread_join)"
 	case KindCondvar, KindSemaphore:
 		return "waiting on " + lockName(w) + " (no owner)"
+	case KindFutex:
+		if w.OwnerTID == 0 {
+			s := "waiting on " + lockName(w)
+			if w.Syscall != nil {
+				s += " (" + FutexOpName(w.Syscall.Args[1]) + ")"
+			}
+			return s
+		}
 	}
 	s := "waiting for " + lockName(w)
 	switch {

@@ -174,6 +174,57 @@ func (s Syscall) Describe() string {
 	return s.Name + "(" + strings.Join(args, ", ") + ")"
 }
 
+// timeoutArg is the index of the argument that points at a struct timespec, or -1:
+// futex's timeout (relative for FUTEX_WAIT, absolute for FUTEX_WAIT_BITSET), the
+// requested time of nanosleep and clock_nanosleep, ppoll's, pselect6's and
+// rt_sigtimedwait's.
+func (s Syscall) timeoutArg() int {
+	switch s.Name {
+	case "futex":
+		return 3
+	case "nanosleep":
+		return 0
+	case "ppoll", "clock_nanosleep", "rt_sigtimedwait":
+		return 2
+	case "pselect6":
+		return 4
+	}
+	return -1
+}
+
+// describeTimeout renders the struct timespec (two 64-bit words, tv_sec and tv_nsec, on
+// 64-bit Linux) a call's timeout argument points at: "{tv_sec=600, tv_nsec=0}".
+func describeTimeout(a *arch.Arch, m Memory, s Syscall) (int, string) {
+	i := s.timeoutArg()
+	if i < 0 || i == 0 && s.Arg0Lost || s.Args[i] == 0 || a.PtrSize != 8 {
+		return -1, ""
+	}
+	var b [16]byte
+	if read(m, b[:], s.Args[i], "timespec") != nil {
+		return -1, ""
+	}
+	sec, nsec := int64(a.ByteOrder.Uint64(b[:])), int64(a.ByteOrder.Uint64(b[8:]))
+	return i, fmt.Sprintf("{tv_sec=%d, tv_nsec=%d}", sec, nsec)
+}
+
+// DescribeMem is Describe with the timeout argument's struct timespec read from m.
+func (s Syscall) DescribeMem(a *arch.Arch, m Memory) string {
+	d := s.Describe()
+	i, ts := describeTimeout(a, m, s)
+	if i < 0 {
+		return d
+	}
+	old := fmt.Sprintf("%#x", s.Args[i])
+	// Replace the argument in place: the i-th argument of the rendered list.
+	open := strings.IndexByte(d, '(')
+	parts := strings.Split(d[open+1:len(d)-1], ", ")
+	if i < len(parts) && parts[i] == old {
+		parts[i] = ts
+		return d[:open+1] + strings.Join(parts, ", ") + ")"
+	}
+	return d
+}
+
 // fd returns the descriptor argument of a call that takes one first, or -1.
 func (s Syscall) fd() int {
 	if s.Arg0Lost {
