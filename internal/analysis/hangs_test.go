@@ -7,6 +7,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/coredig/coredig/internal/report"
 	"github.com/coredig/coredig/internal/symbolize"
@@ -232,4 +233,66 @@ func TestHangPipe(t *testing.T) {
 	if rw == nil || rw.Kind != "syscall" || rw.Syscall != "read" || !strings.HasPrefix(rw.Call, call) {
 		t.Errorf("reader waiting %+v: want syscall read on fd %d", rw, f["fd"])
 	}
+}
+
+// TestHangPythonRLock: two Python threads deadlocked on two threading.RLocks; the
+// owners come from the RLock objects' rlock_owner.
+func TestHangPythonRLock(t *testing.T) {
+	for _, v := range []string{"3.12.1", "3.8.18", "3.10.13", "3.11.7", "3.13.0"} {
+		t.Run(v, func(t *testing.T) {
+			spec := testcore.PythonSpec("hang_rlock.py", v)
+			spec.KillWith = syscall.SIGABRT
+			tc := testcore.Make(t, spec)
+			f := stdoutFacts(t, tc, "rlock_a", "rlock_b", "tid_a", "tid_b", "tid_main")
+			r := hangReport(t, tc, symbolize.Options{})
+			d := r.Diagnosis
+			if d.Kind != "deadlock" {
+				t.Fatalf("kind %s (%s), want deadlock", d.Kind, d.Summary)
+			}
+			a := report.CycleEdge{TID: int(f["tid_a"]), WaitsForTID: int(f["tid_b"]), Lock: report.HexPtr(f["rlock_b"]), Kind: "python_lock"}
+			b := report.CycleEdge{TID: int(f["tid_b"]), WaitsForTID: int(f["tid_a"]), Lock: report.HexPtr(f["rlock_a"]), Kind: "python_lock"}
+			want := []report.CycleEdge{a, b}
+			if b.TID < a.TID {
+				want = []report.CycleEdge{b, a}
+			}
+			if got, w := cycleText(d.Cycle), cycleText(want); got != w {
+				t.Errorf("cycle %s, want %s", got, w)
+			}
+			for _, s := range []string{
+				fmt.Sprintf("thread_a at hang_rlock.py:%d", tc.Line(t, "a_waits")),
+				fmt.Sprintf("thread_b at hang_rlock.py:%d", tc.Line(t, "b_waits")),
+				"threading.RLock",
+			} {
+				if !strings.Contains(d.Summary, s) {
+					t.Errorf("summary %q lacks %q", d.Summary, s)
+				}
+			}
+			checkWait(t, r, f["tid_a"], "python_lock", f["rlock_b"], f["tid_b"])
+			checkWait(t, r, f["tid_b"], "python_lock", f["rlock_a"], f["tid_a"])
+		})
+	}
+}
+
+// TestHangGIL: the main thread keeps the GIL in libc's sleep called through
+// ctypes.PyDLL while two workers wait for it.
+func TestHangGIL(t *testing.T) {
+	spec := testcore.PythonSpec("hang_gil.py", "3.12.1")
+	spec.KillWith, spec.KillAfter = syscall.SIGABRT, 1500*time.Millisecond
+	tc := testcore.Make(t, spec)
+	f := stdoutFacts(t, tc, "tid_holder", "tid_worker1", "tid_worker2")
+	r := hangReport(t, tc, symbolize.Options{})
+	d := r.Diagnosis
+	if d.Kind != "gil_held" {
+		t.Fatalf("kind %s (%s), want gil_held", d.Kind, d.Summary)
+	}
+	if got := d.Evidence["gil_holder"]; got != fmt.Sprint(f["tid_holder"]) {
+		t.Errorf("gil holder %s, want %d", got, f["tid_holder"])
+	}
+	for _, s := range []string{"clock_nanosleep", "sleep (libc.so.6)", fmt.Sprintf("<module> (%s:%d)", tc.Source, tc.Line(t, "holder_sleeps"))} {
+		if !strings.Contains(d.Summary, s) {
+			t.Errorf("summary %q lacks %q", d.Summary, s)
+		}
+	}
+	checkWait(t, r, f["tid_worker1"], "gil", 0, f["tid_holder"])
+	checkWait(t, r, f["tid_worker2"], "gil", 0, f["tid_holder"])
 }
