@@ -296,3 +296,38 @@ func TestHangGIL(t *testing.T) {
 	checkWait(t, r, f["tid_worker1"], "gil", 0, f["tid_holder"])
 	checkWait(t, r, f["tid_worker2"], "gil", 0, f["tid_holder"])
 }
+
+// TestHangCxx: std::mutex ABBA, and a reader of a std::shared_mutex the first thread
+// holds exclusively.
+func TestHangCxx(t *testing.T) {
+	for _, flags := range [][]string{{"-O0", "-g"}, {"-O2", "-g"}} {
+		t.Run(flags[0], func(t *testing.T) {
+			name := "hang-cxx-x86_64" + strings.ReplaceAll(flags[0], "-O", "-o")
+			tc := testcore.Make(t, testcore.Spec{Name: name, Source: "hang_cxx.cc", CFlags: flags, KillWith: syscall.SIGABRT})
+			f := stdoutFacts(t, tc, "ma", "mb", "sm", "tid_a", "tid_b", "tid_r")
+			r := hangReport(t, tc, symbolize.Options{})
+			d := r.Diagnosis
+			if d.Kind != "deadlock" {
+				t.Fatalf("kind %s (%s), want deadlock", d.Kind, d.Summary)
+			}
+			a := report.CycleEdge{TID: int(f["tid_a"]), WaitsForTID: int(f["tid_b"]), Lock: report.HexPtr(f["mb"]), Kind: "mutex"}
+			b := report.CycleEdge{TID: int(f["tid_b"]), WaitsForTID: int(f["tid_a"]), Lock: report.HexPtr(f["ma"]), Kind: "mutex"}
+			want := []report.CycleEdge{a, b}
+			if b.TID < a.TID {
+				want = []report.CycleEdge{b, a}
+			}
+			if got, w := cycleText(d.Cycle), cycleText(want); got != w {
+				t.Errorf("cycle %s, want %s", got, w)
+			}
+			for _, s := range []string{
+				fmt.Sprintf("thread_a at hang_cxx.cc:%d", tc.Line(t, "a_waits")),
+				fmt.Sprintf("thread_b at hang_cxx.cc:%d", tc.Line(t, "b_waits")),
+			} {
+				if !strings.Contains(d.Summary, s) {
+					t.Errorf("summary %q lacks %q", d.Summary, s)
+				}
+			}
+			checkWait(t, r, f["tid_r"], "rwlock", f["sm"], f["tid_a"])
+		})
+	}
+}

@@ -7,7 +7,9 @@
  */
 #ifndef HANG_H
 #define HANG_H
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
