@@ -31,8 +31,8 @@ func BenchmarkHangs170(b *testing.B) {
 		for i := 0; i < b.N; i++ {
 			a := openFull(b)
 			r := a.Full(FullOptions{})
-			if len(r.Threads) != 170 || r.Diagnosis == nil || r.Diagnosis.Kind != "blocked" {
-				b.Fatalf("%d threads, diagnosis %+v: want 170 threads, blocked", len(r.Threads), r.Diagnosis)
+			if len(r.Threads) < 170 || r.Diagnosis == nil || r.Diagnosis.Kind != "blocked" {
+				b.Fatalf("%d threads, diagnosis %+v: want 170 threads (and the announcer, if it has not exited yet), blocked", len(r.Threads), r.Diagnosis)
 			}
 		}
 	})

@@ -10,8 +10,10 @@
 // How: a thread is in a system call when the instruction that ends at its pc is the
 // architecture's system call instruction and the number register holds a known call
 // (arch.SyscallABI; the kernel's core of a thread blocked in a call shows the pc after
-// the instruction, the number in orig_rax or x8, and the result, -ERESTARTSYS or
-// -EINTR, in rax or x0). A futex wait is then told apart by the native frames around it:
+// the instruction, the number in orig_rax or x8) and the result register holds the
+// code of a call the signal interrupted (-ERESTARTSYS and its kin, or -EINTR, in rax or
+// x0): a call that had completed, caught on its way back to user space, holds its
+// result there instead, and that thread was running. A futex wait is then told apart by the native frames around it:
 // glibc's pthread_mutex_lock and __lll_lock_wait (the futex word is the mutex's __lock,
 // the owner's tid is in __owner, or in the word itself for robust and priority-inheriting
 // mutexes), pthread_rwlock_*lock (the writer's tid is __cur_writer), pthread_cond_*wait

@@ -36,6 +36,7 @@ func FuzzExplain(f *testing.F) {
 				r[a.Reg(a.Syscall.Args[1])] = uint64(kind) & 0x8f
 				r[a.Reg(a.Syscall.Args[2])] = dataBase + uint64(b)
 				r[a.SP] = dataBase
+				r[a.Reg(a.Syscall.Ret)] = uint64(-int64([]int{4, 512, 514, 516, 11}[i%5]))
 				threads = append(threads, Thread{TID: 11 + i, Regs: r, Code: a.Syscall.Inst,
 					Frames: frameSets[(int(b)+i)%len(frameSets)], Ident: dataBase + uint64(i)*8})
 			}

@@ -74,12 +74,17 @@ func TestSyscallOf(t *testing.T) {
 		{"x86_64 not after syscall", arch.AMD64, []byte{0x0f, 0x05, 0x90}, 202, "", false},
 		{"x86_64 unknown number", arch.AMD64, syscallInst, 9999, "", false},
 		{"x86_64 orig_rax -1", arch.AMD64, syscallInst, ^uint64(0), "", false},
+		{"x86_64 returned", arch.AMD64, syscallInst, 1001, "", false},
 		{"aarch64 futex", arch.ARM64, []byte{0x01, 0x00, 0x00, 0xd4}, 98, "futex", true},
 		{"aarch64 read", arch.ARM64, []byte{0x01, 0x00, 0x00, 0xd4}, 63, "read", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := make([]uint64, len(tc.a.RegNames))
 			r[tc.a.Reg(tc.a.Syscall.Nr)] = tc.nr
+			r[tc.a.Reg(tc.a.Syscall.Ret)] = ^uint64(511) // -ERESTARTSYS
+			if tc.nr == 1001 {
+				r[tc.a.Reg(tc.a.Syscall.Nr)], r[tc.a.Reg(tc.a.Syscall.Ret)] = 1, 6 // write returned 6
+			}
 			s, ok := SyscallOf(tc.a, r, tc.code)
 			if ok != tc.ok || s.Name != tc.want {
 				t.Errorf("got %q %v, want %q %v", s.Name, ok, tc.want, tc.ok)

@@ -38,15 +38,32 @@ func SyscallOf(a *arch.Arch, regs []uint64, code []byte) (Syscall, bool) {
 		return Syscall{}, false
 	}
 	out := Syscall{Nr: int(nr), Name: name, Arg0Lost: len(s.Args) > 0 && s.Args[0] == s.Ret}
+	if j := a.Reg(s.Ret); j >= 0 && j < len(regs) {
+		out.Ret = int64(regs[j])
+	}
+	if !interrupted(out.Ret) {
+		// The call had returned (the signal came as it went back to user space): the
+		// thread was running, not waiting.
+		return Syscall{}, false
+	}
 	for i, r := range s.Args {
 		if j := a.Reg(r); i < len(out.Args) && j >= 0 && j < len(regs) {
 			out.Args[i] = regs[j]
 		}
 	}
-	if j := a.Reg(s.Ret); j >= 0 && j < len(regs) {
-		out.Ret = int64(regs[j])
-	}
 	return out, true
+}
+
+// interrupted reports whether a result register shows a call the signal interrupted
+// while it slept (linux include/linux/errno.h): -ERESTARTSYS (-512), -ERESTARTNOINTR
+// (-513), -ERESTARTNOHAND (-514), -ERESTART_RESTARTBLOCK (-516), or -EINTR (-4) once
+// the kernel converted one of them for a handler.
+func interrupted(ret int64) bool {
+	switch ret {
+	case -4, -512, -513, -514, -516:
+		return true
+	}
+	return false
 }
 
 // Futex operations and flags (linux include/uapi/linux/futex.h).
