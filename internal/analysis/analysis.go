@@ -30,6 +30,9 @@ type Analysis struct {
 
 	pyOnce sync.Once
 	py     *report.Python
+	// pyStacks are the localsplus addresses of each thread's Python frames, innermost
+	// first, by tid (where a `with` block keeps its lock's __exit__).
+	pyStacks map[int][]uint64
 
 	// crashWalk keeps the crashing thread's unwound frames from Backtrace, so the search
 	// for a signal frame behind a re-raise does not walk the stack again.

@@ -45,6 +45,7 @@ func (a *Analysis) Hangs(r *report.Report) *hangs.Diagnosis {
 			}
 			ht.Where = where(r.Threads[i].Frames, py[t.TID])
 		}
+		ht.PyStacks = a.pyStacks[t.TID]
 		for _, f := range py[t.TID] {
 			ht.Python = append(ht.Python, hangs.PyFrame{Function: f.Function, QualName: f.QualName, File: f.File, Line: f.Line})
 		}

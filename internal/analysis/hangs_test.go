@@ -238,12 +238,23 @@ func TestHangPipe(t *testing.T) {
 // TestHangPythonRLock: two Python threads deadlocked on two threading.RLocks; the
 // owners come from the RLock objects' rlock_owner.
 func TestHangPythonRLock(t *testing.T) {
-	for _, v := range []string{"3.12.1", "3.8.18", "3.10.13", "3.11.7", "3.13.0"} {
+	testHangPythonLocks(t, "hang_rlock.py", "rlock_", "threading.RLock")
+}
+
+// TestHangPythonLock: the same with threading.Locks in `with` blocks; a Lock records no
+// owner, so the holders come from the `with` blocks' __exit__ on the value stacks.
+func TestHangPythonLock(t *testing.T) {
+	testHangPythonLocks(t, "hang_lock.py", "lock_", "threading.Lock")
+}
+
+func testHangPythonLocks(t *testing.T, script, prefix, lockType string) {
+	for _, v := range []string{"3.12.1", "3.8.18", "3.9.18", "3.10.13", "3.11.7", "3.13.0"} {
 		t.Run(v, func(t *testing.T) {
-			spec := testcore.PythonSpec("hang_rlock.py", v)
+			spec := testcore.PythonSpec(script, v)
 			spec.KillWith = syscall.SIGABRT
 			tc := testcore.Make(t, spec)
-			f := stdoutFacts(t, tc, "rlock_a", "rlock_b", "tid_a", "tid_b", "tid_main")
+			f := stdoutFacts(t, tc, prefix+"a", prefix+"b", "tid_a", "tid_b", "tid_main")
+			f["rlock_a"], f["rlock_b"] = f[prefix+"a"], f[prefix+"b"]
 			r := hangReport(t, tc, symbolize.Options{})
 			d := r.Diagnosis
 			if d.Kind != "deadlock" {
@@ -259,9 +270,9 @@ func TestHangPythonRLock(t *testing.T) {
 				t.Errorf("cycle %s, want %s", got, w)
 			}
 			for _, s := range []string{
-				fmt.Sprintf("thread_a at hang_rlock.py:%d", tc.Line(t, "a_waits")),
-				fmt.Sprintf("thread_b at hang_rlock.py:%d", tc.Line(t, "b_waits")),
-				"threading.RLock",
+				fmt.Sprintf("thread_a at %s:%d", script, tc.Line(t, "a_waits")),
+				fmt.Sprintf("thread_b at %s:%d", script, tc.Line(t, "b_waits")),
+				lockType,
 			} {
 				if !strings.Contains(d.Summary, s) {
 					t.Errorf("summary %q lacks %q", d.Summary, s)

@@ -137,6 +137,12 @@ func (a *Analysis) python() *report.Python {
 				pt.Error = t.Err.Error()
 			}
 			for _, f := range t.Frames {
+				if t.TIDSource != "" && f.Localsplus != 0 {
+					if a.pyStacks == nil {
+						a.pyStacks = map[int][]uint64{}
+					}
+					a.pyStacks[int(t.TID)] = append(a.pyStacks[int(t.TID)], f.Localsplus)
+				}
 				pf := report.PythonFrame{Function: f.Function, QualName: f.QualName, File: f.File, Line: f.Line, FirstLine: f.FirstLine, LastOfEval: f.LastOfEval}
 				if f.Err != nil {
 					pf.Error = f.Err.Error()

@@ -46,6 +46,9 @@ type Thread struct {
 	Where string
 	// Ident is the thread's pthread_self(), 0 when unknown.
 	Ident uint64
+	// PyStacks are the localsplus addresses of the thread's Python frames, innermost
+	// first (python.Frame.Localsplus), where `with` blocks keep their __exit__.
+	PyStacks []uint64
 }
 
 // Python is what the caller knows of a CPython interpreter in the process.
@@ -87,6 +90,9 @@ type Wait struct {
 	Detail   string
 	// Where is Thread.Where.
 	Where string
+	// plainPyLock marks a wait for a threading.Lock, whose holder only a `with` block
+	// on some thread's value stack can name.
+	plainPyLock bool
 }
 
 // maxWaitFrames is how deep in a stack the frames that name a wait are looked for.
@@ -273,6 +279,7 @@ func pythonLock(p *Process, t *Thread, w *Wait, idents map[uint64]int) {
 	}
 	w.Address = l.Addr
 	if !l.RLock() {
+		w.plainPyLock = true
 		w.Detail = fmt.Sprintf("threading.Lock at %#x: a Lock records no owner", l.Addr)
 		if pf := pyWaitFrame(t.Python); pf != "" {
 			w.Detail += "; in " + pf

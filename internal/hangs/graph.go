@@ -74,8 +74,47 @@ func Explain(p *Process) Result {
 			res.Edges[t.TID] = Edge{TID: t.TID, WaitsFor: w.OwnerTID, Lock: w.Address, HasLock: w.HasAddress, Kind: w.Kind}
 		}
 	}
+	inferLockHolders(p, &res, isThread)
 	res.Diagnosis = diagnose(p, &res, byTID)
 	return res
+}
+
+// inferLockHolders names the holders of the threading.Locks threads wait for: a Lock
+// records no owner, but a thread inside `with lock:` keeps the lock's bound __exit__ on
+// its frame's value stack. The lock a thread itself waits for is left out of what it
+// holds: CPython 3.8-3.11 store the __exit__ before they call __enter__.
+func inferLockHolders(p *Process, res *Result, isThread func(int) bool) {
+	var held map[int]map[uint64]bool
+	for _, t := range p.Threads {
+		w := res.Waits[t.TID]
+		if w == nil || !w.plainPyLock || w.OwnerTID != 0 {
+			continue
+		}
+		if held == nil {
+			held = map[int]map[uint64]bool{}
+			for i := range p.Threads {
+				h := HeldPyLocks(p.Arch, p.Mem, p.Threads[i].PyStacks)
+				if ow := res.Waits[p.Threads[i].TID]; ow != nil && ow.Kind == KindPythonLock {
+					delete(h, ow.Address)
+				}
+				held[p.Threads[i].TID] = h
+			}
+		}
+		var holders []int
+		for _, o := range p.Threads {
+			if o.TID != t.TID && held[o.TID][w.Address] {
+				holders = append(holders, o.TID)
+			}
+		}
+		if len(holders) != 1 {
+			continue
+		}
+		w.OwnerTID = holders[0]
+		w.Detail += fmt.Sprintf("; held by thread %d, inferred from the `with` block whose __exit__ is on its Python value stack", holders[0])
+		if isThread(w.OwnerTID) {
+			res.Edges[t.TID] = Edge{TID: t.TID, WaitsFor: w.OwnerTID, Lock: w.Address, HasLock: w.HasAddress, Kind: w.Kind}
+		}
+	}
 }
 
 // order is the threads' tids in the order of the core.
@@ -199,7 +238,7 @@ func (w *Wait) Text() string {
 		s += fmt.Sprintf(" held by tid %d, which is no thread of this process", w.OwnerTID)
 	case w.OwnerTID != 0:
 		s += fmt.Sprintf(" held by thread %d", w.OwnerTID)
-	case w.Kind == KindPythonLock && strings.HasPrefix(w.Detail, "threading.Lock"):
+	case w.plainPyLock:
 		s += " (a Lock records no owner)"
 	default:
 		s += " (owner unknown)"

@@ -48,16 +48,7 @@ func ReadPyLock(a *arch.Arch, m Memory, addr uint64) (PyLock, bool) {
 		return PyLock{}, false
 	}
 	bo := a.ByteOrder
-	typ := bo.Uint64(b[pyObType:])
-	var tb [8]byte
-	if typ == 0 || read(m, tb[:], typ+pyTpName, "tp_name") != nil {
-		return PyLock{}, false
-	}
-	var nb [16]byte
-	if read(m, nb[:], bo.Uint64(tb[:]), "tp_name") != nil {
-		return PyLock{}, false
-	}
-	name := string(nb[:bytes.IndexByte(append(nb[:], 0), 0)])
+	name := typeName(a, m, bo.Uint64(b[pyObType:]))
 	l := PyLock{Addr: addr, Type: name, Lock: bo.Uint64(b[pyLockLock:])}
 	switch name {
 	case "_thread.lock":
@@ -99,4 +90,90 @@ func FindPyLock(a *arch.Arch, m Memory, sp, sem uint64) (PyLock, bool) {
 		}
 	}
 	return PyLock{}, false
+}
+
+// MaxPyStackFrames and MaxPyStackWords bound the search of a thread's Python frames for
+// the `with` blocks it is in: the innermost frames, and the first words of each from its
+// localsplus (the locals, then the value stack).
+const (
+	MaxPyStackFrames = 8
+	MaxPyStackWords  = 64
+)
+
+// PyCFunctionObject (CPython 3.8-3.13 Include/cpython/methodobject.h): PyObject_HEAD,
+// then m_ml (PyMethodDef *, whose first field is ml_name) and m_self.
+const (
+	pyCFuncML   = 16
+	pyCFuncSelf = 24
+)
+
+// HeldPyLocks returns the Python lock objects whose bound __exit__ sits in the first
+// words of the frames at localsplus (innermost first): `with lock:` pushes it when the
+// block starts and pops it when the block ends. A word left over from a block that
+// already ended can make a lock look held, so callers say the holder is inferred.
+func HeldPyLocks(a *arch.Arch, m Memory, localsplus []uint64) map[uint64]bool {
+	held := map[uint64]bool{}
+	if a.PtrSize != 8 {
+		return held
+	}
+	w := uint64(a.PtrSize)
+	buf := make([]byte, MaxPyStackWords*w)
+	for i, base := range localsplus {
+		if i >= MaxPyStackFrames {
+			break
+		}
+		n, _ := m.ReadAt(buf, base)
+		for j := 0; j+int(w) <= n; j += int(w) {
+			p := a.ByteOrder.Uint64(buf[j:])
+			if p == 0 || p%8 != 0 || !a.Canonical(p) {
+				continue
+			}
+			if self, ok := boundExit(a, m, p); ok {
+				held[self] = true
+			}
+		}
+	}
+	return held
+}
+
+// boundExit reports whether obj is a builtin method named __exit__ bound to a Python
+// lock object, and which.
+func boundExit(a *arch.Arch, m Memory, obj uint64) (uint64, bool) {
+	var b [32]byte
+	if read(m, b[:], obj, "object") != nil {
+		return 0, false
+	}
+	bo := a.ByteOrder
+	if typeName(a, m, bo.Uint64(b[pyObType:])) != "builtin_function_or_method" {
+		return 0, false
+	}
+	var ml [8]byte
+	if read(m, ml[:], bo.Uint64(b[pyCFuncML:]), "PyMethodDef") != nil || cString(m, bo.Uint64(ml[:]), 16) != "__exit__" {
+		return 0, false
+	}
+	self := bo.Uint64(b[pyCFuncSelf:])
+	if _, ok := ReadPyLock(a, m, self); !ok {
+		return 0, false
+	}
+	return self, true
+}
+
+// typeName reads a type object's tp_name (at most 32 bytes).
+func typeName(a *arch.Arch, m Memory, typ uint64) string {
+	var tb [8]byte
+	if typ == 0 || read(m, tb[:], typ+pyTpName, "tp_name") != nil {
+		return ""
+	}
+	return cString(m, a.ByteOrder.Uint64(tb[:]), 32)
+}
+
+// cString reads a NUL-terminated string of at most max bytes, "" when unreadable.
+func cString(m Memory, addr uint64, max int) string {
+	b := make([]byte, max)
+	n, _ := m.ReadAt(b, addr)
+	b = b[:n]
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		return string(b[:i])
+	}
+	return ""
 }

@@ -99,6 +99,9 @@ type Frame struct {
 	// Locals are the frame's local variables (LocalsErr says why they are missing).
 	Locals    []Local
 	LocalsErr error
+	// Localsplus is the address of the frame's localsplus array (the locals, cells and
+	// frees, then the value stack), 0 when unknown for the version.
+	Localsplus uint64
 }
 
 // MaxLocalsFrames bounds how many frames of a process get their locals read.
@@ -111,6 +114,7 @@ func (w *walker) addLocals(fr *Frame, off int64) {
 		fr.LocalsErr = fmt.Errorf("locals are not read for this version")
 		return
 	}
+	fr.Localsplus = fr.Addr + uint64(off)
 	if w.localsLeft <= 0 {
 		fr.LocalsErr = fmt.Errorf("locals read for the first %d frames only", MaxLocalsFrames)
 		return
