@@ -38,7 +38,8 @@ func FuzzExplain(f *testing.F) {
 				r[a.SP] = dataBase
 				r[a.Reg(a.Syscall.Ret)] = uint64(-int64([]int{4, 512, 514, 516, 11}[i%5]))
 				threads = append(threads, Thread{TID: 11 + i, Regs: r, Code: a.Syscall.Inst,
-					Frames: frameSets[(int(b)+i)%len(frameSets)], Ident: dataBase + uint64(i)*8})
+					Frames: frameSets[(int(b)+i)%len(frameSets)], Ident: dataBase + uint64(i)*8,
+					PyStacks: []uint64{dataBase + uint64(b), dataBase + uint64(kind)*8}})
 			}
 			p := &Process{Arch: a, Mem: fakeMem{dataBase: mem}, Threads: threads, Python: &Python{GILHolder: int(kind)}}
 			res := Explain(p)

@@ -255,3 +255,39 @@ func TestRLockOwner(t *testing.T) {
 		t.Errorf("text %q", w.Text())
 	}
 }
+
+func TestHeldPyLocks(t *testing.T) {
+	le := binary.LittleEndian
+	data := make([]byte, 0x400)
+	// Types: "_thread.lock" at +0x100, "builtin_function_or_method" at +0x140.
+	le.PutUint64(data[0x100+pyTpName:], dataBase+0x300)
+	copy(data[0x300:], "_thread.lock\x00")
+	le.PutUint64(data[0x140+pyTpName:], dataBase+0x320)
+	copy(data[0x320:], "builtin_function_or_method\x00")
+	// The Lock at +0x40 (semaphore 0x55000); its bound __exit__ at +0x80, whose
+	// PyMethodDef at +0x1c0 names "__exit__" at +0x360.
+	le.PutUint64(data[0x40+pyObType:], dataBase+0x100)
+	le.PutUint64(data[0x40+pyLockLock:], 0x55000)
+	le.PutUint64(data[0x80+pyObType:], dataBase+0x140)
+	le.PutUint64(data[0x80+pyCFuncML:], dataBase+0x1c0)
+	le.PutUint64(data[0x80+pyCFuncSelf:], dataBase+0x40)
+	le.PutUint64(data[0x1c0:], dataBase+0x360)
+	copy(data[0x360:], "__exit__\x00")
+	frame := make([]byte, 0x100)
+	le.PutUint64(frame[0x18:], dataBase+0x80) // the value stack holds the bound __exit__
+	const frameBase = 0x90000
+	mem := fakeMem{dataBase: data, frameBase: frame, stackBase: make([]byte, 0x100)}
+	if h := HeldPyLocks(arch.AMD64, mem, []uint64{frameBase}); !h[dataBase+0x40] || len(h) != 1 {
+		t.Fatalf("held %v, want the Lock at %#x", h, dataBase+0x40)
+	}
+	// Thread 6 is inside `with lock:`; thread 5 waits for the lock.
+	le.PutUint64(mem[stackBase][0x20:], dataBase+0x40)
+	frames := []Frame{{Function: "do_futex_wait"}, {Function: "PyThread_acquire_lock_timed"}}
+	p := process(mem,
+		Thread{TID: 5, Regs: regs(202, 0x55000, 128|9, 0), Code: syscallInst, Frames: frames},
+		Thread{TID: 6, PyStacks: []uint64{frameBase}})
+	w := Explain(p).Waits[5]
+	if w == nil || w.Kind != KindPythonLock || w.Address != dataBase+0x40 || w.OwnerTID != 6 || !strings.Contains(w.Detail, "inferred") {
+		t.Fatalf("wait %+v, want the Lock held by thread 6, inferred", w)
+	}
+}
