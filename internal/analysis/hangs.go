@@ -2,7 +2,10 @@ package analysis
 
 import (
 	"fmt"
+
+	"github.com/coredig/coredig/internal/core"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/coredig/coredig/internal/hangs"
@@ -68,6 +71,15 @@ func (a *Analysis) Hangs(r *report.Report) *hangs.Diagnosis {
 		}
 		if w.Syscall != nil {
 			rw.Syscall = w.Syscall.Name
+		}
+		if w.Kind == hangs.KindCondvar && i < len(c.Threads) {
+			if cond, m := a.condArgs(c.Threads[i]); m != "" {
+				rw.Detail = fmt.Sprintf("a condition variable: no thread owns it; it waits to be signalled, and released mutex %s (the mutex argument of pthread_cond_wait, from DWARF)", m)
+				if v, err := strconv.ParseUint(cond, 0, 64); err == nil {
+					rw.Address = report.HexPtr(v)
+				}
+				rw.Text = fmt.Sprintf("waiting on condition variable %s (no owner), released mutex %s", rw.Address, m)
+			}
 		}
 		r.Threads[i].Waiting = rw
 	}
@@ -137,4 +149,47 @@ func explainHang(r *report.Report, hd *hangs.Diagnosis, snapshot bool) {
 		d.Cycle = append(d.Cycle, ce)
 	}
 	r.Diagnosis = d
+}
+
+// condWaitFuncs are glibc's condition-wait functions whose "mutex" parameter is the mutex
+// the wait released (nptl/pthread_cond_wait.c).
+var condWaitFuncs = []string{"__pthread_cond_wait_common", "___pthread_cond_wait", "___pthread_cond_timedwait",
+	"___pthread_cond_clockwait", "__pthread_cond_wait", "__pthread_cond_timedwait", "__pthread_cond_clockwait",
+	"pthread_cond_wait", "pthread_cond_timedwait", "pthread_cond_clockwait"}
+
+// condArgs reads the condition variable a thread waits on and the mutex its wait
+// released from the DWARF variables of its pthread_cond_wait frame ("0x…" each); ""
+// without libc's debug information or where the compiler kept no location for them.
+func (a *Analysis) condArgs(t *core.Thread) (cond, mutex string) {
+	walk, _ := a.Unwind(t, 12)
+	for _, f := range walk {
+		pc := f.PC
+		if f.ReturnAddress && pc > 0 {
+			pc--
+		}
+		fn := a.Modules.Lookup(pc).Function
+		known := false
+		for _, n := range condWaitFuncs {
+			known = known || fn == n
+		}
+		if !known {
+			continue
+		}
+		locals, _, _ := a.frameLocals(pc, f)
+		for _, l := range locals {
+			if l.Error != "" || !strings.HasPrefix(l.Value, "0x") {
+				continue
+			}
+			switch l.Name {
+			case "mutex":
+				mutex = l.Value
+			case "cond":
+				cond = l.Value
+			}
+		}
+		if mutex != "" {
+			return cond, mutex
+		}
+	}
+	return "", ""
 }

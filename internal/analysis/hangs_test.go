@@ -342,3 +342,39 @@ func TestHangCxx(t *testing.T) {
 		})
 	}
 }
+
+// TestHangCondvarMutex: deref.c's worker waits in pthread_cond_wait(&cv, &mu); with libc's
+// debug file the wait names the condition variable and the mutex it released.
+func TestHangCondvarMutex(t *testing.T) {
+	tc := testcore.Make(t, testcore.DerefPIE)
+	for _, debug := range []bool{true, false} {
+		opts := symbolize.Options{}
+		if !debug {
+			opts.Finder = noDebugFiles{}
+		}
+		a, _ := open(t, tc.Path, opts)
+		r := a.Full(FullOptions{})
+		cv, _, ok1 := a.Modules.FindSymbol("cv")
+		mu, _, ok2 := a.Modules.FindSymbol("mu")
+		if !ok1 || !ok2 {
+			t.Fatal("deref.c's cv and mu are not in the symbol table")
+		}
+		var w *report.Waiting
+		for _, th := range r.Threads {
+			if th.Waiting != nil && th.Waiting.Kind == "condvar" {
+				w = th.Waiting
+			}
+		}
+		if w == nil {
+			t.Fatal("no thread waits on a condition variable")
+		}
+		if debug {
+			want := fmt.Sprintf("waiting on condition variable %#x (no owner), released mutex %#x", cv, mu)
+			if w.Text != want || w.Address == nil || uint64(*w.Address) != cv {
+				t.Errorf("with libc's debug file: %q at %v, want %q", w.Text, w.Address, want)
+			}
+		} else if strings.Contains(w.Text, "released mutex") || w.OwnerTID != nil {
+			t.Errorf("without libc's debug file: %q names a mutex or an owner it cannot know", w.Text)
+		}
+	}
+}
