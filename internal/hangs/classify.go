@@ -93,6 +93,10 @@ type Wait struct {
 	// plainPyLock marks a wait for a threading.Lock, whose holder only a `with` block
 	// on some thread's value stack can name.
 	plainPyLock bool
+	// pyWait is the threading or queue call the thread waits in, notify whether it
+	// waits for a notification (pyWaitFrame).
+	pyWait string
+	notify bool
 }
 
 // maxWaitFrames is how deep in a stack the frames that name a wait are looked for.
@@ -265,8 +269,10 @@ func rwlockWait(p *Process, w *Wait, isThread func(int) bool, fn string) {
 func pythonLock(p *Process, t *Thread, w *Wait, idents map[uint64]int) {
 	w.Kind = KindPythonLock
 	w.Detail = "a threading lock"
-	if pf := pyWaitFrame(t.Python); pf != "" {
-		w.Detail += ", in " + pf
+	chain, notify := pyWaitFrame(t.Python)
+	w.pyWait, w.notify = chain, notify
+	if chain != "" {
+		w.Detail += ", in " + chain
 	}
 	sp := uint64(0)
 	if p.Arch.SP < len(t.Regs) {
@@ -281,8 +287,11 @@ func pythonLock(p *Process, t *Thread, w *Wait, idents map[uint64]int) {
 	if !l.RLock() {
 		w.plainPyLock = true
 		w.Detail = fmt.Sprintf("threading.Lock at %#x: a Lock records no owner", l.Addr)
-		if pf := pyWaitFrame(t.Python); pf != "" {
-			w.Detail += "; in " + pf
+		if notify {
+			w.Detail = fmt.Sprintf("waits to be notified: the Condition's waiter lock at %#x is released by notify(), no thread holds it", l.Addr)
+		}
+		if chain != "" {
+			w.Detail += "; in " + chain
 		}
 		return
 	}
@@ -297,22 +306,26 @@ func pythonLock(p *Process, t *Thread, w *Wait, idents map[uint64]int) {
 	}
 }
 
-// pyWaitFrame names the innermost Python frame of the threading or queue module that
-// waits, "Condition.wait (threading.py:320)", or "".
-func pyWaitFrame(frames []PyFrame) string {
+// pyWaitFrame names the Python frames of the threading and queue modules the thread
+// waits in, innermost first, when its innermost frame is one: "Condition.wait
+// (threading.py:355) <- Event.wait (threading.py:629)"; notify says the wait is for a
+// notification (Condition.wait, which Event, Barrier and queue.Queue use): its lock is
+// the waiter lock that notify() releases, which no thread holds.
+func pyWaitFrame(frames []PyFrame) (chain string, notify bool) {
+	var parts []string
 	for i, f := range frames {
-		if i >= 4 {
-			break
-		}
 		base := f.File[strings.LastIndexByte(f.File, '/')+1:]
-		if base != "threading.py" && base != "queue.py" {
-			continue
+		if i >= 4 || base != "threading.py" && base != "queue.py" {
+			break
 		}
 		name := f.QualName
 		if name == "" {
 			name = f.Function
 		}
-		return fmt.Sprintf("%s (%s:%d)", name, base, f.Line)
+		if i == 0 && (name == "Condition.wait" || name == "wait" && base == "threading.py") {
+			notify = true
+		}
+		parts = append(parts, fmt.Sprintf("%s (%s:%d)", name, base, f.Line))
 	}
-	return ""
+	return strings.Join(parts, " <- "), notify
 }

@@ -87,7 +87,7 @@ func inferLockHolders(p *Process, res *Result, isThread func(int) bool) {
 	var held map[int]map[uint64]bool
 	for _, t := range p.Threads {
 		w := res.Waits[t.TID]
-		if w == nil || !w.plainPyLock || w.OwnerTID != 0 {
+		if w == nil || !w.plainPyLock || w.notify || w.OwnerTID != 0 {
 			continue
 		}
 		if held == nil {
@@ -231,6 +231,9 @@ func (w *Wait) Text() string {
 			}
 			return s
 		}
+	}
+	if w.Kind == KindPythonLock && w.notify {
+		return "waiting in " + w.pyWait + " to be notified (no owner)"
 	}
 	s := "waiting for " + lockName(w)
 	switch {

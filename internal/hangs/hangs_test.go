@@ -291,3 +291,22 @@ func TestHeldPyLocks(t *testing.T) {
 		t.Fatalf("wait %+v, want the Lock held by thread 6, inferred", w)
 	}
 }
+
+func TestPyWaitFrame(t *testing.T) {
+	for _, tc := range []struct {
+		frames []PyFrame
+		chain  string
+		notify bool
+	}{
+		{[]PyFrame{{QualName: "Condition.wait", File: "/py/lib/threading.py", Line: 355}, {QualName: "Queue.get", File: "/py/lib/queue.py", Line: 171}, {Function: "queuer", File: "t.py", Line: 9}},
+			"Condition.wait (threading.py:355) <- Queue.get (queue.py:171)", true},
+		{[]PyFrame{{Function: "wait", File: "/py/lib/threading.py", Line: 300}}, "wait (threading.py:300)", true},
+		{[]PyFrame{{Function: "locker", File: "t.py", Line: 5}, {QualName: "Thread.run", File: "/py/lib/threading.py", Line: 1010}}, "", false},
+		{[]PyFrame{{QualName: "Thread.join", File: "/py/lib/threading.py", Line: 1119}}, "Thread.join (threading.py:1119)", false},
+	} {
+		chain, notify := pyWaitFrame(tc.frames)
+		if chain != tc.chain || notify != tc.notify {
+			t.Errorf("pyWaitFrame(%v) = %q %v, want %q %v", tc.frames, chain, notify, tc.chain, tc.notify)
+		}
+	}
+}
