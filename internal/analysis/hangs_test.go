@@ -1,8 +1,11 @@
 package analysis
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -376,5 +379,62 @@ func TestHangCondvarMutex(t *testing.T) {
 		} else if strings.Contains(w.Text, "released mutex") || w.OwnerTID != nil {
 			t.Errorf("without libc's debug file: %q names a mutex or an owner it cannot know", w.Text)
 		}
+	}
+}
+
+// TestHangSnapshot: the ABBA program, live, snapshotted by gdb's gcore (the process keeps
+// running; the core records SIGSTOP): the same deadlock as from the kernel's core.
+func TestHangSnapshot(t *testing.T) {
+	if _, err := exec.LookPath("gdb"); err != nil {
+		t.Fatalf("gdb makes the snapshot for this test and is not installed (apt-get install gdb): %v", err)
+	}
+	tc := testcore.Make(t, testcore.Spec{Name: "hang-abba-x86_64-o0", Source: "hang_abba.c", CFlags: []string{"-O0", "-g"}, KillWith: syscall.SIGABRT})
+	cmd := exec.Command(tc.Exe)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	}()
+	var stdout strings.Builder
+	br := bufio.NewReader(out)
+	for {
+		line, err := br.ReadString('\n')
+		stdout.WriteString(line)
+		if strings.HasPrefix(line, "ready") {
+			break
+		}
+		if err != nil {
+			t.Fatalf("no ready line: %v\n%s", err, stdout.String())
+		}
+	}
+	snap := filepath.Join(t.TempDir(), "snapshot.core")
+	if b, err := exec.Command("gdb", "-nx", "-batch", "-p", fmt.Sprint(cmd.Process.Pid), "-ex", "gcore "+snap).CombinedOutput(); err != nil {
+		t.Fatalf("gdb gcore: %v\n%s", err, b)
+	}
+	f := stdoutFacts(t, &testcore.Core{Spec: tc.Spec, Stdout: stdout.String()}, "mutex_a", "mutex_b", "tid_a", "tid_b")
+	a, _ := open(t, snap, symbolize.Options{ExePath: tc.Exe})
+	r := a.Full(FullOptions{})
+	d := r.Diagnosis
+	if d == nil || d.Kind != "deadlock" {
+		t.Fatalf("diagnosis %+v, want deadlock", d)
+	}
+	x := report.CycleEdge{TID: int(f["tid_a"]), WaitsForTID: int(f["tid_b"]), Lock: report.HexPtr(f["mutex_b"]), Kind: "mutex"}
+	y := report.CycleEdge{TID: int(f["tid_b"]), WaitsForTID: int(f["tid_a"]), Lock: report.HexPtr(f["mutex_a"]), Kind: "mutex"}
+	want := []report.CycleEdge{x, y}
+	if y.TID < x.TID {
+		want = []report.CycleEdge{y, x}
+	}
+	if got, w := cycleText(d.Cycle), cycleText(want); got != w {
+		t.Errorf("cycle %s, want %s", got, w)
+	}
+	if strings.Contains(d.Summary, "killed by") {
+		t.Errorf("summary %q: a snapshot was not killed", d.Summary)
 	}
 }
