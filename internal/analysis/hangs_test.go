@@ -438,3 +438,23 @@ func TestHangSnapshot(t *testing.T) {
 		t.Errorf("summary %q: a snapshot was not killed", d.Summary)
 	}
 }
+
+// TestHangABBAKinds: the ABBA deadlock on priority-inheriting, robust, recursive and
+// errorcheck mutexes; the owner comes from the futex word for the first two.
+func TestHangABBAKinds(t *testing.T) {
+	for kind, name := range map[string]string{"pi": "priority-inheriting normal", "robust": "robust normal", "recursive": "recursive", "errorcheck": "errorcheck"} {
+		t.Run(kind, func(t *testing.T) {
+			tc := testcore.Make(t, testcore.Spec{Name: "hang-abba-x86_64-" + kind, Source: "hang_abba.c", Args: []string{kind}, KillWith: syscall.SIGABRT})
+			f := stdoutFacts(t, tc, "mutex_a", "mutex_b", "tid_a", "tid_b")
+			r := hangReport(t, tc, symbolize.Options{})
+			if d := r.Diagnosis; d.Kind != "deadlock" || len(d.Cycle) != 2 {
+				t.Fatalf("diagnosis %s (%s), want a deadlock of two", d.Kind, d.Summary)
+			}
+			checkWait(t, r, f["tid_a"], "mutex", f["mutex_b"], f["tid_b"])
+			checkWait(t, r, f["tid_b"], "mutex", f["mutex_a"], f["tid_a"])
+			if w := thread(t, r, f["tid_a"]).Waiting; !strings.HasPrefix(w.Detail, name+" mutex") {
+				t.Errorf("detail %q, want a %s mutex", w.Detail, name)
+			}
+		})
+	}
+}

@@ -192,6 +192,9 @@ func classify(p *Process, t *Thread, isThread func(int) bool, idents map[uint64]
 		}
 		mutexWait(p, w, isThread)
 	case strings.HasPrefix(prim, "pthread_mutex_"):
+		if parkedPI(p, t, w, cmd, sc, isThread) {
+			return w
+		}
 		mutexWait(p, w, isThread)
 	case strings.HasPrefix(prim, "pthread_rwlock_"):
 		rwlockWait(p, w, isThread, prim)
@@ -328,4 +331,69 @@ func pyWaitFrame(frames []PyFrame) (chain string, notify bool) {
 		parts = append(parts, fmt.Sprintf("%s (%s:%d)", name, base, f.Line))
 	}
 	return strings.Join(parts, " <- "), notify
+}
+
+// maxParkedScan bounds the stack words searched for the mutex of a parked PI lock.
+const maxParkedScan = 512
+
+// parkedPI recognises glibc's answer to a priority-inheriting lock the kernel refused
+// (nptl/pthread_mutex_lock.c __pthread_mutex_lock_full: FUTEX_LOCK_PI returned EDEADLK, a
+// deadlock the kernel's PI chain walk found, or ESRCH, an owner that died): the thread
+// then waits forever on a zero word of its own stack. The mutex it wanted is looked for
+// among its registers and the first words of its stack: a priority-inheriting mutex
+// owned by another thread of the process.
+func parkedPI(p *Process, t *Thread, w *Wait, cmd int, sc Syscall, isThread func(int) bool) bool {
+	if cmd != FUTEX_WAIT && cmd != FUTEX_WAIT_BITSET || uint32(sc.Args[2]) != 0 || p.Arch.SP >= len(t.Regs) {
+		return false
+	}
+	sp := t.Regs[p.Arch.SP]
+	if w.Address < sp || w.Address-sp > 1<<16 {
+		return false
+	}
+	note := "glibc parks this thread forever: the kernel refused its priority-inheriting lock (EDEADLK, a deadlock its PI chain walk found, or ESRCH, an owner that died)"
+	ws := uint64(p.Arch.PtrSize)
+	buf := make([]byte, maxParkedScan*ws)
+	n, _ := p.Mem.ReadAt(buf, sp)
+	// The registers first (a callee-saved one may still hold the mutex), then the stack.
+	cands := append([]uint64(nil), t.Regs...)
+	for i := 0; i+int(ws) <= n; i += int(ws) {
+		cands = append(cands, p.Arch.ByteOrder.Uint64(buf[i:]))
+	}
+	// Optimised code may keep a pointer to one of the mutex's fields instead of to it.
+	pl := p.Arch.Pthread
+	fields := []int{0, pl.MutexLock, pl.MutexCount, pl.MutexOwner, pl.MutexKind}
+	for _, c := range cands {
+		if c == 0 || c%4 != 0 || !p.Arch.Canonical(c) {
+			continue
+		}
+		a, ok := uint64(0), false
+		for _, off := range fields {
+			if uint64(off) > c {
+				continue
+			}
+			base := c - uint64(off)
+			if base == w.Address {
+				continue
+			}
+			m, err := ReadMutex(p.Arch, p.Mem, base)
+			if err != nil || !m.Plausible() || m.Kind&PTHREAD_MUTEX_PRIO_INHERIT_NP == 0 {
+				continue
+			}
+			if o := m.OwnerTID(); o == 0 || o == t.TID || !isThread(o) {
+				continue
+			}
+			a, ok = base, true
+			break
+		}
+		if !ok {
+			continue
+		}
+		w.Address = a
+		mutexWait(p, w, isThread)
+		w.Detail += "; " + note + "; the mutex was found in its registers or on its stack"
+		return true
+	}
+	w.Kind = KindMutex
+	w.Detail = note + "; the mutex it wanted was not found in its registers or on its stack"
+	return true
 }

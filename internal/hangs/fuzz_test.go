@@ -26,7 +26,7 @@ func FuzzExplain(f *testing.F) {
 		frameSets := [][]Frame{mutexFrames("f"),
 			{{Function: "___pthread_rwlock_wrlock"}}, {{Function: "pthread_cond_wait"}},
 			{{Function: "sem_wait"}}, {{Function: "pthread_join"}}, {{Function: "take_gil"}},
-			{{Function: "PyThread_acquire_lock_timed"}}, nil}
+			{{Function: "PyThread_acquire_lock_timed"}}, {{Function: "__pthread_mutex_lock_full"}}, nil}
 		for _, a := range arch.All {
 			var threads []Thread
 			for i, b := range addrs {

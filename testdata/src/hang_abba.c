@@ -9,10 +9,13 @@
  * The deadlock: A waits for mutex_b held by B, B waits for mutex_a held by A; both
  * mutexes are normal (PTHREAD_MUTEX_INITIALIZER); the cycle is
  * {tid_a -> tid_b, mutex_b, mutex}, {tid_b -> tid_a, mutex_a, mutex} (lowest tid first).
- * Built at -O0 and -O2.
+ * Built at -O0 and -O2. The argument "pi", "robust", "recursive" or "errorcheck" makes
+ * both mutexes of that kind (priority-inheriting, robust, ...), the kind the report
+ * names ("priority-inheriting normal", "robust normal", "recursive", "errorcheck").
  */
 #include "hang.h"
 #include <pthread.h>
+#include <string.h>
 
 static pthread_mutex_t mutex_a = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t mutex_b = PTHREAD_MUTEX_INITIALIZER;
@@ -43,9 +46,27 @@ __attribute__((noinline)) static void *thread_b(void *arg)
 	return NULL;
 }
 
-int main(void)
+static void set_kind(const char *kind)
+{
+	pthread_mutexattr_t attr;
+	pthread_mutexattr_init(&attr);
+	if (strcmp(kind, "pi") == 0)
+		pthread_mutexattr_setprotocol(&attr, PTHREAD_PRIO_INHERIT);
+	else if (strcmp(kind, "robust") == 0)
+		pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
+	else if (strcmp(kind, "recursive") == 0)
+		pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+	else if (strcmp(kind, "errorcheck") == 0)
+		pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ERRORCHECK);
+	pthread_mutex_init(&mutex_a, &attr);
+	pthread_mutex_init(&mutex_b, &attr);
+}
+
+int main(int argc, char **argv)
 {
 	pthread_t a, b;
+	if (argc > 1)
+		set_kind(argv[1]);
 	pthread_barrier_init(&both, NULL, 3);
 	pthread_create(&a, NULL, thread_a, NULL);
 	pthread_create(&b, NULL, thread_b, NULL);
