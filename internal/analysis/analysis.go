@@ -33,6 +33,8 @@ type Analysis struct {
 	// pyStacks are the localsplus addresses of each thread's Python frames, innermost
 	// first, by tid (where a `with` block keeps its lock's __exit__).
 	pyStacks map[int][]uint64
+	// pyDropRequest is the GIL drop request, when the version has one.
+	pyDropRequest *bool
 
 	// crashWalk keeps the crashing thread's unwound frames from Backtrace, so the search
 	// for a signal frame behind a re-raise does not walk the stack again.

@@ -19,7 +19,7 @@ func (a *Analysis) Hangs(r *report.Report) *hangs.Diagnosis {
 	p := &hangs.Process{Arch: c.Arch, Mem: c}
 	py := map[int][]report.PythonFrame{}
 	if r.Python != nil && r.Python.Error == "" {
-		hp := &hangs.Python{Interpreter: a.isInterpreter}
+		hp := &hangs.Python{Interpreter: a.isInterpreter, DropRequest: a.pyDropRequest}
 		if r.Python.GILHolderTID != nil {
 			hp.GILHolder = int(*r.Python.GILHolderTID)
 		}

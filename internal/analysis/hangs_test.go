@@ -290,8 +290,14 @@ func testHangPythonLocks(t *testing.T, script, prefix, lockType string) {
 // TestHangGIL: the main thread keeps the GIL in libc's sleep called through
 // ctypes.PyDLL while two workers wait for it.
 func TestHangGIL(t *testing.T) {
-	spec := testcore.PythonSpec("hang_gil.py", "3.12.1")
-	spec.KillWith, spec.KillAfter = syscall.SIGABRT, 1500*time.Millisecond
+	for _, v := range []string{"3.12.1", "3.8.18", "3.9.18", "3.10.13", "3.11.7", "3.13.0"} {
+		t.Run(v, func(t *testing.T) { testHangGIL(t, v) })
+	}
+}
+
+func testHangGIL(t *testing.T, version string) {
+	spec := testcore.PythonSpec("hang_gil.py", version)
+	spec.KillWith, spec.KillAfter = syscall.SIGABRT, 2500*time.Millisecond
 	tc := testcore.Make(t, spec)
 	f := stdoutFacts(t, tc, "tid_holder", "tid_worker1", "tid_worker2")
 	r := hangReport(t, tc, symbolize.Options{})
@@ -309,6 +315,9 @@ func TestHangGIL(t *testing.T) {
 	}
 	checkWait(t, r, f["tid_worker1"], "gil", 0, f["tid_holder"])
 	checkWait(t, r, f["tid_worker2"], "gil", 0, f["tid_holder"])
+	if got := d.Evidence["gil_drop_request"]; !strings.HasPrefix(got, "set") {
+		t.Errorf("gil_drop_request %q: the waiters have asked for the GIL for over a second", got)
+	}
 }
 
 // TestHangCxx: std::mutex ABBA, and a reader of a std::shared_mutex the first thread

@@ -115,6 +115,7 @@ func (a *Analysis) python() *report.Python {
 		}
 		return r
 	}
+	a.pyDropRequest = st.GILDropRequest
 	r := &report.Python{Version: st.Version, VersionSource: st.VersionSource, LayoutSource: st.LayoutSource,
 		FinalizingTID: st.FinalizingTID, GILHolderTID: st.GILHolderTID,
 		GCCollecting: st.GCCollecting, Interpreters: len(st.Interpreters), Warnings: st.Warnings,

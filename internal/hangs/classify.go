@@ -58,6 +58,9 @@ type Python struct {
 	// Interpreter reports whether a module is CPython's (the python executable or
 	// libpython), to tell the eval loop from a native call.
 	Interpreter func(module string) bool
+	// DropRequest is the GIL drop request a waiter sets (gil_drop_request, or the
+	// eval_breaker bit), nil when unknown.
+	DropRequest *bool
 }
 
 // Process is the input of Explain.

@@ -380,6 +380,13 @@ func gilHeld(p *Process, res *Result, byTID map[int]*Thread) *Diagnosis {
 		d.Evidence = append(d.Evidence, Item{"python_frame", pyFrame})
 	}
 	d.Evidence = append(d.Evidence, Item{"gil_waiters", tidList(waiters)})
+	if dr := p.Python.DropRequest; dr != nil {
+		v := "not set"
+		if *dr {
+			v = "set: a waiter asked the holder to drop the GIL, and the holder, outside the eval loop, does not see it"
+		}
+		d.Evidence = append(d.Evidence, Item{"gil_drop_request", v})
+	}
 	return d
 }
 

@@ -41,9 +41,11 @@ func SyscallOf(a *arch.Arch, regs []uint64, code []byte) (Syscall, bool) {
 	if j := a.Reg(s.Ret); j >= 0 && j < len(regs) {
 		out.Ret = int64(regs[j])
 	}
-	if !interrupted(out.Ret) {
-		// The call had returned (the signal came as it went back to user space): the
-		// thread was running, not waiting.
+	// A call that had returned (the signal came as it went back to user space) leaves
+	// its result: that thread was running, not waiting. A futex wait that just timed
+	// out (-ETIMEDOUT, -110) is one turn of a wait loop such as take_gil's, which waits
+	// again.
+	if !interrupted(out.Ret) && !(name == "futex" && out.Ret == -110) {
 		return Syscall{}, false
 	}
 	for i, r := range s.Args {

@@ -34,6 +34,13 @@ type Layout struct {
 
 	GILLocked     int64
 	GILLastHolder int64
+	// The GIL drop request a waiter sets when the holder keeps the GIL past the switch
+	// interval: _PyRuntime.ceval.gil_drop_request (3.8-3.9),
+	// PyInterpreterState.ceval.gil_drop_request (3.10-3.12), bit 0
+	// (_PY_GIL_DROP_REQUEST_BIT) of the holder's PyThreadState.eval_breaker (3.13).
+	RuntimeGILDropRequest int64
+	InterpGILDropRequest  int64
+	TstateEvalBreaker     int64
 
 	TstateSize           int64
 	TstateNext           int64

@@ -54,9 +54,12 @@ type State struct {
 	FinalizingUnknown bool
 	FinalizingTID     *uint64 // OS thread finalizing the runtime, when known
 	GILHolderTID      *uint64
-	GCCollecting      *bool // main interpreter's gc.collecting
-	Interpreters      []Interp
-	Warnings          []string
+	// GILDropRequest says whether a thread waiting for the GIL asked its holder to drop
+	// it (nil when unknown for the version or unreadable).
+	GILDropRequest *bool
+	GCCollecting   *bool // main interpreter's gc.collecting
+	Interpreters   []Interp
+	Warnings       []string
 }
 
 // Interp is one interpreter (the first is the most recently created; the
@@ -234,6 +237,8 @@ func (w *walker) version(rt uint64) error {
 			base, _ = LayoutFor(0x030d0000)
 			base.MinVersion, base.MaxVersion = st.HexVersion, st.HexVersion
 			base.RuntimeInterpretersMain, base.RuntimeFinalizingID, base.CodeFirstTraceable = -1, -1, -1
+			// _Py_DebugOffsets publishes no GIL drop request.
+			base.RuntimeGILDropRequest, base.InterpGILDropRequest, base.TstateEvalBreaker = -1, -1, -1
 			base.Source = "(unpublished fields assumed as in " + base.Source + ")"
 			w.warn("CPython %s: str state bits and other fields not in _Py_DebugOffsets are guessed from the 3.13 layout", st.Version)
 		}
@@ -386,6 +391,7 @@ func (w *walker) walk(rt uint64) {
 			st.GCCollecting = &b
 		}
 	}
+	st.GILDropRequest = w.dropRequest(rt, mainInterp, gilHolder)
 	if gilHolder != 0 {
 		if t := tstates[gilHolder]; t != nil {
 			t.IsGILHolder = true
@@ -410,6 +416,31 @@ func (w *walker) walk(rt uint64) {
 			w.warn("runtime is finalizing (thread state %#x) but its OS thread is unknown", finTstate)
 		}
 	}
+}
+
+// dropRequest reads the GIL drop request: a word of the runtime (3.8) or of the main
+// interpreter (3.9-3.12), or bit 0 of the holder's eval_breaker (3.13). Offsets of 0 or
+// less mean the version has no such field.
+func (w *walker) dropRequest(rt, interp, holder uint64) *bool {
+	l, r := &w.l, w.r
+	var v uint32
+	var err error
+	switch {
+	case l.RuntimeGILDropRequest > 0:
+		v, err = r.u32Field(rt, l.RuntimeGILDropRequest, "_PyRuntime.ceval.gil_drop_request")
+	case l.InterpGILDropRequest > 0 && interp != 0:
+		v, err = r.u32Field(interp, l.InterpGILDropRequest, "PyInterpreterState.ceval.gil_drop_request")
+	case l.TstateEvalBreaker > 0 && holder != 0:
+		v, err = r.u32Field(holder, l.TstateEvalBreaker, "PyThreadState.eval_breaker")
+		v &= 1 // _PY_GIL_DROP_REQUEST_BIT (Include/internal/pycore_ceval.h)
+	default:
+		return nil
+	}
+	if err != nil {
+		return nil
+	}
+	b := v != 0
+	return &b
 }
 
 // gilHolder returns gil.last_holder when gil.locked, else 0.

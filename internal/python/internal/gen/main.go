@@ -81,6 +81,10 @@ var fields = []field{
 	{"InterpGCCollecting", interp, []string{"gc.collecting"}, kOffset},
 	{"InterpFinalizing", interp, []string{"_finalizing"}, kOffset},
 
+	{"RuntimeGILDropRequest", runtime, []string{"ceval.gil_drop_request"}, kOffset},
+	{"InterpGILDropRequest", interp, []string{"ceval.gil_drop_request"}, kOffset},
+	{"TstateEvalBreaker", tstate, []string{"eval_breaker"}, kOffset},
+
 	{"GILLocked", gil, []string{"locked"}, kOffset},
 	{"GILLastHolder", gil, []string{"last_holder"}, kOffset},
 
