@@ -463,12 +463,20 @@ func blocked(p *Process, res *Result) *Diagnosis {
 	d.Summary = fmt.Sprintf("Blocked: %d threads wait behind %s, which is blocked in %s waiting for %s, outside the process.",
 		len(waiters), who(res, best), w.Call, w.External)
 	d.Evidence = append(d.Evidence, Item{"root_blocker", fmt.Sprint(best)}, Item{"root_call", w.Call},
-		Item{"root_waits_for", w.External}, Item{"waiting_behind_it", tidList(waiters)})
-	for _, t := range waiters {
+		Item{"root_waits_for", w.External}, Item{"waiting_behind_it", shortTIDList(waiters)})
+	for i, t := range waiters {
+		if i == maxEvidenceThreads {
+			d.Evidence = append(d.Evidence, Item{"more_threads", fmt.Sprintf("%d more threads wait behind it", len(waiters)-i)})
+			break
+		}
 		d.Evidence = append(d.Evidence, Item{fmt.Sprintf("thread_%d", t), res.Waits[t].Text()})
 	}
 	return d
 }
+
+// maxEvidenceThreads bounds the threads whose waits a diagnosis lists one by one, so
+// that it fits on the first screen.
+const maxEvidenceThreads = 8
 
 func reaches(res *Result, from, to int) bool {
 	x := from
@@ -483,6 +491,14 @@ func reaches(res *Result, from, to int) bool {
 		x = e.WaitsFor
 	}
 	return false
+}
+
+// shortTIDList is tidList cut after a dozen tids.
+func shortTIDList(tids []int) string {
+	if len(tids) <= 12 {
+		return tidList(tids)
+	}
+	return fmt.Sprintf("%s … (%d more)", tidList(tids[:12]), len(tids)-12)
 }
 
 func tidList(tids []int) string {

@@ -165,7 +165,11 @@ func (s Syscall) Describe() string {
 	var args []string
 	switch s.Name {
 	case "futex":
-		args = []string{arg0("%#x"), FutexOpName(a[1]), fmt.Sprint(int32(a[2])), ptr(a[3])}
+		val := fmt.Sprint(int32(a[2]))
+		if int32(a[2]) < 0 {
+			val = fmt.Sprintf("%#x", uint32(a[2])) // a lock word with FUTEX_WAITERS set
+		}
+		args = []string{arg0("%#x"), FutexOpName(a[1]), val, ptr(a[3])}
 	case "read", "write", "pread64", "pwrite64", "recvfrom", "sendto", "readv", "writev":
 		args = []string{arg0("%d"), ptr(a[1]), fmt.Sprint(a[2])}
 	case "recvmsg", "sendmsg", "accept", "accept4", "connect", "flock", "fcntl", "ioctl", "fsync", "close":
