@@ -344,7 +344,7 @@ func gilHeld(p *Process, res *Result, byTID map[int]*Thread) *Diagnosis {
 		} else {
 			doing += ", " + hw.Text()
 		}
-	case len(holder.Frames) > 0 && (p.Python.Interpreter == nil || !p.Python.Interpreter(holder.Frames[0].Module)):
+	case len(holder.Frames) > 0 && p.Python.Interpreter != nil && !p.Python.Interpreter(holder.Frames[0].Module) && inExtension(p, holder):
 		f := holder.Frames[0]
 		doing = "running native code in " + orUnknown(f.Function)
 		if f.Module != "" {
@@ -388,6 +388,26 @@ func gilHeld(p *Process, res *Result, byTID map[int]*Thread) *Diagnosis {
 		d.Evidence = append(d.Evidence, Item{"gil_drop_request", v})
 	}
 	return d
+}
+
+// inExtension reports whether a thread running native code got there through an
+// extension module or ctypes (a frame outside the interpreter and the C runtime before
+// the first interpreter frame): a long C call. The interpreter calling libc directly
+// (memcpy, malloc) is the eval loop at work, and a snapshot that caught it is no hang.
+func inExtension(p *Process, t *Thread) bool {
+	for _, f := range t.Frames {
+		if p.Python.Interpreter(f.Module) {
+			return false
+		}
+		base := f.Module[strings.LastIndexByte(f.Module, '/')+1:]
+		switch {
+		case base == "", strings.HasPrefix(base, "libc.so"), strings.HasPrefix(base, "libc-"),
+			strings.HasPrefix(base, "libm.so"), strings.HasPrefix(base, "libpthread"), strings.HasPrefix(base, "ld-linux"):
+			continue
+		}
+		return true
+	}
+	return false
 }
 
 // nativeCallee names the outermost native frame called from the interpreter, the C

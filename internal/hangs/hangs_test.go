@@ -223,10 +223,21 @@ func TestExplainGIL(t *testing.T) {
 			t.Errorf("summary %q lacks %q", d.Summary, s)
 		}
 	}
-	// A holder running the eval loop is a busy interpreter, not a hang.
-	p.Threads[0] = Thread{TID: 1, Regs: regs(0), Frames: []Frame{{Function: "_PyEval_EvalFrameDefault", Module: "/bin/python3"}}}
-	if d := Explain(p).Diagnosis; d != nil {
-		t.Errorf("diagnosis %+v for a busy interpreter, want none", d)
+	// A holder running the eval loop is a busy interpreter, not a hang; so is one in a
+	// libc function the interpreter called itself.
+	for _, frames := range [][]Frame{
+		{{Function: "_PyEval_EvalFrameDefault", Module: "/bin/python3"}},
+		{{Function: "__memmove_avx_unaligned_erms", Module: "/lib/libc.so.6"}, {Function: "bytes_concat", Module: "/bin/python3"}},
+	} {
+		p.Threads[0] = Thread{TID: 1, Regs: regs(0), Frames: frames}
+		if d := Explain(p).Diagnosis; d != nil {
+			t.Errorf("diagnosis %+v for a busy interpreter in %s, want none", d, frames[0].Function)
+		}
+	}
+	// A holder spinning in an extension module keeps the GIL.
+	p.Threads[0] = Thread{TID: 1, Regs: regs(0), Frames: []Frame{{Function: "spin", Module: "/site/_ext.so"}, {Function: "_PyEval_EvalFrameDefault", Module: "/bin/python3"}}}
+	if d := Explain(p).Diagnosis; d == nil || d.Kind != KindGILHeld || !strings.Contains(d.Summary, "running native code in spin (_ext.so)") {
+		t.Errorf("diagnosis %+v for a holder in an extension, want gil_held", d)
 	}
 }
 
