@@ -11,6 +11,7 @@ import (
 var AMD64 = func() *Arch {
 	a := &Arch{
 		Name:      "x86_64",
+		GOARCH:    "amd64",
 		Machine:   elf.EM_X86_64,
 		Class:     elf.ELFCLASS64,
 		ByteOrder: binary.LittleEndian,

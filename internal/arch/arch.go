@@ -33,6 +33,7 @@ import (
 // Arch is one architecture's description.
 type Arch struct {
 	Name      string // "x86_64", "aarch64": the name the JSON contract uses
+	GOARCH    string // the Go toolchain's name for it ("amd64", "arm64")
 	Machine   elf.Machine
 	Class     elf.Class
 	ByteOrder binary.ByteOrder
@@ -247,6 +248,16 @@ func ForMachine(m elf.Machine, c elf.Class) (*Arch, error) {
 func ByName(name string) *Arch {
 	for _, a := range All {
 		if a.Name == name {
+			return a
+		}
+	}
+	return nil
+}
+
+// ByGOARCH returns the architecture Go calls goarch (runtime.GOARCH), or nil.
+func ByGOARCH(goarch string) *Arch {
+	for _, a := range All {
+		if a.GOARCH == goarch {
 			return a
 		}
 	}

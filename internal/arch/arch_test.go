@@ -98,6 +98,9 @@ func TestABI(t *testing.T) {
 	if AMD64.DWARFNumber("rsp") != 7 || ARM64.DWARFNumber("sp") != 31 || AMD64.DWARFNumber("orig_rax") != -1 {
 		t.Error("DWARFNumber")
 	}
+	if ByGOARCH("amd64") != AMD64 || ByGOARCH("386") != I386 || ByGOARCH("arm") != ARM || ByGOARCH("riscv64") != nil {
+		t.Error("ByGOARCH")
+	}
 	if ByName("aarch64") != ARM64 || ByName("riscv64") != nil {
 		t.Error("ByName")
 	}

@@ -25,6 +25,7 @@ var ARM = func() *Arch {
 	display = append(display, "cpsr", "orig_r0")
 	a := &Arch{
 		Name:        "arm",
+		GOARCH:      "arm",
 		Machine:     elf.EM_ARM,
 		Class:       elf.ELFCLASS32,
 		ByteOrder:   binary.LittleEndian,

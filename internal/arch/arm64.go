@@ -22,6 +22,7 @@ var ARM64 = func() *Arch {
 	display = append(display, "pstate", "tpidr_el0")
 	a := &Arch{
 		Name:        "aarch64",
+		GOARCH:      "arm64",
 		Machine:     elf.EM_AARCH64,
 		Class:       elf.ELFCLASS64,
 		ByteOrder:   binary.LittleEndian,

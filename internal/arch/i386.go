@@ -14,6 +14,7 @@ import (
 var I386 = func() *Arch {
 	a := &Arch{
 		Name:      "i386",
+		GOARCH:    "386",
 		Machine:   elf.EM_386,
 		Class:     elf.ELFCLASS32,
 		ByteOrder: binary.LittleEndian,

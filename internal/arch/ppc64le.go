@@ -26,6 +26,7 @@ var PPC64LE = func() *Arch {
 	display = append(display, "msr", "ccr", "xer", "trap", "dar", "dsisr", "orig_r3", "softe", "result")
 	a := &Arch{
 		Name:        "ppc64le",
+		GOARCH:      "ppc64le",
 		Machine:     elf.EM_PPC64,
 		Class:       elf.ELFCLASS64,
 		ByteOrder:   binary.LittleEndian,

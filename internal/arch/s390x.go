@@ -33,6 +33,7 @@ var S390X = func() *Arch {
 	}
 	a := &Arch{
 		Name:        "s390x",
+		GOARCH:      "s390x",
 		Machine:     elf.EM_S390,
 		Class:       elf.ELFCLASS64,
 		ByteOrder:   binary.BigEndian,

@@ -6,14 +6,11 @@ import (
 	"github.com/coredig/coredig/internal/arch"
 )
 
-// hostArch is the architecture value of the machine coredig runs on, nil when there is
-// none. GOARCH names it; this is the one place an architecture is chosen by name.
+// hostArch is the architecture value of the machine coredig runs on, nil when coredig
+// cannot capture there (an architecture whose register-set notes it does not know).
 func hostArch() *arch.Arch {
-	switch runtime.GOARCH {
-	case "amd64":
-		return arch.AMD64
-	case "arm64":
-		return arch.ARM64
+	if a := arch.ByGOARCH(runtime.GOARCH); a != nil && a.CoreRegSets != nil {
+		return a
 	}
 	return nil
 }
