@@ -2,6 +2,8 @@ package core
 
 import (
 	"bytes"
+	"debug/elf"
+	"encoding/binary"
 	"os"
 	"path/filepath"
 	"testing"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/coredig/coredig/internal/arch"
 	"github.com/coredig/coredig/internal/corewriter"
+	"github.com/coredig/coredig/internal/elfx"
 )
 
 // fixtureHead returns the first n bytes of a committed real core (ELF header, program
@@ -32,10 +35,100 @@ func fixtureHead(t testing.TB, name string, n int) []byte {
 	return b[:min(n, len(b))]
 }
 
+// fixtureNotes returns the notes of a committed real core, and the core read whole.
+func fixtureNotes(t testing.TB, name string) ([]elfx.Note, *Core) {
+	t.Helper()
+	whole := fixtureHead(t, name, 1<<30)
+	r := bytes.NewReader(whole)
+	h, err := elfx.ReadHeader(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	progs, err := elfx.ReadProgs(r, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var notes []elfx.Note
+	for _, p := range progs {
+		if p.Type == elf.PT_NOTE {
+			n, err := elfx.ParseNotes(whole[p.Off:p.Off+p.Filesz], h.ByteOrder, int64(p.Off))
+			if err != nil {
+				t.Fatal(err)
+			}
+			notes = append(notes, n...)
+		}
+	}
+	c, err := NewCore(r, int64(len(whole)), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return notes, c
+}
+
+// pickNotes keeps the first note of each of types, in that order, encoded as a note segment.
+func pickNotes(notes []elfx.Note, types ...uint32) []byte {
+	var b []byte
+	le := binary.LittleEndian
+	for _, typ := range types {
+		for _, n := range notes {
+			if n.Type != typ {
+				continue
+			}
+			b = le.AppendUint32(b, uint32(len(n.Name)+1))
+			b = le.AppendUint32(b, uint32(len(n.Desc)))
+			b = le.AppendUint32(b, n.Type)
+			b = append(b, n.Name...)
+			b = append(b, make([]byte, 4-len(n.Name)%4)...) // NUL and padding to 4
+			b = append(b, n.Desc...)
+			b = append(b, make([]byte, (4-len(n.Desc)%4)%4)...)
+			break
+		}
+	}
+	return b
+}
+
+// miniCore is a small real core made from a committed one: an ELF header, a PT_NOTE with
+// the notes given (copied from the fixture) and one PT_LOAD holding the 256 bytes of the
+// first thread's stack from its stack pointer. A few hundred bytes to a few KiB, against
+// the 16 KiB of a fixture's head, so mutations reach each note decoder and the memory
+// reads quickly.
+func miniCore(notes []elfx.Note, c *Core, types ...uint32) []byte {
+	seg := pickNotes(notes, types...)
+	stack := make([]byte, 256)
+	sp := c.Threads[0].SP(c.Arch)
+	c.ReadAt(stack, sp)
+	const ehsize, phsize = 64, 56
+	noteOff := uint64(ehsize + 2*phsize)
+	loadOff := noteOff + uint64(len(seg))
+	var b bytes.Buffer
+	le := binary.LittleEndian
+	binary.Write(&b, le, elf.Header64{
+		Ident:     [elf.EI_NIDENT]byte{0x7f, 'E', 'L', 'F', byte(elf.ELFCLASS64), byte(elf.ELFDATA2LSB), byte(elf.EV_CURRENT)},
+		Type:      uint16(elf.ET_CORE),
+		Machine:   uint16(elf.EM_X86_64),
+		Version:   uint32(elf.EV_CURRENT),
+		Phoff:     ehsize,
+		Ehsize:    ehsize,
+		Phentsize: phsize,
+		Phnum:     2,
+	})
+	binary.Write(&b, le, elf.Prog64{Type: uint32(elf.PT_NOTE), Off: noteOff, Filesz: uint64(len(seg))})
+	binary.Write(&b, le, elf.Prog64{Type: uint32(elf.PT_LOAD), Flags: uint32(elf.PF_R | elf.PF_W), Off: loadOff,
+		Vaddr: sp, Filesz: uint64(len(stack)), Memsz: uint64(len(stack)), Align: 1})
+	b.Write(seg)
+	b.Write(stack)
+	return b.Bytes()
+}
+
 // FuzzNewCore feeds arbitrary bytes to the core reader and then asks the questions the
-// summary asks. It must never panic, hang or allocate without bound.
+// summary asks. It must never panic, hang or allocate without bound. The seeds are small
+// cores made from the committed ones (see miniCore), and their 16 KiB heads. FuzzNotes is
+// its sibling over the note decoders alone.
 func FuzzNewCore(f *testing.F) {
 	for _, name := range []string{"sample.core.zst", "static-deref/core.zst"} {
+		notes, c := fixtureNotes(f, name)
+		f.Add(miniCore(notes, c, NT_PRSTATUS, NT_PRPSINFO, NT_SIGINFO, NT_AUXV))
+		f.Add(miniCore(notes, c, NT_PRSTATUS, NT_SIGINFO, NT_FILE))
 		head := fixtureHead(f, name, 16<<10)
 		f.Add(head)
 		f.Add(head[:len(head)/3])
@@ -88,6 +181,37 @@ func coredigNotesSeed(t testing.TB) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// FuzzNotes decodes arbitrary note segments as the notes of an x86_64 or an aarch64 core:
+// the note layer of FuzzNewCore without the ELF headers and the memory reads. Seeds: notes
+// of the committed cores, one of each kind the decoders know, and a whole thread's set.
+func FuzzNotes(f *testing.F) {
+	for _, name := range []string{"sample.core.zst", "static-deref/core.zst"} {
+		notes, _ := fixtureNotes(f, name)
+		for _, typ := range []uint32{NT_PRSTATUS, NT_PRPSINFO, NT_SIGINFO, NT_AUXV, NT_FILE} {
+			f.Add(pickNotes(notes, typ), false)
+		}
+		f.Add(pickNotes(notes, NT_PRSTATUS, NT_PRFPREG, NT_X86_XSTATE, NT_PRPSINFO, NT_SIGINFO), false)
+	}
+	f.Fuzz(func(t *testing.T, data []byte, arm bool) {
+		a := arch.AMD64
+		if arm {
+			a = arch.ARM64
+		}
+		notes, _ := elfx.ParseNotes(data, a.ByteOrder, 0)
+		c := &Core{Arch: a}
+		c.Notes.ByType = map[string]int{}
+		c.decodeNotes(notes)
+		for _, th := range c.Threads {
+			if len(th.Regs) != len(a.RegNames) {
+				t.Fatalf("%d registers, want %d", len(th.Regs), len(a.RegNames))
+			}
+		}
+		if c.SigInfo != nil {
+			CodeName(c.SigInfo.Signo, c.SigInfo.Code)
+		}
+	})
 }
 
 func TestFixtureNotes(t *testing.T) {
@@ -161,4 +285,26 @@ func TestFixtureNotes(t *testing.T) {
 	if _, err := cut.ReadAt(make([]byte, 4), last.Vaddr); !IsMemError(err, Truncated) {
 		t.Errorf("read in the cut segment: %v, want cut off by truncation", err)
 	}
+}
+
+// The small seed cores read back as the cores they were made from.
+func TestMiniCore(t *testing.T) {
+	notes, whole := fixtureNotes(t, "sample.core.zst")
+	b := miniCore(notes, whole, NT_PRSTATUS, NT_PRPSINFO, NT_SIGINFO, NT_AUXV)
+	c, err := NewCore(bytes.NewReader(b), int64(len(b)), "mini")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Threads) != 1 || c.Threads[0].TID != 15327 || c.PsInfo == nil || c.PsInfo.FName != "sample" ||
+		c.SigInfo == nil || c.SigInfo.Addr != 0x60 || len(c.Auxv) == 0 || len(c.Warnings) != 0 {
+		t.Fatalf("%d-byte core: threads %d, psinfo %+v, siginfo %+v, %d auxv, warnings %q",
+			len(b), len(c.Threads), c.PsInfo, c.SigInfo, len(c.Auxv), c.Warnings)
+	}
+	sp := c.Threads[0].SP(c.Arch)
+	got, want := make([]byte, 16), make([]byte, 16)
+	whole.ReadAt(want, sp)
+	if _, err := c.ReadAt(got, sp); err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("stack at %#x: %x (%v), want %x", sp, got, err, want)
+	}
+	t.Logf("%d bytes", len(b))
 }
