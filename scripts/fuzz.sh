@@ -15,6 +15,8 @@
 #
 # Environment, for campaigns and for narrowing a run:
 #   FUZZ_TIME      the -fuzztime value instead of SECONDS, e.g. 10000000x (executions)
+#   FUZZ_TOTAL     seconds of fuzzing to share among all targets: each gets FUZZ_TOTAL divided
+#                  by their number, at most SECONDS and at least 3 (what CI uses)
 #   FUZZ_PARALLEL  -parallel (default: go's, GOMAXPROCS)
 #   FUZZ_MATCH     an extended regex over "pkg/dir Target"; only matching targets run
 #   FUZZ_LOG       a directory for each target's whole go test output (default: a temp dir)
@@ -38,6 +40,14 @@ if [ -n "${FUZZ_MATCH:-}" ]; then
 	targets=$(grep -E -- "$FUZZ_MATCH" <<<"$targets" || true)
 fi
 if [ -z "$targets" ]; then echo "fuzz.sh: no fuzz targets" >&2; exit 1; fi
+ntargets=$(grep -c . <<<"$targets")
+if [ -n "${FUZZ_TOTAL:-}" ]; then
+	share=$((FUZZ_TOTAL / ntargets))
+	seconds=$((share < seconds ? share : seconds))
+	seconds=$((seconds < 3 ? 3 : seconds))
+	fuzztime=${seconds}s
+fi
+echo "fuzz.sh: $ntargets targets, -fuzztime $fuzztime each"
 
 # The go test process of the target now running, so that an interrupt stops it too.
 child=
