@@ -15,10 +15,17 @@ import (
 
 // FuzzFull runs the whole analysis (modules, unwinding, symbolization, Python, diagnosis)
 // over mutations of a real core: the committed static crasher's core, whole. It must
-// never panic, hang or grow without bound, whatever the bytes. The inputs are large
-// (372 KiB), so run it with a short minimization budget:
+// never panic, hang or grow without bound, whatever the bytes.
 //
-//	go test ./internal/analysis -run XXX -fuzz FuzzFull -fuzzminimizetime 1s
+// It is slow, about 10 executions a second, and stays so: every input is a whole 372 KiB
+// core and every execution runs the whole pipeline, with the executable's DWARF. It is
+// here for what only the joined pipeline does; each layer has a fast sibling over the
+// same parser: FuzzNewCore and FuzzNotes (core), FuzzTable (cfi), FuzzEval (expr),
+// FuzzStep (unwind), FuzzLookup (dwarfsym), FuzzWalk (python), FuzzClassify (diagnose),
+// FuzzDecode (disasm). Run it with minimization off, or the minimizer spends the budget
+// on one large input:
+//
+//	go test ./internal/analysis -run '^$' -fuzz '^FuzzFull$' -fuzzminimizetime 0
 func FuzzFull(f *testing.F) {
 	zf, err := os.ReadFile(filepath.Join(testcore.RepoRoot(f), "testdata", "fixtures", "static-deref", "core.zst"))
 	if err != nil {

@@ -30,9 +30,31 @@ func FuzzTable(f *testing.F) {
 	libc, libcAddr, _, _ := sections(f, "/lib/x86_64-linux-gnu/libc.so.6")
 	f.Add(libc[:1024], libcAddr, []byte(nil), uint64(0), uint64(0x27290), false)
 	f.Add(synthDebugFrame(), uint64(0), []byte(nil), uint64(0), uint64(0x1040), true)
+	// Small real tables: the first CIE and the FDEs after it, a few dozen bytes each, so
+	// mutations land in the instructions rather than in kilobytes of other records.
+	for _, n := range []int{2, 4} {
+		small := firstRecords(eh, n)
+		tab, err := New(Config{Data: small, Addr: ehAddr, PtrSize: 8, Order: binary.LittleEndian})
+		if err != nil {
+			f.Fatal(err)
+		}
+		pc := ehAddr
+		tab.FDEs(func(fde *FDE) bool { pc = fde.Begin + (fde.End-fde.Begin)/2; return true })
+		f.Add(small, ehAddr, []byte(nil), uint64(0), pc, false)
+	}
 	f.Fuzz(func(t *testing.T, data []byte, addr uint64, hdr []byte, hdrAddr uint64, pc uint64, debug bool) {
 		fuzzBody(t, data, addr, hdr, hdrAddr, pc, debug)
 	})
+}
+
+// firstRecords returns the first n records of a .eh_frame (32-bit lengths) and a
+// terminating zero length.
+func firstRecords(eh []byte, n int) []byte {
+	off := 0
+	for i := 0; i < n && off+4 <= len(eh); i++ {
+		off += 4 + int(binary.LittleEndian.Uint32(eh[off:]))
+	}
+	return append(append([]byte(nil), eh[:min(off, len(eh))]...), 0, 0, 0, 0)
 }
 
 func fuzzBody(t *testing.T, data []byte, addr uint64, hdr []byte, hdrAddr uint64, pc uint64, debug bool) {
