@@ -194,6 +194,18 @@ func FuzzNotes(f *testing.F) {
 		}
 		f.Add(pickNotes(notes, NT_PRSTATUS, NT_PRFPREG, NT_X86_XSTATE, NT_PRPSINFO, NT_SIGINFO), false)
 	}
+	// aarch64: no committed core, so notes of the kernel's sizes (struct elf_prstatus and
+	// elf_prpsinfo of arm64) with a thread id, pc and sp, and the NT_ARM_TLS that follows.
+	a := arch.ARM64
+	st := make([]byte, a.PrStatus.Size)
+	binary.LittleEndian.PutUint32(st[a.PrStatus.PID:], 4242)
+	binary.LittleEndian.PutUint64(st[a.PrStatus.Regs+8*a.PC:], 0x400100)
+	binary.LittleEndian.PutUint64(st[a.PrStatus.Regs+8*a.SP:], 0xfffff000)
+	ps := make([]byte, a.PrPsInfo.Size)
+	copy(ps[a.PrPsInfo.FName:], "sample")
+	tls := binary.LittleEndian.AppendUint64(nil, 0xfffff7ff0000)
+	f.Add(pickNotes([]elfx.Note{{Name: "CORE", Type: NT_PRSTATUS, Desc: st}, {Name: "CORE", Type: NT_PRPSINFO, Desc: ps},
+		{Name: "LINUX", Type: NT_ARM_TLS, Desc: tls}}, NT_PRSTATUS, NT_PRPSINFO, NT_ARM_TLS), true)
 	f.Fuzz(func(t *testing.T, data []byte, arm bool) {
 		a := arch.AMD64
 		if arm {
