@@ -12,7 +12,7 @@ import (
 // buildMiniDebugInfo makes a binary the way Fedora ships them (GDB manual, "MiniDebugInfo"):
 // stripped, with the .symtab of the functions .dynsym lacks in an xz-compressed ELF file in
 // .gnu_debugdata.
-func buildMiniDebugInfo(t *testing.T) string {
+func buildMiniDebugInfo(t testing.TB) string {
 	t.Helper()
 	for _, tool := range []string{"gcc", "objcopy", "strip", "xz", "nm"} {
 		if _, err := exec.LookPath(tool); err != nil {

@@ -308,7 +308,13 @@ func miniDebugInfo(f *elf.File) (*elf.File, error) {
 	if sec.Size > maxMiniDebugInfo {
 		return nil, fmt.Errorf(".gnu_debugdata is %d bytes, over the limit", sec.Size)
 	}
-	zr, err := xz.NewReader(sec.Open())
+	return openMiniDebugInfo(sec.Open())
+}
+
+// openMiniDebugInfo decompresses the xz stream of a .gnu_debugdata section, at most
+// maxMiniDebugInfo bytes of it, and reads it as an ELF file.
+func openMiniDebugInfo(r io.Reader) (*elf.File, error) {
+	zr, err := xz.NewReader(r)
 	if err != nil {
 		return nil, fmt.Errorf(".gnu_debugdata: %w", err)
 	}
