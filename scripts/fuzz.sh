@@ -49,9 +49,10 @@ if [ -n "${FUZZ_TOTAL:-}" ]; then
 fi
 echo "fuzz.sh: $ntargets targets, -fuzztime $fuzztime each"
 
-# The go test process of the target now running, so that an interrupt stops it too.
+# The go test of the target now running leads its own process group (setsid), so that an
+# interrupt stops it, its test binary and the fuzz workers together.
 child=
-trap 'if [ -n "$child" ]; then kill "$child" 2>/dev/null; fi; exit 130' INT TERM
+trap 'if [ -n "$child" ]; then kill -- "-$child" 2>/dev/null; fi; exit 130' INT TERM
 
 failed=0
 printf '%-28s %-24s %12s %6s %8s %s\n' package target execs new crashers result
@@ -60,7 +61,7 @@ while read -r dir target; do
 	before=$(ls "$corpus" 2>/dev/null | sort)
 	log="$logdir/${dir//\//_}.$target.log"
 	start=$(date +%s)
-	go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" -fuzzminimizetime 0 \
+	setsid go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" -fuzzminimizetime 0 \
 		"${parallel[@]}" "./$dir" >"$log" 2>&1 &
 	child=$!
 	wait "$child"
