@@ -7,7 +7,9 @@
 # interesting" count, kept in the Go build cache, not in the tree), crashers, and ok/FAIL.
 # A target fails when go test fails: a crasher (its input is printed here, and left in the
 # package's testdata/fuzz/<Target>/ for `go test` to replay), a build error, or a seed that
-# fails. The exit status is 1 when any target failed.
+# fails. The exit status is 1 when any target failed. A bare "context deadline exceeded" at
+# the -fuzztime boundary, with no input written and nothing else failing, is Go 1.26's own
+# race (golang/go#75804): the line says so and the target is not counted as failed.
 #
 # Minimization is off (-fuzzminimizetime 0): on large seeds Go's minimizer can spend the
 # whole budget minimizing and hardly fuzz at all. A crasher is therefore kept as found, not
@@ -75,7 +77,13 @@ while read -r dir target; do
 	crashers=$(comm -13 <(echo "$before") <(echo "$after") | grep -v '^$' || true)
 	ncrash=$(grep -c . <<<"$crashers")
 	result=ok
-	if [ "$rc" != 0 ]; then
+	if [ "$rc" != 0 ] && [ "$ncrash" = 0 ] && grep -qx '    context deadline exceeded' "$log" &&
+		! grep -qE 'panic:|Failing input|_test\.go:[0-9]+:' "$log"; then
+		# Go 1.26's fuzzing coordinator can report its own -fuzztime deadline as a failure
+		# when a worker is mid-call at that moment (golang/go#75804, fixed in Go 1.27): no
+		# input is written and nothing failed. Said loudly, not counted as a failure.
+		result="ok, but go test reported the fuzztime deadline as a failure (golang/go#75804; no input written)"
+	elif [ "$rc" != 0 ]; then
 		result=FAIL
 		failed=1
 	elif [ -z "$execs" ]; then
