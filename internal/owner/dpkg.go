@@ -169,7 +169,28 @@ func pathSpellings(path string) []string {
 	return out
 }
 
+// dpkgRoots are the directories Debian packages install into (Debian Policy §9.1, after
+// the FHS); /usr/local is the local administrator's. A path under none of them is no
+// package's, and is answered without reading the dpkg database (hundreds of files).
+var dpkgRoots = []string{"/usr/", "/etc/", "/var/", "/opt/", "/bin/", "/sbin/", "/boot/", "/lib/", "/lib32/", "/lib64/", "/libx32/"}
+
+// mayBePackaged reports whether a package may have installed path.
+func mayBePackaged(path string) bool {
+	if strings.HasPrefix(path, "/usr/local/") {
+		return false
+	}
+	for _, r := range dpkgRoots {
+		if strings.HasPrefix(path, r) {
+			return true
+		}
+	}
+	return false
+}
+
 func (f *Finder) lookupDpkg(path string) (Owner, error) {
+	if !mayBePackaged(path) {
+		return Owner{}, ErrNotOwned
+	}
 	ix := f.dpkgDB()
 	for _, p := range pathSpellings(path) {
 		stem, ok := ix.paths[p]
