@@ -153,10 +153,7 @@ func (c *Core) ReadPtr(addr uint64) (uint64, error) {
 	if err := c.ReadFull(b[:n], addr); err != nil {
 		return 0, err
 	}
-	if n == 8 {
-		return c.Arch.ByteOrder.Uint64(b[:]), nil
-	}
-	return uint64(c.Arch.ByteOrder.Uint32(b[:])), nil
+	return c.Arch.Word(b[:n]), nil
 }
 
 // ReadCString reads a NUL-terminated string of at most max bytes. A string that reaches

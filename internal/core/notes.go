@@ -178,8 +178,8 @@ func decodePrStatus(a *arch.Arch, d []byte) (*Thread, error) {
 	o := a.ByteOrder
 	t := &Thread{
 		Signal:  int(o.Uint16(d[l.CurSig:])),
-		SigPend: word(a, d[l.SigPend:]),
-		SigHold: word(a, d[l.SigHold:]),
+		SigPend: a.Word(d[l.SigPend:]),
+		SigHold: a.Word(d[l.SigHold:]),
 		TID:     int(int32(o.Uint32(d[l.PID:]))),
 		PPID:    int(int32(o.Uint32(d[l.PID+4:]))),
 		PGRP:    int(int32(o.Uint32(d[l.PID+8:]))),
@@ -215,7 +215,7 @@ func decodePrPsInfo(a *arch.Arch, d []byte) (*PsInfo, error) {
 		SName:  d[l.SName],
 		Zombie: d[l.Zomb] != 0,
 		Nice:   int(int8(d[l.Nice])),
-		Flag:   word(a, d[l.Flag:]),
+		Flag:   a.Word(d[l.Flag:]),
 		PID:    int(int32(o.Uint32(d[l.PID:]))),
 		PPID:   int(int32(o.Uint32(d[l.PID+4:]))),
 		PGRP:   int(int32(o.Uint32(d[l.PID+8:]))),
@@ -301,12 +301,4 @@ func decodeFile(a *arch.Arch, d []byte) ([]FileMapping, error) {
 		}
 	}
 	return files, nil
-}
-
-// word reads one unsigned long of the architecture.
-func word(a *arch.Arch, b []byte) uint64 {
-	if a.PtrSize == 8 {
-		return a.ByteOrder.Uint64(b)
-	}
-	return uint64(a.ByteOrder.Uint32(b))
 }

@@ -21,10 +21,7 @@ func (rt *Runtime) ptr(addr uint64) (uint64, error) {
 	if err := rt.readFull(b[:n], addr); err != nil {
 		return 0, err
 	}
-	if n == 8 {
-		return rt.arch.ByteOrder.Uint64(b[:]), nil
-	}
-	return uint64(rt.arch.ByteOrder.Uint32(b[:])), nil
+	return rt.arch.Word(b[:n]), nil
 }
 
 func (rt *Runtime) u32(addr uint64) (uint32, error) {

@@ -360,7 +360,7 @@ func parkedPI(p *Process, t *Thread, w *Wait, cmd int, sc Syscall, isThread func
 	// The registers first (a callee-saved one may still hold the mutex), then the stack.
 	cands := append([]uint64(nil), t.Regs...)
 	for i := 0; i+int(ws) <= n; i += int(ws) {
-		cands = append(cands, p.Arch.ByteOrder.Uint64(buf[i:]))
+		cands = append(cands, p.Arch.Word(buf[i:]))
 	}
 	// Optimised code may keep a pointer to one of the mutex's fields instead of to it.
 	pl := p.Arch.Pthread

@@ -351,10 +351,7 @@ func (s *Search) readPtr(addr uint64) (uint64, error) {
 		}
 		return 0, err
 	}
-	if n == 8 {
-		return s.Arch.ByteOrder.Uint64(b[:]), nil
-	}
-	return uint64(s.Arch.ByteOrder.Uint32(b[:])), nil
+	return s.Arch.Word(b[:n]), nil
 }
 
 // loadFrom says what a load from the fixed address addr (by the instruction at pc) put

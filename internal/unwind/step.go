@@ -30,10 +30,7 @@ func (u *Unwinder) readPtr(addr uint64) (uint64, error) {
 	if err := u.read(b[:size], addr); err != nil {
 		return 0, err
 	}
-	if size == 4 {
-		return uint64(u.cfg.Arch.ByteOrder.Uint32(b[:])), nil
-	}
-	return u.cfg.Arch.ByteOrder.Uint64(b[:]), nil
+	return u.cfg.Arch.Word(b[:size]), nil
 }
 
 func (u *Unwinder) executable(addr uint64) bool {
