@@ -10,13 +10,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/coredig/coredig/internal/analysis"
-	"github.com/coredig/coredig/internal/buildid"
-	"github.com/coredig/coredig/internal/debuginfod"
-	"github.com/coredig/coredig/internal/diagnose"
 	"github.com/coredig/coredig/internal/disasm"
 	"github.com/coredig/coredig/internal/owner"
 	"github.com/coredig/coredig/internal/report"
-	"github.com/coredig/coredig/internal/symbolize"
 )
 
 // state carries flags and streams through one run.
@@ -151,21 +147,11 @@ func (st *state) render(args []string, view report.View) error {
 	if err != nil {
 		return err
 	}
-	var rules []diagnose.Rule
-	if st.rulesFile != "" {
-		user, err := diagnose.LoadRules(st.rulesFile)
-		if err != nil {
-			return usageError{fmt.Errorf("--rules: %w", err)}
-		}
-		rules = append(diagnose.DefaultRules(), user...)
+	rules, err := st.rules()
+	if err != nil {
+		return err
 	}
-	loc := &buildid.Locator{Sysroot: st.sysroot, Search: st.search}
-	if st.debuginfod != "" {
-		loc.Debuginfod = debuginfod.New(strings.Fields(st.debuginfod), debuginfod.Options{})
-	} else if c := debuginfod.FromEnv(debuginfod.Options{}); c != nil {
-		loc.Debuginfod = c
-	}
-	opts := symbolize.Options{Finder: locatorFinder{L: loc}, AllowMismatch: st.allowMismatch}
+	opts := st.symbolizeOptions()
 	if len(args) > 1 {
 		if st.exe != "" {
 			return usageError{fmt.Errorf("the executable is given twice: %s and --exe %s", args[1], st.exe)}

@@ -1,7 +1,12 @@
 package main
 
 import (
+	"fmt"
+	"strings"
+
 	"github.com/coredig/coredig/internal/buildid"
+	"github.com/coredig/coredig/internal/debuginfod"
+	"github.com/coredig/coredig/internal/diagnose"
 	"github.com/coredig/coredig/internal/symbolize"
 )
 
@@ -46,4 +51,29 @@ func convert(trail []buildid.Attempt, what string) []symbolize.Attempt {
 		out = append(out, symbolize.Attempt{Path: a.Path, What: w, Result: a.Result, OK: a.OK})
 	}
 	return out
+}
+
+// symbolizeOptions are the module table's options from the flags: where files and debug
+// files are looked for (--sysroot, --search, --debuginfod or $DEBUGINFOD_URLS).
+func (st *state) symbolizeOptions() symbolize.Options {
+	loc := &buildid.Locator{Sysroot: st.sysroot, Search: st.search}
+	if st.debuginfod != "" {
+		loc.Debuginfod = debuginfod.New(strings.Fields(st.debuginfod), debuginfod.Options{})
+	} else if c := debuginfod.FromEnv(debuginfod.Options{}); c != nil {
+		loc.Debuginfod = c
+	}
+	return symbolize.Options{Finder: locatorFinder{L: loc}, AllowMismatch: st.allowMismatch}
+}
+
+// rules are the built-in known-pattern rules with --rules added, or nil for the built-in
+// ones alone.
+func (st *state) rules() ([]diagnose.Rule, error) {
+	if st.rulesFile == "" {
+		return nil, nil
+	}
+	user, err := diagnose.LoadRules(st.rulesFile)
+	if err != nil {
+		return nil, usageError{fmt.Errorf("--rules: %w", err)}
+	}
+	return append(diagnose.DefaultRules(), user...), nil
 }

@@ -3,16 +3,12 @@ package main
 import (
 	"fmt"
 	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/coredig/coredig/internal/analysis"
-	"github.com/coredig/coredig/internal/buildid"
-	"github.com/coredig/coredig/internal/debuginfod"
-	"github.com/coredig/coredig/internal/diagnose"
+	"github.com/coredig/coredig/internal/owner"
 	"github.com/coredig/coredig/internal/report"
-	"github.com/coredig/coredig/internal/symbolize"
 	"github.com/coredig/coredig/internal/triage"
 )
 
@@ -66,26 +62,19 @@ func (st *state) triage(paths []string, tf triageFlags) error {
 		}
 		opts.Known = known
 	}
-	if st.rulesFile != "" {
-		user, err := diagnose.LoadRules(st.rulesFile)
-		if err != nil {
-			return usageError{fmt.Errorf("--rules: %w", err)}
-		}
-		opts.Full.Diagnose.Rules = append(diagnose.DefaultRules(), user...)
+	rules, err := st.rules()
+	if err != nil {
+		return err
 	}
 	if st.exe != "" {
 		return usageError{fmt.Errorf("--exe names one core's program; triage reads many")}
 	}
-	loc := &buildid.Locator{Sysroot: st.sysroot, Search: st.search}
-	if st.debuginfod != "" {
-		loc.Debuginfod = debuginfod.New(strings.Fields(st.debuginfod), debuginfod.Options{})
-	} else if c := debuginfod.FromEnv(debuginfod.Options{}); c != nil {
-		loc.Debuginfod = c
-	}
-	opts.Symbolize = symbolize.Options{Finder: locatorFinder{L: loc}, AllowMismatch: st.allowMismatch}
-	opts.Full = analysis.FullOptions{MaxDepth: st.maxDepth, Diagnose: opts.Full.Diagnose}
+	opts.Symbolize = st.symbolizeOptions()
+	// One owner.Finder for every core: the dpkg and Python metadata indexes are read once
+	// for the whole run, under --sysroot as for a single report.
+	opts.Full = analysis.FullOptions{MaxDepth: st.maxDepth,
+		Diagnose: analysis.DiagnoseOptions{Rules: rules, Owners: owner.New(st.sysroot)}}
 	t := triage.Run(paths, opts)
-	var err error
 	switch st.format {
 	case "json":
 		err = report.TriageJSON(st.stdout, t)
