@@ -10,6 +10,7 @@ import (
 
 	"github.com/coredig/coredig/internal/hangs"
 	"github.com/coredig/coredig/internal/report"
+	"github.com/coredig/coredig/internal/signature"
 )
 
 // Hangs records what every thread of r waits for (Thread.Waiting) and returns the hang
@@ -106,7 +107,8 @@ func where(frames []report.Frame, py []report.PythonFrame) string {
 		base := filepath.Base(f.Module)
 		if f.Function == "" || strings.HasPrefix(base, "libc.so") || strings.HasPrefix(base, "libc-") ||
 			strings.HasPrefix(base, "ld-linux") || strings.HasPrefix(base, "libpthread") ||
-			strings.HasPrefix(f.File, "/usr/include/") || strings.HasPrefix(base, "libstdc++") {
+			strings.HasPrefix(f.File, "/usr/include/") || strings.HasPrefix(base, "libstdc++") ||
+			signature.IsVDSO(base) {
 			continue
 		}
 		if f.File != "" && f.Line > 0 {

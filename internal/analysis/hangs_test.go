@@ -98,12 +98,21 @@ func btText(t *testing.T, r *report.Report) string {
 // TestHangABBA: two threads deadlocked on two pthread mutexes, at -O0 and -O2, with and
 // without libc's debug file; the cycle must be exactly the one the program set up.
 func TestHangABBA(t *testing.T) {
-	for _, flags := range [][]string{{"-O0", "-g"}, {"-O2", "-g"}} {
-		name := "hang-abba-x86_64" + strings.ReplaceAll(flags[0], "-O", "-o")
-		tc := testcore.Make(t, testcore.Spec{Name: name, Source: "hang_abba.c", CFlags: flags, KillWith: syscall.SIGABRT})
+	for _, c := range []struct {
+		arch  string
+		flags []string
+	}{
+		{testcore.ArchX86_64, []string{"-O0", "-g"}}, {testcore.ArchX86_64, []string{"-O2", "-g"}},
+		// i386: the kernel's compat core, the call in orig_eax behind int $0x80 and the
+		// 32-bit mutex layout (__kind before __nusers).
+		{testcore.ArchI386, []string{"-O2", "-g"}},
+	} {
+		flags := c.flags
+		name := "hang-abba-" + c.arch + strings.ReplaceAll(flags[0], "-O", "-o")
+		tc := testcore.Make(t, testcore.Spec{Name: name, Source: "hang_abba.c", Arch: c.arch, CFlags: flags, KillWith: syscall.SIGABRT})
 		f := stdoutFacts(t, tc, "mutex_a", "mutex_b", "tid_a", "tid_b", "tid_main")
 		for _, debug := range []bool{true, false} {
-			t.Run(fmt.Sprintf("%s/libc-debug=%v", flags[0], debug), func(t *testing.T) {
+			t.Run(fmt.Sprintf("%s%s/libc-debug=%v", c.arch, flags[0], debug), func(t *testing.T) {
 				opts := symbolize.Options{}
 				if !debug {
 					opts.Finder = noDebugFiles{}

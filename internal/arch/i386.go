@@ -45,6 +45,8 @@ var I386 = func() *Arch {
 			CalleeSaved: []string{"ebx", "esi", "edi", "ebp", "esp", "cs", "ss", "ds", "es", "fs", "gs"},
 			StackAlign:  16,
 		},
+		Syscall:          i386Syscall,
+		Pthread:          i386Pthread,
 		RAOnStack:        true,
 		CallBefore:       amd64CallBefore, // call rel32 (e8) and call r/m32 (ff /2) encode as on x86_64
 		BreakpointBefore: []byte{0xcc},

@@ -19,6 +19,9 @@ type SyscallABI struct {
 	Ret string
 	// Names maps a call number to its name (the calls a blocked thread is seen in).
 	Names map[int]string
+	// Time64 are the call numbers whose struct timespec has 64-bit fields where longs are
+	// 32-bit; nil on 64-bit machines, where every timespec has 64-bit fields.
+	Time64 map[int]bool
 }
 
 // PthreadLayout gives glibc's NPTL structure offsets that differ between architectures
@@ -74,6 +77,26 @@ var arm64Syscalls = map[int]string{
 	441: "epoll_pwait2", 449: "futex_waitv",
 }
 
+// i386Syscalls are the i386 numbers (arch/x86/entry/syscalls/syscall_32.tbl) of the calls a
+// blocked thread is seen in. The *_time64 calls of 32-bit glibc (2.34 and later use them
+// where a timeout is passed) take the same arguments with a 64-bit struct timespec; they
+// carry the classic name, with the timespec width from i386Time64.
+var i386Syscalls = map[int]string{
+	3: "read", 4: "write", 5: "open", 6: "close", 29: "pause", 54: "ioctl", 55: "fcntl",
+	114: "wait4", 118: "fsync", 143: "flock", 145: "readv", 146: "writev", 158: "sched_yield",
+	162: "nanosleep", 168: "poll", 177: "rt_sigtimedwait", 179: "rt_sigsuspend", 180: "pread64",
+	181: "pwrite64", 221: "fcntl", 240: "futex", 247: "io_getevents", 256: "epoll_wait",
+	265: "clock_nanosleep", 284: "waitid", 295: "openat", 308: "pselect6", 309: "ppoll",
+	319: "epoll_pwait", 337: "recvmmsg", 355: "getrandom", 362: "connect", 364: "accept4",
+	369: "sendto", 371: "recvfrom", 370: "sendmsg", 372: "recvmsg", 400: "msgsnd", 401: "msgrcv",
+	407: "clock_nanosleep", 413: "pselect6", 414: "ppoll", 417: "recvmmsg", 420: "semtimedop",
+	421: "rt_sigtimedwait", 422: "futex", 441: "epoll_pwait2", 449: "futex_waitv",
+}
+
+// i386Time64 are the i386 call numbers whose timeout is a 64-bit struct __kernel_timespec;
+// the others take the 32-bit struct old_timespec32.
+var i386Time64 = map[int]bool{407: true, 413: true, 414: true, 417: true, 420: true, 421: true, 422: true}
+
 // amd64Syscall: "syscall" is 0f 05; the kernel ABI passes arguments in rdi, rsi, rdx,
 // r10, r8, r9 (psABI A.2.1) and keeps the number in orig_rax.
 var amd64Syscall = SyscallABI{Inst: []byte{0x0f, 0x05}, Nr: "orig_rax",
@@ -84,9 +107,24 @@ var amd64Syscall = SyscallABI{Inst: []byte{0x0f, 0x05}, Nr: "orig_rax",
 var arm64Syscall = SyscallABI{Inst: []byte{0x01, 0x00, 0x00, 0xd4}, Nr: "x8",
 	Args: []string{"x0", "x1", "x2", "x3", "x4", "x5"}, Ret: "x0", Names: arm64Syscalls}
 
+// i386Syscall: glibc enters the kernel through the vDSO's __kernel_vsyscall (sysenter),
+// and the kernel returns from it, as from a plain "int $0x80" (cd 80), to the landing pad
+// just after that instruction (arch/x86/entry/entry_32.S, vdso32/system_call.S), so a
+// blocked thread's eip follows cd 80 either way. The number stays in orig_eax, the
+// arguments are in ebx, ecx, edx, esi, edi, ebp and the result in eax (syscall(2)).
+var i386Syscall = SyscallABI{Inst: []byte{0xcd, 0x80}, Nr: "orig_eax",
+	Args: []string{"ebx", "ecx", "edx", "esi", "edi", "ebp"}, Ret: "eax", Names: i386Syscalls, Time64: i386Time64}
+
 // amd64Pthread: x86_64 has __nusers at 12 before __kind and __cur_writer after the pads.
 var amd64Pthread = PthreadLayout{MutexLock: 0, MutexCount: 4, MutexOwner: 8, MutexKind: 16,
 	RwlockCurWriter: 24, RwlockFutexes: []int{0, 8, 12}, RwlockFlags: 48, RwlockFlagsSize: 4, SelfIsTP: true}
+
+// i386Pthread: the 32-bit struct __pthread_mutex_s has __kind at 12, before __nusers; the
+// x86 32-bit rwlock has __flags (one byte) at 24 and __cur_writer at 28. pthread_self()
+// is the thread pointer, the base of %gs (TLS_TCB_AT_TP), which a core keeps only in
+// NT_386_TLS.
+var i386Pthread = PthreadLayout{MutexLock: 0, MutexCount: 4, MutexOwner: 8, MutexKind: 12,
+	RwlockCurWriter: 28, RwlockFutexes: []int{0, 8, 12}, RwlockFlags: 24, RwlockFlagsSize: 1, SelfIsTP: true}
 
 // arm64Pthread: the generic 64-bit layout puts __nusers at 12 too; the generic rwlock
 // has __flags (one byte) at 24 and __cur_writer at 28.

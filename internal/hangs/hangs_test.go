@@ -77,11 +77,18 @@ func TestSyscallOf(t *testing.T) {
 		{"x86_64 returned", arch.AMD64, syscallInst, 1001, "", false},
 		{"aarch64 futex", arch.ARM64, []byte{0x01, 0x00, 0x00, 0xd4}, 98, "futex", true},
 		{"aarch64 read", arch.ARM64, []byte{0x01, 0x00, 0x00, 0xd4}, 63, "read", true},
+		{"i386 futex", arch.I386, []byte{0x90, 0xcd, 0x80}, 240, "futex", true},
+		{"i386 futex_time64", arch.I386, []byte{0xcd, 0x80}, 422, "futex", true},
+		{"i386 read", arch.I386, []byte{0xcd, 0x80}, 3, "read", true},
+		{"i386 not after int 0x80", arch.I386, []byte{0x0f, 0x05}, 240, "", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := make([]uint64, len(tc.a.RegNames))
 			r[tc.a.Reg(tc.a.Syscall.Nr)] = tc.nr
 			r[tc.a.Reg(tc.a.Syscall.Ret)] = ^uint64(511) // -ERESTARTSYS
+			if tc.a.PtrSize == 4 {
+				r[tc.a.Reg(tc.a.Syscall.Ret)] = 0xfffffe00 // as a 32-bit eax holds it
+			}
 			if tc.nr == 1001 {
 				r[tc.a.Reg(tc.a.Syscall.Nr)], r[tc.a.Reg(tc.a.Syscall.Ret)] = 1, 6 // write returned 6
 			}
@@ -93,6 +100,26 @@ func TestSyscallOf(t *testing.T) {
 				t.Errorf("aarch64: x0 holds the result, so the first argument must be marked lost")
 			}
 		})
+	}
+}
+
+// TestTimeout32: an i386 call's struct timespec has 32-bit fields, except in the *_time64
+// calls; the futex timeout argument (esi) points at it.
+func TestTimeout32(t *testing.T) {
+	a := arch.I386
+	for _, tc := range []struct {
+		nr   int
+		ts   []byte
+		want string
+	}{
+		{240, []byte{5, 0, 0, 0, 0x40, 0x42, 0x0f, 0}, "futex(0x1000, FUTEX_WAIT_PRIVATE, 2, {tv_sec=5, tv_nsec=1000000})"},
+		{422, []byte{7, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0}, "futex(0x1000, FUTEX_WAIT_PRIVATE, 2, {tv_sec=7, tv_nsec=1})"},
+	} {
+		m := fakeMem{0x2000: tc.ts}
+		s := Syscall{Nr: tc.nr, Name: "futex", Args: [6]uint64{0x1000, FUTEX_WAIT | FUTEX_PRIVATE_FLAG, 2, 0x2000}}
+		if got := s.DescribeMem(a, m); got != tc.want {
+			t.Errorf("nr %d: %s, want %s", tc.nr, got, tc.want)
+		}
 	}
 }
 

@@ -40,6 +40,9 @@ func SyscallOf(a *arch.Arch, regs []uint64, code []byte) (Syscall, bool) {
 	out := Syscall{Nr: int(nr), Name: name, Arg0Lost: len(s.Args) > 0 && s.Args[0] == s.Ret}
 	if j := a.Reg(s.Ret); j >= 0 && j < len(regs) {
 		out.Ret = int64(regs[j])
+		if a.PtrSize == 4 {
+			out.Ret = int64(int32(regs[j])) // -ERESTARTSYS is 0xfffffe00 in a 32-bit eax
+		}
 	}
 	// A call that had returned (the signal came as it went back to user space) leaves
 	// its result: that thread was running, not waiting. A futex wait that just timed
@@ -215,18 +218,29 @@ func (s Syscall) timeoutArg() int {
 	return -1
 }
 
-// describeTimeout renders the struct timespec (two 64-bit words, tv_sec and tv_nsec, on
-// 64-bit Linux) a call's timeout argument points at: "{tv_sec=600, tv_nsec=0}".
+// describeTimeout renders the struct timespec a call's timeout argument points at:
+// "{tv_sec=600, tv_nsec=0}". Its fields are 64-bit on 64-bit Linux and in the *_time64
+// calls of 32-bit machines, and 32-bit longs in the older 32-bit calls.
 func describeTimeout(a *arch.Arch, m Memory, s Syscall) (int, string) {
 	i := s.timeoutArg()
-	if i < 0 || i == 0 && s.Arg0Lost || s.Args[i] == 0 || a.PtrSize != 8 {
+	if i < 0 || i == 0 && s.Arg0Lost || s.Args[i] == 0 {
 		return -1, ""
 	}
 	var b [16]byte
-	if read(m, b[:], s.Args[i], "timespec") != nil {
+	wide := a.PtrSize == 8 || a.Syscall.Time64[s.Nr]
+	n := 8
+	if wide {
+		n = 16
+	}
+	if read(m, b[:n], s.Args[i], "timespec") != nil {
 		return -1, ""
 	}
-	sec, nsec := int64(a.ByteOrder.Uint64(b[:])), int64(a.ByteOrder.Uint64(b[8:]))
+	var sec, nsec int64
+	if wide {
+		sec, nsec = int64(a.ByteOrder.Uint64(b[:])), int64(a.ByteOrder.Uint64(b[8:]))
+	} else {
+		sec, nsec = int64(int32(a.ByteOrder.Uint32(b[:]))), int64(int32(a.ByteOrder.Uint32(b[4:])))
+	}
 	return i, fmt.Sprintf("{tv_sec=%d, tv_nsec=%d}", sec, nsec)
 }
 

@@ -170,6 +170,8 @@ func roleOf(f *report.Frame) role {
 		return skip
 	case isSanitizerModule(mod):
 		return terminal
+	case IsVDSO(mod):
+		return skip // the kernel's system call entry (i386 __kernel_vsyscall) and clocks
 	}
 	if fn == "" {
 		return code
@@ -199,6 +201,12 @@ func roleOf(f *report.Frame) role {
 		return skip
 	}
 	return code
+}
+
+// IsVDSO reports whether a module (its base name) is the kernel's vDSO, by the names
+// cores give it.
+func IsVDSO(mod string) bool {
+	return strings.HasPrefix(mod, "[vdso") || strings.HasPrefix(mod, "linux-vdso") || strings.HasPrefix(mod, "linux-gate")
 }
 
 // entryFuncs start a process or thread (glibc csu/libc-start.c, nptl/pthread_create.c,

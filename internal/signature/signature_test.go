@@ -119,6 +119,7 @@ func TestFrames(t *testing.T) {
 		reraised bool
 		want     string
 	}{
+		{"i386 system call through the vDSO", frs("__kernel_vsyscall@[vdso]", "write@libc.so.6", "log_line@prog", "main@prog"), false, "write < log_line < main"},
 		{"plain", frs("deref@deref", "main@deref", "__libc_start_call_main@libc.so.6", "_start@deref"), false, "deref < main"},
 		{"abort path on x86_64", frs("__pthread_kill_implementation@libc.so.6", "__pthread_kill_internal@libc.so.6", "__GI___pthread_kill@libc.so.6",
 			"__GI_raise@libc.so.6", "__GI_abort@libc.so.6", "do_abort@abort", "main@abort", "__libc_start_call_main@libc.so.6"), false, "do_abort < main"},

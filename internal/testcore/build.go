@@ -55,6 +55,18 @@ func build(s Spec) (*Core, error) {
 		}
 		if s.Arch == ArchI386 {
 			flags = append([]string{"-m32"}, flags...)
+			// Without gcc-multilib (which would remove the aarch64 cross compiler)
+			// nothing puts the kernel's asm/ headers on -m32's path; x86's asm/unistd.h
+			// serves both widths (it picks unistd_32.h for __i386__), so a directory
+			// holding only a link to it is enough for <sys/syscall.h>.
+			inc := filepath.Join(dir, "i386-include")
+			if err := os.MkdirAll(inc, 0o755); err != nil {
+				return nil, err
+			}
+			if err := os.Symlink("/usr/include/x86_64-linux-gnu/asm", filepath.Join(inc, "asm")); err != nil && !os.IsExist(err) {
+				return nil, err
+			}
+			flags = append([]string{"-idirafter", inc}, flags...)
 		}
 		args := append(append([]string{}, flags...), "-pthread", "-o", c.Exe, src)
 		if err := runTool(dir, nil, cc, args...); err != nil {
