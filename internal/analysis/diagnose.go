@@ -336,8 +336,7 @@ func (a *Analysis) pcRelativeData(inst disasm.Inst) string {
 // passed the pointer. "" when frame 0 is not in libc.
 func callerOutsideLibc(frames []report.Frame) string {
 	inLibc := func(f report.Frame) bool {
-		b := filepath.Base(f.Module)
-		return strings.HasPrefix(b, "libc.so") || strings.HasPrefix(b, "libc-") || strings.HasPrefix(b, "ld-linux") || strings.HasPrefix(b, "libpthread")
+		return isSystemLayer(f, false)
 	}
 	if len(frames) == 0 || !inLibc(frames[0]) {
 		return ""

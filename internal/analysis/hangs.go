@@ -9,8 +9,8 @@ import (
 	"strings"
 
 	"github.com/coredig/coredig/internal/hangs"
+	"github.com/coredig/coredig/internal/owner"
 	"github.com/coredig/coredig/internal/report"
-	"github.com/coredig/coredig/internal/signature"
 )
 
 // Hangs records what every thread of r waits for (Thread.Waiting) and returns the hang
@@ -104,11 +104,7 @@ func where(frames []report.Frame, py []report.PythonFrame) string {
 		return fmt.Sprintf("%s at %s:%d", name, filepath.Base(f.File), f.Line)
 	}
 	for _, f := range frames {
-		base := filepath.Base(f.Module)
-		if f.Function == "" || strings.HasPrefix(base, "libc.so") || strings.HasPrefix(base, "libc-") ||
-			strings.HasPrefix(base, "ld-linux") || strings.HasPrefix(base, "libpthread") ||
-			strings.HasPrefix(f.File, "/usr/include/") || strings.HasPrefix(base, "libstdc++") ||
-			signature.IsVDSO(base) {
+		if f.Function == "" || isSystemLayer(f, true) || strings.HasPrefix(f.File, "/usr/include/") {
 			continue
 		}
 		if f.File != "" && f.Line > 0 {
@@ -117,6 +113,22 @@ func where(frames []report.Frame, py []report.PythonFrame) string {
 		return f.Function
 	}
 	return ""
+}
+
+// isSystemLayer reports whether a native frame runs in the C library, the dynamic loader
+// or the vDSO (and, with cxx, the C++ runtime): code that did what its caller asked, so
+// the caller is the one to name.
+func isSystemLayer(f report.Frame, cxx bool) bool {
+	if f.Module == "" {
+		return false
+	}
+	switch owner.Runtime(owner.Frame{Module: f.Module}) {
+	case "the C library", "the dynamic loader", "the vDSO":
+		return true
+	case "the C++ runtime":
+		return cxx
+	}
+	return false
 }
 
 // hangSignals are the signals a watchdog, a CI runner or an operator sends a hung

@@ -170,7 +170,7 @@ func roleOf(f *report.Frame) role {
 		return skip
 	case isSanitizerModule(mod):
 		return terminal
-	case IsVDSO(mod):
+	case isVDSO(mod):
 		return skip // the kernel's system call entry (i386 __kernel_vsyscall) and clocks
 	}
 	if fn == "" {
@@ -203,9 +203,9 @@ func roleOf(f *report.Frame) role {
 	return code
 }
 
-// IsVDSO reports whether a module (its base name) is the kernel's vDSO, by the names
+// isVDSO reports whether a module (its base name) is the kernel's vDSO, by the names
 // cores give it.
-func IsVDSO(mod string) bool {
+func isVDSO(mod string) bool {
 	return strings.HasPrefix(mod, "[vdso") || strings.HasPrefix(mod, "linux-vdso") || strings.HasPrefix(mod, "linux-gate")
 }
 
