@@ -326,7 +326,9 @@ func (a *Analysis) isOwnPID(pid int) bool {
 func (a *Analysis) registers(t *core.Thread) map[string]report.Hex {
 	m := make(map[string]report.Hex, len(t.Regs)+1)
 	for i, n := range a.Core.Arch.RegNames {
-		m[n] = report.Hex(t.Regs[i])
+		if i < len(t.Regs) { // NoteRegs only with their note
+			m[n] = report.Hex(t.Regs[i])
+		}
 	}
 	if t.HasTLS && a.Core.Arch.TLS < 0 && a.Core.Arch.TLSName != "" {
 		m[a.Core.Arch.TLSName] = report.Hex(t.TLS)

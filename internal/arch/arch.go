@@ -39,8 +39,13 @@ type Arch struct {
 	ByteOrder binary.ByteOrder
 	PtrSize   int
 
-	// RegNames are the general registers in the order of pr_reg in NT_PRSTATUS.
+	// RegNames are the general registers in the order of pr_reg in NT_PRSTATUS, then the
+	// registers of NoteRegs.
 	RegNames []string
+	// NoteRegs are registers another per-thread note holds (s390x's and ppc64le's
+	// floating-point registers in NT_PRFPREG), in the order they follow pr_reg's in
+	// RegNames. A thread without the note leaves them unknown.
+	NoteRegs []NoteReg
 	// RegSizes are the sizes in bytes of RegNames' slots in pr_reg when they are not all
 	// PtrSize (s390x's 4-byte access registers); nil when they are.
 	RegSizes []int
@@ -60,6 +65,10 @@ type Arch struct {
 	DWARF []int
 	// DWARFRA is the DWARF column of the return address in CFI (x86_64 16, aarch64 30).
 	DWARFRA int
+	// CFABias is how far the CFA lies above the caller's stack pointer: 0 where the CFA
+	// is the stack pointer before the call, 160 on s390x, whose ELF ABI defines the CFA
+	// as the caller's r15 plus its 160-byte register save area.
+	CFABias uint64
 
 	// PrStatus describes struct elf_prstatus for this architecture.
 	PrStatus PrStatusLayout
@@ -150,6 +159,10 @@ type SignalLayout struct {
 	// NoSigInfo: the frame saves no siginfo_t (i386's sigreturn frame, for a handler
 	// installed without SA_SIGINFO); SigInfo is then meaningless.
 	NoSigInfo bool
+	// SigInfoAt, when set, finds the saved siginfo_t from the stack pointer at the
+	// trampoline instead of SigInfo, for frames where its place depends on the kernel's
+	// configuration (ppc64's, after a second ucontext with CONFIG_PPC_TRANSACTIONAL_MEM).
+	SigInfoAt func(read ReadFunc, sp uint64) (uint64, bool)
 	// Regs are the registers the machine context saves, at offsets inside it.
 	Regs []SavedReg
 	// Fault reconstructs the fault the interrupted code took from the machine context
@@ -163,6 +176,13 @@ type SignalLayout struct {
 type SavedReg struct {
 	Name      string // as in RegNames
 	Off, Size int
+}
+
+// NoteReg is one register of NoteRegs.
+type NoteReg struct {
+	Name      string // as in RegNames
+	Note      uint32 // the note type (NT_PRFPREG)
+	Off, Size int    // place in the note's descriptor
 }
 
 // ReadFunc reads len(p) bytes at addr, all of them or an error.
@@ -263,6 +283,9 @@ func ByGOARCH(goarch string) *Arch {
 	}
 	return nil
 }
+
+// PrRegs is the number of RegNames that pr_reg holds; NoteRegs follow them.
+func (a *Arch) PrRegs() int { return len(a.RegNames) - len(a.NoteRegs) }
 
 // Reg returns the index of a register by name, or -1.
 func (a *Arch) Reg(name string) int {
@@ -401,6 +424,11 @@ func (a *Arch) finish(byDWARF map[int]string, subRegs map[string]RegPart) *Arch 
 			if a.Reg(n) < 0 {
 				panic("arch: syscall convention names unknown register " + n) // programming error in this package
 			}
+		}
+	}
+	for i, r := range a.NoteRegs {
+		if a.Reg(r.Name) != a.PrRegs()+i {
+			panic("arch: note register " + r.Name + " is not at its place in RegNames") // programming error in this package
 		}
 	}
 	for _, l := range a.Signals {

@@ -21,8 +21,8 @@ func TestLayouts(t *testing.T) {
 		{S390X, 35, 1, 17, 112 + 216, 336, "r14"},
 		{ARM, 18, 15, 13, 72 + 72, 148, "r14"},
 	} {
-		if len(tc.a.RegNames) != tc.nregs || tc.a.PC != tc.pc || tc.a.SP != tc.sp {
-			t.Errorf("%s: regs %d pc %d sp %d", tc.a.Name, len(tc.a.RegNames), tc.a.PC, tc.a.SP)
+		if tc.a.PrRegs() != tc.nregs || tc.a.PC != tc.pc || tc.a.SP != tc.sp {
+			t.Errorf("%s: pr_reg registers %d pc %d sp %d", tc.a.Name, tc.a.PrRegs(), tc.a.PC, tc.a.SP)
 		}
 		if tc.a.PrStatus.Regs+tc.a.PrStatus.RegsSize != tc.regsEnd || tc.a.PrStatus.Size != tc.prsSize {
 			t.Errorf("%s: prstatus layout %+v", tc.a.Name, tc.a.PrStatus)

@@ -30,6 +30,12 @@ func FuzzMachineCode(f *testing.F) {
 		}
 		for _, a := range All {
 			for _, l := range a.Signals {
+				if l.SigInfoAt != nil {
+					l.SigInfoAt(read, base)
+				}
+				if l.Fault == nil {
+					continue
+				}
 				if fault, ok := l.Fault(read, base, int(signo), func(uint64) bool { return signo&1 == 0 }); ok && (fault.Signo <= 0 || fault.Signo > 64) {
 					t.Fatalf("%s: fault with signal %d", a.Name, fault.Signo)
 				}

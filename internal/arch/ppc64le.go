@@ -10,20 +10,35 @@ import (
 // (arch/powerpc/include/uapi/asm/ptrace.h): gpr[32], nip, msr, orig_gpr3, ctr, link,
 // xer, ccr, softe, trap, dar, dsisr, result, in ELF_NGREG (48) slots. DWARF numbers are
 // from the 64-bit ELF V2 ABI (§2.4): r0-r31 are 0-31, the link register 65 (the return
-// address column GCC's CFI uses) and ctr 66.
+// address column GCC's CFI uses) and ctr 66. The floating-point registers f0-f31 and
+// fpscr follow from NT_PRFPREG (elf_fpregset_t: 33 doubles); they are past the 64
+// registers an unwinder tracks and are shown, not unwound (no CFI of the ABI moves a
+// general register into one).
 var PPC64LE = func() *Arch {
-	names := make([]string, 0, 44)
+	names := make([]string, 0, 44+33)
 	for i := 0; i < 32; i++ {
 		names = append(names, fmt.Sprintf("r%d", i))
 	}
 	names = append(names, "nip", "msr", "orig_r3", "ctr", "link", "xer", "ccr", "softe", "trap", "dar", "dsisr", "result")
+	prRegs := len(names)
+	var noteRegs []NoteReg
+	for i := 0; i < 32; i++ {
+		noteRegs = append(noteRegs, NoteReg{Name: fmt.Sprintf("f%d", i), Note: 2, Off: 8 * i, Size: 8})
+	}
+	noteRegs = append(noteRegs, NoteReg{Name: "fpscr", Note: 2, Off: 256, Size: 8})
+	for _, r := range noteRegs {
+		names = append(names, r.Name)
+	}
 	display := []string{"nip", "r1", "link", "ctr"}
 	for i := 0; i < 32; i++ {
 		if i != 1 {
 			display = append(display, fmt.Sprintf("r%d", i))
 		}
 	}
-	display = append(display, "msr", "ccr", "xer", "trap", "dar", "dsisr", "orig_r3", "softe", "result")
+	display = append(display, "msr", "ccr", "xer", "trap", "dar", "dsisr", "orig_r3", "softe", "result", "fpscr")
+	for i := 0; i < 32; i++ {
+		display = append(display, fmt.Sprintf("f%d", i))
+	}
 	a := &Arch{
 		Name:        "ppc64le",
 		GOARCH:      "ppc64le",
@@ -32,6 +47,7 @@ var PPC64LE = func() *Arch {
 		ByteOrder:   binary.LittleEndian,
 		PtrSize:     8,
 		RegNames:    names,
+		NoteRegs:    noteRegs,
 		DisplayRegs: display,
 		DWARFRA:     65,
 		// struct elf_prstatus with 64-bit longs: the same 112-byte head as x86_64, pr_reg
@@ -54,6 +70,34 @@ var PPC64LE = func() *Arch {
 			StackAlign: 16,
 		},
 		CallBefore: ppc64CallBefore,
+		// arch/powerpc/kernel/signal_64.c: below the interrupted r1 the kernel puts
+		// struct rt_sigframe (struct ucontext first), and below it a dummy caller frame of
+		// __SIGNAL_FRAMESIZE (128) bytes whose back chain points at the old r1; the handler
+		// runs with r1 there and returns through the link register to the vDSO's
+		// __kernel_start_sigtramp_rt64 just after its bctrl (older kernels:
+		// __kernel_sigtramp_rt64; without a vDSO, the same code in the frame's tramp[]):
+		// "addi r1,r1,128; li r0,172 (rt_sigreturn); sc". struct ucontext
+		// (arch/powerpc/include/uapi/asm/ucontext.h): uc_flags, uc_link, uc_stack (24),
+		// uc_sigmask, __unused[15], then uc_mcontext (struct sigcontext) at 168, whose
+		// gp_regs (pt_regs order, 48 slots) are at 64.
+		Signals: []SignalLayout{{
+			Trampoline: []byte{0x80, 0x00, 0x21, 0x38, 0xac, 0x00, 0x00, 0x38, 0x02, 0x00, 0x00, 0x44},
+			Context:    128 + 168,
+			SigInfoAt:  ppc64SigInfo(128, []uint64{1744, 1736, 3440, 3432}),
+			Regs:       ppc64GPRegs(names[:prRegs]),
+			Fault:      ppc64Fault,
+		}, {
+			// qemu-user (linux-user/ppc/signal.c) differs: the handler returns to
+			// "li r0,172; sc" in qemu's trampoline page, r1 lies __SIGNAL_FRAMESIZE + 16
+			// bytes below the frame, and the frame is the kernel's without
+			// uc_transact, with a tramp[] of 6 words and pinfo and puc left unset: info
+			// is at 1752.
+			Trampoline: []byte{0xac, 0x00, 0x00, 0x38, 0x02, 0x00, 0x00, 0x44},
+			Context:    128 + 16 + 168,
+			SigInfo:    128 + 16 + 1752,
+			Regs:       ppc64GPRegs(names[:prRegs]),
+			Fault:      ppc64Fault,
+		}},
 	}
 	// The ABI has no frame pointer register (frames chain through the back chain word
 	// at 0(r1)); r13 is the thread pointer.
@@ -64,6 +108,73 @@ var PPC64LE = func() *Arch {
 	}
 	return a.finish(m, nil)
 }()
+
+// ppc64GPRegs lays out struct sigcontext's gp_regs, at 64: the registers of pt_regs in
+// the order of pr_reg.
+func ppc64GPRegs(names []string) []SavedReg {
+	out := make([]SavedReg, 0, len(names))
+	for i, n := range names {
+		out = append(out, SavedReg{Name: n, Off: 64 + 8*i, Size: 8})
+	}
+	return out
+}
+
+// ppc64SigInfo finds struct rt_sigframe's info from the stack pointer at the trampoline,
+// frameOff below the frame. Its place depends on the kernel's configuration (a second
+// ucontext, uc_transact, with CONFIG_PPC_TRANSACTIONAL_MEM; tramp[] of 6 words before
+// Linux 4.x, 7 since): at each candidate offset of pinfo the frame must hold pinfo =
+// &info (just after puc) and puc = &uc (the frame itself) for the guess to be taken.
+func ppc64SigInfo(frameOff uint64, pinfoOffs []uint64) func(ReadFunc, uint64) (uint64, bool) {
+	return func(read ReadFunc, sp uint64) (uint64, bool) {
+		frame := sp + frameOff
+		var b [16]byte
+		for _, off := range pinfoOffs {
+			if read(b[:], frame+off) != nil {
+				continue
+			}
+			pinfo, puc := binary.LittleEndian.Uint64(b[:]), binary.LittleEndian.Uint64(b[8:])
+			if pinfo == frame+off+16 && puc == frame {
+				return pinfo, true
+			}
+		}
+		return 0, false
+	}
+}
+
+// ppc64Fault reconstructs a fault from the trap number, dar and dsisr the sigcontext
+// keeps in gp_regs (pt_regs slots 40-42; Power ISA book III, interrupt vectors): a data
+// storage or segment interrupt (0x300, 0x380) faulted at dar, an instruction storage or
+// segment interrupt (0x400, 0x480) at nip, an alignment interrupt (0x600) is a SIGBUS at
+// dar. The kernel decides SEGV_MAPERR or SEGV_ACCERR from the mappings, and so does this.
+// qemu-user saves no trap, dar or dsisr (zero): its frames tell nothing.
+func ppc64Fault(read ReadFunc, ctx uint64, _ int, mapped func(uint64) bool) (ContextFault, bool) {
+	var b [4 * 8]byte
+	if err := read(b[:], ctx+64+32*8); err != nil { // nip .. ctr
+		return ContextFault{}, false
+	}
+	nip := binary.LittleEndian.Uint64(b[:])
+	if err := read(b[:], ctx+64+40*8); err != nil { // trap, dar, dsisr
+		return ContextFault{}, false
+	}
+	trap := binary.LittleEndian.Uint64(b[:]) &^ 0xf // the low bits are the kernel's flags
+	dar := binary.LittleEndian.Uint64(b[8:])
+	segv := func(addr uint64, src string) (ContextFault, bool) {
+		f := ContextFault{Signo: 11, Code: 1, Addr: addr, HasAddr: true, Source: src} // SEGV_MAPERR
+		if mapped != nil && mapped(addr) {
+			f.Code = 2 // SEGV_ACCERR
+		}
+		return f, true
+	}
+	switch trap {
+	case 0x300, 0x380:
+		return segv(dar, fmt.Sprintf("dar, trap %#x", trap))
+	case 0x400, 0x480:
+		return segv(nip, fmt.Sprintf("nip, trap %#x", trap))
+	case 0x600:
+		return ContextFault{Signo: 7, Code: 1, Addr: dar, HasAddr: true, Source: "dar, trap 0x600"}, true // BUS_ADRALN
+	}
+	return ContextFault{}, false
+}
 
 // ppc64CallBefore recognises bl/bla (I-form, LK=1), bctrl and blrl (Power ISA book I,
 // 2.4) as the instruction before a return address.

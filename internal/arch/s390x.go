@@ -8,9 +8,12 @@ import (
 
 // S390X is 64-bit IBM Z (big-endian). pr_reg is s390_regs
 // (arch/s390/include/uapi/asm/ptrace.h): the PSW mask and address, gprs[16] (8 bytes
-// each), acrs[16] (4 bytes each) and orig_gpr2. DWARF numbers are from the s390x ELF
-// ABI supplement (table 1.17): r0-r15 are 0-15; GCC's CFI keeps the return address in
-// column 14 (r14).
+// each), acrs[16] (4 bytes each) and orig_gpr2. The floating-point registers follow, from
+// NT_PRFPREG (s390_fp_regs: fpc, 4 bytes of padding, fprs[16]): GCC saves call-saved
+// general registers in them in leaf functions, and its CFI says so (DW_CFA_register r15
+// in f0). DWARF numbers are from the s390x ELF ABI supplement (table 1.17): r0-r15 are
+// 0-15, f0-f15 are 16-31 in the order f0 f2 f4 f6 f1 f3 f5 f7 f8 f10 f12 f14 f9 f11 f13
+// f15; GCC's CFI keeps the return address in column 14 (r14).
 var S390X = func() *Arch {
 	names := []string{"pswm", "pswa"}
 	sizes := []int{8, 8}
@@ -21,6 +24,13 @@ var S390X = func() *Arch {
 		names, sizes = append(names, fmt.Sprintf("a%d", i)), append(sizes, 4)
 	}
 	names, sizes = append(names, "orig_r2"), append(sizes, 8)
+	noteRegs := []NoteReg{{Name: "fpc", Note: 2, Off: 0, Size: 4}}
+	for i := 0; i < 16; i++ {
+		noteRegs = append(noteRegs, NoteReg{Name: fmt.Sprintf("f%d", i), Note: 2, Off: 8 + 8*i, Size: 8})
+	}
+	for _, r := range noteRegs {
+		names, sizes = append(names, r.Name), append(sizes, r.Size)
+	}
 	display := []string{"pswa", "r15", "r14", "r11"}
 	for i := 0; i < 16; i++ {
 		if i != 11 && i != 14 && i != 15 {
@@ -31,6 +41,10 @@ var S390X = func() *Arch {
 	for i := 0; i < 16; i++ {
 		display = append(display, fmt.Sprintf("a%d", i))
 	}
+	display = append(display, "fpc")
+	for i := 0; i < 16; i++ {
+		display = append(display, fmt.Sprintf("f%d", i))
+	}
 	a := &Arch{
 		Name:        "s390x",
 		GOARCH:      "s390x",
@@ -40,8 +54,10 @@ var S390X = func() *Arch {
 		PtrSize:     8,
 		RegNames:    names,
 		RegSizes:    sizes,
+		NoteRegs:    noteRegs,
 		DisplayRegs: display,
 		DWARFRA:     14,
+		CFABias:     160,
 		// struct elf_prstatus with 64-bit longs: the 112-byte head, s390_regs (216 bytes)
 		// at 112, pr_fpvalid at 328: 336 bytes.
 		PrStatus: PrStatusLayout{Size: 336, CurSig: 12, SigPend: 16, SigHold: 24, PID: 32,
@@ -49,17 +65,42 @@ var S390X = func() *Arch {
 		PrPsInfo: PrPsInfoLayout{Size: 136, State: 0, SName: 1, Zomb: 2, Nice: 3, Flag: 8,
 			UID: 16, UIDSize: 4, GID: 20, PID: 24, FName: 40, PsArgs: 56},
 		PageSize: 4096,
-		// s390x ELF ABI supplement §1.2: arguments in r2-r6, the result in r2; r6-r13 and
-		// the stack pointer r15 keep their values across a call (r14 holds the return
-		// address); no red zone (the caller provides a 160-byte register save area);
-		// 8-byte stack alignment.
+		// s390x ELF ABI supplement §1.2: arguments in r2-r6, the result in r2; r6-r13,
+		// the stack pointer r15 and f8-f15 keep their values across a call (r14 holds the
+		// return address); no red zone (the caller provides a 160-byte register save
+		// area); 8-byte stack alignment.
 		ABI: ABI{
-			Args:        []string{"r2", "r3", "r4", "r5", "r6"},
-			Return:      "r2",
-			CalleeSaved: []string{"r6", "r7", "r8", "r9", "r10", "r11", "r12", "r13", "r15"},
-			StackAlign:  8,
+			Args:   []string{"r2", "r3", "r4", "r5", "r6"},
+			Return: "r2",
+			CalleeSaved: []string{"r6", "r7", "r8", "r9", "r10", "r11", "r12", "r13", "r15",
+				"f8", "f9", "f10", "f11", "f12", "f13", "f14", "f15"},
+			StackAlign: 8,
 		},
 		CallBefore: s390xCallBefore,
+		// arch/s390/kernel/signal.c. The handler returns through r14 to sa_restorer, the
+		// vDSO's __kernel_rt_sigreturn / __kernel_sigreturn, or (no vDSO, no SA_RESTORER)
+		// the svc the kernel wrote into the frame: "svc 173" (rt_sigreturn) or "svc 119"
+		// (sigreturn). Either way r15 at the trampoline is the frame's address, where the
+		// kernel stored the back chain; qemu-user (linux-user/s390x/signal.c) lays the
+		// frames out alike and returns through svc instructions in its own trampoline page.
+		Signals: []SignalLayout{{
+			// SA_SIGINFO: struct rt_sigframe: callee_used_stack[160], svc_insn (2), struct
+			// siginfo at 168 (128 bytes), struct ucontext_extended at 296: uc_flags,
+			// uc_link, uc_stack (24), then uc_mcontext (_sigregs) at 336.
+			Trampoline: []byte{0x0a, 173},
+			SigInfo:    168,
+			Context:    336,
+			Regs:       s390xSigregs(),
+		}, {
+			// Without SA_SIGINFO: struct sigframe: callee_used_stack[160], struct
+			// sigcontext (oldmask, the _sigregs pointer) at 160, _sigregs at 176. The
+			// fault's code and address go to the handler in r4 and r5 only: no frame
+			// keeps them, so there is no Fault.
+			Trampoline: []byte{0x0a, 119},
+			NoSigInfo:  true,
+			Context:    176,
+			Regs:       s390xSigregs(),
+		}},
 	}
 	// GCC's frame pointer is r11, but it keeps no {fp, return address} record there: no
 	// frame-pointer unwinding. The thread pointer is split over a0:a1.
@@ -68,8 +109,29 @@ var S390X = func() *Arch {
 	for i := 0; i < 16; i++ {
 		m[i] = fmt.Sprintf("r%d", i)
 	}
+	for i, f := range []int{0, 2, 4, 6, 1, 3, 5, 7, 8, 10, 12, 14, 9, 11, 13, 15} {
+		m[16+i] = fmt.Sprintf("f%d", f)
+	}
 	return a.finish(m, nil)
 }()
+
+// s390xSigregs is _sigregs (arch/s390/include/uapi/asm/sigcontext.h): _s390_regs_common
+// (psw mask and address, gprs[16], acrs[16] of 4 bytes) at 0, then _s390_fp_regs (fpc,
+// 4 bytes of padding, fprs[16]) at 208.
+func s390xSigregs() []SavedReg {
+	out := []SavedReg{{Name: "pswm", Off: 0, Size: 8}, {Name: "pswa", Off: 8, Size: 8}}
+	for i := 0; i < 16; i++ {
+		out = append(out, SavedReg{Name: fmt.Sprintf("r%d", i), Off: 16 + 8*i, Size: 8})
+	}
+	for i := 0; i < 16; i++ {
+		out = append(out, SavedReg{Name: fmt.Sprintf("a%d", i), Off: 144 + 4*i, Size: 4})
+	}
+	out = append(out, SavedReg{Name: "fpc", Off: 208, Size: 4})
+	for i := 0; i < 16; i++ {
+		out = append(out, SavedReg{Name: fmt.Sprintf("f%d", i), Off: 216 + 8*i, Size: 8})
+	}
+	return out
+}
 
 // s390xCallBefore recognises brasl (c0e5 with r14, 6 bytes), bras (a7e5, 4 bytes) and
 // basr (0de*, 2 bytes) saving the return address in r14 (z/Architecture Principles of

@@ -103,7 +103,8 @@ type Thread struct {
 	PPID    int
 	PGRP    int
 	SID     int
-	// Regs are the general registers in arch.RegNames order.
+	// Regs are the general registers in arch.RegNames order: pr_reg's, and the
+	// architecture's NoteRegs when the thread's note for them (NT_PRFPREG) was read.
 	Regs []uint64
 	// TLS is the thread pointer (x86_64 fs_base, aarch64 tpidr_el0 from NT_ARM_TLS).
 	TLS    uint64

@@ -116,12 +116,49 @@ func (c *Core) decodeNotes(notes []elfx.Note) {
 			c.Files = files
 		case NT_PRFPREG:
 			c.Notes.FPRegs = len(n.Desc)
+			if cur != nil {
+				c.decodeNoteRegs(cur, n)
+			}
 		case NT_X86_XSTATE:
 			c.Notes.XState = len(n.Desc)
 		case NT_ARM_TLS:
 			if cur != nil && len(n.Desc) >= 8 {
 				cur.TLS, cur.HasTLS = a.ByteOrder.Uint64(n.Desc), true
 			}
+		}
+	}
+}
+
+// decodeNoteRegs reads the registers of Arch.NoteRegs that note n (a thread's
+// NT_PRFPREG) holds into t.Regs, which grows to all of RegNames; a note too short for
+// them is reported and left out.
+func (c *Core) decodeNoteRegs(t *Thread, n elfx.Note) {
+	a := c.Arch
+	base := a.PrRegs()
+	var vals []uint64
+	for _, r := range a.NoteRegs {
+		if r.Note != n.Type {
+			continue
+		}
+		if r.Off < 0 || r.Off+r.Size > len(n.Desc) || (r.Size != 4 && r.Size != 8) {
+			c.warnf("%s at file offset %#x is %d bytes: too short for %s", noteNames[n.Type], n.Off, len(n.Desc), r.Name)
+			return
+		}
+		v := uint64(a.ByteOrder.Uint32(n.Desc[r.Off:]))
+		if r.Size == 8 {
+			v = a.ByteOrder.Uint64(n.Desc[r.Off:])
+		}
+		vals = append(vals, v)
+	}
+	if len(vals) == 0 || len(t.Regs) != base {
+		return // no register of the architecture comes from this note, or seen twice
+	}
+	t.Regs = append(t.Regs, make([]uint64, len(a.NoteRegs))...)
+	i := 0
+	for j, r := range a.NoteRegs {
+		if r.Note == n.Type {
+			t.Regs[base+j] = vals[i]
+			i++
 		}
 	}
 }
@@ -187,8 +224,9 @@ func decodePrStatus(a *arch.Arch, d []byte) (*Thread, error) {
 		FPValid: o.Uint32(d[l.FPValid:]) != 0,
 	}
 	t.PID = t.TID // pr_pid is the thread id; the process id comes from NT_PRPSINFO
-	// pr_reg holds one word (unsigned long) per register.
-	n := len(a.RegNames)
+	// pr_reg holds one word (unsigned long) per register, but for RegSizes' exceptions;
+	// the registers of a.NoteRegs come with their own note (decodeNoteRegs).
+	n := a.PrRegs()
 	t.Regs = make([]uint64, n)
 	c := elfx.NewCursor(d[l.Regs:l.Regs+l.RegsSize], o, a.PtrSize == 8)
 	for i := 0; i < n; i++ {

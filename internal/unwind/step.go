@@ -136,7 +136,10 @@ func (u *Unwinder) sigFrame(l *arch.SignalLayout, sp uint64) (*SignalFrame, erro
 		r.Set(a.Reg(sr.Name), v)
 	}
 	sf := &SignalFrame{Regs: r, Context: ctx, Layout: l}
-	if !l.NoSigInfo {
+	switch {
+	case l.SigInfoAt != nil:
+		sf.SigInfo, _ = l.SigInfoAt(func(p []byte, addr uint64) error { return u.read(p, addr) }, sp)
+	case !l.NoSigInfo:
 		sf.SigInfo = sp + l.SigInfo
 	}
 	return sf, nil
@@ -148,7 +151,8 @@ const maxHandlerWords = 128
 // stepToTrampoline looks, in a frame whose CFI ends the stack, for a return address that
 // leads to the rt_sigreturn trampoline: the link register, then the words of the frame
 // from its stack pointer up to its CFA, where a handler's prologue saved it. The
-// trampoline's own frame then starts at the CFA, where the kernel put the rt_sigframe.
+// trampoline's own frame then starts at the CFA (less Arch.CFABias), where the kernel put
+// the rt_sigframe.
 func (u *Unwinder) stepToTrampoline(f *Frame) *Frame {
 	a := u.cfg.Arch
 	if a.TrampolineLen() == 0 || !f.HasCFA || f.CFA <= f.SP || (f.CFA-f.SP)/uint64(a.PtrSize) > maxHandlerWords {
@@ -171,8 +175,8 @@ func (u *Unwinder) stepToTrampoline(f *Frame) *Frame {
 		if isTramp(pc) {
 			regs := newRegisters(len(a.RegNames))
 			regs.Set(a.PC, pc)
-			regs.Set(a.SP, f.CFA)
-			return &Frame{Index: f.Index + 1, PC: pc, SP: f.CFA, FoundBy: FoundByScan, Regs: regs}
+			regs.Set(a.SP, f.CFA-a.CFABias)
+			return &Frame{Index: f.Index + 1, PC: pc, SP: f.CFA - a.CFABias, FoundBy: FoundByScan, Regs: regs}
 		}
 	}
 	return nil
@@ -314,7 +318,7 @@ func (u *Unwinder) applyRow(f *Frame, row *cfi.Row) (*Frame, error) {
 	if ra == 0 {
 		return nil, nil
 	}
-	sp := cfa
+	sp := cfa - a.CFABias
 	faultEntry := u.cfg.FaultEntry != nil && u.cfg.FaultEntry(f.PC)
 	if faultEntry && a.LR >= 0 {
 		// On a link-register machine the runtime made room on the stack and saved the
