@@ -1,8 +1,14 @@
 package analysis
 
 import (
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
 	"testing"
 
+	"github.com/coredig/coredig/internal/core"
 	"github.com/coredig/coredig/internal/symbolize"
 	"github.com/coredig/coredig/internal/testcore"
 )
@@ -77,5 +83,122 @@ func TestSignalFrameARM(t *testing.T) {
 	}
 	if frames[0].Line != testcore.Line(t, "sighandler.c", "null_write") {
 		t.Errorf("frame 0 at line %d", frames[0].Line)
+	}
+}
+
+// gdbMultiarch runs gdb-multiarch in batch mode on a foreign core, with the sysroot its
+// shared libraries come from.
+func gdbMultiarch(t *testing.T, exe, corePath, sysroot string, cmds ...string) string {
+	t.Helper()
+	if _, err := exec.LookPath("gdb-multiarch"); err != nil {
+		t.Fatalf("gdb-multiarch is the oracle for this test and is not installed (apt-get install gdb-multiarch): %v", err)
+	}
+	args := []string{"-nx", "-batch", "-ex", "set sysroot " + sysroot}
+	for _, c := range cmds {
+		args = append(args, "-ex", c)
+	}
+	out, _ := exec.Command("gdb-multiarch", append(args, exe, corePath)...).CombinedOutput()
+	return string(out) // gdb's exit status is 1 when its unwinder gives up (s390x below)
+}
+
+// gdbBTLine is one frame of gdb's bt: its function and, from DWARF, its line.
+var gdbBTLine = regexp.MustCompile(`^#(\d+)\s+(?:0x[0-9a-f]+ in )?(\S+) \(.*?\)(?: at \S+:(\d+)| from \S+)?$`)
+
+// The kernels' signal frames on ppc64le and s390x, as qemu-user lays them out: a NULL
+// write inside a SIGUSR1 handler unwinds through the sigreturn trampoline
+// (<signal handler called>, found by the handler's CFI) into the interrupted code in libc
+// (found from the saved machine context: ppc64's sigcontext gp_regs, s390x's _sigregs),
+// and on through raise, send_usr1 and main by CFI. gdb-multiarch reads the same core:
+// every frame it names must be in coredig's backtrace, in its order and at its line.
+// gdb does not recognise qemu's trampolines on either (its ppc64 sniffer wants the
+// kernel's "addi r1,r1,128" first; on s390x it gives up at frame 1 because qemu writes
+// no NT_PRFPREG and its s390x unwinder wants the floating-point registers), so it names
+// fewer frames than coredig does, and the rest are checked against the source.
+func TestSignalFramePPC64LES390X(t *testing.T) {
+	line := func(marker string) int { return testcore.Line(t, "sighandler.c", marker) }
+	for _, tc := range []struct {
+		spec     testcore.Spec
+		gdbNames []string // the frames gdb-multiarch names, in order
+		sigInfo  bool     // the frame keeps a siginfo (ppc64's rt_sigframe; s390x's sigframe without SA_SIGINFO does not)
+	}{
+		{testcore.SigHandlerPPC64LE, []string{"on_usr1", "raise", "send_usr1", "main"}, true},
+		{testcore.SigHandlerS390X, []string{"on_usr1"}, false},
+	} {
+		t.Run(tc.spec.Name, func(t *testing.T) {
+			c := testcore.Make(t, tc.spec)
+			a, _ := open(t, c.Path, symbolize.Options{Finder: symbolize.PathFinder{Sysroot: c.Sysroot}})
+			frames, errText := a.Backtrace(a.Core.Threads[0], 0)
+			want := []struct {
+				fn, by string
+				line   int
+			}{
+				{"on_usr1", "context", line("null_write")},
+				{SignalHandlerCalled, "cfi", 0},
+				{"", "signal_frame", 0}, // __pthread_kill_implementation: a local symbol of the stripped libc
+				{"raise", "cfi", 0},
+				{"send_usr1", "cfi", line("raise")},
+				{"main", "cfi", line("main_calls_send")},
+			}
+			if len(frames) < len(want) {
+				t.Fatalf("frames %s(%s)", dump(frames), errText)
+			}
+			for i, w := range want {
+				f := frames[i]
+				if f.Function != w.fn || f.FoundBy != w.by || f.Line != w.line {
+					t.Errorf("frame %d: %q [%s] line %d, want %q [%s] line %d\n%s", i, f.Function, f.FoundBy, f.Line, w.fn, w.by, w.line, dump(frames))
+				}
+			}
+			if m := frames[2].Module; filepath.Base(m) != "libc.so.6" {
+				t.Errorf("interrupted frame in module %q, want libc.so.6", m)
+			}
+
+			// The saved siginfo, where the frame keeps one, is SIGUSR1's.
+			walk, _ := a.Unwind(a.Core.Threads[0], 0)
+			if len(walk) < 2 || walk[1].Signal == nil {
+				t.Fatalf("frame 1 carries no signal frame")
+			}
+			sf := walk[1].Signal
+			if !tc.sigInfo {
+				if sf.SigInfo != 0 {
+					t.Errorf("siginfo at %#x in a frame that keeps none", sf.SigInfo)
+				}
+			} else {
+				buf := make([]byte, core.SigInfoSize)
+				if sf.SigInfo == 0 || a.Core.ReadFull(buf, sf.SigInfo) != nil {
+					t.Fatalf("no readable siginfo (at %#x)", sf.SigInfo)
+				}
+				if si, err := core.DecodeSigInfo(a.Core.Arch, buf); err != nil || si.Signo != 10 {
+					t.Errorf("saved siginfo %+v (%v), want SIGUSR1", si, err)
+				}
+			}
+
+			out := gdbMultiarch(t, c.Exe, c.Path, c.Sysroot, "bt")
+			var named []string
+			i := 0
+			for _, l := range strings.Split(out, "\n") {
+				m := gdbBTLine.FindStringSubmatch(l)
+				if m == nil || m[2] == "??" {
+					continue
+				}
+				if m[1] == "0" && len(named) > 0 {
+					continue // gdb prints frame 0 again when it loads the core
+				}
+				named = append(named, m[2])
+				for i < len(frames) && frames[i].Function != m[2] {
+					i++
+				}
+				if i == len(frames) {
+					t.Errorf("gdb's #%s %s is not in coredig's backtrace after the previous match\n%s\n%s", m[1], m[2], out, dump(frames))
+					break
+				}
+				if m[3] != "" && strconv.Itoa(frames[i].Line) != m[3] {
+					t.Errorf("%s: coredig line %d, gdb line %s", m[2], frames[i].Line, m[3])
+				}
+				i++
+			}
+			if strings.Join(named, " ") != strings.Join(tc.gdbNames, " ") {
+				t.Errorf("gdb-multiarch names %v, want %v\n%s", named, tc.gdbNames, out)
+			}
+		})
 	}
 }

@@ -51,6 +51,12 @@ var (
 	DerefPPC64LE = Spec{Name: "deref-ppc64le", Source: "deref.c", Arch: ArchPPC64LE}
 	DerefS390X   = Spec{Name: "deref-s390x", Source: "deref.c", Arch: ArchS390X}
 	DerefARM     = Spec{Name: "deref-arm", Source: "deref.c", Arch: ArchARM}
+	// SigHandlerPPC64LE and SigHandlerS390X: sighandler.c for ppc64le and s390x under
+	// qemu-user, which returns from the handler through its own trampoline page (qemu 7.2
+	// has no vDSO for either). Not position-independent, so that gdb-multiarch, which
+	// does not relocate a PIE in a qemu core, symbolizes them too.
+	SigHandlerPPC64LE = Spec{Name: "sighandler-ppc64le", Source: "sighandler.c", Arch: ArchPPC64LE, CFlags: []string{"-O0", "-g", "-no-pie"}}
+	SigHandlerS390X   = Spec{Name: "sighandler-s390x", Source: "sighandler.c", Arch: ArchS390X, CFlags: []string{"-O0", "-g", "-no-pie"}}
 	// SigHandlerARM: sighandler.c for 32-bit ARM (glibc's Thumb-2 sigreturn restorer).
 	SigHandlerARM = Spec{Name: "sighandler-arm", Source: "sighandler.c", Arch: ArchARM}
 
