@@ -13,7 +13,8 @@
 //   - "signal_frame": the context the kernel saved in its rt_sigframe when it delivered a
 //     signal. The frame before it is the signal trampoline (x86_64 __restore_rt,
 //     "48 c7 c0 0f 00 00 00 0f 05" = mov $15,%rax; syscall; aarch64 vDSO
-//     __kernel_rt_sigreturn, d2801168 d4000001 = mov x8,#139; svc #0), recognised by its
+//     __kernel_rt_sigreturn, d2801168 d4000001 = mov x8,#139; svc #0; ppc64le
+//     "addi r1,r1,128; li r0,172; sc"; s390x "svc 173" or "svc 119"), recognised by its
 //     bytes; that frame ("<signal handler called>") keeps the FoundBy of how its pc was
 //     found (usually "cfi") and carries a *SignalFrame with the interrupted registers and
 //     the address of the saved siginfo. The kernel fills that siginfo only for handlers
@@ -32,14 +33,16 @@
 //
 // Everything that differs by architecture comes from its *arch.Arch value: the register
 // numbering, the callee-saved set a caller's frame keeps, where a call leaves its return
-// address (RAOnStack, LR), how a call instruction is recognised (CallBefore), and the
-// signal frame (arch.SignalLayout: the trampoline's bytes, the offsets of the saved
-// siginfo and struct sigcontext from the stack pointer at the trampoline, and the
-// registers the context saves). The unwinder has no per-architecture code; package arch
-// cites the kernel's layouts (arch/x86/include/asm/sigframe.h,
-// arch/x86/include/uapi/asm/sigcontext.h, arch/arm64/kernel/signal.c and
-// arch/arm64/include/uapi/asm/sigcontext.h) and the instruction encodings (Intel SDM
-// vol. 2 CALL; Arm ARM BL, BLR, BLRAA).
+// address (RAOnStack, LR), how far the CFA lies above the caller's stack pointer
+// (CFABias: s390x's 160-byte register save area), how a call instruction is recognised
+// (CallBefore), and the signal frame (arch.SignalLayout: the trampoline's bytes, the
+// offsets of the saved siginfo and struct sigcontext from the stack pointer at the
+// trampoline, or a function that finds the siginfo, and the registers the context
+// saves). The unwinder has no per-architecture code; package arch cites the kernel's
+// layouts (arch/x86/include/asm/sigframe.h, arch/x86/include/uapi/asm/sigcontext.h,
+// arch/arm64/kernel/signal.c, arch/arm64/include/uapi/asm/sigcontext.h,
+// arch/powerpc/kernel/signal_64.c, arch/s390/kernel/signal.c) and the instruction
+// encodings (Intel SDM vol. 2 CALL; Arm ARM BL, BLR, BLRAA).
 package unwind
 
 import (
