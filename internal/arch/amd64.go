@@ -214,7 +214,7 @@ func amd64CallBefore(code []byte) bool {
 // amd64PLTStubs finds the 16-byte stubs of .plt and .plt.sec, and the 8- or 16-byte ones
 // of .plt.got, whose "jmp *disp32(%rip)" (ff 25, after an optional endbr64 or bnd prefix)
 // names a GOT slot.
-func amd64PLTStubs(section string, entsize uint64, b []byte, addr uint64, found func(stub, size, slot uint64)) {
+func amd64PLTStubs(section string, entsize uint64, b []byte, addr, _ uint64, found func(stub, size, slot uint64)) {
 	step := 16
 	if section == ".plt.got" && entsize == 8 {
 		step = 8

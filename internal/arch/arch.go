@@ -204,8 +204,10 @@ const siKernel = 0x80
 type PLTLayout struct {
 	// Stubs calls found for every stub of a PLT section (name, sh_entsize, contents,
 	// address) whose indirect jump goes through a GOT slot: the stub's address and size
-	// and the slot's address.
-	Stubs func(section string, entsize uint64, code []byte, addr uint64, found func(stub, size, slot uint64))
+	// and the slot's address. got is the address of the module's GOT (.got.plt, which
+	// i386 position-independent stubs address their slots from, through %ebx), 0 when
+	// the module has none.
+	Stubs func(section string, entsize uint64, code []byte, addr, got uint64, found func(stub, size, slot uint64))
 	// GOTRelocs are the relocation types that fill a GOT slot with a symbol's address
 	// (JUMP_SLOT, GLOB_DAT).
 	GOTRelocs []uint32

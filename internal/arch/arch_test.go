@@ -209,7 +209,7 @@ func TestPLTStubs(t *testing.T) {
 	type stub struct{ at, size, slot uint64 }
 	collect := func(a *Arch, sec string, entsize uint64, b []byte, addr uint64) []stub {
 		var out []stub
-		a.PLT.Stubs(sec, entsize, b, addr, func(at, size, slot uint64) { out = append(out, stub{at, size, slot}) })
+		a.PLT.Stubs(sec, entsize, b, addr, 0, func(at, size, slot uint64) { out = append(out, stub{at, size, slot}) })
 		return out
 	}
 	// x86_64 .plt.sec: endbr64; bnd jmp *0x2fe2(%rip); nopl 0x0(%rax,%rax,1).

@@ -173,7 +173,7 @@ func arm64CallBefore(code []byte) bool {
 
 // arm64PLTStubs finds the 16-byte stubs that start "adrp x16, page; ldr x17, [x16,
 // #off]" (the AArch64 ELF ABI's PLT sequence) and returns page+off as the slot.
-func arm64PLTStubs(_ string, _ uint64, b []byte, addr uint64, found func(stub, size, slot uint64)) {
+func arm64PLTStubs(_ string, _ uint64, b []byte, addr, _ uint64, found func(stub, size, slot uint64)) {
 	for off := 0; off+16 <= len(b); off += 4 {
 		adrp := binary.LittleEndian.Uint32(b[off:])
 		ldr := binary.LittleEndian.Uint32(b[off+4:])

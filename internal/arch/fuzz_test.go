@@ -44,7 +44,7 @@ func FuzzMachineCode(f *testing.F) {
 				if a.PLT.Stubs == nil {
 					break
 				}
-				a.PLT.Stubs(sec, 8, b, base, func(stub, size, slot uint64) {
+				a.PLT.Stubs(sec, 8, b, base, base, func(stub, size, slot uint64) {
 					if stub < base || stub+size > base+uint64(len(b)) {
 						t.Fatalf("%s %s: stub %#x+%d outside the section", a.Name, sec, stub, size)
 					}

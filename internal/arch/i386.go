@@ -56,6 +56,8 @@ var I386 = func() *Arch {
 		PCThunks: map[string]string{"__x86.get_pc_thunk.ax": "eax", "__x86.get_pc_thunk.bx": "ebx",
 			"__x86.get_pc_thunk.cx": "ecx", "__x86.get_pc_thunk.dx": "edx", "__x86.get_pc_thunk.si": "esi",
 			"__x86.get_pc_thunk.di": "edi", "__x86.get_pc_thunk.bp": "ebp"},
+		PLT: PLTLayout{Stubs: i386PLTStubs,
+			GOTRelocs: []uint32{uint32(elf.R_386_JMP_SLOT), uint32(elf.R_386_GLOB_DAT)}},
 		Signals: []SignalLayout{{
 			// __kernel_rt_sigreturn of the 32-bit vDSO (arch/x86/entry/vdso/vdso32/sigreturn.S)
 			// and glibc's __restore_rt: mov $173,%eax (rt_sigreturn); int $0x80.
@@ -87,6 +89,36 @@ var I386 = func() *Arch {
 		8: "eip", 9: "eflags", 40: "es", 41: "cs", 42: "ss", 43: "ds", 44: "fs", 45: "gs",
 	}, i386SubRegs())
 }()
+
+// i386PLTStubs finds the 16-byte stubs of .plt and .plt.sec and the 8- or 16-byte ones of
+// .plt.got (the i386 psABI's PLT, §5.2, and binutils' IBT and .plt.got variants), after an
+// optional endbr32: "jmp *slot" (ff 25 abs32) in position-dependent executables, "jmp
+// *disp(%ebx)" (ff a3 disp32) with %ebx holding the GOT's address in position-independent
+// code.
+func i386PLTStubs(section string, entsize uint64, b []byte, addr, got uint64, found func(stub, size, slot uint64)) {
+	step := 16
+	if section == ".plt.got" && entsize == 8 {
+		step = 8
+	}
+	for off := 0; off+step <= len(b); off += step {
+		stub := b[off : off+step]
+		for i := 0; i+6 <= len(stub) && i <= 6; i++ {
+			if stub[i] != 0xff || stub[i+1] != 0x25 && stub[i+1] != 0xa3 {
+				continue
+			}
+			v := binary.LittleEndian.Uint32(stub[i+2:])
+			slot := uint64(v) // absolute
+			if stub[i+1] == 0xa3 {
+				if got == 0 {
+					break
+				}
+				slot = uint64(uint32(got) + v) // 32-bit address arithmetic
+			}
+			found(addr+uint64(off), uint64(step), slot)
+			break
+		}
+	}
+}
 
 // i386SubRegs names the 16- and 8-bit parts of the general registers (Intel SDM vol. 1,
 // 3.4.1).

@@ -26,6 +26,12 @@ func pltSyms(f *elf.File) []sym {
 	if len(slots) == 0 {
 		return nil
 	}
+	var got uint64 // _GLOBAL_OFFSET_TABLE_: the start of .got.plt, else of .got
+	if s := f.Section(".got.plt"); s != nil {
+		got = s.Addr
+	} else if s := f.Section(".got"); s != nil {
+		got = s.Addr
+	}
 	var out []sym
 	for _, name := range []string{".plt", ".plt.sec", ".plt.got"} {
 		s := f.Section(name)
@@ -36,7 +42,7 @@ func pltSyms(f *elf.File) []sym {
 		if err != nil {
 			continue
 		}
-		a.PLT.Stubs(name, s.Entsize, b, s.Addr, func(stub, size, slot uint64) {
+		a.PLT.Stubs(name, s.Entsize, b, s.Addr, got, func(stub, size, slot uint64) {
 			if n, ok := slots[slot]; ok {
 				out = append(out, sym{addr: stub, size: size, name: n + "@plt", bind: elf.STB_LOCAL})
 			}
@@ -46,11 +52,9 @@ func pltSyms(f *elf.File) []sym {
 }
 
 // gotSlots maps GOT slot addresses to the names of the symbols their JUMP_SLOT and
-// GLOB_DAT relocations refer to.
+// GLOB_DAT relocations refer to: Elf64_Rela, and on 32-bit machines Elf32_Rel (i386) or
+// Elf32_Rela (r_info: symbol index above the low 8 type bits).
 func gotSlots(f *elf.File) map[uint64]string {
-	if f.Class != elf.ELFCLASS64 {
-		return nil
-	}
 	dyn, err := f.DynamicSymbols()
 	if err != nil || len(dyn) == 0 {
 		return nil
@@ -61,22 +65,39 @@ func gotSlots(f *elf.File) map[uint64]string {
 	}
 	slots := map[uint64]string{}
 	for _, s := range f.Sections {
-		if s.Type != elf.SHT_RELA || s.Size > maxRelocs*24 {
+		size := 24 // Elf64_Rela
+		switch {
+		case f.Class == elf.ELFCLASS32 && s.Type == elf.SHT_REL:
+			size = 8
+		case f.Class == elf.ELFCLASS32 && s.Type == elf.SHT_RELA:
+			size = 12
+		case f.Class != elf.ELFCLASS64 || s.Type != elf.SHT_RELA:
+			continue
+		}
+		if s.Size > maxRelocs*uint64(size) {
 			continue
 		}
 		b, err := s.Data()
 		if err != nil {
 			continue
 		}
-		for off := 0; off+24 <= len(b); off += 24 {
-			r := f.ByteOrder.Uint64(b[off:])
-			info := f.ByteOrder.Uint64(b[off+8:])
-			typ, idx := uint32(info), info>>32
+		for off := 0; off+size <= len(b); off += size {
+			var r, idx uint64
+			var typ uint32
+			if size == 24 {
+				r = f.ByteOrder.Uint64(b[off:])
+				info := f.ByteOrder.Uint64(b[off+8:])
+				typ, idx = uint32(info), info>>32
+			} else {
+				r = uint64(f.ByteOrder.Uint32(b[off:]))
+				info := f.ByteOrder.Uint32(b[off+4:])
+				typ, idx = info&0xff, uint64(info>>8)
+			}
 			if idx == 0 || idx > uint64(len(dyn)) {
 				continue
 			}
 			switch {
-			case s.Name == ".rela.plt": // every relocation there belongs to a PLT slot
+			case s.Name == ".rela.plt" || s.Name == ".rel.plt": // every relocation there belongs to a PLT slot
 				if name := dyn[idx-1].Name; name != "" {
 					slots[r] = name
 				}
