@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"fmt"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -101,28 +102,33 @@ func gdbMultiarch(t *testing.T, exe, corePath, sysroot string, cmds ...string) s
 	return string(out) // gdb's exit status is 1 when its unwinder gives up (s390x below)
 }
 
-// gdbBTLine is one frame of gdb's bt: its function and, from DWARF, its line.
-var gdbBTLine = regexp.MustCompile(`^#(\d+)\s+(?:0x[0-9a-f]+ in )?(\S+) \(.*?\)(?: at \S+:(\d+)| from \S+)?$`)
+// gdbBTLine is one frame of gdb's bt: its pc when gdb prints one, its function and, from
+// DWARF, its line.
+var gdbBTLine = regexp.MustCompile(`^#(\d+)\s+(?:(0x[0-9a-f]+) in )?(\S+) \(.*?\)(?: at \S+:(\d+)| from \S+)?$`)
 
 // The kernels' signal frames on ppc64le and s390x, as qemu-user lays them out: a NULL
 // write inside a SIGUSR1 handler unwinds through the sigreturn trampoline
 // (<signal handler called>, found by the handler's CFI) into the interrupted code in libc
 // (found from the saved machine context: ppc64's sigcontext gp_regs, s390x's _sigregs),
-// and on through raise, send_usr1 and main by CFI. gdb-multiarch reads the same core:
-// every frame it names must be in coredig's backtrace, in its order and at its line.
-// gdb does not recognise qemu's trampolines on either (its ppc64 sniffer wants the
-// kernel's "addi r1,r1,128" first; on s390x it gives up at frame 1 because qemu writes
-// no NT_PRFPREG and its s390x unwinder wants the floating-point registers), so it names
-// fewer frames than coredig does, and the rest are checked against the source.
+// and on through raise, send_usr1 and main, at -O0 and -O2. gdb-multiarch reads the same
+// core: every frame it names must be in coredig's backtrace, in its order, at its pc and
+// line. gdb names fewer frames than coredig on three of the four: its ppc64 sniffer does
+// not recognise qemu's trampoline (it wants the kernel's "addi r1,r1,128" first) and
+// falls back to the back chain, and at -O0 on s390x the handler, a leaf, keeps r11 and
+// r15 in f2 and f0, which gdb needs and qemu does not write (no NT_PRFPREG), so gdb stops
+// after frame 0. The rest is checked against the source.
 func TestSignalFramePPC64LES390X(t *testing.T) {
 	line := func(marker string) int { return testcore.Line(t, "sighandler.c", marker) }
 	for _, tc := range []struct {
 		spec     testcore.Spec
+		sendBy   string   // how send_usr1's frame is found (s390x -O2: a tail call to raise)
 		gdbNames []string // the frames gdb-multiarch names, in order
 		sigInfo  bool     // the frame keeps a siginfo (ppc64's rt_sigframe; s390x's sigframe without SA_SIGINFO does not)
 	}{
-		{testcore.SigHandlerPPC64LE, []string{"on_usr1", "raise", "send_usr1", "main"}, true},
-		{testcore.SigHandlerS390X, []string{"on_usr1"}, false},
+		{testcore.SigHandlerPPC64LE, "cfi", []string{"on_usr1", "raise", "send_usr1", "main"}, true},
+		{testcore.SigHandlerPPC64LEO2, "cfi", []string{"on_usr1", "raise", "send_usr1", "main"}, true},
+		{testcore.SigHandlerS390X, "cfi", []string{"on_usr1"}, false},
+		{testcore.SigHandlerS390XO2, "tail_call", []string{"on_usr1", SignalHandlerCalled, "raise", "send_usr1", "main"}, false},
 	} {
 		t.Run(tc.spec.Name, func(t *testing.T) {
 			c := testcore.Make(t, tc.spec)
@@ -136,7 +142,7 @@ func TestSignalFramePPC64LES390X(t *testing.T) {
 				{SignalHandlerCalled, "cfi", 0},
 				{"", "signal_frame", 0}, // __pthread_kill_implementation: a local symbol of the stripped libc
 				{"raise", "cfi", 0},
-				{"send_usr1", "cfi", line("raise")},
+				{"send_usr1", tc.sendBy, line("raise")},
 				{"main", "cfi", line("main_calls_send")},
 			}
 			if len(frames) < len(want) {
@@ -176,27 +182,32 @@ func TestSignalFramePPC64LES390X(t *testing.T) {
 			var named []string
 			i := 0
 			for _, l := range strings.Split(out, "\n") {
-				m := gdbBTLine.FindStringSubmatch(l)
-				if m == nil || m[2] == "??" {
-					continue
+				var num, pc, fn, ln string
+				if m := gdbBTLine.FindStringSubmatch(l); m != nil {
+					num, pc, fn, ln = m[1], m[2], m[3], m[4]
+				} else if n, ok := strings.CutSuffix(l, "  <signal handler called>"); ok && strings.HasPrefix(n, "#") {
+					num, fn = n[1:], SignalHandlerCalled
 				}
-				if m[1] == "0" && len(named) > 0 {
-					continue // gdb prints frame 0 again when it loads the core
+				if fn == "" || fn == "??" || num == "0" && len(named) > 0 {
+					continue // gdb prints frame 0 twice: when it loads the core, then in bt
 				}
-				named = append(named, m[2])
-				for i < len(frames) && frames[i].Function != m[2] {
+				named = append(named, fn)
+				for i < len(frames) && frames[i].Function != fn {
 					i++
 				}
 				if i == len(frames) {
-					t.Errorf("gdb's #%s %s is not in coredig's backtrace after the previous match\n%s\n%s", m[1], m[2], out, dump(frames))
+					t.Errorf("gdb's #%s %s is not in coredig's backtrace after the previous match\n%s\n%s", num, fn, out, dump(frames))
 					break
 				}
-				if m[3] != "" && strconv.Itoa(frames[i].Line) != m[3] {
-					t.Errorf("%s: coredig line %d, gdb line %s", m[2], frames[i].Line, m[3])
+				if ln != "" && strconv.Itoa(frames[i].Line) != ln {
+					t.Errorf("%s: coredig line %d, gdb line %s", fn, frames[i].Line, ln)
+				}
+				if pc != "" && fmt.Sprintf("%#016x", uint64(frames[i].PC)) != pc {
+					t.Errorf("%s: coredig pc %#x, gdb %s", fn, uint64(frames[i].PC), pc)
 				}
 				i++
 			}
-			if strings.Join(named, " ") != strings.Join(tc.gdbNames, " ") {
+			if strings.Join(named, ", ") != strings.Join(tc.gdbNames, ", ") {
 				t.Errorf("gdb-multiarch names %v, want %v\n%s", named, tc.gdbNames, out)
 			}
 		})

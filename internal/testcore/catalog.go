@@ -57,6 +57,10 @@ var (
 	// does not relocate a PIE in a qemu core, symbolizes them too.
 	SigHandlerPPC64LE = Spec{Name: "sighandler-ppc64le", Source: "sighandler.c", Arch: ArchPPC64LE, CFlags: []string{"-O0", "-g", "-no-pie"}}
 	SigHandlerS390X   = Spec{Name: "sighandler-s390x", Source: "sighandler.c", Arch: ArchS390X, CFlags: []string{"-O0", "-g", "-no-pie"}}
+	// SigHandlerPPC64LEO2 and SigHandlerS390XO2: the same at -O2 (send_usr1 tail-calls
+	// raise on s390x).
+	SigHandlerPPC64LEO2 = Spec{Name: "sighandler-ppc64le-o2", Source: "sighandler.c", Arch: ArchPPC64LE, CFlags: []string{"-O2", "-g", "-no-pie"}}
+	SigHandlerS390XO2   = Spec{Name: "sighandler-s390x-o2", Source: "sighandler.c", Arch: ArchS390X, CFlags: []string{"-O2", "-g", "-no-pie"}}
 	// SigHandlerARM: sighandler.c for 32-bit ARM (glibc's Thumb-2 sigreturn restorer).
 	SigHandlerARM = Spec{Name: "sighandler-arm", Source: "sighandler.c", Arch: ArchARM}
 
