@@ -213,3 +213,53 @@ func TestSignalFramePPC64LES390X(t *testing.T) {
 		})
 	}
 }
+
+// A faulthandler-shaped handler (plain sa_handler, SA_NODEFER) re-raises a NULL+0x60 read
+// under qemu-user. On ppc64le the kernel (and qemu) writes the siginfo into every
+// rt_sigframe, so the original fault is read from it. s390x's frame for a handler without
+// SA_SIGINFO keeps neither a siginfo nor the fault (the kernel passes its code and address
+// in r4 and r5 only), so there is no original fault to report; the stack still goes
+// through the signal frame to deref.
+func TestReraisePPC64LES390X(t *testing.T) {
+	for _, tc := range []struct {
+		spec     testcore.Spec
+		original bool
+	}{
+		{testcore.Spec{Name: "reraise-nodefer-ppc64le", Source: "reraise_plain.c", Arch: testcore.ArchPPC64LE, CFlags: []string{"-O0", "-g", "-DNODEFER"}}, true},
+		{testcore.Spec{Name: "reraise-nodefer-s390x", Source: "reraise_plain.c", Arch: testcore.ArchS390X, CFlags: []string{"-O0", "-g", "-DNODEFER"}}, false},
+	} {
+		t.Run(tc.spec.Name, func(t *testing.T) {
+			c := testcore.Make(t, tc.spec)
+			a, _ := open(t, c.Path, symbolize.Options{Finder: symbolize.PathFinder{Sysroot: c.Sysroot}})
+			r := a.Full(FullOptions{})
+			frames := r.Threads[0].Frames
+			deref := -1
+			for i, f := range frames {
+				if f.Function == "deref" {
+					deref = i
+					break
+				}
+			}
+			if deref < 1 || frames[deref].FoundBy != "signal_frame" || frames[deref-1].Function != SignalHandlerCalled ||
+				frames[deref].Line != testcore.Line(t, "reraise_plain.c", "deref") || frames[deref+1].Function != "main" {
+				t.Fatalf("no deref (at its line, found by the signal frame) after the trampoline, before main\n%s", dump(frames))
+			}
+			d := r.Diagnosis
+			if d == nil {
+				t.Fatal("no diagnosis")
+			}
+			o := d.Original
+			if !tc.original {
+				if o != nil {
+					t.Errorf("original fault %+v from a frame that keeps none", o)
+				}
+				return
+			}
+			// No field_offset: the ppc64le decoder does not evaluate memory operands.
+			if d.Kind != "null_pointer_dereference" || d.Evidence["function"] != "deref" || d.Evidence["fault_address"] != "0x60" ||
+				o == nil || o.Name != "SIGSEGV" || o.CodeName != "SEGV_MAPERR" || o.Address == nil || *o.Address != 0x60 || o.Source != "signal frame siginfo" {
+				t.Errorf("diagnosis %+v, original %+v", d, o)
+			}
+		})
+	}
+}
