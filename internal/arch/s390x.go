@@ -78,9 +78,10 @@ var S390X = func() *Arch {
 		},
 		CallBefore: s390xCallBefore,
 		// arch/s390/kernel/signal.c. The handler returns through r14 to sa_restorer, the
-		// vDSO's __kernel_rt_sigreturn / __kernel_sigreturn, or (no vDSO, no SA_RESTORER)
-		// the svc the kernel wrote into the frame: "svc 173" (rt_sigreturn) or "svc 119"
-		// (sigreturn). Either way r15 at the trampoline is the frame's address, where the
+		// vDSO's __kernel_rt_sigreturn / __kernel_sigreturn
+		// (arch/s390/kernel/vdso64/vdso_user_wrapper.S: the svc, then .word 0), or (no
+		// vDSO, no SA_RESTORER) the svc the kernel wrote into the frame: "svc 173"
+		// (rt_sigreturn) or "svc 119" (sigreturn). Either way r15 at the trampoline is the frame's address, where the
 		// kernel stored the back chain; qemu-user (linux-user/s390x/signal.c) lays the
 		// frames out alike and returns through svc instructions in its own trampoline page.
 		Signals: []SignalLayout{{

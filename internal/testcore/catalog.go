@@ -61,6 +61,8 @@ var (
 	// raise on s390x).
 	SigHandlerPPC64LEO2 = Spec{Name: "sighandler-ppc64le-o2", Source: "sighandler.c", Arch: ArchPPC64LE, CFlags: []string{"-O2", "-g", "-no-pie"}}
 	SigHandlerS390XO2   = Spec{Name: "sighandler-s390x-o2", Source: "sighandler.c", Arch: ArchS390X, CFlags: []string{"-O2", "-g", "-no-pie"}}
+	// SigHandlerS390XSigInfo: with SA_SIGINFO, s390x's rt_sigframe ("svc 173").
+	SigHandlerS390XSigInfo = Spec{Name: "sighandler-s390x-siginfo", Source: "sighandler.c", Arch: ArchS390X, CFlags: []string{"-O2", "-g", "-no-pie", "-DHANDLER_FLAGS=SA_SIGINFO"}}
 	// SigHandlerARM: sighandler.c for 32-bit ARM (glibc's Thumb-2 sigreturn restorer).
 	SigHandlerARM = Spec{Name: "sighandler-arm", Source: "sighandler.c", Arch: ArchARM}
 

@@ -1,12 +1,12 @@
 /*
- * sighandler.c: installs a SIGUSR1 handler ("on_usr1") that writes through a
- * NULL pointer, then raises SIGUSR1 from "send_usr1".
- *
- * Assert: one thread; SIGSEGV (11), SEGV_MAPERR, fault address 0x0 (a write).
- * Stack: on_usr1 at "LINE: null_write" <- the kernel signal frame
- * (__restore_rt on x86_64, found_by "signal_frame") <- raise/pthread_kill
- * (libc) <- send_usr1 at "LINE: raise" <- main.
- */
+ * sighandler.c: a SIGUSR1 handler ("on_usr1"; -DHANDLER_FLAGS=SA_SIGINFO installs it
+ * with SA_SIGINFO) writes through a NULL pointer; "send_usr1" raises SIGUSR1.
+ * Assert: one thread; SIGSEGV (11), SEGV_MAPERR, fault address 0x0 (a write). Stack:
+ * on_usr1 at "LINE: null_write" <- the kernel signal frame (__restore_rt on x86_64,
+ * found_by "signal_frame") <- raise/pthread_kill (libc) <- send_usr1 at "LINE: raise" <- main. */
+#ifndef HANDLER_FLAGS
+#define HANDLER_FLAGS 0
+#endif
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,9 +26,9 @@ __attribute__((noinline, noclone)) void send_usr1(void)
 int main(void)
 {
 	struct sigaction sa;
-
 	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_usr1;
+	sa.sa_handler = on_usr1; /* sa_sigaction with SA_SIGINFO: the same union, one argument used */
+	sa.sa_flags = HANDLER_FLAGS;
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGUSR1, &sa, NULL) != 0)
 		return 2;
