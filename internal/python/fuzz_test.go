@@ -12,6 +12,7 @@ type imageProcess struct {
 	base    uint64
 	img     []byte
 	version uint32
+	ptr     int // pointer size; 0 means 8
 }
 
 const (
@@ -49,7 +50,12 @@ func (p *imageProcess) Threads() []OSThread {
 	return []OSThread{{TID: 4242, FSBase: 0x7000}}
 }
 
-func (p *imageProcess) PtrSize() int { return 8 }
+func (p *imageProcess) PtrSize() int {
+	if p.ptr == 0 {
+		return 8
+	}
+	return p.ptr
+}
 
 // buildImage lays out one interpreter with one thread state holding the
 // GIL and one Python frame in function "abc" of file "xyz.py", line 2, for
@@ -57,8 +63,12 @@ func (p *imageProcess) PtrSize() int { return 8 }
 func buildImage(l Layout) []byte {
 	img := make([]byte, 0x4000)
 	put := func(off uint64, off2 int64, v uint64) {
-		if off2 >= 0 && int(off)+int(off2)+8 <= len(img) {
-			binary.LittleEndian.PutUint64(img[int(off)+int(off2):], v)
+		if off2 >= 0 && int(off)+int(off2)+l.PtrSize <= len(img) {
+			if l.PtrSize == 4 {
+				binary.LittleEndian.PutUint32(img[int(off)+int(off2):], uint32(v))
+			} else {
+				binary.LittleEndian.PutUint64(img[int(off)+int(off2):], v)
+			}
 		}
 	}
 	const (
@@ -138,8 +148,12 @@ func buildImage(l Layout) []byte {
 
 func TestWalkSyntheticImage(t *testing.T) {
 	for _, l := range generatedLayouts {
-		t.Run(FormatHexVersion(l.MinVersion), func(t *testing.T) {
-			p := &imageProcess{base: imageBase, img: buildImage(l), version: l.MinVersion | 0xf0}
+		name := FormatHexVersion(l.MinVersion)
+		if l.PtrSize != 8 {
+			name += fmt.Sprintf("-%dbit", 8*l.PtrSize)
+		}
+		t.Run(name, func(t *testing.T) {
+			p := &imageProcess{base: imageBase, img: buildImage(l), version: l.MinVersion | 0xf0, ptr: l.PtrSize}
 			st, err := Analyze(p)
 			if err != nil {
 				t.Fatal(err)
@@ -170,7 +184,7 @@ func TestWalkSyntheticImage(t *testing.T) {
 // TestWalkCycles makes every list point to itself: the walk must stop with
 // a cycle error, not hang.
 func TestWalkCycles(t *testing.T) {
-	l, _ := LayoutFor(0x030c0000)
+	l, _ := LayoutFor(0x030c0000, 8)
 	img := buildImage(l)
 	binary.LittleEndian.PutUint64(img[0x1000+l.InterpNext:], imageBase+0x1000)
 	binary.LittleEndian.PutUint64(img[0x3000+l.TstateNext:], imageBase+0x3000)
@@ -195,7 +209,7 @@ func FuzzWalk(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, which uint8, img []byte) {
 		l := generatedLayouts[int(which)%len(generatedLayouts)]
-		st, err := Analyze(&imageProcess{base: imageBase, img: img, version: l.MinVersion | 0xf0})
+		st, err := Analyze(&imageProcess{base: imageBase, img: img, version: l.MinVersion | 0xf0, ptr: l.PtrSize})
 		if err != nil {
 			return
 		}

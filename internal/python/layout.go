@@ -1,6 +1,14 @@
 package python
 
-//go:generate go run ./internal/gen -o offsets_gen.go /root/.pyenv/versions/3.8.*/lib/libpython3.8.so.1.0 /root/.pyenv/versions/3.9.*/lib/libpython3.9.so.1.0 /root/.pyenv/versions/3.10.*/lib/libpython3.10.so.1.0 /root/.pyenv/versions/3.11.*/lib/libpython3.11.so.1.0 /root/.pyenv/versions/3.12.*/lib/libpython3.12.so.1.0 /root/.pyenv/versions/3.13.*/lib/libpython3.13.so.1.0
+// The i386 entry is Debian's libpython3.11 (libpython3.11:i386); its DWARF is in
+// Debian's python3.11-dbg:i386, which cannot be installed beside the amd64 python3.11
+// (it needs python3.11:i386), so go generate expects its files unpacked under
+// $HOME/.cache/coredig/python3.11-dbg-i386:
+//
+//	apt-get download python3.11-dbg:i386
+//	dpkg -x python3.11-dbg_*_i386.deb $HOME/.cache/coredig/python3.11-dbg-i386
+//
+//go:generate go run ./internal/gen -o offsets_gen.go -debugdir /usr/lib/debug:$HOME/.cache/coredig/python3.11-dbg-i386/usr/lib/debug /root/.pyenv/versions/3.8.*/lib/libpython3.8.so.1.0 /root/.pyenv/versions/3.9.*/lib/libpython3.9.so.1.0 /root/.pyenv/versions/3.10.*/lib/libpython3.10.so.1.0 /root/.pyenv/versions/3.11.*/lib/libpython3.11.so.1.0 /root/.pyenv/versions/3.12.*/lib/libpython3.12.so.1.0 /root/.pyenv/versions/3.13.*/lib/libpython3.13.so.1.0 /usr/lib/i386-linux-gnu/libpython3.11.so.1.0
 
 // Layout holds the byte offsets (and a few sizes and bit positions) of the
 // CPython structures the walker reads. -1 means the field does not exist in
@@ -14,6 +22,7 @@ package python
 type Layout struct {
 	MinVersion, MaxVersion uint32 // PY_VERSION_HEX range this entry covers
 	Source                 string // where the values came from
+	PtrSize                int    // bytes of a pointer (and of Py_ssize_t) in the build: 8 or 4
 
 	RuntimeSize             int64
 	RuntimeInterpretersHead int64
@@ -102,10 +111,11 @@ type Layout struct {
 	TupleItem int64
 }
 
-// LayoutFor returns the generated layout covering hexVersion (PY_VERSION_HEX).
-func LayoutFor(hexVersion uint32) (Layout, bool) {
+// LayoutFor returns the generated layout covering hexVersion (PY_VERSION_HEX) for
+// builds whose pointers are ptrSize bytes.
+func LayoutFor(hexVersion uint32, ptrSize int) (Layout, bool) {
 	for _, l := range generatedLayouts {
-		if hexVersion >= l.MinVersion && hexVersion <= l.MaxVersion {
+		if hexVersion >= l.MinVersion && hexVersion <= l.MaxVersion && l.PtrSize == ptrSize {
 			return l, true
 		}
 	}

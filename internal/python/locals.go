@@ -66,7 +66,7 @@ func (w *walker) localNames(code uint64) ([]string, []byte, error) {
 	}
 	names := make([]string, 0, n)
 	for i := int64(0); i < n; i++ {
-		p, err := r.ptrField(tup, l.TupleItem+8*i, "local name")
+		p, err := r.ptrField(tup, l.TupleItem+int64(r.ptr)*i, "local name")
 		if err != nil {
 			return nil, nil, err
 		}
@@ -104,7 +104,7 @@ func (w *walker) frameLocals(code, values uint64) ([]Local, error) {
 		if kind&coFastHidden != 0 {
 			continue // a comprehension's variable, hidden from locals()
 		}
-		obj, err := w.r.u64("local value", values+8*uint64(i))
+		obj, err := w.r.word("local value", values+uint64(w.r.ptr)*uint64(i))
 		if err != nil {
 			out = append(out, Local{Name: name, Err: err})
 			continue
@@ -117,7 +117,7 @@ func (w *walker) frameLocals(code, values uint64) ([]Local, error) {
 		}
 		if kind&(coFastCell|coFastFree) != 0 {
 			if t, _ := w.typeName(obj); t == "cell" {
-				if obj, err = w.r.u64("cell contents", obj+16); err != nil || obj == 0 {
+				if obj, err = w.r.word("cell contents", obj+w.words(2)); err != nil || obj == 0 {
 					out = append(out, Local{Name: name, Value: "<empty cell>", Err: err})
 					continue
 				}
@@ -129,13 +129,21 @@ func (w *walker) frameLocals(code, values uint64) ([]Local, error) {
 	return out, nil
 }
 
+// words returns the size of n pointer-sized words. The object headers the locals are
+// read through are made of words (Include/object.h): PyObject_HEAD is ob_refcnt and
+// ob_type (2 words), PyObject_VAR_HEAD adds ob_size (3 words). So a cell's ob_ref, a
+// float's ob_fval (a double, 4-byte aligned on i386), the ob_size of a list or tuple,
+// a dict's ma_used, a set's fill and an int's size or lv_tag are at 2 words; a type's
+// tp_name and an int's first digit at 3.
+func (w *walker) words(n int) uint64 { return uint64(n * w.r.ptr) }
+
 // typeName reads an object's type name (tp_name, right after PyObject_VAR_HEAD).
 func (w *walker) typeName(obj uint64) (string, error) {
 	typ, err := w.r.ptrField(obj, w.l.ObjectType, "ob_type")
 	if err != nil {
 		return "", err
 	}
-	p, err := w.r.u64("tp_name", typ+24)
+	p, err := w.r.word("tp_name", typ+w.words(3))
 	if err != nil {
 		return "", err
 	}
@@ -179,7 +187,7 @@ func (w *walker) repr(obj uint64) (typ, val string, err error) {
 		}
 		return typ, v.String(), nil
 	case "float":
-		bits, err := r.u64("float value", obj+16)
+		bits, err := r.u64("float value", obj+w.words(2))
 		if err != nil {
 			return typ, "", err
 		}
@@ -197,31 +205,35 @@ func (w *walker) repr(obj uint64) (typ, val string, err error) {
 		}
 		return typ, pyBytes(b), nil
 	case "list", "tuple", "dict", "set":
-		n, err := r.u64("size", obj+16) // ob_size (list, tuple), ma_used (dict), fill (set)
-		if err == nil && n < 1<<40 {
+		n, err := r.ssize("size", obj+w.words(2)) // ob_size (list, tuple), ma_used (dict), fill (set)
+		if err == nil && n >= 0 && n < 1<<40 {
 			return typ, fmt.Sprintf("<%s, %d items, at %#x>", typ, n, obj), nil
 		}
 	}
 	return typ, fmt.Sprintf("<%s object at %#x>", typ, obj), nil
 }
 
-// intValue reads a PyLongObject: 30-bit digits after the header, with the sign and
+// intValue reads a PyLongObject: 30-bit digits after the header (PYLONG_BITS_IN_DIGIT is
+// 30 on 32-bit builds too from 3.11, the first 32-bit layout read), with the sign and
 // count in ob_size (3.8-3.11) or in lv_tag (3.12+: count << 3 | sign, sign 0 positive,
 // 1 zero, 2 negative).
 func (w *walker) intValue(obj uint64) (*big.Int, error) {
-	tag, err := w.r.u64("int size", obj+16)
-	if err != nil {
-		return nil, err
-	}
 	var n uint64
 	neg := false
 	if w.l.minor() >= 12 {
+		tag, err := w.r.word("int size", obj+w.words(2))
+		if err != nil {
+			return nil, err
+		}
 		n, neg = tag>>3, tag&3 == 2
 		if tag&3 == 1 {
 			n = 0
 		}
 	} else {
-		s := int64(tag)
+		s, err := w.r.ssize("int size", obj+w.words(2))
+		if err != nil {
+			return nil, err
+		}
 		if s < 0 {
 			s, neg = -s, true
 		}
@@ -232,7 +244,7 @@ func (w *walker) intValue(obj uint64) (*big.Int, error) {
 	}
 	v := new(big.Int)
 	for i := int(n) - 1; i >= 0; i-- {
-		d, err := w.r.u32("int digit", obj+24+4*uint64(i))
+		d, err := w.r.u32("int digit", obj+w.words(3)+4*uint64(i))
 		if err != nil {
 			return nil, err
 		}

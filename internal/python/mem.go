@@ -47,9 +47,13 @@ const (
 	MaxLineTable    = 1 << 20 // bytes of a line table read
 )
 
-// mem wraps Memory with typed little-endian reads.
+// mem wraps Memory with typed little-endian reads. ptr is the size of a pointer in
+// the process, 8 or 4 bytes; CPython's Py_ssize_t, size_t, uintptr_t and (on Linux)
+// unsigned long are as wide (Include/pyport.h), so it is the size of every "word"
+// field the walker reads.
 type mem struct {
-	m Memory
+	m   Memory
+	ptr int
 }
 
 // readChunk bounds each allocation: a size read from a corrupt core costs
@@ -81,6 +85,25 @@ func (r mem) u64(what string, addr uint64) (uint64, error) {
 	return binary.LittleEndian.Uint64(b), nil
 }
 
+// word reads a pointer-sized unsigned word: a pointer, size_t, uintptr_t or unsigned long.
+func (r mem) word(what string, addr uint64) (uint64, error) {
+	if r.ptr == 4 {
+		v, err := r.u32(what, addr)
+		return uint64(v), err
+	}
+	return r.u64(what, addr)
+}
+
+// ssize reads a Py_ssize_t, sign-extended to 64 bits.
+func (r mem) ssize(what string, addr uint64) (int64, error) {
+	if r.ptr == 4 {
+		v, err := r.u32(what, addr)
+		return int64(int32(v)), err
+	}
+	v, err := r.u64(what, addr)
+	return int64(v), err
+}
+
 func (r mem) u32(what string, addr uint64) (uint32, error) {
 	b, err := r.read(what, addr, 4)
 	if err != nil {
@@ -105,12 +128,22 @@ func field(base uint64, off int64, what string) (uint64, error) {
 	return base + uint64(off), nil
 }
 
+// ptrField reads a pointer-sized field: a pointer, size_t or unsigned long.
 func (r mem) ptrField(base uint64, off int64, what string) (uint64, error) {
 	a, err := field(base, off, what)
 	if err != nil {
 		return 0, err
 	}
-	return r.u64(what, a)
+	return r.word(what, a)
+}
+
+// ssizeField reads a Py_ssize_t field, sign-extended.
+func (r mem) ssizeField(base uint64, off int64, what string) (int64, error) {
+	a, err := field(base, off, what)
+	if err != nil {
+		return 0, err
+	}
+	return r.ssize(what, a)
 }
 
 func (r mem) u32Field(base uint64, off int64, what string) (uint32, error) {
@@ -131,7 +164,7 @@ func (r mem) str(l *Layout, addr uint64, what string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	length, err := r.ptrField(addr, l.UnicodeLength, what+" length")
+	length, err := r.ssizeField(addr, l.UnicodeLength, what+" length")
 	if err != nil {
 		return "", err
 	}
@@ -144,8 +177,8 @@ func (r mem) str(l *Layout, addr uint64, what string) (string, error) {
 	if kind != 1 && kind != 2 && kind != 4 {
 		return "", &CorruptError{What: what, Addr: addr, Reason: fmt.Sprintf("bad str kind %d (state %#x)", kind, state)}
 	}
-	if int64(length) < 0 {
-		return "", &CorruptError{What: what, Addr: addr, Reason: fmt.Sprintf("negative length %d", int64(length))}
+	if length < 0 {
+		return "", &CorruptError{What: what, Addr: addr, Reason: fmt.Sprintf("negative length %d", length)}
 	}
 	n := length
 	truncated := false
@@ -200,12 +233,12 @@ func (r mem) bytes(l *Layout, addr uint64, max int, what string) ([]byte, error)
 	if addr == 0 {
 		return nil, &CorruptError{What: what, Addr: addr, Reason: "NULL bytes object"}
 	}
-	n, err := r.ptrField(addr, l.BytesSize, what+" ob_size")
+	n, err := r.ssizeField(addr, l.BytesSize, what+" ob_size")
 	if err != nil {
 		return nil, err
 	}
-	if int64(n) < 0 || int64(n) > int64(max) {
-		return nil, &CorruptError{What: what, Addr: addr, Reason: fmt.Sprintf("size %d outside 0..%d", int64(n), max)}
+	if n < 0 || n > int64(max) {
+		return nil, &CorruptError{What: what, Addr: addr, Reason: fmt.Sprintf("size %d outside 0..%d", n, max)}
 	}
 	return r.read(what+" ob_sval", addr+uint64(l.BytesSval), int(n))
 }

@@ -15,13 +15,17 @@ func strImage(l Layout, kind int, ascii bool, length int, data []byte) *imagePro
 		state |= 1 << l.UnicodeASCIIShift
 	}
 	binary.LittleEndian.PutUint32(img[l.UnicodeState:], state)
-	binary.LittleEndian.PutUint64(img[l.UnicodeLength:], uint64(length))
+	if l.PtrSize == 4 {
+		binary.LittleEndian.PutUint32(img[l.UnicodeLength:], uint32(length))
+	} else {
+		binary.LittleEndian.PutUint64(img[l.UnicodeLength:], uint64(length))
+	}
 	at := l.CompactUnicodeSize
 	if ascii {
 		at = l.ASCIISize
 	}
 	copy(img[at:], data)
-	return &imageProcess{base: imageBase, img: img}
+	return &imageProcess{base: imageBase, img: img, ptr: l.PtrSize}
 }
 
 // short cuts an image to 256 bytes.
@@ -49,7 +53,7 @@ func TestCompactStrKinds(t *testing.T) {
 			{"past the image", short(strImage(l, 1, true, 1000, nil)), "", "of 1000 bytes mapped"},
 		}
 		for _, tt := range tests {
-			got, err := (mem{tt.p}).str(&l, imageBase, "test str")
+			got, err := (mem{tt.p, l.PtrSize}).str(&l, imageBase, "test str")
 			if tt.errHas != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.errHas) {
 					t.Errorf("%s %s: err %v, want one containing %q", l.Source, tt.name, err, tt.errHas)
@@ -65,7 +69,7 @@ func TestCompactStrKinds(t *testing.T) {
 
 func TestReadErrorSaysWhere(t *testing.T) {
 	p := &imageProcess{base: imageBase, img: make([]byte, 16)}
-	_, err := (mem{p}).u64("PyThreadState.next", imageBase+12)
+	_, err := (mem{p, 8}).u64("PyThreadState.next", imageBase+12)
 	var re *ReadError
 	if !errors.As(err, &re) || re.What != "PyThreadState.next" || re.Addr != imageBase+12 {
 		t.Fatalf("err %v, want a ReadError for PyThreadState.next at %#x", err, imageBase+12)

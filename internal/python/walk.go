@@ -158,14 +158,14 @@ type codeInfo struct {
 // nothing can be said (no CPython, unsupported version, unreadable
 // _PyRuntime); otherwise problems are in the State's Err fields and Warnings.
 func Analyze(p Process) (*State, error) {
-	if p.PtrSize() != 8 {
-		return nil, &UnsupportedError{Version: "?", Reason: fmt.Sprintf("pointer size %d (only 64-bit processes)", p.PtrSize())}
+	if p.PtrSize() != 8 && p.PtrSize() != 4 {
+		return nil, &UnsupportedError{Version: "?", Reason: fmt.Sprintf("pointer size %d (only 64-bit and 32-bit processes)", p.PtrSize())}
 	}
 	rt, ok := p.Symbol("_PyRuntime")
 	if !ok {
 		return nil, ErrNoPython
 	}
-	w := &walker{p: p, r: mem{p}, st: &State{}, codeCache: map[uint64]*codeInfo{}, steps: MaxTotalFrames, localsLeft: MaxLocalsFrames, byFS: map[uint64]uint64{}, tids: map[uint64]bool{}}
+	w := &walker{p: p, r: mem{p, p.PtrSize()}, st: &State{}, codeCache: map[uint64]*codeInfo{}, steps: MaxTotalFrames, localsLeft: MaxLocalsFrames, byFS: map[uint64]uint64{}, tids: map[uint64]bool{}}
 	if err := w.version(rt); err != nil {
 		return nil, err
 	}
@@ -230,11 +230,13 @@ func (w *walker) version(rt uint64) error {
 		return &UnsupportedError{Version: "unknown", Reason: "no Py_Version symbol, no version string in a python module, no _Py_DebugOffsets"}
 	}
 	st.Version = FormatHexVersion(st.HexVersion)
-	base, ok := LayoutFor(st.HexVersion)
+	ptr := w.r.ptr
+	base, ok := LayoutFor(st.HexVersion, ptr)
+	_, have313 := LayoutFor(0x030d0000, ptr)
 	switch {
-	case dbg != nil:
+	case dbg != nil && (ok || have313):
 		if !ok {
-			base, _ = LayoutFor(0x030d0000)
+			base, _ = LayoutFor(0x030d0000, ptr)
 			base.MinVersion, base.MaxVersion = st.HexVersion, st.HexVersion
 			base.RuntimeInterpretersMain, base.RuntimeFinalizingID, base.CodeFirstTraceable = -1, -1, -1
 			// _Py_DebugOffsets publishes no GIL drop request.
@@ -247,6 +249,8 @@ func (w *walker) version(rt uint64) error {
 	case ok:
 		w.l = base
 		st.LayoutSource = base.Source
+	case ptr != 8:
+		return &UnsupportedError{Version: st.Version, Reason: fmt.Sprintf("no generated layout for %d-bit builds of this version", 8*ptr)}
 	default:
 		return &UnsupportedError{Version: st.Version, Reason: "no generated layout and no _Py_DebugOffsets"}
 	}
@@ -352,7 +356,11 @@ func (w *walker) walk(rt uint64) {
 		}
 		seen[in] = true
 		it := Interp{Addr: in, Main: in == mainInterp}
-		id, err := r.ptrField(in, l.InterpID, "PyInterpreterState.id")
+		var id uint64
+		a, err := field(in, l.InterpID, "PyInterpreterState.id")
+		if err == nil {
+			id, err = r.u64("PyInterpreterState.id", a) // int64_t on every platform
+		}
 		if err != nil {
 			it.Err = err
 			st.Interpreters = append(st.Interpreters, it)
