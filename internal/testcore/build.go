@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 )
 
@@ -55,15 +56,8 @@ func build(s Spec) (*Core, error) {
 		}
 		if s.Arch == ArchI386 {
 			flags = append([]string{"-m32"}, flags...)
-			// Without gcc-multilib (which would remove the aarch64 cross compiler)
-			// nothing puts the kernel's asm/ headers on -m32's path; x86's asm/unistd.h
-			// serves both widths (it picks unistd_32.h for __i386__), so a directory
-			// holding only a link to it is enough for <sys/syscall.h>.
-			inc := filepath.Join(dir, "i386-include")
-			if err := os.MkdirAll(inc, 0o755); err != nil {
-				return nil, err
-			}
-			if err := os.Symlink("/usr/include/x86_64-linux-gnu/asm", filepath.Join(inc, "asm")); err != nil && !os.IsExist(err) {
+			inc, err := i386Includes(dir)
+			if err != nil {
 				return nil, err
 			}
 			flags = append([]string{"-idirafter", inc}, flags...)
@@ -99,11 +93,19 @@ func build(s Spec) (*Core, error) {
 			return nil, err
 		}
 	case ".py":
-		if s.Arch != ArchX86_64 {
-			return nil, fmt.Errorf("python sources run only on %s, not %s", ArchX86_64, s.Arch)
+		if s.Arch != ArchX86_64 && s.Arch != ArchI386 {
+			return nil, fmt.Errorf("python sources run only on %s and %s, not %s", ArchX86_64, ArchI386, s.Arch)
 		}
 		if s.Python == "" {
-			return nil, fmt.Errorf("source %s needs Spec.Python (e.g. testcore.PyenvPython(\"3.12.1\"))", s.Source)
+			return nil, fmt.Errorf("source %s needs Spec.Python (e.g. testcore.PyenvPython(\"3.12.1\"), or I386LibPython311 for i386)", s.Source)
+		}
+		if s.Arch == ArchI386 {
+			exe, err := buildI386Python(dir, s.Python)
+			if err != nil {
+				return nil, err
+			}
+			c.Exe = exe
+			break
 		}
 		if _, err := os.Stat(s.Python); err != nil {
 			return nil, fmt.Errorf("python interpreter: %w (pyenv CPythons are expected under /root/.pyenv/versions; set PYENV_ROOT if elsewhere)", err)
@@ -116,6 +118,69 @@ func build(s Spec) (*Core, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// I386LibPython311 is Debian's i386 libpython3.11 (libpython3.11:i386 and, for its
+// headers, libpython3.11-dev:i386, installed through multiarch by scripts/deps.sh).
+// Debian's python3.11 executable exists only for the host's architecture, so an i386
+// .py spec names the library and testcore builds the interpreter around it.
+const I386LibPython311 = "/usr/lib/i386-linux-gnu/libpython3.11.so.1.0"
+
+// i386PythonMain is the whole i386 interpreter: CPython's own main
+// (Programs/python.c), calling Py_BytesMain from the shared libpython.
+const i386PythonMain = `#include <Python.h>
+int main(int argc, char **argv) { return Py_BytesMain(argc, argv); }
+`
+
+var libpythonVersion = regexp.MustCompile(`^libpython(3\.[0-9]+)\.so`)
+
+// buildI386Python compiles the i386 interpreter into dir with gcc -m32, linked to
+// the i386 libpython lib, and returns its path: dir/python3.X, so that it is named as
+// the python executable it stands in for. The headers are Debian's multiarch ones:
+// /usr/include/python3.X/pyconfig.h includes i386-linux-gnu/python3.X/pyconfig.h for
+// __i386__. The interpreter finds its standard library under /usr/lib/python3.X
+// (sys.prefix /usr, from the library's configured prefix), where Debian's
+// libpython3.X-stdlib:i386 puts the i386 extension modules beside the amd64 ones.
+func buildI386Python(dir, lib string) (string, error) {
+	m := libpythonVersion.FindStringSubmatch(filepath.Base(lib))
+	if m == nil {
+		return "", fmt.Errorf("i386 python: %s is not a libpython3.X.so", lib)
+	}
+	inc := "/usr/include/python" + m[1]
+	for _, p := range []string{lib, filepath.Join("/usr/include/i386-linux-gnu", "python"+m[1], "pyconfig.h")} {
+		if _, err := os.Stat(p); err != nil {
+			return "", fmt.Errorf("i386 python: %w (scripts/deps.sh installs libpython%s:i386 and libpython%s-dev:i386 through multiarch)", err, m[1], m[1])
+		}
+	}
+	src := filepath.Join(dir, "python-main.c")
+	if err := os.WriteFile(src, []byte(i386PythonMain), 0o644); err != nil {
+		return "", err
+	}
+	shim, err := i386Includes(dir)
+	if err != nil {
+		return "", err
+	}
+	exe := filepath.Join(dir, "python"+m[1])
+	if err := runTool(dir, nil, "gcc", "-m32", "-idirafter", shim, "-I", inc, "-O0", "-g", "-pthread", "-o", exe, src, lib); err != nil {
+		return "", err
+	}
+	return exe, nil
+}
+
+// i386Includes makes dir/i386-include, the include directory gcc -m32 builds add.
+// Without gcc-multilib (which would remove the aarch64 cross compiler) nothing puts
+// the kernel's asm/ headers on -m32's path; x86's asm/unistd.h serves both widths (it
+// picks unistd_32.h for __i386__), so a directory holding only a link to it is enough
+// for <sys/syscall.h>.
+func i386Includes(dir string) (string, error) {
+	inc := filepath.Join(dir, "i386-include")
+	if err := os.MkdirAll(inc, 0o755); err != nil {
+		return "", err
+	}
+	if err := os.Symlink("/usr/include/x86_64-linux-gnu/asm", filepath.Join(inc, "asm")); err != nil && !os.IsExist(err) {
+		return "", err
+	}
+	return inc, nil
 }
 
 // rustcPath finds rustc: on PATH, else rustup's ~/.cargo/bin/rustc.

@@ -119,6 +119,10 @@ var (
 	AtexitPy = PythonSpec("atexit_crash.py", "3.12.1")
 	// FinalizePy: finalize_crash.py under pyenv CPython 3.12.1.
 	FinalizePy = PythonSpec("finalize_crash.py", "3.12.1")
+
+	// PySelfI386: pyself.py under Debian's i386 CPython 3.11 (libpython3.11:i386 in an
+	// interpreter testcore builds with gcc -m32): the kernel writes an i386 core.
+	PySelfI386 = Spec{Name: "pyself-i386-py3.11", Source: "pyself.py", Arch: ArchI386, Python: I386LibPython311}
 )
 
 // Catalog lists every catalogue spec.

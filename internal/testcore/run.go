@@ -183,8 +183,8 @@ func crash(c *Core) error {
 	}
 	var argv []string
 	switch {
-	case c.Exe == s.Python && s.Python != "":
-		argv = append(append(append([]string{s.Python}, s.PyFlags...), c.Source), s.Args...)
+	case filepath.Ext(s.Source) == ".py":
+		argv = append(append(append([]string{c.Exe}, s.PyFlags...), c.Source), s.Args...)
 	case emulated[s.Arch].Qemu != "":
 		em := emulated[s.Arch]
 		qemu, err := exec.LookPath(em.Qemu)

@@ -69,7 +69,10 @@ type Spec struct {
 	// .go sources, or rustc's flags for .rs sources (default "-g -C
 	// opt-level=0").
 	CFlags []string
-	// Python is the interpreter for .py sources, e.g. PyenvPython("3.12.1").
+	// Python is the interpreter for .py sources, e.g. PyenvPython("3.12.1"). For
+	// Arch ArchI386 it is the i386 libpython (I386LibPython311) that testcore builds
+	// an interpreter around with gcc -m32: the process is 32-bit and the kernel
+	// writes an i386 core.
 	Python string
 	// PyFlags are interpreter options put before the script, e.g.
 	// {"-X", "faulthandler"} (which installs handlers that dump a Python
@@ -107,7 +110,7 @@ type Core struct {
 	// Size is its apparent size in bytes.
 	Size int64
 	// Exe is the program that was dumped: the built binary, or the Python
-	// interpreter for .py sources.
+	// interpreter for .py sources (for i386, the one built in Dir).
 	Exe string
 	// Source is the absolute path of the source under testdata/src (the
 	// name compilers put in DWARF and CPython in co_filename).
