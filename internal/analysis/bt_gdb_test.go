@@ -82,6 +82,8 @@ func TestBacktracesMatchGDB(t *testing.T) {
 		testcore.Throw, testcore.Threads20, testcore.Static, testcore.Threads6Py,
 		// i386, a kernel core of a gcc -m32 program: CFI, both signal frames, the overflow.
 		testcore.DerefI386, testcore.DerefI386O2, testcore.SigHandlerI386, testcore.RecurseI386,
+		// i386 CPython: Debian's libpython3.11:i386 under an interpreter built with gcc -m32.
+		testcore.PySelfI386,
 	}
 	for _, spec := range specs {
 		t.Run(spec.Name, func(t *testing.T) {

@@ -1,0 +1,168 @@
+package analysis
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/coredig/coredig/internal/report"
+	"github.com/coredig/coredig/internal/symbolize"
+	"github.com/coredig/coredig/internal/testcore"
+)
+
+// selfReport is what pyself.py prints about itself just before os.abort().
+type selfReport struct {
+	Version string
+	GIL     int
+	Threads map[int][][]any  // native tid -> [co_name, co_qualname, co_filename, f_lineno], innermost first
+	Locals  map[string][]any // middle's locals: name -> [type name, repr, len or -1, id]
+}
+
+func parseSelfReport(t *testing.T, stdout string) selfReport {
+	t.Helper()
+	for _, line := range strings.Split(stdout, "\n") {
+		if rest, ok := strings.CutPrefix(line, "stacks "); ok {
+			var r selfReport
+			if err := json.Unmarshal([]byte(rest), &r); err != nil {
+				t.Fatalf("the script's own report: %v: %q", err, rest)
+			}
+			return r
+		}
+	}
+	t.Fatalf("no \"stacks\" line in the script's stdout:\n%s", stdout)
+	return selfReport{}
+}
+
+func formatPyFrames(fs []report.PythonFrame) string {
+	var b strings.Builder
+	for _, f := range fs {
+		fmt.Fprintf(&b, "    %s (%s) %s:%d", f.Function, f.QualName, f.File, f.Line)
+		if f.Error != "" {
+			fmt.Fprintf(&b, " error=%s", f.Error)
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// A CPython process on i386 (Debian's libpython3.11:i386 in an interpreter built with
+// gcc -m32; the kernel writes the core): every Python thread's stack is exactly what the
+// process printed about itself from sys._current_frames() before os.abort(): function,
+// qualified name, file and line of each frame; the GIL holder is the aborting thread;
+// and the native stack of that thread carries the same Python frames, in order, under
+// its _PyEval_EvalFrameDefault frames.
+func TestPythonI386(t *testing.T) {
+	tc := testcore.Make(t, testcore.PySelfI386)
+	self := parseSelfReport(t, tc.Stdout)
+	a, _ := open(t, tc.Path, symbolize.Options{})
+	if a.Core.Arch.PtrSize != 4 {
+		t.Fatalf("core of %s has %d-byte pointers, want an i386 core", tc.Exe, a.Core.Arch.PtrSize)
+	}
+	r := a.Full(FullOptions{})
+	py := r.Python
+	if py == nil || py.Error != "" {
+		t.Fatalf("python %+v", py)
+	}
+	if py.Version != self.Version || py.VersionSource == "" || !strings.Contains(py.LayoutSource, "/usr/lib/i386-linux-gnu/libpython3.11.so.1.0") {
+		t.Errorf("version %q from %q, layout %q; want %s from the i386 libpython's layout", py.Version, py.VersionSource, py.LayoutSource, self.Version)
+	}
+	if len(py.Warnings) != 0 {
+		t.Errorf("python warnings %q", py.Warnings)
+	}
+	if py.Finalizing == nil || *py.Finalizing || py.Interpreters != 1 {
+		t.Errorf("finalizing %v, %d interpreters; want not finalizing, 1", py.Finalizing, py.Interpreters)
+	}
+	if py.GILHolderTID == nil || int(*py.GILHolderTID) != self.GIL || self.GIL != tc.PID {
+		t.Errorf("GIL holder %v, want %d (the script's main thread, pid %d)", py.GILHolderTID, self.GIL, tc.PID)
+	}
+	if len(py.Threads) != len(self.Threads) || len(self.Threads) != 2 {
+		t.Fatalf("%d Python threads, the script printed %d (want 2)", len(py.Threads), len(self.Threads))
+	}
+	t.Logf("version %s from %s; layout %s", py.Version, py.VersionSource, py.LayoutSource)
+	for tid, want := range self.Threads {
+		th := pyThread(t, py, tid)
+		if th.GILHolder != (tid == self.GIL) || th.TIDSource != "native_thread_id" || th.Error != "" {
+			t.Errorf("thread %d: GIL holder %v, tid from %q, error %q", tid, th.GILHolder, th.TIDSource, th.Error)
+		}
+		var got, exp []string
+		for _, f := range th.Frames {
+			got = append(got, fmt.Sprintf("%s %s %s:%d %s", f.Function, f.QualName, f.File, f.Line, f.Error))
+		}
+		for _, w := range want {
+			if len(w) != 4 {
+				t.Fatalf("thread %d: bad frame %v in the script's report", tid, w)
+			}
+			exp = append(exp, fmt.Sprintf("%s %s %s:%d ", w[0], w[1], w[2], int(w[3].(float64))))
+		}
+		t.Logf("thread %d (GIL %v):\n%s", tid, th.GILHolder, formatPyFrames(th.Frames))
+		if strings.Join(got, "\n") != strings.Join(exp, "\n") {
+			t.Errorf("thread %d frames:\n%s\nwant, as the process printed:\n  %s", tid, formatPyFrames(th.Frames), strings.Join(exp, "\n  "))
+		}
+	}
+	// The script's own markers pin its frames too: the report above could only agree
+	// with coredig on a wrong line if the script printed a wrong one.
+	main := pyThread(t, py, tc.PID)
+	for i, w := range []struct {
+		fn     string
+		marker string
+	}{{"crash_now", "py_abort"}, {"middle", "py_middle"}, {"main", "py_main"}} {
+		if i >= len(main.Frames) || main.Frames[i].Function != w.fn || main.Frames[i].Line != tc.Line(t, w.marker) || main.Frames[i].File != tc.Source {
+			t.Errorf("main thread frame %d, want %s at %s:%d:\n%s", i, w.fn, tc.Source, tc.Line(t, w.marker), formatPyFrames(main.Frames))
+			break
+		}
+	}
+
+	// middle's locals, one of each kind, read through 4-byte object headers: simple values
+	// as repr() shows them, containers with their size, others with their address (a
+	// CPython id()).
+	if len(main.Frames) < 2 || main.Frames[1].LocalsError != "" || len(main.Frames[1].Locals) != len(self.Locals) || len(self.Locals) != 10 {
+		t.Fatalf("middle's locals %+v, the script printed %d (want 10)", main.Frames[1:2], len(self.Locals))
+	}
+	for _, l := range main.Frames[1].Locals {
+		w, ok := self.Locals[l.Name]
+		if !ok || len(w) != 4 {
+			t.Errorf("local %s is not among the script's %v", l.Name, self.Locals)
+			continue
+		}
+		typ, repr, n, id := w[0].(string), w[1].(string), int(w[2].(float64)), uint64(w[3].(float64))
+		want := repr
+		switch {
+		case n >= 0:
+			want = fmt.Sprintf("<%s, %d items, at %#x>", typ, n, id)
+		case typ == "function":
+			want = fmt.Sprintf("<%s object at %#x>", typ, id)
+		}
+		if l.Type != typ || l.Value != want || l.Error != "" {
+			t.Errorf("local %s = %s %s (error %q), want %s %s", l.Name, l.Type, l.Value, l.Error, typ, want)
+		}
+	}
+
+	// The crashing thread's native stack carries its Python frames, in order.
+	var crashed *report.Thread
+	for i := range r.Threads {
+		if r.Threads[i].Crashed {
+			crashed = &r.Threads[i]
+		}
+	}
+	if crashed == nil || crashed.TID != tc.PID || r.Signal == nil || r.Signal.Name != "SIGABRT" {
+		t.Fatalf("crashed thread %v, signal %+v; want the main thread %d, SIGABRT", crashed, r.Signal, tc.PID)
+	}
+	var merged, want []string
+	evals := 0
+	for _, f := range crashed.Frames {
+		if f.Function == "_PyEval_EvalFrameDefault" && !f.Inlined {
+			evals++
+		}
+		for _, pf := range f.Python {
+			merged = append(merged, pf.Function+":"+strconv.Itoa(pf.Line))
+		}
+	}
+	for _, pf := range main.Frames {
+		want = append(want, pf.Function+":"+strconv.Itoa(pf.Line))
+	}
+	if strings.Join(merged, " ") != strings.Join(want, " ") || evals == 0 {
+		t.Errorf("merged %v over %d eval frames, want %v\n%s", merged, evals, want, dump(crashed.Frames))
+	}
+}
