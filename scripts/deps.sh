@@ -5,7 +5,9 @@
 # compressed-core tests, the 32-bit C library and libgcc for gcc -m32 (i386 cores; not
 # gcc-multilib, which Debian makes conflict with gcc-aarch64-linux-gnu), python3-numpy
 # for a crash in a Debian-packaged extension, python3-pytest for the incident under pytest, redis-server as a real Debian daemon to
-# crash, and rustc for the
+# crash, Debian's i386 CPython 3.11 through multiarch (libpython3.11:i386 and its headers;
+# testcore builds an i386 interpreter around it; installing them also upgrades the amd64
+# python3.11 packages to the same version, as Multi-Arch: same requires), and rustc for the
 # Rust crasher when no rustup toolchain is there. The pyenv
 # CPythons (3.8-3.13) are part of the machine image.
 set -euo pipefail
@@ -15,7 +17,7 @@ pkgs=(gcc g++ gdb binutils libc6-dbg elfutils qemu-user gcc-aarch64-linux-gnu
       gcc-powerpc64le-linux-gnu libc6-dev-ppc64el-cross gcc-s390x-linux-gnu libc6-dev-s390x-cross
       gcc-arm-linux-gnueabihf libc6-dev-armhf-cross
       zstd lz4 xz-utils gzip python3.11 python3-numpy python3-pytest attr
-      redis-server)
+      redis-server libpython3.11:i386 libpython3.11-dev:i386)
 # The Rust crasher needs rustc: a rustup toolchain in ~/.cargo/bin serves, else Debian's.
 if ! command -v rustc >/dev/null && [ ! -x "$HOME/.cargo/bin/rustc" ]; then
 	pkgs+=(rustc)
@@ -31,6 +33,11 @@ if [ ${#missing[@]} -gt 0 ]; then
 	fi
 	echo "deps.sh: installing ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
+	# The :i386 packages need the i386 architecture in dpkg; adding it again is harmless
+	# but only done when missing, and apt-get update below fetches its package lists.
+	if ! dpkg --print-foreign-architectures | grep -qx i386; then
+		dpkg --add-architecture i386
+	fi
 	apt-get update -qq
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
