@@ -18,6 +18,9 @@ type pyProcess struct{ a *Analysis }
 func (p pyProcess) ReadAt(b []byte, addr uint64) (int, error) { return p.a.Core.ReadAt(b, addr) }
 func (p pyProcess) PtrSize() int                              { return p.a.Core.Arch.PtrSize }
 
+// Machine picks the 32-bit CPython layouts, which are per architecture.
+func (p pyProcess) Machine() string { return p.a.Core.Arch.Name }
+
 func (p pyProcess) Symbol(name string) (uint64, bool) {
 	addr, _, ok := p.a.Modules.FindSymbol(name)
 	return addr, ok

@@ -12,7 +12,8 @@ type imageProcess struct {
 	base    uint64
 	img     []byte
 	version uint32
-	ptr     int // pointer size; 0 means 8
+	ptr     int    // pointer size; 0 means 8
+	machine string // for 32-bit layouts
 }
 
 const (
@@ -49,6 +50,8 @@ func (p *imageProcess) Symbol(name string) (uint64, bool) {
 func (p *imageProcess) Threads() []OSThread {
 	return []OSThread{{TID: 4242, FSBase: 0x7000}}
 }
+
+func (p *imageProcess) Machine() string { return p.machine }
 
 func (p *imageProcess) PtrSize() int {
 	if p.ptr == 0 {
@@ -153,7 +156,7 @@ func TestWalkSyntheticImage(t *testing.T) {
 			name += fmt.Sprintf("-%dbit", 8*l.PtrSize)
 		}
 		t.Run(name, func(t *testing.T) {
-			p := &imageProcess{base: imageBase, img: buildImage(l), version: l.MinVersion | 0xf0, ptr: l.PtrSize}
+			p := &imageProcess{base: imageBase, img: buildImage(l), version: l.MinVersion | 0xf0, ptr: l.PtrSize, machine: l.Machine}
 			st, err := Analyze(p)
 			if err != nil {
 				t.Fatal(err)
@@ -184,7 +187,7 @@ func TestWalkSyntheticImage(t *testing.T) {
 // TestWalkCycles makes every list point to itself: the walk must stop with
 // a cycle error, not hang.
 func TestWalkCycles(t *testing.T) {
-	l, _ := LayoutFor(0x030c0000, 8)
+	l, _ := LayoutFor(0x030c0000, 8, "")
 	img := buildImage(l)
 	binary.LittleEndian.PutUint64(img[0x1000+l.InterpNext:], imageBase+0x1000)
 	binary.LittleEndian.PutUint64(img[0x3000+l.TstateNext:], imageBase+0x3000)
@@ -209,7 +212,7 @@ func FuzzWalk(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, which uint8, img []byte) {
 		l := generatedLayouts[int(which)%len(generatedLayouts)]
-		st, err := Analyze(&imageProcess{base: imageBase, img: img, version: l.MinVersion | 0xf0, ptr: l.PtrSize})
+		st, err := Analyze(&imageProcess{base: imageBase, img: img, version: l.MinVersion | 0xf0, ptr: l.PtrSize, machine: l.Machine})
 		if err != nil {
 			return
 		}

@@ -23,6 +23,12 @@ type Layout struct {
 	MinVersion, MaxVersion uint32 // PY_VERSION_HEX range this entry covers
 	Source                 string // where the values came from
 	PtrSize                int    // bytes of a pointer (and of Py_ssize_t) in the build: 8 or 4
+	// Machine is the architecture a 32-bit entry was generated for, as internal/arch
+	// names it ("i386"); "" for 64-bit entries. 32-bit ABIs disagree on the alignment of
+	// 8-byte members (int64_t, double: 4 on i386 by the i386 psABI, 8 on ARM EABI), so
+	// a 32-bit layout serves its own machine only; the 64-bit ABIs (x86_64, aarch64)
+	// all align them to 8 and share one entry.
+	Machine string
 
 	RuntimeSize             int64
 	RuntimeInterpretersHead int64
@@ -112,10 +118,14 @@ type Layout struct {
 }
 
 // LayoutFor returns the generated layout covering hexVersion (PY_VERSION_HEX) for
-// builds whose pointers are ptrSize bytes.
-func LayoutFor(hexVersion uint32, ptrSize int) (Layout, bool) {
+// builds whose pointers are ptrSize bytes; for 4, machine names the architecture
+// (see Layout.Machine).
+func LayoutFor(hexVersion uint32, ptrSize int, machine string) (Layout, bool) {
+	if ptrSize == 8 {
+		machine = ""
+	}
 	for _, l := range generatedLayouts {
-		if hexVersion >= l.MinVersion && hexVersion <= l.MaxVersion && l.PtrSize == ptrSize {
+		if hexVersion >= l.MinVersion && hexVersion <= l.MaxVersion && l.PtrSize == ptrSize && l.Machine == machine {
 			return l, true
 		}
 	}

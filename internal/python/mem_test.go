@@ -25,7 +25,7 @@ func strImage(l Layout, kind int, ascii bool, length int, data []byte) *imagePro
 		at = l.ASCIISize
 	}
 	copy(img[at:], data)
-	return &imageProcess{base: imageBase, img: img, ptr: l.PtrSize}
+	return &imageProcess{base: imageBase, img: img, ptr: l.PtrSize, machine: l.Machine}
 }
 
 // short cuts an image to 256 bytes.

@@ -453,6 +453,7 @@ var generatedLayouts = []Layout{
 		MinVersion: 0x030b0000, MaxVersion: 0x030bffff,
 		Source:                  "DWARF of /usr/lib/i386-linux-gnu/libpython3.11.so.1.0 with its debug file .build-id/64/e143ffe023572968586124fe4807fc581d4d52.debug (CPython 3.11.2)",
 		PtrSize:                 4,
+		Machine:                 "i386",
 		RuntimeSize:             85144,
 		RuntimeInterpretersHead: 28,
 		RuntimeInterpretersMain: 32,

@@ -29,6 +29,13 @@ type OSThread struct {
 	TPIDR  uint64
 }
 
+// Machiner is optionally implemented by a Process to name its architecture as
+// internal/arch does ("i386"). 32-bit processes need it: their layouts are per machine
+// (see Layout.Machine).
+type Machiner interface {
+	Machine() string
+}
+
 // ModuleLister is optionally implemented by a Process to let the walker find
 // the version string in the python executable or libpython when there is no
 // Py_Version symbol (3.8-3.10).
@@ -230,13 +237,16 @@ func (w *walker) version(rt uint64) error {
 		return &UnsupportedError{Version: "unknown", Reason: "no Py_Version symbol, no version string in a python module, no _Py_DebugOffsets"}
 	}
 	st.Version = FormatHexVersion(st.HexVersion)
-	ptr := w.r.ptr
-	base, ok := LayoutFor(st.HexVersion, ptr)
-	_, have313 := LayoutFor(0x030d0000, ptr)
+	ptr, machine := w.r.ptr, ""
+	if m, ok := w.p.(Machiner); ok {
+		machine = m.Machine()
+	}
+	base, ok := LayoutFor(st.HexVersion, ptr, machine)
+	_, have313 := LayoutFor(0x030d0000, ptr, machine)
 	switch {
 	case dbg != nil && (ok || have313):
 		if !ok {
-			base, _ = LayoutFor(0x030d0000, ptr)
+			base, _ = LayoutFor(0x030d0000, ptr, machine)
 			base.MinVersion, base.MaxVersion = st.HexVersion, st.HexVersion
 			base.RuntimeInterpretersMain, base.RuntimeFinalizingID, base.CodeFirstTraceable = -1, -1, -1
 			// _Py_DebugOffsets publishes no GIL drop request.
@@ -250,7 +260,7 @@ func (w *walker) version(rt uint64) error {
 		w.l = base
 		st.LayoutSource = base.Source
 	case ptr != 8:
-		return &UnsupportedError{Version: st.Version, Reason: fmt.Sprintf("no generated layout for %d-bit builds of this version", 8*ptr)}
+		return &UnsupportedError{Version: st.Version, Reason: fmt.Sprintf("no generated layout for %d-bit builds of this version on %q", 8*ptr, machine)}
 	default:
 		return &UnsupportedError{Version: st.Version, Reason: "no generated layout and no _Py_DebugOffsets"}
 	}

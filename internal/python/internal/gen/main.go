@@ -10,8 +10,9 @@
 // under one of the -debugdir roots (ROOT/.build-id/xx/rest.debug, as gdb looks
 // for it under /usr/lib/debug). The version is taken from the file name's "3.X"
 // and from the PY_VERSION string found in .rodata; the pointer size from the ELF
-// class. One table entry is written per input and keyed by its minor version
-// range and pointer size. A field that the build does not have is written as -1.
+// class, and for 32-bit builds the machine. One table entry is written per input and
+// keyed by its minor version range, pointer size and (32-bit) machine. A field that
+// the build does not have is written as -1.
 package main
 
 import (
@@ -282,6 +283,7 @@ type entry struct {
 	version string
 	minor   int
 	ptrSize int
+	machine string // 32-bit builds: the architecture as internal/arch names it
 	source  string
 	values  map[string]int64
 }
@@ -355,6 +357,14 @@ func load(path string, debugRoots []string) (entry, error) {
 	e := entry{version: ver, source: source, ptrSize: 8, values: map[string]int64{}}
 	if f.Class == elf.ELFCLASS32 {
 		e.ptrSize = 4
+		switch f.Machine {
+		case elf.EM_386:
+			e.machine = "i386"
+		case elf.EM_ARM:
+			e.machine = "arm"
+		default:
+			e.machine = strings.ToLower(strings.TrimPrefix(f.Machine.String(), "EM_"))
+		}
 	}
 	e.minor, _ = strconv.Atoi(strings.Split(ver, ".")[1])
 	for _, fl := range fields {
@@ -407,6 +417,9 @@ func main() {
 		fmt.Fprintf(&b, "MinVersion: 0x03%02x0000, MaxVersion: 0x03%02xffff,\n", e.minor, e.minor)
 		fmt.Fprintf(&b, "Source: %q,\n", "DWARF of "+e.source+" (CPython "+e.version+")")
 		fmt.Fprintf(&b, "PtrSize: %d,\n", e.ptrSize)
+		if e.machine != "" {
+			fmt.Fprintf(&b, "Machine: %q,\n", e.machine)
+		}
 		for _, fl := range fields {
 			fmt.Fprintf(&b, "%s: %d,\n", fl.name, e.values[fl.name])
 		}
