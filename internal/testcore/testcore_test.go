@@ -149,6 +149,7 @@ func TestLinesOfSources(t *testing.T) {
 		"crash.go":          {"read_field", "main_calls"},
 		"atexit_crash.py":   {"py_crash"},
 		"finalize_crash.py": {"py_crash"},
+		"pyself.py":         {"py_nap", "py_abort", "py_middle", "py_main"},
 	}
 	for src, markers := range want {
 		got := Lines(t, src)
@@ -407,6 +408,36 @@ func TestThreads6AllPythons(t *testing.T) {
 			s := PythonSpec("threads6.py", v)
 			checkCore(t, Make(t, s), expectation{s, elf.EM_X86_64, 11, segvMaperr, addr(0x60), 7, "ready\n", ""})
 		})
+	}
+}
+
+// TestPySelfI386 makes pyself.py's core under the i386 interpreter testcore builds
+// around Debian's libpython3.11:i386: an i386 kernel core of the interpreter in the
+// spec's directory, two threads (the main thread and the napper), SIGABRT, and the
+// script's own report on stdout.
+func TestPySelfI386(t *testing.T) {
+	c := Make(t, PySelfI386)
+	ci := readCoreInfo(t, c.Path)
+	if ci.typ != elf.ET_CORE || ci.machine != elf.EM_386 {
+		t.Fatalf("ELF type %v machine %v, want ET_CORE EM_386", ci.typ, ci.machine)
+	}
+	if c.Signal != syscall.SIGABRT || ci.count(ntPRSTATUS) != 2 {
+		t.Errorf("signal %v, %d NT_PRSTATUS notes; want SIGABRT, 2", c.Signal, ci.count(ntPRSTATUS))
+	}
+	if c.Exe != filepath.Join(c.Dir, "python3.11") || c.Source != SourcePath(t, "pyself.py") {
+		t.Errorf("exe %s, source %s; want %s/python3.11 running pyself.py", c.Exe, c.Source, c.Dir)
+	}
+	f, err := elf.Open(c.Exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	libs, _ := f.ImportedLibraries()
+	if f.Machine != elf.EM_386 || !slices.Contains(libs, "libpython3.11.so.1.0") {
+		t.Errorf("interpreter: machine %v, needs %v; want EM_386 and libpython3.11.so.1.0", f.Machine, libs)
+	}
+	if !strings.HasPrefix(c.Stdout, "stacks {\"version\": \"3.11.") || c.Stderr != "" {
+		t.Errorf("stdout %q, stderr %q", c.Stdout, c.Stderr)
 	}
 }
 
