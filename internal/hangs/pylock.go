@@ -65,6 +65,11 @@ func ReadPyLock(a *arch.Arch, m Memory, addr uint64) (PyLock, bool) {
 // itself on the C stack (the self argument of lock_PyThread_acquire_lock or
 // rlock_acquire, spilled or saved across the call).
 func FindPyLock(a *arch.Arch, m Memory, sp, sem uint64) (PyLock, bool) {
+	// The object layouts above are 64-bit ones, as in ReadPyLock; the scan below also
+	// reads 8-byte words.
+	if a.PtrSize != 8 {
+		return PyLock{}, false
+	}
 	const chunk = 512
 	w := uint64(a.PtrSize)
 	buf := make([]byte, chunk*w)
