@@ -3,6 +3,7 @@ package analysis
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -164,5 +165,94 @@ func TestPythonI386(t *testing.T) {
 	}
 	if strings.Join(merged, " ") != strings.Join(want, " ") || evals == 0 {
 		t.Errorf("merged %v over %d eval frames, want %v\n%s", merged, evals, want, dump(crashed.Frames))
+	}
+}
+
+// threads6.py under the i386 interpreter: a SIGSEGV at 0x60 inside ctypes.string_at,
+// seven Python threads each at its own line, the crashing thread's Python stack merged
+// into its native one, and the full report (hangs included) made without error.
+func TestPythonI386Threads6(t *testing.T) {
+	tc := testcore.Make(t, testcore.Threads6I386)
+	a, _ := open(t, tc.Path, symbolize.Options{})
+	r := a.Full(FullOptions{})
+	py := r.Python
+	if py == nil || py.Error != "" || !strings.HasPrefix(py.Version, "3.11.") || len(py.Warnings) != 0 || len(r.Warnings) != 0 {
+		t.Fatalf("python %+v, warnings %q", py, r.Warnings)
+	}
+	if s := r.Signal; s == nil || s.Name != "SIGSEGV" || s.CodeName != "SEGV_MAPERR" || s.Address == nil || *s.Address != 0x60 {
+		t.Errorf("signal %+v, want SIGSEGV SEGV_MAPERR at 0x60", r.Signal)
+	}
+	if py.GILHolderTID == nil || int(*py.GILHolderTID) != tc.PID || len(py.Threads) != 7 {
+		t.Fatalf("GIL holder %v (pid %d), %d Python threads; want the main thread, 7", py.GILHolderTID, tc.PID, len(py.Threads))
+	}
+	ctypes := "/usr/lib/python3.11/ctypes/__init__.py"
+	src, err := os.ReadFile(ctypes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(src), "\n")
+	stringAt := 0
+	for i, inDef := 0, false; i < len(lines) && stringAt == 0; i++ {
+		inDef = inDef || strings.HasPrefix(lines[i], "def string_at(")
+		if inDef && strings.Contains(lines[i], "return _string_at(") {
+			stringAt = i + 1
+		}
+	}
+	main := pyThread(t, py, tc.PID)
+	want := []string{
+		fmt.Sprintf("string_at %s:%d", ctypes, stringAt),
+		fmt.Sprintf("crash_now %s:%d", tc.Source, tc.Line(t, "py_crash")),
+		fmt.Sprintf("main %s:%d", tc.Source, tc.Line(t, "py_main_calls")),
+		fmt.Sprintf("<module> %s:%d", tc.Source, tc.Line(t, "py_main_calls")+4),
+	}
+	var got []string
+	for _, f := range main.Frames {
+		got = append(got, fmt.Sprintf("%s %s:%d", f.Function, f.File, f.Line))
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") || !main.GILHolder {
+		t.Errorf("main thread (GIL %v):\n%s\nwant\n  %s", main.GILHolder, formatPyFrames(main.Frames), strings.Join(want, "\n  "))
+	}
+	// Each worker's innermost frame in the script is its function at its marker; the
+	// spinner waits for the GIL at the loop's backward jump, on the "while True:" line
+	// above its marker (CPython 3.10+).
+	markers := map[string]int{"sleeper": tc.Line(t, "py_sleep"), "locker": tc.Line(t, "py_lock"),
+		"spinner": tc.Line(t, "py_spin") - 1, "eventer": tc.Line(t, "py_event"),
+		"queuer": tc.Line(t, "py_queue"), "reader": tc.Line(t, "py_read")}
+	for _, th := range py.Threads {
+		if th.TID == nil || int(*th.TID) == tc.PID {
+			continue
+		}
+		var fn string
+		var line int
+		for _, f := range th.Frames {
+			if f.File == tc.Source {
+				fn, line = f.Function, f.Line
+				break
+			}
+		}
+		if markers[fn] == 0 || line != markers[fn] || th.GILHolder {
+			t.Errorf("thread %d: %s at line %d (GIL %v)\n%s", *th.TID, fn, line, th.GILHolder, formatPyFrames(th.Frames))
+		}
+		delete(markers, fn)
+	}
+	if len(markers) != 0 {
+		t.Errorf("no thread runs %v", markers)
+	}
+	var merged, mainStack []string
+	for _, th := range r.Threads {
+		if !th.Crashed {
+			continue
+		}
+		for _, f := range th.Frames {
+			for _, pf := range f.Python {
+				merged = append(merged, pf.Function+":"+strconv.Itoa(pf.Line))
+			}
+		}
+	}
+	for _, f := range main.Frames {
+		mainStack = append(mainStack, f.Function+":"+strconv.Itoa(f.Line))
+	}
+	if strings.Join(merged, " ") != strings.Join(mainStack, " ") {
+		t.Errorf("merged %v, want %v", merged, mainStack)
 	}
 }

@@ -123,6 +123,8 @@ var (
 	// PySelfI386: pyself.py under Debian's i386 CPython 3.11 (libpython3.11:i386 in an
 	// interpreter testcore builds with gcc -m32): the kernel writes an i386 core.
 	PySelfI386 = Spec{Name: "pyself-i386-py3.11", Source: "pyself.py", Arch: ArchI386, Python: I386LibPython311}
+	// Threads6I386: threads6.py under the same i386 CPython 3.11.
+	Threads6I386 = Spec{Name: "threads6-i386-py3.11", Source: "threads6.py", Arch: ArchI386, Python: I386LibPython311}
 )
 
 // Catalog lists every catalogue spec.
