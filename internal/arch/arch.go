@@ -168,7 +168,7 @@ type SignalLayout struct {
 	// Fault reconstructs the fault the interrupted code took from the machine context
 	// at ctx, for a handler that did not ask for a siginfo. signo is the signal the core
 	// records; mapped says whether an address is mapped in the process. It returns false
-	// when the context does not tell.
+	// when the context does not tell; it is nil when the context never does (riscv64).
 	Fault func(read ReadFunc, ctx uint64, signo int, mapped func(addr uint64) bool) (ContextFault, bool)
 }
 
@@ -254,7 +254,7 @@ type PrPsInfoLayout struct {
 }
 
 // All lists every supported architecture.
-var All = []*Arch{AMD64, ARM64, I386, PPC64LE, S390X, ARM}
+var All = []*Arch{AMD64, ARM64, I386, PPC64LE, S390X, ARM, RISCV64}
 
 // ForMachine returns the architecture for an ELF machine and class.
 func ForMachine(m elf.Machine, c elf.Class) (*Arch, error) {
