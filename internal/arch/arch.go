@@ -51,6 +51,11 @@ type Arch struct {
 	RegSizes []int
 	// PC, SP and FP index RegNames. LR is the link register, or -1.
 	PC, SP, FP, LR int
+	// FrameRecord is the offset from the frame pointer of the frame record, the saved
+	// frame pointer followed by the return address: 0 where the frame pointer points at
+	// it (x86_64, aarch64), -2*PtrSize where the frame pointer is the CFA and the record
+	// sits just below it (riscv64).
+	FrameRecord int64
 	// TLS indexes RegNames for the thread pointer when it is part of pr_reg (x86_64
 	// fs_base); -1 when it comes from a separate note (aarch64 NT_ARM_TLS).
 	TLS int

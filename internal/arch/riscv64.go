@@ -86,9 +86,11 @@ var RISCV64 = func() *Arch {
 		PLT: PLTLayout{Stubs: riscv64PLTStubs,
 			GOTRelocs: []uint32{uint32(elf.R_RISCV_JUMP_SLOT), uint32(elf.R_RISCV_64)}},
 	}
-	// s0 is the frame pointer (psABI: "s0/fp"); at -O0 GCC keeps the caller's s0 and
-	// ra just below the frame's CFA.
+	// s0 is the frame pointer (psABI: "s0/fp"). GCC points it at the CFA and saves ra at
+	// -8 and the caller's s0 at -16 from it (riscv_expand_prologue, and the psABI's
+	// "Frame Pointer Convention"), so the frame record sits 16 bytes below.
 	a.PC, a.SP, a.FP, a.LR, a.TLS = a.Reg("pc"), a.Reg("sp"), a.Reg("s0"), a.Reg("ra"), a.Reg("tp")
+	a.FrameRecord = -16
 	m := map[int]string{}
 	for i := 1; i < len(names); i++ {
 		m[i] = names[i] // DWARF i is x i, which is pr_reg slot i

@@ -69,7 +69,7 @@ func build(s Spec) (*Core, error) {
 	case ".go":
 		c.Exe = filepath.Join(dir, stem)
 		goarch := map[string]string{ArchX86_64: "amd64", ArchAArch64: "arm64", ArchI386: "386",
-			ArchPPC64LE: "ppc64le", ArchS390X: "s390x", ArchARM: "arm"}[s.Arch]
+			ArchPPC64LE: "ppc64le", ArchS390X: "s390x", ArchARM: "arm", ArchRISCV64: "riscv64"}[s.Arch]
 		env := []string{"CGO_ENABLED=0", "GOOS=linux", "GOARCH=" + goarch, "GOFLAGS=", "GO111MODULE=on"}
 		args := append(append([]string{"build", "-o", c.Exe}, s.CFlags...), src)
 		if err := runTool(dir, env, goTool(), args...); err != nil {

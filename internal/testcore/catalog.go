@@ -63,6 +63,14 @@ var (
 	SigHandlerS390XO2   = Spec{Name: "sighandler-s390x-o2", Source: "sighandler.c", Arch: ArchS390X, CFlags: []string{"-O2", "-g", "-no-pie"}}
 	// SigHandlerS390XSigInfo: with SA_SIGINFO, s390x's rt_sigframe ("svc 173").
 	SigHandlerS390XSigInfo = Spec{Name: "sighandler-s390x-siginfo", Source: "sighandler.c", Arch: ArchS390X, CFlags: []string{"-O2", "-g", "-no-pie", "-DHANDLER_FLAGS=SA_SIGINFO"}}
+	// DerefRISCV64 and DerefRISCV64O2: deref.c for riscv64 at -O0 and -O2 (-g), run under
+	// qemu-riscv64; the core is written from gdb-multiarch's view over qemu's gdbstub
+	// (no NT_SIGINFO), with NT_FILE from the guest's /proc/self/maps.
+	DerefRISCV64   = Spec{Name: "deref-riscv64", Source: "deref.c", Arch: ArchRISCV64}
+	DerefRISCV64O2 = Spec{Name: "deref-riscv64-o2", Source: "deref.c", Arch: ArchRISCV64, CFlags: []string{"-O2", "-g"}}
+	// SigHandlerRISCV64: sighandler.c for riscv64 (qemu's rt_sigframe, laid out as the
+	// kernel's, returning to its sigtramp page: li a7, 139; ecall).
+	SigHandlerRISCV64 = Spec{Name: "sighandler-riscv64", Source: "sighandler.c", Arch: ArchRISCV64}
 	// SigHandlerARM: sighandler.c for 32-bit ARM (glibc's Thumb-2 sigreturn restorer).
 	SigHandlerARM = Spec{Name: "sighandler-arm", Source: "sighandler.c", Arch: ArchARM}
 

@@ -170,6 +170,9 @@ func (c *capped) readLines(r io.Reader) {
 // core's path.
 func crash(c *Core) error {
 	s := c.Spec
+	if em := emulated[s.Arch]; em.GDBStub {
+		return crashUnderGDB(c, em)
+	}
 	if err := raiseCoreLimit(); err != nil {
 		return err
 	}

@@ -28,6 +28,9 @@ const (
 	ArchPPC64LE = "ppc64le"
 	ArchS390X   = "s390x"
 	ArchARM     = "arm"
+	// ArchRISCV64 builds with Debian's riscv64 cross compiler and runs under
+	// qemu-riscv64, whose core comes through its gdbstub (see Emulated.GDBStub).
+	ArchRISCV64 = "riscv64"
 )
 
 // Emulated describes an architecture whose programs run under qemu-user: the qemu
@@ -35,6 +38,10 @@ const (
 // (Debian's libc6-<arch>-cross), where the guest's shared libraries live on the host.
 type Emulated struct {
 	Qemu, Triple, Sysroot string
+	// GDBStub: this qemu-user writes no core of its guest (qemu 7.2 for riscv64), so the
+	// core is made from what gdb-multiarch reads over qemu's gdbstub at the first
+	// core-dumping signal (crashUnderGDB).
+	GDBStub bool
 }
 
 // emulated are the architectures built with a cross compiler and run under qemu-user.
@@ -43,6 +50,7 @@ var emulated = map[string]Emulated{
 	ArchPPC64LE: {Qemu: "qemu-ppc64le", Triple: "powerpc64le-linux-gnu", Sysroot: "/usr/powerpc64le-linux-gnu"},
 	ArchS390X:   {Qemu: "qemu-s390x", Triple: "s390x-linux-gnu", Sysroot: "/usr/s390x-linux-gnu"},
 	ArchARM:     {Qemu: "qemu-arm", Triple: "arm-linux-gnueabihf", Sysroot: "/usr/arm-linux-gnueabihf"},
+	ArchRISCV64: {Qemu: "qemu-riscv64", Triple: "riscv64-linux-gnu", Sysroot: "/usr/riscv64-linux-gnu", GDBStub: true},
 }
 
 // AArch64Sysroot is the directory qemu-aarch64 is given with -L: the Debian
@@ -62,7 +70,7 @@ type Spec struct {
 	// Source is a file under testdata/src: .c, .cc, .go, .rs or .py.
 	Source string
 	// Arch is ArchX86_64 (the default when empty), ArchI386, or an emulated
-	// architecture: ArchAArch64, ArchPPC64LE, ArchS390X or ArchARM.
+	// architecture: ArchAArch64, ArchPPC64LE, ArchS390X, ArchARM or ArchRISCV64.
 	Arch string
 	// CFlags are the compiler flags for .c and .cc sources (default
 	// "-O0 -g"; "-pthread" is always added), extra "go build" flags for
@@ -202,7 +210,7 @@ func validate(s *Spec) error {
 		s.Arch = ArchX86_64
 	}
 	if _, ok := emulated[s.Arch]; !ok && s.Arch != ArchX86_64 && s.Arch != ArchI386 {
-		return fmt.Errorf("arch %q: want %q, %q, %q, %q, %q or %q", s.Arch, ArchX86_64, ArchI386, ArchAArch64, ArchPPC64LE, ArchS390X, ArchARM)
+		return fmt.Errorf("arch %q: want %q, %q, %q, %q, %q, %q or %q", s.Arch, ArchX86_64, ArchI386, ArchAArch64, ArchPPC64LE, ArchS390X, ArchARM, ArchRISCV64)
 	}
 	if s.Timeout == 0 {
 		s.Timeout = DefaultTimeout

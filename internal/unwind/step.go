@@ -383,11 +383,16 @@ func (u *Unwinder) ruleValue(r cfi.Rule, reg uint64, cur *Registers, cfa uint64,
 	return 0, false, nil
 }
 
-// stepFramePointer follows the {saved fp, return address} record at the frame pointer.
+// stepFramePointer follows the {saved fp, return address} record at the frame pointer
+// (Arch.FrameRecord from it).
 func (u *Unwinder) stepFramePointer(f *Frame) (*Frame, error) {
 	a := u.cfg.Arch
 	fp, ok := f.Regs.Get(a.FP)
-	if !ok || fp == 0 || fp%uint64(a.PtrSize) != 0 || fp < f.SP {
+	if !ok || fp == 0 || fp%uint64(a.PtrSize) != 0 {
+		return nil, nil
+	}
+	fp += uint64(a.FrameRecord)
+	if fp < f.SP {
 		return nil, nil
 	}
 	ps := uint64(a.PtrSize)
