@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what coredig's tests need on Debian 12: compilers for the crasher programs,
 # gdb and elfutils as oracles and peers, libc6-dbg for libc's separate debug file, the
-# aarch64, ppc64le, s390x and armhf cross toolchains and qemu-user for their cores, and the compressors for
+# aarch64, ppc64le, s390x, armhf and riscv64 cross toolchains and qemu-user for their cores (riscv64's
+# through qemu's gdbstub and gdb-multiarch), and the compressors for
 # compressed-core tests, the 32-bit C library and libgcc for gcc -m32 (i386 cores; not
 # gcc-multilib, which Debian makes conflict with gcc-aarch64-linux-gnu), python3-numpy
 # for a crash in a Debian-packaged extension, python3-pytest for the incident under pytest, redis-server as a real Debian daemon to
@@ -16,6 +17,7 @@ pkgs=(gcc g++ gdb binutils libc6-dbg elfutils qemu-user gcc-aarch64-linux-gnu
       libc6-dev-i386 lib32gcc-12-dev
       gcc-powerpc64le-linux-gnu libc6-dev-ppc64el-cross gcc-s390x-linux-gnu libc6-dev-s390x-cross
       gcc-arm-linux-gnueabihf libc6-dev-armhf-cross
+      gcc-riscv64-linux-gnu libc6-dev-riscv64-cross
       zstd lz4 xz-utils gzip python3.11 python3-numpy python3-pytest attr
       redis-server libpython3.11:i386 libpython3.11-dev:i386)
 # The Rust crasher needs rustc: a rustup toolchain in ~/.cargo/bin serves, else Debian's.
