@@ -1,11 +1,11 @@
 // Package disasm decodes single machine instructions of the architectures coredig reads
-// (x86_64, i386, aarch64; ppc64le and s390x text and control flow only) into one small,
+// (x86_64, i386, aarch64, riscv64; ppc64le and s390x text and control flow only) into one small,
 // architecture-neutral Inst: its text in the usual
 // syntax (x86_64 AT&T as printed by GNU objdump, or Intel; aarch64 GNU syntax), whether
 // it is a call, branch, return or trap, its direct target, and its memory operands in a
 // form EffectiveAddr can evaluate against a thread's registers.
 //
-// The decoders are golang.org/x/arch's x86asm, arm64asm, ppc64asm and s390xasm;
+// The decoders are golang.org/x/arch's x86asm, arm64asm, riscv64asm, ppc64asm and s390xasm;
 // this package adds the classification, the memory-operand model and the window of
 // instructions around a pc (Window). It never panics on any input bytes.
 //
@@ -131,7 +131,7 @@ var ErrUnsupportedArch = errors.New("unsupported architecture")
 // golang.org/x/arch's armasm decodes A32 only, and Debian's armhf code is T32 (Thumb-2).
 func Supported(a *arch.Arch) bool {
 	switch a.Name {
-	case arch.AMD64.Name, arch.I386.Name, arch.ARM64.Name, arch.PPC64LE.Name, arch.S390X.Name:
+	case arch.AMD64.Name, arch.I386.Name, arch.ARM64.Name, arch.PPC64LE.Name, arch.S390X.Name, arch.RISCV64.Name:
 		return true
 	}
 	return false
@@ -159,6 +159,8 @@ func DecodeSyntax(a *arch.Arch, code []byte, pc uint64, syn Syntax) (Inst, error
 		return decodePPC64LE(code, pc)
 	case arch.S390X.Name:
 		return decodeS390X(code, pc)
+	case arch.RISCV64.Name:
+		return decodeRISCV64(code, pc)
 	}
 	return Inst{}, fmt.Errorf("disasm: %w: %s", ErrUnsupportedArch, a.Name)
 }

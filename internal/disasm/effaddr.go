@@ -29,7 +29,7 @@ var ErrBadOperand = errors.New("operand cannot be evaluated")
 // architecture in arch.All.
 func FullReg(a *arch.Arch, name string) (string, int) {
 	switch name {
-	case "xzr":
+	case "xzr", "zero": // aarch64's and riscv64's zero registers
 		return "", 8
 	case "wzr":
 		return "", 4
