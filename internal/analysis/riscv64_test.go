@@ -49,6 +49,21 @@ func TestRISCV64MatchesGDB(t *testing.T) {
 				!strings.Contains(out, "Program terminated with signal SIGSEGV") {
 				t.Fatalf("arch %s, signal %+v; gdb:\n%s", r.Process.Arch, r.Signal, out)
 			}
+			// Modules from NT_FILE: the executable once (its data segment maps file page 0
+			// again, right after the text), the dynamic linker and libc, each verified by
+			// build-id against the file under the sysroot.
+			execs := 0
+			for _, m := range r.Modules {
+				if m.Status != "verified" {
+					t.Errorf("module %s: %s", m.Path, m.Status)
+				}
+				if m.Path == c.Exe {
+					execs++
+				}
+			}
+			if execs != 1 || len(r.Modules) != 3 {
+				t.Errorf("%d modules, the executable %d times: %+v", len(r.Modules), execs, r.Modules)
+			}
 			frames, regs, order := parseGDBRISCV64(out)
 			if len(r.Threads) != len(frames) || len(order) == 0 || r.CrashedTID == nil || *r.CrashedTID != order[0] || order[0] != c.PID {
 				t.Fatalf("coredig: %d threads, crashed %v; gdb: %d threads, current %v; qemu pid %d", len(r.Threads), r.CrashedTID, len(frames), order, c.PID)

@@ -236,8 +236,12 @@ func (t *Table) modulesFromNTFile() []*Module {
 	for _, f := range c.Files {
 		m := byName[f.Name]
 		// A mapping at file offset 0 after the module already has one starts a new
-		// load of the same file (dlopen of a copy, or a data file mapped twice).
-		if m == nil || (f.FileOff == 0 && len(m.Mappings) > 0 && m.Mappings[0].FileOff == 0 && f.Start >= m.End) {
+		// load of the same file (dlopen of a copy, or a data file mapped twice), unless
+		// the loaded ELF image maps its first file page there too: where the linker
+		// does not put code and data on pages of their own (riscv64 and 32-bit ARM
+		// executables), the data segment's first page is file page 0 again.
+		if m == nil || (f.FileOff == 0 && len(m.Mappings) > 0 && m.Mappings[0].FileOff == 0 && f.Start >= m.End &&
+			!mapsFirstPageAt(c, m.Mappings[0].Start, f.Start)) {
 			m = &Module{Name: f.Name, Start: f.Start, End: f.End, Source: "NT_FILE"}
 			byName[f.Name] = m
 			mods = append(mods, m)
@@ -292,6 +296,26 @@ func (t *Table) modulesFromNTFile() []*Module {
 		out = append(out, m)
 	}
 	return out
+}
+
+// mapsFirstPageAt reports whether the ELF image whose header is at base, loaded with
+// its first PT_LOAD there, maps file page 0 at addr through another PT_LOAD.
+func mapsFirstPageAt(c *core.Core, base, addr uint64) bool {
+	im, err := elfx.ReadImage(memReader{c, base})
+	if err != nil {
+		return false
+	}
+	lo, ok := lowestLoad(im.Progs)
+	if !ok || base < lo {
+		return false
+	}
+	bias := base - lo
+	for _, p := range im.Progs {
+		if p.Type == elf.PT_LOAD && p.Off < 0x1000 && p.Vaddr&^0xfff != lo && bias+p.Vaddr&^0xfff == addr {
+			return true
+		}
+	}
+	return false
 }
 
 // executableMapping reports whether any of the module's mappings is executable.
