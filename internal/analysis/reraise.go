@@ -42,6 +42,13 @@ func (a *Analysis) originalFault(r *report.Report, t *core.Thread) (*diagnose.Fa
 		if sig == nil {
 			return nil, nil
 		}
+		if sig.Number != r.Signal.Number && sig.Code <= 0 && strings.HasPrefix(sig.Source, "signal frame siginfo") {
+			// The handler was handling a signal that something sent (a kill, a raise:
+			// si_code <= 0), not a fault, and the process died of another signal: it
+			// faulted in the handler itself. riscv64 saves the siginfo in every frame,
+			// SA_SIGINFO or not, so a core without NT_SIGINFO shows it.
+			return nil, nil
+		}
 		o.Signo, o.Code = sig.Number, sig.Code
 		if sig.Address != nil {
 			o.Addr, o.HasAddr = uint64(*sig.Address), true
