@@ -23,7 +23,9 @@
 // change; it never skips. qemu-aarch64 (linux-user/elfload.c) writes the
 // guest's core itself, as qemu_<prog>_<YYYYMMDD>-<HHMMSS>_<pid>.core in the
 // working directory, when RLIMIT_CORE allows; the host core that qemu then
-// also dumps of itself is deleted.
+// also dumps of itself is deleted. qemu-riscv64 7.2 writes no core at all: a
+// riscv64 program runs under qemu's gdbstub, and its core is written from what
+// gdb-multiarch reads at the first core-dumping signal (see gdbstub.go).
 //
 // # Caching and cleanup
 //
