@@ -9,7 +9,7 @@
 //
 // Architecture is a value, never a build tag: every build of coredig reads the cores of
 // every architecture listed here. Generic code asks the value and never compares an
-// architecture's name. Adding one (riscv64, mips) means adding one
+// architecture's name. Adding one (mips, loongarch64) means adding one
 // file with one *Arch value and listing it in All (plus a decoder in package disasm where
 // golang.org/x/arch has one).
 //
