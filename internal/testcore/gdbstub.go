@@ -63,10 +63,18 @@ def on_stop(ev):
     if isinstance(ev, gdb.SignalEvent):
         stops.append(ev.stop_signal)
 gdb.events.stop.connect(on_stop)
-gdb.execute("continue")
-if not stops or stops[-1] not in DUMPING:
-    raise gdb.GdbError("the program stopped without a core-dumping signal: %r" % stops)
-signame = stops[-1]
+# Signals gdb stops for by default but that dump no core (glibc's real-time signals)
+# are passed on; the first core-dumping one is the crash.
+for _ in range(1000):
+    if not gdb.selected_inferior().pid:
+        raise gdb.GdbError("the program exited without a core-dumping signal: %r" % stops)
+    gdb.execute("continue")
+    if stops and stops[-1] in DUMPING:
+        break
+else:
+    raise gdb.GdbError("no core-dumping signal after 1000 stops: %r" % stops[-5:])
+signame = stops[-1]  # the host's numbering (below) is Linux's generic one, as riscv64's
+gdb.events.stop.disconnect(on_stop)
 inf = gdb.selected_inferior()
 crashed = gdb.selected_thread()
 
