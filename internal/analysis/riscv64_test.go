@@ -29,18 +29,27 @@ func TestRISCV64MatchesGDB(t *testing.T) {
 		// top are the crashing thread's first frames: function and LINE marker.
 		top [][2]string
 		src string
-		// addr is the fault address the diagnosis computes from the faulting load or
-		// store and the registers (there is no NT_SIGINFO to give it).
-		addr string
+		// kind and evidence are the diagnosis: computed_address is the fault address
+		// computed from the faulting load or store and the registers (there is no
+		// NT_SIGINFO to give it).
+		kind     string
+		evidence map[string]string
 	}{
-		{testcore.DerefRISCV64, [][2]string{{"deref", "deref"}, {"main", "main_calls_deref"}}, "deref.c", "0x60"},
+		{testcore.DerefRISCV64, [][2]string{{"deref", "deref"}, {"main", "main_calls_deref"}}, "deref.c",
+			"null_pointer_dereference", map[string]string{"function": "deref", "computed_address": "0x60"}},
 		// At -O2 deref is "ld a0, 96(a0); ret" and GCC 12 gives its first address three
 		// rows (65 and 66 statements, 67 not); gdb says 66, coredig and addr2line 67,
 		// which the loop above accepts: the marker is not asserted for frame 0.
-		{testcore.DerefRISCV64O2, [][2]string{{"deref", ""}, {"main", "main_calls_deref"}}, "deref.c", "0x60"},
+		{testcore.DerefRISCV64O2, [][2]string{{"deref", ""}, {"main", "main_calls_deref"}}, "deref.c",
+			"null_pointer_dereference", map[string]string{"function": "deref", "computed_address": "0x60"}},
 		// The handler of a raised SIGUSR1 writes through NULL: the signal frame's siginfo
 		// (SIGUSR1, SI_TKILL; riscv64 saves it without SA_SIGINFO too) is not the fault.
-		{testcore.SigHandlerRISCV64, [][2]string{{"on_usr1", "null_write"}, {SignalHandlerCalled, ""}}, "sighandler.c", "0x0"},
+		{testcore.SigHandlerRISCV64, [][2]string{{"on_usr1", "null_write"}, {SignalHandlerCalled, ""}}, "sighandler.c",
+			"null_pointer_dereference", map[string]string{"function": "on_usr1", "computed_address": "0x0"}},
+		// The overflow: the prologue's store below the stack, then 199 more recurse frames
+		// at the call (gdb and coredig both cut at 200).
+		{testcore.RecurseRISCV64, [][2]string{{"recurse", ""}, {"recurse", "recurse_call"}, {"recurse", "recurse_call"}}, "recurse.c",
+			"stack_overflow", map[string]string{"function": "recurse", "recursion": "recurse"}},
 	} {
 		t.Run(tc.spec.Name, func(t *testing.T) {
 			c := testcore.Make(t, tc.spec)
@@ -131,9 +140,14 @@ func TestRISCV64MatchesGDB(t *testing.T) {
 				}
 			}
 			// The fault explained from the decoded instruction (riscv64asm) and registers.
-			if d := a.Full(FullOptions{}).Diagnosis; d == nil || d.Kind != "null_pointer_dereference" || d.Original != nil ||
-				d.Evidence["function"] != tc.top[0][0] || d.Evidence["computed_address"] != tc.addr {
-				t.Errorf("diagnosis %+v", d)
+			d := a.Full(FullOptions{}).Diagnosis
+			if d == nil || d.Kind != tc.kind || d.Original != nil {
+				t.Fatalf("diagnosis %+v, want %s", d, tc.kind)
+			}
+			for k, v := range tc.evidence {
+				if d.Evidence[k] != v {
+					t.Errorf("diagnosis evidence %s = %q, want %q (%v)", k, d.Evidence[k], v, d.Evidence)
+				}
 			}
 			t.Logf("%d threads, %d registers, %d frames (%d with lines, %d of them as addr2line has it) agree with gdb-multiarch",
 				len(r.Threads), nregs, nframes, nlines, byAddr2line)

@@ -68,6 +68,9 @@ var (
 	// (no NT_SIGINFO), with NT_FILE from the guest's /proc/self/maps.
 	DerefRISCV64   = Spec{Name: "deref-riscv64", Source: "deref.c", Arch: ArchRISCV64}
 	DerefRISCV64O2 = Spec{Name: "deref-riscv64-o2", Source: "deref.c", Arch: ArchRISCV64, CFlags: []string{"-O2", "-g"}}
+	// RecurseRISCV64: recurse.c for riscv64, a stack overflow (the gdbstub core's
+	// helper calls run above the exhausted sp, and the stack is put back as it was).
+	RecurseRISCV64 = Spec{Name: "recurse-riscv64", Source: "recurse.c", Arch: ArchRISCV64}
 	// SigHandlerRISCV64: sighandler.c for riscv64 (qemu's rt_sigframe, laid out as the
 	// kernel's, returning to its sigtramp page: li a7, 139; ecall).
 	SigHandlerRISCV64 = Spec{Name: "sighandler-riscv64", Source: "sighandler.c", Arch: ArchRISCV64}

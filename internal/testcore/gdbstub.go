@@ -105,9 +105,19 @@ for line in gdb.execute("info auxv", to_string=True).splitlines():
         auxv.append([int(m.group(1)), int(m.group(2), 0)])
 
 # The guest's /proc/self/maps, read by the guest: qemu-user answers the open with the
-# guest's mappings. The buffer is stack far below sp, which the crashers leave unused.
+# guest's mappings. The calls run on the crashing thread's stack, in a window below sp,
+# or above it when the stack is exhausted (an overflow: $sp is moved there); the
+# window's bytes are put back afterwards, so the core holds the memory of the fault.
+WIN = 0x40000
 sp = int(gdb.parse_and_eval("$sp"))
-buf = (sp - 0x40000) & ~0xf
+lo, moved = (sp - WIN) & ~0xfff, False
+try:
+    saved = bytes(inf.read_memory(lo, WIN))
+except gdb.MemoryError:
+    lo, moved = (sp + 0x1000) & ~0xfff, True
+    saved = bytes(inf.read_memory(lo, WIN))
+    gdb.execute("set $sp = %d" % (lo + WIN - 0x100))
+buf = lo + 0x100
 inf.write_memory(buf + 0x10000, b"/proc/self/maps\0")
 fd = int(gdb.parse_and_eval("((int(*)(char*,int,...))open)(%d, 0)" % (buf + 0x10000)))
 if fd < 0:
@@ -119,6 +129,9 @@ for _ in range(1024):
         break
     text += bytes(inf.read_memory(buf, n))
 gdb.parse_and_eval("((int(*)(int))close)(%d)" % fd)
+inf.write_memory(lo, saved)
+if moved:
+    gdb.execute("set $sp = %d" % sp)
 
 maps = []
 for line in text.decode().splitlines():
