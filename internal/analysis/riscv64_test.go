@@ -55,7 +55,7 @@ func TestRISCV64MatchesGDB(t *testing.T) {
 			c := testcore.Make(t, tc.spec)
 			a, r := open(t, c.Path, symbolize.Options{Finder: symbolize.PathFinder{Sysroot: c.Sysroot}})
 			a.Backtraces(r, 200)
-			out := gdbMultiarch(t, c, "set backtrace past-main on", "set backtrace limit 200",
+			out := gdbMultiarch(t, c.Exe, c.Path, c.Sysroot, "set backtrace past-main on", "set backtrace limit 200",
 				"set print frame-arguments none", "set print frame-info location-and-address",
 				"info threads", "thread apply all bt", "thread apply all info registers")
 
@@ -194,21 +194,6 @@ func addr2line(t *testing.T, r *report.Report, f report.Frame, i int) int {
 		}
 	}
 	return 0
-}
-
-// gdbMultiarch runs gdb-multiarch in batch mode on a core made under qemu, with the
-// guest's shared libraries under its sysroot.
-func gdbMultiarch(t *testing.T, c *testcore.Core, cmds ...string) string {
-	t.Helper()
-	args := []string{"-nx", "-batch", "-ex", "set sysroot " + c.Sysroot}
-	for _, cmd := range cmds {
-		args = append(args, "-ex", cmd)
-	}
-	out, err := exec.Command("gdb-multiarch", append(args, c.Exe, c.Path)...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("gdb-multiarch: %v\n%s", err, out)
-	}
-	return string(out)
 }
 
 type gdbRVFrame struct {

@@ -136,7 +136,7 @@ func riscv64CallBefore(code []byte) bool {
 // riscv64PLTStubs finds the 16-byte stubs the psABI's PLT holds after its 32-byte
 // header ("Procedure Linkage Table"): auipc t3, %pcrel_hi(slot); ld t3, %pcrel_lo(t3);
 // jalr t1, t3; nop. The slot is the auipc's address plus both offsets.
-func riscv64PLTStubs(_ string, _ uint64, b []byte, addr uint64, found func(stub, size, slot uint64)) {
+func riscv64PLTStubs(_ string, _ uint64, b []byte, addr, _ uint64, found func(stub, size, slot uint64)) {
 	for off := 0; off+16 <= len(b); off += 4 {
 		auipc := binary.LittleEndian.Uint32(b[off:])
 		ld := binary.LittleEndian.Uint32(b[off+4:])

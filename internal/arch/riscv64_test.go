@@ -107,7 +107,7 @@ func TestRISCV64PLTStubs(t *testing.T) {
 	}
 	type stub struct{ at, size, slot uint64 }
 	var got []stub
-	RISCV64.PLT.Stubs(".plt", 0, b, 0x630, func(at, size, slot uint64) { got = append(got, stub{at, size, slot}) })
+	RISCV64.PLT.Stubs(".plt", 0, b, 0x630, 0, func(at, size, slot uint64) { got = append(got, stub{at, size, slot}) })
 	if len(got) != 1 || got[0] != (stub{0x630, 16, 0x2028}) {
 		t.Errorf("stubs %+v", got)
 	}
