@@ -47,6 +47,12 @@ type Runtime struct {
 	g       map[string]int64 // runtime.g field offsets
 	gobuf   map[string]int64 // runtime.gobuf field offsets
 	m       map[string]int64 // runtime.m field offsets
+
+	mod Module      // the module that defines the runtime
+	dw  *dwarf.Data // its DWARF
+	// wl is what waits read, from a second pass over the DWARF on first use (wait.go).
+	wl    *waitLayout
+	wlErr error
 }
 
 // Find finds the Go runtime in the process; ErrNotGo when it is not a Go program.
@@ -77,7 +83,7 @@ func Find(p Process, a *arch.Arch) (*Runtime, error) {
 	if err != nil {
 		return nil, err
 	}
-	rt := &Runtime{p: p, arch: a, allgs: allgs, g: l.g, gobuf: l.gobuf, m: l.m}
+	rt := &Runtime{p: p, arch: a, allgs: allgs, g: l.g, gobuf: l.gobuf, m: l.m, mod: m, dw: d}
 	for _, f := range []string{"goid", "atomicstatus", "sched", "_panic", "sig", "sigcode0", "sigcode1", "sigpc"} {
 		if _, ok := rt.g[f]; !ok {
 			return nil, fmt.Errorf("runtime.g has no field %s in DWARF", f)
