@@ -14,12 +14,14 @@ const (
 	KindBlocked      = "blocked"
 )
 
-// Edge is one wait in the wait-for graph: TID waits for WaitsFor through a lock.
+// Edge is one wait in the wait-for graph: TID waits for WaitsFor through a lock. With
+// Goroutine, TID and WaitsFor are goroutine ids.
 type Edge struct {
 	TID, WaitsFor int
 	Lock          uint64
 	HasLock       bool
 	Kind          string
+	Goroutine     bool
 }
 
 // Item is one piece of evidence.
