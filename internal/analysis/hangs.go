@@ -84,7 +84,13 @@ func (a *Analysis) Hangs(r *report.Report) *hangs.Diagnosis {
 		}
 		r.Threads[i].Waiting = rw
 	}
-	return res.Diagnosis
+	d := res.Diagnosis
+	// A Go program's threads wait in the scheduler; its goroutines say what the
+	// program waits for.
+	if gd := a.goHangs(r); gd != nil && (d == nil || d.Kind != hangs.KindDeadlock) {
+		d = gd
+	}
+	return d
 }
 
 // isInterpreter reports whether a module is CPython's executable or libpython.
@@ -137,12 +143,17 @@ var hangSignals = map[int]bool{2: true, 3: true, 6: true, 9: true, 15: true}
 
 // explainHang replaces the diagnosis of a process that another process killed with a
 // watchdog's signal, or of a snapshot, by the hang its threads' waits explain. A crash
-// (a fault, or a signal the process sent itself) keeps its diagnosis.
-func explainHang(r *report.Report, hd *hangs.Diagnosis, snapshot bool) {
+// (a fault, or a signal the process sent itself) keeps its diagnosis. caught is the
+// watchdog's signal when the process caught it and re-raised it to die (the Go
+// runtime's GOTRACEBACK=crash), nil otherwise.
+func explainHang(r *report.Report, hd *hangs.Diagnosis, snapshot bool, caught *report.Signal) {
 	if hd == nil || r.Signal == nil {
 		return
 	}
 	s := r.Signal
+	if caught != nil {
+		s = caught
+	}
 	killed := hangSignals[s.Number] && s.SenderPID != nil && s.SenderIsSelf != nil && !*s.SenderIsSelf
 	if !killed && !snapshot {
 		return
@@ -155,8 +166,15 @@ func explainHang(r *report.Report, hd *hangs.Diagnosis, snapshot bool) {
 	for _, it := range hd.Evidence {
 		d.AddEvidence(it.Key, it.Value)
 	}
+	if caught != nil && killed {
+		d.Summary += " The Go runtime caught the signal and re-raised it to dump core (GOTRACEBACK=crash)."
+	}
 	for _, e := range hd.Cycle {
 		ce := report.CycleEdge{TID: e.TID, WaitsForTID: e.WaitsFor, Kind: e.Kind}
+		if e.Goroutine {
+			g, w := uint64(e.TID), uint64(e.WaitsFor)
+			ce = report.CycleEdge{Goroutine: &g, WaitsForGoroutine: &w, Kind: e.Kind}
+		}
 		if e.HasLock {
 			ce.Lock = report.HexPtr(e.Lock)
 		}

@@ -163,6 +163,10 @@ func cycleText(c []report.CycleEdge) string {
 		if e.Lock != nil {
 			l = e.Lock.String()
 		}
+		if e.Goroutine != nil && e.WaitsForGoroutine != nil {
+			parts = append(parts, fmt.Sprintf("{goroutine %d->%d %s %s}", *e.Goroutine, *e.WaitsForGoroutine, l, e.Kind))
+			continue
+		}
 		parts = append(parts, fmt.Sprintf("{%d->%d %s %s}", e.TID, e.WaitsForTID, l, e.Kind))
 	}
 	return strings.Join(parts, " ")

@@ -136,12 +136,16 @@ type Thread struct {
 // thread to exit, or a system call that waits on something outside the process.
 type Waiting struct {
 	// Kind is "mutex", "rwlock", "condvar", "semaphore", "futex", "thread_join", "gil",
-	// "python_lock" or "syscall".
+	// "python_lock" or "syscall"; a goroutine's is "mutex" (a sync.Mutex), "rwlock" (a
+	// sync.RWMutex), "channel" or "semaphore".
 	Kind    string `json:"kind"`
 	Address *Hex   `json:"address,omitempty"`
 	// OwnerTID is the thread holding it; absent when it has no owner or the owner is
 	// unknown. OwnerOutside says the owner is no thread of this process.
-	OwnerTID     *int   `json:"owner_tid,omitempty"`
+	OwnerTID *int `json:"owner_tid,omitempty"`
+	// OwnerGoroutine is the goroutine holding the sync.Mutex a goroutine waits for, when
+	// it can be inferred (a sync.Mutex records no owner).
+	OwnerGoroutine *uint64 `json:"owner_goroutine,omitempty"`
 	OwnerOutside bool   `json:"owner_outside,omitempty"`
 	OwnerDied    bool   `json:"owner_died,omitempty"`
 	Syscall      string `json:"syscall,omitempty"` // the call's name: "futex", "read"
@@ -432,6 +436,9 @@ type Goroutine struct {
 	// goroutine has none: its stack is its thread's.
 	Frames []Frame `json:"frames"`
 	Error  string  `json:"error,omitempty"`
+	// Waiting is what a parked goroutine waits on: a sync.Mutex (with the goroutine
+	// holding it, when it can be inferred), a sync.RWMutex, a channel, a semaphore.
+	Waiting *Waiting `json:"waiting,omitempty"`
 }
 
 // GoroutineGroup is a set of goroutines with one status, wait reason and stack.
@@ -454,10 +461,13 @@ func (d *Diagnosis) AddEvidence(key, value string) {
 	d.Evidence[key] = value
 }
 
-// CycleEdge is one wait of a deadlock cycle.
+// CycleEdge is one wait of a deadlock cycle: between threads (TID, WaitsForTID), or
+// between goroutines (Goroutine, WaitsForGoroutine; the tids are then absent).
 type CycleEdge struct {
-	TID         int    `json:"tid"`
-	WaitsForTID int    `json:"waits_for_tid"`
-	Lock        *Hex   `json:"lock,omitempty"`
-	Kind        string `json:"kind"`
+	TID               int     `json:"tid,omitempty"`
+	WaitsForTID       int     `json:"waits_for_tid,omitempty"`
+	Goroutine         *uint64 `json:"goroutine,omitempty"`
+	WaitsForGoroutine *uint64 `json:"waits_for_goroutine,omitempty"`
+	Lock              *Hex    `json:"lock,omitempty"`
+	Kind              string  `json:"kind"`
 }

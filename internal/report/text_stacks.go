@@ -235,7 +235,11 @@ func (p *printer) goroutines(r *Report) {
 	}
 	if p.o.Full {
 		for i, x := range g.Goroutines {
-			p.goroutineStack(i, fmt.Sprintf("goroutine %d [%s]", x.ID, state(x.Status, x.WaitReason, x.TID)), x.Status, x.Frames, x.Error)
+			title := fmt.Sprintf("goroutine %d [%s]", x.ID, state(x.Status, x.WaitReason, x.TID))
+			if x.Waiting != nil {
+				title += ": " + x.Waiting.Text
+			}
+			p.goroutineStack(i, title, x.Status, x.Frames, x.Error)
 		}
 		return
 	}
@@ -247,6 +251,7 @@ func (p *printer) goroutines(r *Report) {
 				tid, errText = x.TID, x.Error
 			}
 		}
+		waiting := goroutinesWaiting(g.Goroutines, gr.IDs)
 		title := fmt.Sprintf("goroutine %d [%s]", gr.IDs[0], state(gr.Status, gr.WaitReason, tid))
 		if gr.Count > 1 {
 			ids := make([]string, 0, min(len(gr.IDs), 13))
@@ -259,8 +264,31 @@ func (p *printer) goroutines(r *Report) {
 			}
 			title = fmt.Sprintf("%d goroutines [%s]: %s", gr.Count, state(gr.Status, gr.WaitReason, nil), strings.Join(ids, ", "))
 		}
+		if waiting != "" {
+			title += ": " + waiting
+		}
 		p.goroutineStack(i, title, gr.Status, gr.Frames, errText)
 	}
+}
+
+// goroutinesWaiting is what the goroutines of a group wait for, when they all wait for
+// the same thing, "" otherwise.
+func goroutinesWaiting(gs []Goroutine, ids []uint64) string {
+	in := make(map[uint64]bool, len(ids))
+	for _, id := range ids {
+		in[id] = true
+	}
+	text := ""
+	for _, x := range gs {
+		if !in[x.ID] {
+			continue
+		}
+		if x.Waiting == nil || text != "" && x.Waiting.Text != text {
+			return ""
+		}
+		text = x.Waiting.Text
+	}
+	return text
 }
 
 func (p *printer) goroutineStack(i int, title, status string, frames []Frame, errText string) {
