@@ -146,9 +146,9 @@ type Waiting struct {
 	// OwnerGoroutine is the goroutine holding the sync.Mutex a goroutine waits for, when
 	// it can be inferred (a sync.Mutex records no owner).
 	OwnerGoroutine *uint64 `json:"owner_goroutine,omitempty"`
-	OwnerOutside bool   `json:"owner_outside,omitempty"`
-	OwnerDied    bool   `json:"owner_died,omitempty"`
-	Syscall      string `json:"syscall,omitempty"` // the call's name: "futex", "read"
+	OwnerOutside   bool    `json:"owner_outside,omitempty"`
+	OwnerDied      bool    `json:"owner_died,omitempty"`
+	Syscall        string  `json:"syscall,omitempty"` // the call's name: "futex", "read"
 	// Call is the call with its arguments: "futex(0x…, FUTEX_WAIT_PRIVATE, 2, NULL)".
 	Call string `json:"call,omitempty"`
 	// Text is the one-line description a thread's header shows.
