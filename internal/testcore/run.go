@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -198,6 +199,12 @@ func crash(c *Core) error {
 	default:
 		argv = append([]string{c.Exe}, s.Args...)
 	}
+	// Pdeathsig fires when the thread that forked the program ends, not the process.
+	// Go ends a thread whose goroutine exits locked to it (capture's tracer does, in a
+	// BeforeKill); keep the forking thread to this goroutine until the program is
+	// reaped, so no other goroutine can end it.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = runDir
 	cmd.Env = crashEnv(s.Env)
@@ -241,6 +248,14 @@ func crash(c *Core) error {
 					<-readDone
 					_ = cmd.Wait()
 					return fmt.Errorf("KillChild: the ready line %q names no child pid", line)
+				}
+			}
+			if s.BeforeKill != nil {
+				if err := s.BeforeKill(target, stdout.String()); err != nil {
+					_ = cmd.Process.Kill()
+					<-readDone
+					_ = cmd.Wait()
+					return fmt.Errorf("BeforeKill: %w", err)
 				}
 			}
 			if err := syscall.Kill(target, s.KillWith); err != nil {

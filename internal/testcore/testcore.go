@@ -107,6 +107,13 @@ type Spec struct {
 	KillChild bool
 	// Timeout bounds the run (DefaultTimeout when zero).
 	Timeout time.Duration
+	// BeforeKill, when set, is called once the ready line is read and before KillWith
+	// is sent, with the pid that will be killed and the stdout read so far: a test
+	// looks at the live process (ptrace, a snapshot) before the kernel's core is made
+	// of it. An error fails the run (the program is killed and reaped). It runs once per
+	// process, like the rest of Make, so give such a spec a name of its own; specs are
+	// compared without it.
+	BeforeKill func(pid int, stdout string) error
 }
 
 // Core is a core file made by Make. Treat it as read-only: it is shared by
@@ -185,7 +192,9 @@ func make1(s Spec) (*Core, error) {
 		entries[s.Name] = e
 	}
 	mu.Unlock()
-	if !reflect.DeepEqual(e.spec, s) {
+	a, b := e.spec, s
+	a.BeforeKill, b.BeforeKill = nil, nil // a func is never DeepEqual to anything
+	if !reflect.DeepEqual(a, b) {
 		return nil, fmt.Errorf("spec name %q is already used by a different spec (%+v); give each spec its own name", s.Name, e.spec)
 	}
 	e.once.Do(func() {
