@@ -88,6 +88,39 @@ func TestLayout(t *testing.T) {
 			if size == 0 || l.nWaitReason != int64(size/16) {
 				t.Errorf("len(runtime.waitReasonStrings) = %d, symbol size %d", l.nWaitReason, size)
 			}
+			// What waits read: internal/sync.Mutex is {state int32; sema uint32} and
+			// sync.Mutex wraps it after a zero-size noCopy; the stack is {lo, hi};
+			// semtable has semTabSize 251 entries, each padded to a cache line pair.
+			wl, err := readWaitLayout(d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range []struct {
+				what   string
+				got    map[string]int64
+				field  string
+				offset int64
+			}{
+				{"internal/sync.Mutex", wl.mutex, "state", 0},
+				{"internal/sync.Mutex", wl.mutex, "sema", 4},
+				{"stack", wl.stack, "lo", 0},
+				{"stack", wl.stack, "hi", 8},
+				{"sudog", wl.sudog, "g", 0},
+				{"semaRoot", wl.semaRoot, "treap", 8},
+			} {
+				if o, ok := c.got[c.field]; !ok || o != c.offset {
+					t.Errorf("%s.%s at %d (%v), want %d", c.what, c.field, o, ok, c.offset)
+				}
+			}
+			for _, name := range []string{"elem", "c", "waitlink", "prev", "next"} {
+				if _, ok := wl.sudog[name]; !ok {
+					t.Errorf("runtime.sudog has no %s", name)
+				}
+			}
+			if wl.mutexIn != 0 || wl.traceable != 8 || wl.semCount != 251 || wl.semSize <= 0 {
+				t.Errorf("sync.Mutex.mu at %d, maybeTraceablePtr.vu at %d, semtable [%d] of %d bytes; want 0, 8, 251",
+					wl.mutexIn, wl.traceable, wl.semCount, wl.semSize)
+			}
 		})
 	}
 }

@@ -69,3 +69,38 @@ func FuzzExplain(f *testing.F) {
 		}
 	})
 }
+
+// FuzzExplainGo infers mutex holders from deferred closures in arbitrary stacks, for
+// goroutines waiting on arbitrary mutexes: nothing may panic, no goroutine may wait for
+// itself, and a deadlock's cycle must be closed.
+func FuzzExplainGo(f *testing.F) {
+	f.Add(goStack(goUnlock, goMuA), []byte{0x10, 0x18, 0x10}, uint8(0))
+	f.Add([]byte{}, []byte{}, uint8(1))
+	f.Fuzz(func(t *testing.T, stack []byte, locks []byte, flags uint8) {
+		if len(stack) > 1<<14 || len(locks) > 64 {
+			return
+		}
+		var gs []Goroutine
+		for i, l := range locks {
+			g := Goroutine{ID: uint64(i + 1), Status: "waiting", WaitReason: "sync.Mutex.Lock", Kind: KindMutex,
+				Address: dataBase + uint64(l), HasAddress: true, Locked: flags&1 == 0,
+				StackLo: goStackA + uint64(i)*8, StackHi: goStackA + uint64(len(stack)), Defers: []uint64{goStackA + uint64(l)}}
+			if (int(flags)+i)%3 == 0 {
+				g.Kind, g.WaitReason = KindChannel, "chan receive"
+			}
+			gs = append(gs, g)
+		}
+		res := ExplainGo(&GoProcess{Arch: arch.AMD64, Mem: fakeMem{goStackA: stack}, Goroutines: gs, FuncName: goFuncName})
+		for id, w := range res.Waits {
+			if w.OwnerGoroutine == id {
+				t.Fatalf("goroutine %d holds what it waits for", id)
+			}
+		}
+		if d := res.Diagnosis; d != nil && len(d.Cycle) > 0 {
+			c := d.Cycle
+			if len(c) < 2 || c[len(c)-1].WaitsFor != c[0].TID {
+				t.Fatalf("open cycle %+v", c)
+			}
+		}
+	})
+}
