@@ -32,11 +32,16 @@
 //     g._panic is not nil; when the caller's unwinder reached runtime.sigpanic, the
 //     faulting pc it found must equal g.sigpc.
 //
+//   - What a parked goroutine waits on (wait.go): a semaphore, from the treaps of
+//     runtime.semtable, mapped back to its sync.Mutex or sync.RWMutex; the channels of
+//     its g.waiting sudogs; its deferred calls (g._defer). These layouts are read from the
+//     DWARF in a second pass, only when asked for.
+//
 // Bounds: len(runtime.allgs) above MaxGoroutines is refused as not believable; a Go
 // string (the version, a wait reason) is read only when its length is 1 to 256 bytes; a
 // wait reason index at or beyond len(runtime.waitReasonStrings) reads as "".
 //
-// Sources, from the Go tree (src/runtime):
+// Sources, from the Go tree (src/runtime unless named; wait.go cites its own):
 //   - runtime2.go: type g (stack, _panic, m, sched, atomicstatus, goid, waitreason, sig,
 //     sigcode0, sigcode1, sigpc), type gobuf (sp, pc, g, ctxt, lr, bp), type m (procid),
 //     and the _G* states: _Gidle 0, _Grunnable 1, _Grunning 2, _Gsyscall 3, _Gwaiting 4,

@@ -25,11 +25,20 @@
 // exported and GLIBC_PRIVATE symbols of libc name the frames, and the layouts come from
 // the glibc and CPython headers below.
 //
+// A Go program's goroutines get the same treatment (goroutines.go, ExplainGo): the caller
+// says what each parked goroutine waits on (a sync.Mutex, a sync.RWMutex, channels, from
+// package goruntime); a sync.Mutex records no owner, so its holder is inferred from the
+// pending deferred Unlock bound to it on a goroutine's stack or g._defer list; the
+// diagnosis is a cycle of goroutines, or, without holders, the Go runtime's own
+// "all goroutines are asleep" rule.
+//
 // Bounds: every read of the process's memory is a small fixed size; the stack search for
 // a Python lock object looks at most MaxStackWords words; the graph has one edge per
 // thread, so following it is linear.
 //
-// Sources: glibc 2.36 sysdeps/nptl/bits/struct_mutex.h, sysdeps/x86/nptl/bits/
+// Sources, for goroutines: Go 1.26 src/runtime/proc.go checkdead (the all-asleep rule),
+// cmd/compile's wrapping of `defer f(x)` into a closure (the deferwrap functions, whose
+// captured variables follow the code pointer). For threads: glibc 2.36 sysdeps/nptl/bits/struct_mutex.h, sysdeps/x86/nptl/bits/
 // struct_rwlock.h, nptl/pthread_mutex_lock.c, nptl/lowlevellock.c (__lll_lock_wait waits
 // on the mutex word itself), nptl/pthread_mutex_conf.h and sysdeps/nptl/pthread.h (kinds:
 // PTHREAD_MUTEX_ROBUST_NORMAL_NP 16, PTHREAD_MUTEX_PRIO_INHERIT_NP 32,
