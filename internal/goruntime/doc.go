@@ -9,18 +9,22 @@
 // left to the caller, which owns an unwinder: Context gives the registers to start from.
 //
 // How:
+//
 //   - Find looks for the runtime only in a module the Go linker built (one with a
 //     .go.buildinfo section, Go 1.18+, or .gopclntab), so that other programs never load
 //     a module's symbol table for nothing; the module must define runtime.allgs.
+//
 //   - The layouts of runtime.g, runtime.gobuf and runtime.m (member offsets) and the
 //     length of runtime.waitReasonStrings come from that module's DWARF, in one pass
 //     (Find fails when g lacks goid, atomicstatus, sched, _panic, sig, sigcode0,
 //     sigcode1 or sigpc, or gobuf lacks sp or pc). g.waitreason, g.m, m.procid,
 //     gobuf.bp and gobuf.lr are optional.
+//
 //   - Goroutines reads runtime.allgs, a []*g (pointer, length, capacity), and each g:
 //     goid, atomicstatus, sched, waitreason, m.procid, sig, sigcode0, sigcode1, sigpc and
 //     _panic. A g whose status cannot be read is skipped; other unreadable fields read as
 //     zero.
+//
 //   - A goroutine's saved context is g.sched (runtime.gobuf): pc, sp, bp (the frame
 //     pointer), lr (the link register on arm64). g.sched.pc is where the goroutine will
 //     resume: a return address (after the call into mcall or gosave), unless it is a
@@ -28,6 +32,7 @@
 //     sys_arm64.go gostartcall set sched.pc to its function's entry, with goexit's pc
 //     as the return address).
 //     A running goroutine's g.sched is stale; its stack is its thread's.
+//
 //   - Fault picks the goroutine that is panicking from a signal: g.sig is set and
 //     g._panic is not nil; when the caller's unwinder reached runtime.sigpanic, the
 //     faulting pc it found must equal g.sigpc.
