@@ -59,7 +59,7 @@ var amd64Syscalls = map[int]string{
 	35: "nanosleep", 42: "connect", 43: "accept", 44: "sendto", 45: "recvfrom", 46: "sendmsg",
 	47: "recvmsg", 61: "wait4", 65: "semop", 69: "msgsnd", 70: "msgrcv", 72: "fcntl",
 	73: "flock", 74: "fsync", 128: "rt_sigtimedwait", 130: "rt_sigsuspend", 202: "futex",
-	208: "io_getevents", 220: "semtimedop", 230: "clock_nanosleep", 232: "epoll_wait",
+	208: "io_getevents", 219: "restart_syscall", 220: "semtimedop", 230: "clock_nanosleep", 232: "epoll_wait",
 	247: "waitid", 257: "openat", 270: "pselect6", 271: "ppoll", 281: "epoll_pwait",
 	288: "accept4", 299: "recvmmsg", 318: "getrandom", 441: "epoll_pwait2", 449: "futex_waitv",
 }
@@ -70,7 +70,7 @@ var arm64Syscalls = map[int]string{
 	4: "io_getevents", 22: "epoll_pwait", 25: "fcntl", 29: "ioctl", 32: "flock", 56: "openat",
 	57: "close", 63: "read", 64: "write", 65: "readv", 66: "writev", 67: "pread64",
 	68: "pwrite64", 72: "pselect6", 73: "ppoll", 82: "fsync", 95: "waitid", 98: "futex",
-	101: "nanosleep", 115: "clock_nanosleep", 124: "sched_yield", 133: "rt_sigsuspend",
+	101: "nanosleep", 115: "clock_nanosleep", 124: "sched_yield", 128: "restart_syscall", 133: "rt_sigsuspend",
 	137: "rt_sigtimedwait", 188: "msgrcv", 189: "msgsnd", 192: "semtimedop", 193: "semop",
 	202: "accept", 203: "connect", 206: "sendto", 207: "recvfrom", 211: "sendmsg",
 	212: "recvmsg", 242: "accept4", 243: "recvmmsg", 260: "wait4", 278: "getrandom",

@@ -69,6 +69,9 @@ type Process struct {
 	Mem     Memory
 	Threads []Thread
 	Python  *Python // nil without CPython
+	// Descriptors says what each file descriptor is ("pipe:[123] (read end)"), from
+	// the note of a snapshot coredig took; nil when unknown.
+	Descriptors map[int]string
 }
 
 // Wait is what one thread waits for.
@@ -140,6 +143,7 @@ func classify(p *Process, t *Thread, isThread func(int) bool, idents map[uint64]
 	if !ok {
 		return nil
 	}
+	sc.Restart(t.Frames)
 	w := &Wait{Syscall: &sc, Call: sc.DescribeMem(p.Arch, p.Mem), Where: t.Where}
 	addr, cmd, isFutex := sc.FutexWait()
 	if !isFutex {
@@ -155,6 +159,12 @@ func classify(p *Process, t *Thread, isThread func(int) bool, idents map[uint64]
 			w.External = "the kernel"
 		}
 		w.Detail = fmt.Sprintf("blocked in %s, waiting for %s", w.Call, w.External)
+		if sc.Restarted {
+			w.Detail += " (resumed as restart_syscall after a stop; the call named by " + t.Frames[0].Function + ")"
+		}
+		if fds := describeFDs(p, sc); fds != "" {
+			w.Detail += "; " + fds
+		}
 		return w
 	}
 	w.Kind, w.Address, w.HasAddress = KindFutex, addr, true
@@ -399,4 +409,37 @@ func parkedPI(p *Process, t *Thread, w *Wait, cmd int, sc Syscall, isThread func
 	w.Kind = KindMutex
 	w.Detail = note + "; the mutex it wanted was not found in its registers or on its stack"
 	return true
+}
+
+// maxPollFDs bounds the pollfd entries of a poll read to describe its descriptors.
+const maxPollFDs = 16
+
+// describeFDs says what the descriptors a call waits on are, from p.Descriptors:
+// "fd 3 is pipe:[123] (read end)"; for poll and ppoll, those of its pollfd array
+// (struct pollfd { int fd; short events, revents; }, 8 bytes). "" when unknown.
+func describeFDs(p *Process, sc Syscall) string {
+	if len(p.Descriptors) == 0 || sc.Arg0Lost {
+		return ""
+	}
+	var fds []int
+	switch sc.Name {
+	case "poll", "ppoll":
+		n := min(sc.Args[1], maxPollFDs)
+		buf := make([]byte, 8*n)
+		got, _ := p.Mem.ReadAt(buf, sc.Args[0])
+		for i := 0; i+8 <= got; i += 8 {
+			fds = append(fds, int(int32(p.Arch.ByteOrder.Uint32(buf[i:]))))
+		}
+	default:
+		if fd := sc.fd(); fd >= 0 {
+			fds = append(fds, fd)
+		}
+	}
+	var parts []string
+	for _, fd := range fds {
+		if d, ok := p.Descriptors[fd]; ok {
+			parts = append(parts, fmt.Sprintf("fd %d is %s", fd, d))
+		}
+	}
+	return strings.Join(parts, ", ")
 }

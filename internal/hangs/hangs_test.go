@@ -348,3 +348,27 @@ func TestPyWaitFrame(t *testing.T) {
 		}
 	}
 }
+
+// A call that slept with a timeout and was stopped shows restart_syscall once resumed;
+// the C library function the thread is in names the call, and the descriptors of a
+// snapshot's note name what a poll waits on.
+func TestExplainRestarted(t *testing.T) {
+	mem := fakeMem{dataBase: make([]byte, 0x100)}
+	binary.LittleEndian.PutUint32(mem[dataBase][0x20:], 7) // struct pollfd {fd 7, POLLIN}
+	binary.LittleEndian.PutUint16(mem[dataBase][0x24:], 1)
+	threads := []Thread{
+		{TID: 11, Regs: regs(219, dataBase+0x20, 1, ^uint64(0)), Code: syscallInst, Frames: []Frame{{Function: "__GI___poll"}}},
+		{TID: 12, Regs: regs(219, 0, 0, dataBase), Code: syscallInst, Frames: []Frame{{Function: "__GI___clock_nanosleep"}}},
+		{TID: 13, Regs: regs(219, 1, 2, 3), Code: syscallInst, Frames: []Frame{{Function: "mystery"}}},
+	}
+	res := Explain(&Process{Arch: arch.AMD64, Mem: mem, Threads: threads, Descriptors: map[int]string{7: "pipe:[42] (read end)"}})
+	for tid, want := range map[int]string{11: "poll", 12: "clock_nanosleep", 13: "restart_syscall"} {
+		w := res.Waits[tid]
+		if w == nil || w.Syscall.Name != want || !strings.HasPrefix(w.Call, want+"(") {
+			t.Errorf("thread %d waits %+v, want %s", tid, w, want)
+		}
+	}
+	if d := res.Waits[11].Detail; !strings.HasSuffix(d, "resumed as restart_syscall after a stop; the call named by __GI___poll); fd 7 is pipe:[42] (read end)") {
+		t.Errorf("poll detail %q", d)
+	}
+}

@@ -18,6 +18,39 @@ type Syscall struct {
 	// Arg0Lost is set when the first argument's register also holds the result
 	// (aarch64 x0), so Args[0] is no longer the argument.
 	Arg0Lost bool
+	// Restarted: the registers show restart_syscall, and Name is the call it restarts,
+	// named by the C library function the thread is in (Restarted).
+	Restarted bool
+}
+
+// Restarted names the call a thread in restart_syscall restarts. A call that sleeps
+// with a timeout (poll, nanosleep and clock_nanosleep, a futex wait with a timeout)
+// returns -ERESTART_RESTARTBLOCK when a signal or a ptrace stop interrupts it, and the
+// kernel resumes it as restart_syscall (linux kernel/signal.c, fs/select.c
+// do_restart_poll, kernel/time/hrtimer.c, kernel/futex/waitwake.c futex_wait_restart),
+// with the other argument registers as the call left them: a process that was ever
+// stopped (a snapshot, a debugger) shows it. The function the thread is in, innermost,
+// names the call; false when it does not.
+func (s *Syscall) Restart(frames []Frame) bool {
+	if s.Name != "restart_syscall" || len(frames) == 0 {
+		return false
+	}
+	fn := trimName(frames[0].Function)
+	name := ""
+	switch {
+	case fn == "poll":
+		name = "poll"
+	case fn == "ppoll" || fn == "ppoll_time":
+		name = "ppoll"
+	case fn == "nanosleep", fn == "clock_nanosleep", fn == "sleep", fn == "usleep", fn == "thrd_sleep":
+		name = "clock_nanosleep" // glibc 2.31+ sleeps with clock_nanosleep
+	case fn == "futex" || strings.HasPrefix(fn, "futex_") || fn == "runtime.futex":
+		name = "futex"
+	default:
+		return false
+	}
+	s.Name, s.Restarted = name, true
+	return true
 }
 
 // SyscallOf returns the system call a thread with registers regs (in a.RegNames order) is
