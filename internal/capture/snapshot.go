@@ -255,6 +255,9 @@ func describe(a *arch.Arch, pid int, tids []int, first int, signal int, siginfo 
 			filter = v
 		}
 	}
+	if fds := describeFiles(pid, a.ByteOrder); len(fds) > 0 {
+		p.Extra = append(p.Extra, corewriter.Note{Name: corewriter.NoteOwner, Type: corewriter.NT_COREDIG_FILES, Desc: fds})
+	}
 	f, err := os.Open(dir + "/mem")
 	if err != nil {
 		return nil, nil, warns, fmt.Errorf("opening %s/mem: %w", dir, err)

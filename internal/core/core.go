@@ -45,6 +45,10 @@ type Core struct {
 	// before the process died of a re-raise, as `coredig run` records it in COREDIG
 	// notes; nil when the core has none.
 	FirstFault *FirstFault
+	// Descriptors says what each open file descriptor was ("pipe:[123] (read end)",
+	// "socket:[45] TCP 127.0.0.1:40000 -> 127.0.0.1:8080 (ESTABLISHED)", a path), from
+	// the COREDIG files note of a snapshot coredig took; nil when the core has none.
+	Descriptors map[int]string
 
 	// Warnings are problems found while reading; the core is still usable.
 	Warnings []string

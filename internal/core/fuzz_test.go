@@ -170,7 +170,8 @@ func coredigNotesSeed(t testing.TB) []byte {
 		Threads: []corewriter.Thread{{TID: 7, Signal: 11, Regs: make([]byte, a.PrStatus.RegsSize)}},
 		SigInfo: si,
 		Extra: []corewriter.Note{{Name: corewriter.NoteOwner, Type: corewriter.NT_COREDIG_FIRST_SIGINFO, Desc: first},
-			{Name: corewriter.NoteOwner, Type: corewriter.NT_COREDIG_FIRST_REGS, Desc: make([]byte, a.PrStatus.RegsSize)}},
+			{Name: corewriter.NoteOwner, Type: corewriter.NT_COREDIG_FIRST_REGS, Desc: make([]byte, a.PrStatus.RegsSize)},
+			{Name: corewriter.NoteOwner, Type: corewriter.NT_COREDIG_FILES, Desc: []byte("0\t/dev/null\n3\tpipe:[42] (read end)\nbad line\n")}},
 	}
 	im, err := corewriter.NewImage(p, nil)
 	if err != nil {

@@ -2,6 +2,7 @@ package core
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/coredig/coredig/internal/arch"
@@ -163,22 +164,28 @@ func (c *Core) decodeNoteRegs(t *Thread, n elfx.Note) {
 	}
 }
 
-// COREDIG notes, written by coredig run (package corewriter): type 1 is the siginfo of
-// the first delivery of the fatal signal followed by the thread id (int32), type 2 that
-// thread's registers laid out as pr_reg.
+// COREDIG notes, written by coredig run and coredig's snapshots (package corewriter):
+// type 1 is the siginfo of the first delivery of the fatal signal followed by the thread
+// id (int32), type 2 that thread's registers laid out as pr_reg, type 3 what each file
+// descriptor is, as text lines "N\tdescription".
 const (
 	coredigOwner          = "COREDIG"
 	ntCoredigFirstSigInfo = 1
 	ntCoredigFirstRegs    = 2
+	ntCoredigFiles        = 3
+	// maxDescriptors bounds the descriptors read from a files note.
+	maxDescriptors = 1 << 16
 )
 
 func (c *Core) decodeCoredigNote(n elfx.Note) {
 	a := c.Arch
 	c.Notes.ByType["COREDIG"]++
-	if c.FirstFault == nil {
+	if c.FirstFault == nil && (n.Type == ntCoredigFirstSigInfo || n.Type == ntCoredigFirstRegs) {
 		c.FirstFault = &FirstFault{}
 	}
 	switch n.Type {
+	case ntCoredigFiles:
+		c.decodeFilesNote(n)
 	case ntCoredigFirstSigInfo:
 		if len(n.Desc) != SigInfoSize+4 {
 			c.warnf("COREDIG first-signal note at file offset %#x is %d bytes, want %d", n.Off, len(n.Desc), SigInfoSize+4)
@@ -339,4 +346,32 @@ func decodeFile(a *arch.Arch, d []byte) ([]FileMapping, error) {
 		}
 	}
 	return files, nil
+}
+
+// decodeFilesNote reads the COREDIG files note: one "N\tdescription" line per
+// descriptor. A malformed line is skipped and counted in one warning.
+func (c *Core) decodeFilesNote(n elfx.Note) {
+	bad := 0
+	for _, line := range strings.Split(string(n.Desc), "\n") {
+		if line == "" {
+			continue
+		}
+		fd, d, ok := strings.Cut(line, "\t")
+		v, err := strconv.Atoi(fd)
+		if !ok || err != nil || v < 0 || d == "" {
+			bad++
+			continue
+		}
+		if c.Descriptors == nil {
+			c.Descriptors = map[int]string{}
+		}
+		if len(c.Descriptors) >= maxDescriptors {
+			c.warnf("COREDIG files note at file offset %#x: more than %d descriptors; the rest are left out", n.Off, maxDescriptors)
+			break
+		}
+		c.Descriptors[v] = d
+	}
+	if bad > 0 {
+		c.warnf("COREDIG files note at file offset %#x: %d malformed lines skipped", n.Off, bad)
+	}
 }

@@ -61,6 +61,12 @@ const (
 	// NT_COREDIG_FIRST_REGS is that thread's general registers at that moment, laid out
 	// as pr_reg.
 	NT_COREDIG_FIRST_REGS = 2
+	// NT_COREDIG_FILES says what each open file descriptor of the process was when the
+	// snapshot was taken, read from /proc: its descriptor is text, one line per
+	// descriptor, "N\tdescription\n" ("3\tpipe:[123456] (read end)",
+	// "5\tsocket:[789] TCP 127.0.0.1:40000 -> 127.0.0.1:8080 (ESTABLISHED)",
+	// "1\t/dev/pts/0").
+	NT_COREDIG_FILES = 3
 )
 
 const (
