@@ -17,7 +17,7 @@ import (
 // the waits explain, or nil. r has its backtraces and Python state.
 func (a *Analysis) Hangs(r *report.Report) *hangs.Diagnosis {
 	c := a.Core
-	p := &hangs.Process{Arch: c.Arch, Mem: c}
+	p := &hangs.Process{Arch: c.Arch, Mem: c, Descriptors: c.Descriptors}
 	py := map[int][]report.PythonFrame{}
 	if r.Python != nil && r.Python.Error == "" {
 		hp := &hangs.Python{Interpreter: a.isInterpreter, DropRequest: a.pyDropRequest}

@@ -148,3 +148,37 @@ func TestHangThreeWays(t *testing.T) {
 		})
 	}
 }
+
+// TestHangDescriptors: a snapshot coredig takes, and a live analysis, say what each
+// descriptor a blocked thread reads or polls is: the pipe with its inode and end, the
+// TCP connection with its addresses and state, the unix socket; the kernel's core of
+// the same process cannot, and does not.
+func TestHangDescriptors(t *testing.T) {
+	tc, live, snap, kernel := threeWays(t, testcore.Spec{Name: "hang-fds-x86_64", Source: "hang_fds.c", KillWith: syscall.SIGABRT})
+	f := stdoutFacts(t, tc, "tid_pipe", "tid_sock", "tid_poll", "pipe_fd", "pipe_ino", "sock_fd", "sock_ino", "sock_port", "server_port", "unix_fd", "unix_ino")
+	want := map[uint64]string{
+		f["tid_pipe"]: fmt.Sprintf("fd %d is pipe:[%d] (read end)", f["pipe_fd"], f["pipe_ino"]),
+		f["tid_sock"]: fmt.Sprintf("fd %d is socket:[%d] TCP 127.0.0.1:%d -> 127.0.0.1:%d (ESTABLISHED)", f["sock_fd"], f["sock_ino"], f["sock_port"], f["server_port"]),
+		f["tid_poll"]: fmt.Sprintf("fd %d is socket:[%d] unix stream (unnamed)", f["unix_fd"], f["unix_ino"]),
+	}
+	for _, w := range []struct {
+		way string
+		r   *report.Report
+	}{{"live", live}, {"snapshot", snap}, {"kernel core", kernel}} {
+		for tid, s := range want {
+			wt := thread(t, w.r, tid).Waiting
+			if wt == nil || wt.Kind != "syscall" {
+				t.Errorf("%s: thread %d waits %+v, want a system call; frames %+v", w.way, tid, wt, thread(t, w.r, tid).Frames[:2])
+				continue
+			}
+			has := strings.HasSuffix(wt.Detail, "; "+s)
+			if w.way == "kernel core" {
+				if strings.Contains(wt.Detail, " is ") {
+					t.Errorf("%s: thread %d: detail %q names a descriptor the kernel's core does not record", w.way, tid, wt.Detail)
+				}
+			} else if !has {
+				t.Errorf("%s: thread %d: detail %q, want it to end with %q", w.way, tid, wt.Detail, s)
+			}
+		}
+	}
+}
