@@ -8,9 +8,9 @@
 // PTRACE_GETREGSET (NT_PRSTATUS and the architecture's core register sets), its
 // signal masks and times from /proc/PID/task/TID/status and stat; the mappings and what
 // the kernel would dump of each from /proc/PID/smaps and /proc/PID/coredump_filter (see
-// dumpSize); the auxiliary vector from /proc/PID/auxv; what each file descriptor is (files.go)
-// from /proc/PID/fd, fdinfo and net, kept in a COREDIG files note; memory from /proc/PID/mem with
-// pread, lazily: the core is laid out by package corewriter and its PT_LOAD bytes are read
+// dumpSize); the auxiliary vector from /proc/PID/auxv; what each file descriptor is
+// (files.go) from /proc/PID/fd, fdinfo and net, kept in a COREDIG files note; memory
+// from /proc/PID/mem with pread, lazily: the core is laid out by package corewriter and its PT_LOAD bytes are read
 // only when written to a file or asked by an analysis. Only memory is read while the
 // process is stopped; the threads are detached (PTRACE_DETACH, re-delivering any signal
 // that arrived meanwhile) when the snapshot is released.
