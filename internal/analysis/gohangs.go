@@ -27,6 +27,15 @@ func (a *Analysis) goHangs(r *report.Report) *hangs.Diagnosis {
 	if r.Go == nil || r.Go.Error != "" {
 		return nil
 	}
+	// Nothing parked on a lock or a channel: no second pass over the DWARF.
+	parked := false
+	for _, g := range r.Go.Goroutines {
+		_, sema := goSemaReasons[g.WaitReason]
+		parked = parked || sema || goChanReasons[g.WaitReason]
+	}
+	if !parked {
+		return nil
+	}
 	rt, err := a.goRuntime()
 	if err != nil {
 		return nil
@@ -37,6 +46,7 @@ func (a *Analysis) goHangs(r *report.Report) *hangs.Diagnosis {
 		byID[r.Go.Goroutines[i].ID] = &r.Go.Goroutines[i]
 	}
 	var sema map[uint64]uint64
+	var ps []*goruntime.G // the g of each of p.Goroutines
 	p := &hangs.GoProcess{Arch: a.Core.Arch, Mem: a.Core, FuncName: func(pc uint64) string { return a.Modules.Lookup(pc).Function }}
 	for i := range gs {
 		g := &gs[i]
@@ -46,13 +56,6 @@ func (a *Analysis) goHangs(r *report.Report) *hangs.Diagnosis {
 			continue
 		}
 		hg := hangs.Goroutine{ID: g.Goid, Status: rg.Status, WaitReason: rg.WaitReason, Where: goWhere(rg.Frames), System: goSystem(rg.Frames)}
-		if stk, err := rt.StackOf(g); err == nil {
-			hg.StackLo, hg.StackHi = stk.Lo, stk.Hi
-			if st != goruntime.Grunning && g.Sched.SP >= stk.Lo && g.Sched.SP < stk.Hi {
-				hg.StackLo = g.Sched.SP
-			}
-		}
-		hg.Defers, _ = rt.Defers(g)
 		if st == goruntime.Gwaiting {
 			if kind, ok := goSemaReasons[rg.WaitReason]; ok {
 				if sema == nil {
@@ -66,6 +69,25 @@ func (a *Analysis) goHangs(r *report.Report) *hangs.Diagnosis {
 			}
 		}
 		p.Goroutines = append(p.Goroutines, hg)
+		ps = append(ps, g)
+	}
+	// The holders of the sync.Mutexes waited for are looked for in every goroutine's
+	// stack and deferred calls.
+	for i := range p.Goroutines {
+		if p.Goroutines[i].Kind != hangs.KindMutex {
+			continue
+		}
+		for j := range p.Goroutines {
+			hg, g := &p.Goroutines[j], ps[j]
+			if stk, err := rt.StackOf(g); err == nil {
+				hg.StackLo, hg.StackHi = stk.Lo, stk.Hi
+				if g.State() != goruntime.Grunning && g.Sched.SP >= stk.Lo && g.Sched.SP < stk.Hi {
+					hg.StackLo = g.Sched.SP
+				}
+			}
+			hg.Defers, _ = rt.Defers(g)
+		}
+		break
 	}
 	res := hangs.ExplainGo(p)
 	for id, w := range res.Waits {
