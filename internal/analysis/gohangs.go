@@ -89,6 +89,9 @@ func (a *Analysis) goHangs(r *report.Report) *hangs.Diagnosis {
 		}
 		break
 	}
+	if n, err := rt.Timers(); err == nil {
+		p.Timers, p.TimersKnown = n, true
+	}
 	res := hangs.ExplainGo(p)
 	for id, w := range res.Waits {
 		rg := byID[id]

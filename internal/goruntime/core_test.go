@@ -205,6 +205,23 @@ func TestCoreGoroutines(t *testing.T) {
 			if len(m) < 10 {
 				t.Fatalf("%d goroutines in the runtime's traceback:\n%s", len(m), tc.Stderr)
 			}
+			// main.sleeper's time.Sleep keeps a timer; main.lockOn waits for the mutex
+			// main locked, through runtime.semtable.
+			if n, err := rt.Timers(); err != nil || n < 1 {
+				t.Errorf("%d timers (%v), want at least main.sleeper's", n, err)
+			}
+			sema, err := rt.SemaWaits()
+			if err != nil {
+				t.Errorf("semtable: %v", err)
+			}
+			for i := range gs {
+				if g := &gs[i]; g.State() == Gwaiting && rt.WaitReason(g.WaitReason) == "sync.Mutex.Lock" {
+					mu, err := rt.MutexOfSema(sema[g.Addr])
+					if err != nil || !mu.Locked() || mu.Waiters() != 1 {
+						t.Errorf("goroutine %d waits for %+v (%v), want a locked sync.Mutex with one waiter", g.Goid, mu, err)
+					}
+				}
+			}
 			reasons := map[string]int{}
 			for _, h := range m {
 				id, _ := strconv.ParseUint(h[1], 10, 64)

@@ -41,6 +41,9 @@ const (
 // type is not in the DWARF.
 type waitLayout struct {
 	stack, sudog, semaRoot, deferRec, hchan map[string]int64
+	// p is runtime.p; timers is runtime.timers (Go 1.23+: p.timers is this struct, its
+	// heap the slice of timers), nil before, when p.timers is the slice itself.
+	p, timers map[string]int64
 	// traceable is the offset of vu in runtime.maybeTraceablePtr (Go 1.26+), -1 when
 	// sudog.elem and sudog.c are plain pointers.
 	traceable int64
@@ -55,7 +58,8 @@ type waitLayout struct {
 
 // waitStructs are the types readWaitLayout looks for.
 var waitStructs = []string{"runtime.stack", "runtime.sudog", "runtime.semaRoot", "runtime._defer",
-	"runtime.hchan", "runtime.maybeTraceablePtr", "sync.Mutex", "internal/sync.Mutex", "sync.RWMutex"}
+	"runtime.hchan", "runtime.maybeTraceablePtr", "sync.Mutex", "internal/sync.Mutex", "sync.RWMutex",
+	"runtime.p", "runtime.timers"}
 
 // waitLayout reads the layouts waits need from the runtime's DWARF, once.
 func (rt *Runtime) waitLayout() (*waitLayout, error) {
@@ -112,6 +116,7 @@ func readWaitLayout(d *dwarf.Data) (*waitLayout, error) {
 		l.mutex, l.mutexIn = in, l.mutex["mu"]
 	}
 	l.rwmutex = out["sync.RWMutex"]
+	l.p, l.timers = out["runtime.p"], out["runtime.timers"]
 	if l.sudog == nil || l.stack == nil {
 		return l, errors.New("no runtime.sudog or runtime.stack in DWARF")
 	}
@@ -396,4 +401,60 @@ func (rt *Runtime) Defers(g *G) ([]uint64, error) {
 		return out, fmt.Errorf("reading g._defer of goroutine %d: %w", g.Goid, err)
 	}
 	return out, nil
+}
+
+// maxPs bounds len(runtime.allp), GOMAXPROCS.
+const maxPs = 1 << 16
+
+// Timers counts the timers pending on all Ps (runtime.allp, each p's timer heap: the
+// Go runtime's checkdead declares no deadlock while a P has a timer, since it will wake
+// a goroutine). An error when they cannot be counted.
+func (rt *Runtime) Timers() (int, error) {
+	l, err := rt.waitLayout()
+	if err != nil {
+		return 0, err
+	}
+	allp, ok := uint64(0), false
+	if rt.mod != nil {
+		allp, ok = rt.mod.Symbol("runtime.allp")
+	}
+	to, ok2 := l.p["timers"]
+	if !ok || !ok2 {
+		return 0, errors.New("no runtime.allp or p.timers")
+	}
+	slice := uint64(to) // the []timer's header inside p
+	if l.timers != nil {
+		h, ok := l.timers["heap"]
+		if !ok {
+			return 0, errors.New("runtime.timers has no heap in DWARF")
+		}
+		slice += uint64(h)
+	}
+	base, err1 := rt.ptr(allp)
+	n, err2 := rt.ptr(allp + uint64(rt.arch.PtrSize))
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, fmt.Errorf("reading runtime.allp: %w", err)
+	}
+	if n > maxPs {
+		return 0, fmt.Errorf("len(runtime.allp) = %d is not believable", n)
+	}
+	total := uint64(0)
+	for i := uint64(0); i < n; i++ {
+		p, err := rt.ptr(base + i*uint64(rt.arch.PtrSize))
+		if err != nil {
+			return 0, fmt.Errorf("reading runtime.allp[%d]: %w", i, err)
+		}
+		if p == 0 {
+			continue
+		}
+		c, err := rt.ptr(p + slice + uint64(rt.arch.PtrSize))
+		if err != nil {
+			return 0, fmt.Errorf("reading the timers of runtime.allp[%d]: %w", i, err)
+		}
+		if c > MaxGoroutines {
+			return 0, fmt.Errorf("runtime.allp[%d] has %d timers, not believable", i, c)
+		}
+		total += c
+	}
+	return int(total), nil
 }

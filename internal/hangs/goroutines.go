@@ -21,8 +21,8 @@ import (
 // several, and the holder is unknown, and said to be. Without holders, a deadlock is
 // still diagnosed by the Go runtime's own rule (proc.go checkdead: "all goroutines are
 // asleep"): every goroutine of the program waits on a lock or a channel, none runs, none
-// sleeps, none waits for I/O or a system call, and none of the runtime's own goroutines
-// counts.
+// sleeps, none waits for I/O or a system call, no timer is pending that would wake one,
+// and none of the runtime's own goroutines counts.
 
 // Go wait kinds beside KindMutex and KindRwlock.
 const (
@@ -67,6 +67,10 @@ type GoProcess struct {
 	Goroutines []Goroutine
 	// FuncName names the function that contains pc, "" when none does.
 	FuncName func(pc uint64) string
+	// Timers is the count of timers pending in the runtime, TimersKnown whether it
+	// could be read: a timer will wake a goroutine, so the all-asleep rule needs none.
+	Timers      int
+	TimersKnown bool
 }
 
 // GoWait is what one goroutine waits for.
@@ -284,6 +288,9 @@ func asleepCount(p *GoProcess) int {
 // allAsleep applies the Go runtime's rule: every goroutine of the program waits on a
 // lock or a channel, and none can run.
 func allAsleep(p *GoProcess, res GoResult) *Diagnosis {
+	if !p.TimersKnown || p.Timers > 0 {
+		return nil
+	}
 	var user []uint64
 	for _, g := range p.Goroutines {
 		if g.System {
@@ -298,7 +305,7 @@ func allAsleep(p *GoProcess, res GoResult) *Diagnosis {
 		return nil
 	}
 	d := &Diagnosis{Kind: KindDeadlock}
-	d.Summary = fmt.Sprintf("Deadlock: all %d goroutines of the program are blocked on locks or channels and none can run (the Go runtime's own rule: all goroutines are asleep). The wait-for cycle is not named: a sync.Mutex records no owner, and no holder could be inferred.", len(user))
+	d.Summary = fmt.Sprintf("Deadlock: all %d goroutines of the program are blocked on locks or channels, none can run and no timer is pending (the Go runtime's own rule: all goroutines are asleep). The wait-for cycle is not named: a sync.Mutex records no owner, and no holder could be inferred.", len(user))
 	for i, id := range user {
 		if i == maxEvidenceThreads {
 			d.Evidence = append(d.Evidence, Item{"more_goroutines", fmt.Sprintf("%d more goroutines are blocked", len(user)-i)})

@@ -100,6 +100,14 @@ func TestExplainGoNoHolder(t *testing.T) {
 func TestExplainGoAllAsleep(t *testing.T) {
 	p := goABBA(goOther, goOther, true)
 	p.Goroutines[0].WaitReason = "chan receive"
+	if d := ExplainGo(p).Diagnosis; d != nil {
+		t.Errorf("timers unknown: diagnosis %+v, want none", d)
+	}
+	p.TimersKnown, p.Timers = true, 1
+	if d := ExplainGo(p).Diagnosis; d != nil {
+		t.Errorf("a timer pending: diagnosis %+v, want none", d)
+	}
+	p.Timers = 0
 	d := ExplainGo(p).Diagnosis
 	if d == nil || d.Kind != KindDeadlock || len(d.Cycle) != 0 || !strings.Contains(d.Summary, "all 3 goroutines") {
 		t.Fatalf("diagnosis %+v, want a deadlock of 3 goroutines without a cycle", d)
