@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 
@@ -23,6 +24,9 @@ import (
 func threeWays(t *testing.T, spec testcore.Spec) (tc *testcore.Core, live, snap, kernel *report.Report) {
 	t.Helper()
 	snapPath := filepath.Join(t.TempDir(), "snapshot.core")
+	// BeforeKill runs once per spec name and process: a run of its own each call (go
+	// test -count=2 calls again).
+	spec.Name += fmt.Sprintf("-%d", threeWaysRuns.Add(1))
 	spec.BeforeKill = func(pid int, _ string) error {
 		s, err := capture.Attach(pid)
 		if err != nil {
@@ -56,6 +60,9 @@ func threeWays(t *testing.T, spec testcore.Spec) (tc *testcore.Core, live, snap,
 	kernel = hangReport(t, tc, symbolize.Options{})
 	return tc, live, snap, kernel
 }
+
+// threeWaysRuns numbers the runs of threeWays.
+var threeWaysRuns atomic.Int64
 
 // abbaCycle is the cycle of two threads that each hold one lock and wait for the other's,
 // lowest tid first.
