@@ -22,7 +22,8 @@ import (
 // still diagnosed by the Go runtime's own rule (proc.go checkdead: "all goroutines are
 // asleep"): every goroutine of the program waits on a lock or a channel, none runs, none
 // sleeps, none waits for I/O or a system call, no timer is pending that would wake one,
-// and none of the runtime's own goroutines counts.
+// and none of the runtime's own goroutines counts. A chain of inferred holders that ends
+// at a goroutine in a system call, I/O or a sleep is "blocked" behind it.
 
 // Go wait kinds beside KindMutex and KindRwlock.
 const (
@@ -151,8 +152,82 @@ func ExplainGo(p *GoProcess) GoResult {
 		res.Diagnosis = goDeadlock(p, res, c)
 		return res
 	}
-	res.Diagnosis = allAsleep(p, res)
+	if d := allAsleep(p, res); d != nil {
+		res.Diagnosis = d
+		return res
+	}
+	res.Diagnosis = goBlocked(p, res, edges)
 	return res
+}
+
+// goBlocked finds the goroutine the most goroutines wait behind, through the mutexes
+// whose holders are inferred, when it waits for something outside the program's
+// locks: a system call, I/O, a sleep. nil when no chain ends so.
+func goBlocked(p *GoProcess, res GoResult, edges map[int]Edge) *Diagnosis {
+	if len(edges) == 0 {
+		return nil
+	}
+	byID := map[uint64]*Goroutine{}
+	for i := range p.Goroutines {
+		byID[p.Goroutines[i].ID] = &p.Goroutines[i]
+	}
+	behind := map[int][]int{}
+	for id := range edges {
+		x := id
+		for steps := 0; steps <= len(edges); steps++ {
+			e, ok := edges[x]
+			if !ok {
+				break
+			}
+			x = e.WaitsFor
+		}
+		behind[x] = append(behind[x], id)
+	}
+	best := -1
+	for root, ws := range behind {
+		g := byID[uint64(root)]
+		if g == nil || g.Status == "waiting" && asleep[g.WaitReason] {
+			continue // the chain ends at a goroutine waiting for a lock or channel of the program
+		}
+		if best < 0 || len(ws) > len(behind[best]) || len(ws) == len(behind[best]) && root < best {
+			best = root
+		}
+	}
+	if best < 0 {
+		return nil
+	}
+	ws := behind[best]
+	sort.Ints(ws)
+	g := byID[uint64(best)]
+	doing := g.Status
+	switch {
+	case g.Status == "syscall":
+		doing = "in a system call"
+	case g.WaitReason != "":
+		doing = "parked (" + g.WaitReason + ")"
+	}
+	d := &Diagnosis{Kind: KindBlocked, Root: best}
+	ids := make([]uint64, len(ws))
+	for i, w := range ws {
+		ids[i] = uint64(w)
+	}
+	d.Summary = fmt.Sprintf("Blocked: %d goroutines wait behind goroutine %d", len(ws), best)
+	if g.Where != "" {
+		d.Summary += " (" + g.Where + ")"
+	}
+	d.Summary += fmt.Sprintf(", which holds the sync.Mutex they wait for and is %s, outside the program's locks.", doing)
+	d.Evidence = append(d.Evidence, Item{"root_goroutine", fmt.Sprint(best)}, Item{"root_state", doing},
+		Item{"waiting_behind_it", goidList(ids)}, Item{"owner_inference", "a pending deferred call (mu.Lock(); defer mu.Unlock()) bound to the mutex, on the holder's stack or g._defer list"})
+	for i, id := range ids {
+		if i == maxEvidenceThreads {
+			d.Evidence = append(d.Evidence, Item{"more_goroutines", fmt.Sprintf("%d more goroutines wait behind it", len(ids)-i)})
+			break
+		}
+		if w := res.Waits[id]; w != nil {
+			d.Evidence = append(d.Evidence, Item{fmt.Sprintf("goroutine_%d", id), w.Text})
+		}
+	}
+	return d
 }
 
 func goidList(ids []uint64) string {

@@ -117,3 +117,29 @@ func TestExplainGoAllAsleep(t *testing.T) {
 		t.Errorf("a runnable goroutine: diagnosis %+v, want none", d)
 	}
 }
+
+// Two goroutines wait for a mutex whose holder, inferred from its deferred Unlock, sleeps
+// in a system call: blocked behind it.
+func TestExplainGoBlocked(t *testing.T) {
+	mem := fakeMem{goStackA: goStack(goUnlock, goMuA)}
+	w := func(id uint64) Goroutine {
+		return Goroutine{ID: id, Status: "waiting", WaitReason: "sync.Mutex.Lock", Kind: KindMutex, Address: goMuA, HasAddress: true, Locked: true}
+	}
+	p := &GoProcess{Arch: arch.AMD64, Mem: mem, FuncName: goFuncName, Goroutines: []Goroutine{
+		{ID: 5, Status: "syscall", Where: "main.readAll at x.go:10", StackLo: goStackA, StackHi: goStackA + goStackLen},
+		w(6), w(7),
+	}}
+	d := ExplainGo(p).Diagnosis
+	if d == nil || d.Kind != KindBlocked || d.Root != 5 {
+		t.Fatalf("diagnosis %+v, want blocked behind goroutine 5", d)
+	}
+	want := "Blocked: 2 goroutines wait behind goroutine 5 (main.readAll at x.go:10), which holds the sync.Mutex they wait for and is in a system call, outside the program's locks."
+	if d.Summary != want {
+		t.Errorf("summary %q, want %q", d.Summary, want)
+	}
+	// The holder waits on a channel of the program: no chain ends outside.
+	p.Goroutines[0].Status, p.Goroutines[0].WaitReason = "waiting", "chan receive"
+	if d := ExplainGo(p).Diagnosis; d != nil {
+		t.Errorf("holder in a chan receive: diagnosis %+v, want none", d)
+	}
+}
