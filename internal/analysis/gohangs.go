@@ -246,3 +246,23 @@ func (a *Analysis) goKilledBy(r *report.Report) *report.Signal {
 	}
 	return nil
 }
+
+// goCheckdead reports whether the crashing thread is in the Go runtime's checkdead: the
+// runtime itself found every goroutine asleep and ended the process (proc.go checkdead
+// calls fatal("all goroutines are asleep - deadlock!")).
+func goCheckdead(r *report.Report) bool {
+	if r.Go == nil {
+		return false
+	}
+	for _, t := range r.Threads {
+		if !t.Crashed {
+			continue
+		}
+		for _, f := range t.Frames {
+			if f.Function == "runtime.checkdead" {
+				return true
+			}
+		}
+	}
+	return false
+}

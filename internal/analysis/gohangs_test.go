@@ -121,3 +121,48 @@ func TestHangGo(t *testing.T) {
 		}
 	}
 }
+
+// TestHangGoCheckdead: hang_go.go's main blocks in select {} once the others are
+// parked, and the Go runtime's checkdead ends the process itself (fatal error: all
+// goroutines are asleep), dumping core with GOTRACEBACK=crash. coredig explains the same
+// deadlock: with deferred Unlocks, the cycle; with explicit ones, no holder can be
+// inferred, and the runtime's own rule makes it a deadlock of all five goroutines.
+func TestHangGoCheckdead(t *testing.T) {
+	for _, nodefer := range []bool{false, true} {
+		spec := testcore.Spec{Name: "hang-go-select-x86_64", Source: "hang_go.go", Args: []string{"select"}, Env: []string{"GOTRACEBACK=crash"}}
+		aLine, bLine := "a_waits", "b_waits"
+		if nodefer {
+			spec.Name, spec.Args = "hang-go-select-nodefer-x86_64", []string{"select", "nodefer"}
+			aLine, bLine = "a_waits_nodefer", "b_waits_nodefer"
+		}
+		t.Run(spec.Name, func(t *testing.T) {
+			tc := testcore.Make(t, spec)
+			if !strings.Contains(tc.Stderr, "fatal error: all goroutines are asleep - deadlock!") {
+				t.Fatalf("the runtime did not find the deadlock itself; stderr:\n%s", tc.Stderr)
+			}
+			f := stdoutFacts(t, tc, goHangFacts...)
+			r := hangReport(t, tc, symbolize.Options{})
+			d := r.Diagnosis
+			if d.Kind != "deadlock" || !strings.Contains(d.Summary, "The Go runtime found it too") || d.Evidence["go_runtime"] == "" {
+				t.Fatalf("diagnosis %s (%s), want a deadlock the runtime found too", d.Kind, d.Summary)
+			}
+			if !nodefer {
+				checkGoHang(t, r, f, tc.Line(t, aLine), tc.Line(t, bLine))
+				return
+			}
+			if len(d.Cycle) != 0 || !strings.Contains(d.Summary, "all 5 goroutines of the program are blocked") {
+				t.Errorf("summary %q, cycle %s: want all 5 goroutines asleep and no cycle", d.Summary, cycleText(d.Cycle))
+			}
+			for _, c := range []struct{ g, addr uint64 }{{f["goid_a"], f["mu_b"]}, {f["goid_b"], f["mu_a"]}} {
+				w := goroutine(t, r, c.g).Waiting
+				if w == nil || w.Kind != "mutex" || w.Address == nil || uint64(*w.Address) != c.addr || w.OwnerGoroutine != nil ||
+					w.Text != fmt.Sprintf("waiting for sync.Mutex %#x (a sync.Mutex records no owner; holder not inferred)", c.addr) {
+					t.Errorf("goroutine %d waits %+v, want sync.Mutex %#x with no holder", c.g, w, c.addr)
+				}
+			}
+			if w := goroutine(t, r, f["goid_main"]).Waiting; w != nil {
+				t.Errorf("main (select {}) waits %+v, want nothing recorded", w)
+			}
+		})
+	}
+}

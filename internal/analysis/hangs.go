@@ -143,10 +143,11 @@ var hangSignals = map[int]bool{2: true, 3: true, 6: true, 9: true, 15: true}
 
 // explainHang replaces the diagnosis of a process that another process killed with a
 // watchdog's signal, or of a snapshot, by the hang its threads' waits explain. A crash
-// (a fault, or a signal the process sent itself) keeps its diagnosis. caught is the
-// watchdog's signal when the process caught it and re-raised it to die (the Go
-// runtime's GOTRACEBACK=crash), nil otherwise.
-func explainHang(r *report.Report, hd *hangs.Diagnosis, snapshot bool, caught *report.Signal) {
+// (a fault, or a signal the process sent itself) keeps its diagnosis, unless it is the
+// Go runtime's own deadlock check (goDeadlock) and the waits explain a deadlock too.
+// caught is the watchdog's signal when the process caught it and re-raised it to die
+// (the Go runtime's GOTRACEBACK=crash), nil otherwise.
+func explainHang(r *report.Report, hd *hangs.Diagnosis, snapshot bool, caught *report.Signal, goDeadlock bool) {
 	if hd == nil || r.Signal == nil {
 		return
 	}
@@ -155,10 +156,15 @@ func explainHang(r *report.Report, hd *hangs.Diagnosis, snapshot bool, caught *r
 		s = caught
 	}
 	killed := hangSignals[s.Number] && s.SenderPID != nil && s.SenderIsSelf != nil && !*s.SenderIsSelf
-	if !killed && !snapshot {
+	goDeadlock = goDeadlock && hd.Kind == hangs.KindDeadlock
+	if !killed && !snapshot && !goDeadlock {
 		return
 	}
 	d := &report.Diagnosis{Kind: hd.Kind, Summary: hd.Summary}
+	if goDeadlock {
+		d.Summary += " The Go runtime found it too: its checkdead ended the process (\"fatal error: all goroutines are asleep - deadlock!\", on stderr), and GOTRACEBACK=crash dumped core."
+		d.AddEvidence("go_runtime", "runtime.checkdead on the crashing thread: fatal error: all goroutines are asleep - deadlock!")
+	}
 	if killed {
 		d.Summary += fmt.Sprintf(" The process was then killed by %s from pid %d.", s.Name, *s.SenderPID)
 		d.AddEvidence("killed_by", fmt.Sprintf("%s (%d) sent by pid %d", s.Name, s.Number, *s.SenderPID))

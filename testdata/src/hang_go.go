@@ -14,7 +14,13 @@
 // %p is its runtime.hchan), "goid_a N", "goid_b N", "goid_r N", "goid_s N",
 // "goid_main N", "pid N". The deadlock: A waits for mu_b, held by B; B waits for mu_a,
 // held by A; the cycle is {goid_a -> goid_b, mu_b, mutex}, {goid_b -> goid_a, mu_a,
-// mutex} (lowest goroutine id first). Build: go build -o hang_go hang_go.go
+// mutex} (lowest goroutine id first).
+//
+// Arguments: "nodefer" unlocks with explicit Unlock calls instead of deferred ones (the
+// holders can then not be inferred); "select" makes main block forever in select {}
+// after "ready" instead of sleeping: no goroutine can run and no timer is pending, so the
+// runtime's own checkdead ends the process ("fatal error: all goroutines are asleep -
+// deadlock!"), dumping core with GOTRACEBACK=crash. Build: go build -o hang_go hang_go.go
 //
 //go:build ignore
 
@@ -47,6 +53,10 @@ func goid() uint64 {
 
 //go:noinline
 func lockBoth(first, second *sync.Mutex, id *uint64, held *sync.WaitGroup, both *sync.WaitGroup, wait string) {
+	if hasArg("nodefer") {
+		lockBothNoDefer(first, second, id, held, both, wait)
+		return
+	}
 	*id = goid()
 	first.Lock()
 	defer first.Unlock()
@@ -58,6 +68,30 @@ func lockBoth(first, second *sync.Mutex, id *uint64, held *sync.WaitGroup, both 
 		second.Lock() // LINE: b_waits
 	}
 	defer second.Unlock()
+}
+
+//go:noinline
+func lockBothNoDefer(first, second *sync.Mutex, id *uint64, held *sync.WaitGroup, both *sync.WaitGroup, wait string) {
+	*id = goid()
+	first.Lock()
+	held.Done()
+	both.Wait()
+	if wait == "a" {
+		second.Lock() // LINE: a_waits_nodefer
+	} else {
+		second.Lock() // LINE: b_waits_nodefer
+	}
+	second.Unlock()
+	first.Unlock()
+}
+
+func hasArg(a string) bool {
+	for _, x := range os.Args[1:] {
+		if x == a {
+			return true
+		}
+	}
+	return false
 }
 
 //go:noinline
@@ -106,6 +140,9 @@ func main() {
 	fmt.Printf("mu_a %p\nmu_b %p\nchan_r %p\nchan_s %p\n", &p.a, &p.b, chR, chS)
 	fmt.Printf("goid_a %d\ngoid_b %d\ngoid_r %d\ngoid_s %d\ngoid_main %d\npid %d\nready\n", ga, gb, gr, gs, goid(), os.Getpid())
 	os.Stdout.Sync()
+	if hasArg("select") {
+		select {} // LINE: main_selects
+	}
 	for {
 		time.Sleep(time.Hour) // LINE: main_sleeps
 	}
