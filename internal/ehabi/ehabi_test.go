@@ -20,7 +20,7 @@ func prel31At(target, at uint64) uint32 { return uint32(target-at) & 0x7fffffff 
 //	0x2400 extab 0x3020: routine 0 in extab: 97 a8 b0
 //	0x2450 extab 0x3030: routine 3 (reserved)
 //	0x2460 inline with routine 1 (not allowed inline)
-func synthTable(t *testing.T) (*Table, stackMem) {
+func synthTable(t testing.TB) (*Table, stackMem) {
 	t.Helper()
 	const base = 0x1000
 	type pair struct {
