@@ -47,6 +47,14 @@ func (u *Unwinder) step(f *Frame) (*Frame, error) {
 		return next, err
 	}
 	next, covered, cfiErr := u.stepCFI(f)
+	if !covered {
+		// No CFI describes the pc: the module's EHABI table may (32-bit ARM).
+		var ehErr error
+		next, covered, ehErr = u.stepEHABI(f)
+		if cfiErr == nil {
+			cfiErr = ehErr
+		}
+	}
 	if next == nil && cfiErr == nil && covered {
 		// The CFI says this is the outermost frame. Runtimes say so of their signal
 		// handlers (Go's runtime.sigtramp on arm64), though the kernel entered them with
@@ -72,6 +80,9 @@ func (u *Unwinder) step(f *Frame) (*Frame, error) {
 	}
 	if next := u.stepScan(f); next != nil {
 		return next, nil
+	}
+	if f.ReturnAddress && errors.Is(cfiErr, errCantUnwind) {
+		return nil, nil // a caller's table ends the stack (_start)
 	}
 	if cfiErr != nil {
 		return nil, cfiErr

@@ -5,6 +5,11 @@
 //   - "context": the thread's registers themselves (frame 0);
 //   - "cfi": DWARF call frame information (.eh_frame or .debug_frame, package cfi), with the
 //     expressions of package expr;
+//   - "exidx": where no CFI covers the pc, the module's ARM EHABI table (.ARM.exidx and
+//     .ARM.extab, package ehabi; Modules that implement EHABIModules give it): the
+//     function's unwind opcodes pop the caller's registers and give its stack pointer;
+//     the return address is the popped pc, else lr. EXIDX_CANTUNWIND leaves the frame to
+//     the frame pointer and the scan, and ends the stack quietly in a caller (_start);
 //   - "frame_pointer": the rbp (x86_64) or x29 (aarch64) chain, {saved fp, return address}
 //     at fp, where no CFI covers the pc;
 //   - "scan": last resort, a word on the stack that points just after a call instruction
@@ -22,7 +27,9 @@
 //     its bytes are whatever was on the stack.
 //
 // Return addresses point after the call: symbolize Frame.LookupPC (pc-1) for them, the pc
-// itself for the context frame and for frames interrupted by a signal.
+// itself for the context frame and for frames interrupted by a signal. A return address's
+// instruction-set bit (arch.Arch.ModeBit, 32-bit ARM's Thumb bit) is cleared from the
+// frame's pc, as gdb shows it.
 //
 // Bounds: at most Config.MaxDepth frames (default 1024); unwinding stops when the CFA does
 // not increase (a loop or a corrupt stack), except right after a signal frame, where the
@@ -84,6 +91,7 @@ const (
 	FoundByFramePointer FoundBy = "frame_pointer"
 	FoundByScan         FoundBy = "scan"
 	FoundBySignalFrame  FoundBy = "signal_frame"
+	FoundByEHABI        FoundBy = "exidx"
 )
 
 // Registers holds register values in arch.RegNames order with a mask of the known ones.
@@ -280,6 +288,14 @@ func (u *Unwinder) Next() bool {
 	}
 	if next == nil {
 		return true // the outermost frame
+	}
+	// A return address keeps the bit that says which instruction set the caller runs
+	// (32-bit ARM's Thumb bit in lr); the frame's pc is the address, as gdb shows it.
+	if mb := u.cfg.Arch.ModeBit; mb != 0 {
+		next.PC &^= mb
+		if v, ok := next.Regs.Get(u.cfg.Arch.PC); ok {
+			next.Regs.Set(u.cfg.Arch.PC, v&^mb)
+		}
 	}
 	// The CFA must increase, unless a signal frame lies between (sigaltstack).
 	if u.cur.Signal != nil {

@@ -1,0 +1,149 @@
+package unwind
+
+import (
+	"encoding/binary"
+	"errors"
+	"testing"
+
+	"github.com/coredig/coredig/internal/arch"
+	"github.com/coredig/coredig/internal/ehabi"
+)
+
+// ehabiProc is fakeProc with one module's EHABI table.
+type ehabiProc struct {
+	*fakeProc
+	tab *EHABI
+}
+
+func (p ehabiProc) EHABI(pc uint64) *EHABI { return p.tab }
+
+const (
+	armText = 0x10000 // the module's load bias: link-time 0 is here
+	armSP   = 0x7000
+)
+
+// armFake is a module at armText with four functions (link-time addresses) described by
+// .ARM.exidx at link-time 0x800 and .ARM.extab at 0x900:
+//
+//	0x100 leaf   inline 0x80b0b0b0: finish (lr is the return address)
+//	0x200 mid    inline 0x80a8b0b0: pop {r4, lr}
+//	0x300 top    extab, routine 1: 0x01 vsp += 8; 0xaa pop {r4-r6, lr}
+//	0x400 start  EXIDX_CANTUNWIND (_start)
+//	0x500        EXIDX_CANTUNWIND (end of text)
+//
+// and a stack of 32-bit words at armSP: mid's {r4, lr} = {0x1111, top+0xc|1} at armSP,
+// top's 8 bytes of locals then {r4, r5, r6, lr} = {0x2222, 0x3333, 0x4444, start+0x10|1}.
+func armFake(t *testing.T) ehabiProc {
+	t.Helper()
+	text := make([]byte, 0x1000)
+	put := func(b []byte, off int, w uint32) { binary.LittleEndian.PutUint32(b[off:], w) }
+	prel := func(target, at int) uint32 { return uint32(target-at) & 0x7fffffff }
+	for i, e := range []struct {
+		fn   int
+		word uint32
+	}{
+		{0x100, 0x80b0b0b0}, {0x200, 0x80a8b0b0}, {0x300, prel(0x900, 0x800+8*2+4)},
+		{0x400, ehabi.EXIDX_CANTUNWIND}, {0x500, ehabi.EXIDX_CANTUNWIND},
+	} {
+		put(text, 0x800+8*i, prel(e.fn, 0x800+8*i))
+		put(text, 0x800+8*i+4, e.word)
+	}
+	put(text, 0x900, 0x810001aa)
+	stack := make([]byte, 0x100)
+	for i, w := range []uint32{0x1111, armText + 0x30c | 1, 0xdead, 0xbeef, 0x2222, 0x3333, 0x4444, armText + 0x410 | 1} {
+		put(stack, 4*i, w)
+	}
+	p := &fakeProc{regions: []region{{base: armText, b: text, exec: true}, {base: armSP, b: stack}}}
+	tab, err := ehabi.New(ehabi.Config{Data: text[0x800:0x828], Addr: 0x800, Extab: linkTime{p}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ehabiProc{fakeProc: p, tab: &EHABI{Table: tab, Bias: armText}}
+}
+
+// linkTime reads the module's link-time addresses from the fake's memory.
+type linkTime struct{ p *fakeProc }
+
+func (l linkTime) ReadAt(b []byte, addr uint64) (int, error) { return l.p.ReadAt(b, addr+armText) }
+
+func armRegs(pc, sp, lr uint64) []uint64 {
+	a := arch.ARM
+	r := make([]uint64, len(a.RegNames))
+	r[a.PC], r[a.SP], r[a.LR], r[a.Reg("r4")], r[a.Reg("r0")] = pc, sp, lr, 0x44, 0xa0
+	return r
+}
+
+func armWalk(p ehabiProc, regs []uint64) ([]*Frame, error) {
+	u := New(Config{Arch: arch.ARM, Mem: p, Modules: p}, regs)
+	var out []*Frame
+	for u.Next() {
+		out = append(out, u.Frame())
+	}
+	return out, u.Err()
+}
+
+// A leaf, two callers and _start, each frame found by its EHABI opcodes; the Thumb bit of
+// each return address is cleared from the frame's pc; _start's EXIDX_CANTUNWIND ends the
+// stack without an error.
+func TestEHABIWalk(t *testing.T) {
+	p := armFake(t)
+	frames, err := armWalk(p, armRegs(armText+0x110, armSP, armText+0x20b))
+	if got, want := summary(frames), "0x10110/context 0x1020a/exidx 0x1030c/exidx 0x10410/exidx "; got != want || err != nil {
+		t.Fatalf("got %s(%v), want %s", got, err, want)
+	}
+	a := arch.ARM
+	type want struct {
+		sp, cfa uint64
+		regs    map[string]uint64 // known, with these values
+		unknown []string
+	}
+	for i, w := range []want{
+		{sp: armSP, cfa: armSP, regs: map[string]uint64{"r4": 0x44, "r0": 0xa0}},
+		{sp: armSP, cfa: armSP + 8, regs: map[string]uint64{"r4": 0x44, "r15": 0x1020a}, unknown: []string{"r0", "r14"}},
+		{sp: armSP + 8, cfa: armSP + 32, regs: map[string]uint64{"r4": 0x1111, "r14": 0x1030d, "r15": 0x1030c}, unknown: []string{"r0", "r12"}},
+		{sp: armSP + 32, regs: map[string]uint64{"r4": 0x2222, "r5": 0x3333, "r6": 0x4444, "r14": 0x10411, "r13": armSP + 32}},
+	} {
+		f := frames[i]
+		if f.SP != w.sp || (w.cfa != 0 && (!f.HasCFA || f.CFA != w.cfa)) || (i > 0) != f.ReturnAddress {
+			t.Errorf("frame %d: sp %#x cfa %#x (%v) return address %v, want sp %#x cfa %#x", i, f.SP, f.CFA, f.HasCFA, f.ReturnAddress, w.sp, w.cfa)
+		}
+		for name, v := range w.regs {
+			if got, ok := f.Regs.Get(a.Reg(name)); !ok || got != v {
+				t.Errorf("frame %d: %s = %#x (known %v), want %#x", i, name, got, ok, v)
+			}
+		}
+		for _, name := range w.unknown {
+			if v, ok := f.Regs.Get(a.Reg(name)); ok {
+				t.Errorf("frame %d: %s = %#x should be unknown", i, name, v)
+			}
+		}
+		if f.Err != nil {
+			t.Errorf("frame %d: %v", i, f.Err)
+		}
+	}
+	if frames[1].LookupPC() != 0x10209 {
+		t.Errorf("frame 1 looked up at %#x", frames[1].LookupPC())
+	}
+}
+
+func TestEHABIErrors(t *testing.T) {
+	p := armFake(t)
+	// The crash is in _start itself: EXIDX_CANTUNWIND, nothing else finds a caller, and
+	// frame 0 says why.
+	frames, err := armWalk(p, armRegs(armText+0x404, armSP, 0))
+	if len(frames) != 1 || !errors.Is(err, errCantUnwind) || frames[0].Err != err {
+		t.Errorf("cantunwind at frame 0: %s %v", summary(frames), err)
+	}
+	// mid pops {r4, lr} from an unmapped stack: the memory's error is kept.
+	frames, err = armWalk(p, armRegs(armText+0x204, 0x9000, 0))
+	var fe *fakeErr
+	var se *ehabi.StackError
+	if len(frames) != 1 || !errors.As(err, &fe) || fe.addr != 0x9000 || !errors.As(err, &se) {
+		t.Errorf("unreadable stack: %s %v", summary(frames), err)
+	}
+	// Below the first entry no table covers the pc.
+	frames, err = armWalk(p, armRegs(armText+0x10, armSP, 0))
+	if len(frames) != 1 || !errors.Is(err, ErrNoCaller) {
+		t.Errorf("no entry: %s %v", summary(frames), err)
+	}
+}
