@@ -26,6 +26,15 @@ func (u unwindModules) CFI(pc uint64) []unwind.CFI {
 	return out
 }
 
+// EHABI gives the unwinder a module's ARM EHABI index where no CFI covers a pc.
+func (u unwindModules) EHABI(pc uint64) *unwind.EHABI {
+	t, bias := u.a.Modules.EHABI(pc)
+	if t == nil {
+		return nil
+	}
+	return &unwind.EHABI{Table: t, Bias: bias}
+}
+
 func (u unwindModules) Executable(addr uint64) bool {
 	if s := u.a.Core.SegmentFor(addr); s != nil {
 		return s.Flags&elf.PF_X != 0

@@ -27,6 +27,7 @@ import (
 	"github.com/coredig/coredig/internal/core"
 	"github.com/coredig/coredig/internal/dwarf/cfi"
 	"github.com/coredig/coredig/internal/dwarfsym"
+	"github.com/coredig/coredig/internal/ehabi"
 	"github.com/coredig/coredig/internal/elfx"
 	"github.com/coredig/coredig/internal/pagecache"
 )
@@ -82,6 +83,8 @@ type Module struct {
 	got       map[uint64]string // GOT slot -> symbol, from JUMP_SLOT/GLOB_DAT relocations
 	cfiOnce   sync.Once
 	cfi       []*cfi.Table
+	ehabiOnce sync.Once
+	ehabi     *ehabi.Table
 	debugOnce sync.Once
 	debug     *elf.File // separate debug file, nil when none
 	dwarfOnce sync.Once

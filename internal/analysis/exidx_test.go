@@ -1,0 +1,250 @@
+package analysis
+
+import (
+	"debug/elf"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/coredig/coredig/internal/report"
+	"github.com/coredig/coredig/internal/symbolize"
+	"github.com/coredig/coredig/internal/testcore"
+)
+
+// exidxSpec is exidx.c for 32-bit ARM at optimisation opt, run with mode as its argument.
+// -funwind-tables makes gcc emit .ARM.exidx/.ARM.extab for the program; -no-pie keeps it
+// where gdb-multiarch can find it in a qemu-user core (which has no NT_FILE and no text
+// pages, so gdb cannot compute a PIE's load address).
+func exidxSpec(opt, mode string) testcore.Spec {
+	s := testcore.Spec{Name: "exidx-arm-" + opt, Source: "exidx.c", Arch: testcore.ArchARM,
+		CFlags: []string{"-" + opt, "-g", "-funwind-tables", "-no-pie"}}
+	if mode != "" {
+		s.Name += "-" + mode
+		s.Args = []string{mode}
+	}
+	return s
+}
+
+// withoutDebugFrame copies the program without its .debug_frame (objcopy keeps the
+// build-id), so that its only unwind tables are EHABI ones, and checks that it has no
+// .eh_frame beyond the 4-byte terminator either.
+func withoutDebugFrame(t *testing.T, exe string) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), filepath.Base(exe))
+	if b, err := exec.Command("arm-linux-gnueabihf-objcopy", "--remove-section=.debug_frame", exe, out).CombinedOutput(); err != nil {
+		t.Fatalf("arm-linux-gnueabihf-objcopy (binutils-arm-linux-gnueabihf, with the cross compiler): %v\n%s", err, b)
+	}
+	f, err := elf.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if s := f.Section(".ARM.exidx"); s == nil || s.Type != symbolize.SHT_ARM_EXIDX {
+		t.Fatalf("%s has no .ARM.exidx", out)
+	}
+	if f.Section(".debug_frame") != nil || f.Section(".ARM.extab") == nil {
+		t.Fatalf("%s: .debug_frame still there, or no .ARM.extab", out)
+	}
+	if s := f.Section(".eh_frame"); s != nil && s.Size > 4 {
+		t.Fatalf("%s has a %d-byte .eh_frame", out, s.Size)
+	}
+	return out
+}
+
+// gdbArmFrame is one frame of gdb-multiarch's bt.
+type gdbArmFrame struct {
+	pc       uint64 // 0 when gdb printed none (frame 0 at the start of a line)
+	fn       string // "??" when gdb names none
+	file     string
+	line     int
+	fromFile string // the library gdb names with "from"
+}
+
+var (
+	gdbArmFrameLine = regexp.MustCompile(`^#(\d+)\s+(?:(0x[0-9a-f]+) in )?(\S+) \(`)
+	gdbArmAt        = regexp.MustCompile(` at (\S+):(\d+)$`)
+	gdbArmFrom      = regexp.MustCompile(` from (\S+)$`)
+)
+
+// gdbMultiarchBT runs gdb-multiarch's bt on a qemu-user core with the sysroot's libraries,
+// past main (to _start), and parses it.
+func gdbMultiarchBT(t *testing.T, sysroot, exe, corePath string) ([]gdbArmFrame, string) {
+	t.Helper()
+	if _, err := exec.LookPath("gdb-multiarch"); err != nil {
+		t.Fatalf("gdb-multiarch is the oracle for this test (apt-get install gdb-multiarch): %v", err)
+	}
+	args := []string{"-nx", "-batch", "-ex", "set sysroot " + sysroot, "-ex", "set backtrace past-main on",
+		"-ex", "file " + exe, "-ex", "core-file " + corePath, "-ex", "bt"}
+	b, err := exec.Command("gdb-multiarch", args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("gdb-multiarch: %v\n%s", err, b)
+	}
+	out := string(b)
+	var frames []gdbArmFrame
+	for _, line := range strings.Split(out, "\n") {
+		m := gdbArmFrameLine.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		n, _ := strconv.Atoi(m[1])
+		if n != len(frames) {
+			continue // frame 0 is printed twice: when the core is loaded, then by bt
+		}
+		f := gdbArmFrame{fn: m[3]}
+		if m[2] != "" {
+			f.pc, _ = strconv.ParseUint(m[2][2:], 16, 64)
+		}
+		if a := gdbArmAt.FindStringSubmatch(line); a != nil {
+			f.file = filepath.Base(a[1])
+			f.line, _ = strconv.Atoi(a[2])
+		}
+		if a := gdbArmFrom.FindStringSubmatch(line); a != nil {
+			f.fromFile = filepath.Base(a[1])
+		}
+		frames = append(frames, f)
+	}
+	return frames, out
+}
+
+// TestEHABIBacktraceMatchesGDB unwinds real qemu-arm cores of exidx.c, at -O0 and -O2,
+// whose program has only .ARM.exidx/.ARM.extab (no .eh_frame, .debug_frame removed) and
+// whose libc is Debian's armhf one (EHABI tables, no CFI): every frame after the first is
+// found by EHABI ("exidx"), from the crash through the recursion and main, libc's
+// __libc_start_main, to _start, whose EXIDX_CANTUNWIND ends the stack without an error.
+// gdb-multiarch's bt on the same core (past main) is the oracle: the same number of
+// frames, the same pcs, the same function names where gdb has one, and the same file:line.
+// The "abort" core starts in libc (pthread_kill's implementation, raise, abort, all
+// through libc's own table); the "qsort" core has libc's qsort frames between the crashing
+// comparator and the program.
+func TestEHABIBacktraceMatchesGDB(t *testing.T) {
+	line := func(marker string) int { return testcore.Line(t, "exidx.c", marker) }
+	for _, tc := range []struct {
+		opt, mode string
+		// top are the program's frames expected from the top, after any libc frames:
+		// function and line marker.
+		top        [][2]string
+		signal     string
+		libcOnTop  []string // names of the libc frames on top, "" for unnamed ones
+		libcMiddle int      // libc frames between the comparator and recurse (at least)
+		// upTo, when not 0, limits the comparison to the first frames: see the abort case.
+		upTo int
+	}{
+		{opt: "O0", signal: "SIGSEGV", top: [][2]string{{"leaf", "leaf_write"}, {"recurse", "call_leaf"}}},
+		{opt: "O2", signal: "SIGSEGV", top: [][2]string{{"leaf", "leaf_write"}, {"recurse", "call_leaf"}}},
+		// Debian's armhf glibc builds abort.c without unwind tables, and the linker put
+		// its .text.unlikely code below the first .ARM.exidx entry (so not even an
+		// EXIDX_CANTUNWIND covers it): no table describes abort's frame. gdb reads its
+		// Thumb-2 prologue (push {r7, lr}; sub sp, #144); coredig has no Thumb decoder and
+		// falls back to the stack scan there. The libc frames up to abort are compared.
+		{opt: "O0", mode: "abort", signal: "SIGABRT", libcOnTop: []string{"", "", "raise", "abort"}, upTo: 4},
+		{opt: "O2", mode: "abort", signal: "SIGABRT", libcOnTop: []string{"", "", "raise", "abort"}, upTo: 4},
+		{opt: "O2", mode: "qsort", signal: "SIGSEGV", top: [][2]string{{"compare", "compare_write"}}, libcMiddle: 2},
+	} {
+		spec := exidxSpec(tc.opt, tc.mode)
+		t.Run(spec.Name, func(t *testing.T) {
+			c := testcore.Make(t, spec)
+			exe := withoutDebugFrame(t, c.Exe)
+			a, r := open(t, c.Path, symbolize.Options{Finder: symbolize.PathFinder{Sysroot: c.Sysroot}, ExePath: exe})
+			if r.Signal == nil || r.Signal.Name != tc.signal {
+				t.Fatalf("signal %+v, want %s", r.Signal, tc.signal)
+			}
+			frames, errText := a.Backtrace(a.Core.Threads[0], 0)
+			if errText != "" && tc.upTo == 0 {
+				t.Errorf("the walk stopped: %s\n%s", errText, dumpArm(frames))
+			}
+			gf, gout := gdbMultiarchBT(t, c.Sysroot, exe, c.Path)
+			compared := frames
+			if tc.upTo > 0 {
+				if len(frames) < tc.upTo || len(gf) < tc.upTo {
+					t.Fatalf("%d frames, gdb-multiarch %d, want at least %d:\n%s\ngdb:\n%s", len(frames), len(gf), tc.upTo, dumpArm(frames), gout)
+				}
+				compared, gf = frames[:tc.upTo], gf[:tc.upTo]
+			}
+			if len(gf) != len(compared) {
+				t.Fatalf("%d frames, gdb-multiarch %d:\n%s\ngdb:\n%s", len(frames), len(gf), dumpArm(frames), gout)
+			}
+			for i, f := range compared {
+				g := gf[i]
+				want := "exidx"
+				if i == 0 {
+					want = "context"
+				}
+				if f.FoundBy != want || f.Inlined {
+					t.Errorf("frame %d (%s) found by %s (inlined %v), want %s", i, f.Function, f.FoundBy, f.Inlined, want)
+				}
+				if g.pc != 0 && uint64(f.PC) != g.pc {
+					t.Errorf("frame %d: pc %#x, gdb %#x", i, uint64(f.PC), g.pc)
+				}
+				switch {
+				case g.fn == "??" && f.Function != "":
+					t.Errorf("frame %d: %s, gdb names none", i, f.Function)
+				case g.fn != "??" && f.Function != g.fn && !(i == len(compared)-1 && g.fn == "_start" && f.Function == ""):
+					// _start is a symbol of size 0, which coredig names only at its address.
+					t.Errorf("frame %d: %q, gdb %q", i, f.Function, g.fn)
+				}
+				if g.file != "" && (filepath.Base(f.File) != g.file || f.Line != g.line) {
+					t.Errorf("frame %d (%s): %s:%d, gdb %s:%d", i, f.Function, filepath.Base(f.File), f.Line, g.file, g.line)
+				}
+				if g.file == "" && f.Line != 0 {
+					t.Errorf("frame %d (%s): line %d, gdb has none", i, f.Function, f.Line)
+				}
+			}
+			// The expected shape, from the source.
+			k := 0
+			for _, name := range tc.libcOnTop {
+				if k >= len(frames) || filepath.Base(frames[k].Module) != "libc.so.6" || frames[k].Function != name {
+					t.Fatalf("frame %d: want libc's %q:\n%s", k, name, dumpArm(frames))
+				}
+				k++
+			}
+			if tc.upTo > 0 {
+				t.Logf("the first %d frames agree with gdb-multiarch:\n%s", tc.upTo, dumpArm(frames))
+				return
+			}
+			for _, w := range tc.top {
+				if k >= len(frames) || frames[k].Function != w[0] || frames[k].Line != line(w[1]) {
+					t.Fatalf("frame %d: want %s at line %d:\n%s", k, w[0], line(w[1]), dumpArm(frames))
+				}
+				k++
+			}
+			if tc.libcMiddle > 0 {
+				n := 0
+				for ; k < len(frames) && filepath.Base(frames[k].Module) == "libc.so.6"; k++ {
+					n++
+				}
+				if n < tc.libcMiddle || frames[k].Function != "recurse" || frames[k].Line != line("call_qsort") {
+					t.Fatalf("%d libc frames, then frame %d: want recurse at line %d:\n%s", n, k, line("call_qsort"), dumpArm(frames))
+				}
+				k++
+			}
+			for n := 0; n < 3; n++ {
+				if k >= len(frames) || frames[k].Function != "recurse" || frames[k].Line != line("recurse_self") {
+					t.Fatalf("frame %d: want recurse at line %d:\n%s", k, line("recurse_self"), dumpArm(frames))
+				}
+				k++
+			}
+			if k >= len(frames) || frames[k].Function != "main" || frames[k].Line != line("main_calls") {
+				t.Fatalf("frame %d: want main at line %d:\n%s", k, line("main_calls"), dumpArm(frames))
+			}
+			k++
+			// Past main: libc's __libc_start_call_main (a local symbol of a stripped
+			// library: unnamed) and __libc_start_main, then _start in the program.
+			if len(frames)-k != 3 || frames[k+1].Function != "__libc_start_main" || filepath.Base(frames[k+2].Module) != filepath.Base(exe) {
+				t.Errorf("past main:\n%s", dumpArm(frames[k:]))
+			}
+			t.Logf("%d frames agree with gdb-multiarch:\n%s", len(frames), dumpArm(frames))
+		})
+	}
+}
+
+func dumpArm(frames []report.Frame) string {
+	var b strings.Builder
+	for _, f := range frames {
+		fmt.Fprintf(&b, "  #%d %#x %s (%s) %s:%d [%s] %s\n", f.Index, uint64(f.PC), f.Function, filepath.Base(f.Module), filepath.Base(f.File), f.Line, f.FoundBy, f.Error)
+	}
+	return b.String()
+}
