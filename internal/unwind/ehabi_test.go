@@ -146,4 +146,13 @@ func TestEHABIErrors(t *testing.T) {
 	if len(frames) != 1 || !errors.Is(err, ErrNoCaller) {
 		t.Errorf("no entry: %s %v", summary(frames), err)
 	}
+	// There, a link register that returns to Thumb code just after a T32 BL (f000 f800,
+	// ending at 0x600) gives the caller, found by the scan, the call read before the
+	// address without its Thumb bit. Its function (from 0x500) is EXIDX_CANTUNWIND and
+	// nothing on the stack is a return address: the stack ends there without an error.
+	copy(p.regions[0].b[0x5fc:], []byte{0x00, 0xf0, 0x00, 0xf8})
+	frames, err = armWalk(p, armRegs(armText+0x10, armSP, armText+0x601))
+	if got, want := summary(frames), "0x10010/context 0x10600/scan "; got != want || err != nil {
+		t.Errorf("thumb link register: got %s(%v), want %s", got, err, want)
+	}
 }

@@ -486,6 +486,7 @@ func (u *Unwinder) stepScan(f *Frame) *Frame {
 // isReturnAddress reports whether v points just after a call instruction in executable
 // memory.
 func (u *Unwinder) isReturnAddress(v uint64) bool {
+	v &^= u.cfg.Arch.ModeBit // the call ends at the address, not at the Thumb bit
 	if v < 8 || !u.executable(v) {
 		return false
 	}
