@@ -35,6 +35,13 @@ func (u unwindModules) EHABI(pc uint64) *unwind.EHABI {
 	return &unwind.EHABI{Table: t, Bias: bias}
 }
 
+// FunctionStart gives the unwinder a function's start from the symbol tables, for
+// reading its prologue where no table describes it.
+func (u unwindModules) FunctionStart(pc uint64) (uint64, bool) {
+	s := u.a.Modules.Lookup(pc)
+	return s.FuncStart, s.Function != ""
+}
+
 func (u unwindModules) Executable(addr uint64) bool {
 	if s := u.a.Core.SegmentFor(addr); s != nil {
 		return s.Flags&elf.PF_X != 0

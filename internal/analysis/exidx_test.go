@@ -151,7 +151,8 @@ func compareArmFrames(t *testing.T, a *Analysis, frames []report.Frame, gf []gdb
 // whose program has only .ARM.exidx/.ARM.extab (no .eh_frame, .debug_frame removed) and
 // whose libc is Debian's armhf one (EHABI tables, no CFI): every frame after the first is
 // found by EHABI ("exidx"), from the crash through the recursion and main, libc's
-// __libc_start_main, to _start, whose EXIDX_CANTUNWIND ends the stack without an error.
+// __libc_start_main, to _start, whose EXIDX_CANTUNWIND ends the stack without an error;
+// only abort, which has no table, gives its caller from its prologue ("prologue").
 // gdb-multiarch's bt on the same core (past main) is the oracle: the same number of
 // frames, the same pcs, the same function names where gdb has one, and the same file:line.
 // The "abort" core starts in libc (pthread_kill's implementation, raise, abort, all
@@ -167,18 +168,17 @@ func TestEHABIBacktraceMatchesGDB(t *testing.T) {
 		signal     string
 		libcOnTop  []string // names of the libc frames on top, "" for unnamed ones
 		libcMiddle int      // libc frames between the comparator and recurse (at least)
-		// upTo, when not 0, limits the comparison to the first frames: see the abort case.
-		upTo int
+		// byPrologue is the frame found from its callee's prologue, not by EHABI (0: none).
+		byPrologue int
 	}{
 		{opt: "O0", signal: "SIGSEGV", top: [][2]string{{"leaf", "leaf_write"}, {"recurse", "call_leaf"}}},
 		{opt: "O2", signal: "SIGSEGV", top: [][2]string{{"leaf", "leaf_write"}, {"recurse", "call_leaf"}}},
 		// Debian's armhf glibc builds abort.c without unwind tables, and the linker put
 		// its .text.unlikely code below the first .ARM.exidx entry (so not even an
-		// EXIDX_CANTUNWIND covers it): no table describes abort's frame. gdb reads its
-		// Thumb-2 prologue (push {r7, lr}; sub sp, #144); coredig has no Thumb decoder and
-		// falls back to the stack scan there. The libc frames up to abort are compared.
-		{opt: "O0", mode: "abort", signal: "SIGABRT", libcOnTop: []string{"", "", "raise", "abort"}, upTo: 4},
-		{opt: "O2", mode: "abort", signal: "SIGABRT", libcOnTop: []string{"", "", "raise", "abort"}, upTo: 4},
+		// EXIDX_CANTUNWIND covers it): abort's caller comes from its Thumb-2 prologue
+		// (push {r7, lr}; sub sp, #144), as gdb finds it.
+		{opt: "O0", mode: "abort", signal: "SIGABRT", libcOnTop: []string{"", "", "raise", "abort"}, top: [][2]string{{"recurse", "call_abort"}}, byPrologue: 4},
+		{opt: "O2", mode: "abort", signal: "SIGABRT", libcOnTop: []string{"", "", "raise", "abort"}, top: [][2]string{{"recurse", "call_abort"}}, byPrologue: 4},
 		{opt: "O2", mode: "qsort", signal: "SIGSEGV", top: [][2]string{{"compare", "compare_write"}}, libcMiddle: 2},
 	} {
 		spec := exidxSpec(tc.opt, tc.mode)
@@ -190,22 +190,21 @@ func TestEHABIBacktraceMatchesGDB(t *testing.T) {
 				t.Fatalf("signal %+v, want %s", r.Signal, tc.signal)
 			}
 			frames, errText := a.Backtrace(a.Core.Threads[0], 0)
-			if errText != "" && tc.upTo == 0 {
+			if errText != "" {
 				t.Errorf("the walk stopped: %s\n%s", errText, dumpArm(frames))
 			}
 			threads, gout := gdbMultiarchBT(t, c.Sysroot, exe, c.Path)
 			gf := threads[c.PID]
-			compared := frames
-			if tc.upTo > 0 {
-				if len(frames) < tc.upTo || len(gf) < tc.upTo {
-					t.Fatalf("%d frames, gdb-multiarch %d, want at least %d:\n%s\ngdb:\n%s", len(frames), len(gf), tc.upTo, dumpArm(frames), gout)
-				}
-				compared, gf = frames[:tc.upTo], gf[:tc.upTo]
-			}
-			if len(gf) != len(compared) {
+			if len(gf) != len(frames) {
 				t.Fatalf("%d frames, gdb-multiarch %d:\n%s\ngdb:\n%s", len(frames), len(gf), dumpArm(frames), gout)
 			}
-			compareArmFrames(t, a, compared, gf, false)
+			if tc.byPrologue > 0 {
+				if frames[tc.byPrologue].FoundBy != "prologue" {
+					t.Errorf("frame %d found by %s, want prologue", tc.byPrologue, frames[tc.byPrologue].FoundBy)
+				}
+				frames[tc.byPrologue].FoundBy = "exidx" // for compareArmFrames
+			}
+			compareArmFrames(t, a, frames, gf, false)
 			// The expected shape, from the source.
 			k := 0
 			for _, name := range tc.libcOnTop {
@@ -213,10 +212,6 @@ func TestEHABIBacktraceMatchesGDB(t *testing.T) {
 					t.Fatalf("frame %d: want libc's %q:\n%s", k, name, dumpArm(frames))
 				}
 				k++
-			}
-			if tc.upTo > 0 {
-				t.Logf("the first %d frames agree with gdb-multiarch:\n%s", tc.upTo, dumpArm(frames))
-				return
 			}
 			for _, w := range tc.top {
 				if k >= len(frames) || frames[k].Function != w[0] || frames[k].Line != line(w[1]) {

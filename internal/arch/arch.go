@@ -105,6 +105,10 @@ type Arch struct {
 	// PCThunks are the functions position-independent code calls to load the address
 	// after the call into a register, by name (i386: __x86.get_pc_thunk.bx -> ebx).
 	PCThunks map[string]string
+	// ReadPrologue, when set, reads the code of a function from its start (at most
+	// MaxPrologueLen bytes, ending at the pc) and says how it set up its frame, for a
+	// function no unwind table describes. mode is the start address's ModeBit (Thumb).
+	ReadPrologue func(code []byte, mode bool) (PrologueFrame, bool)
 	// BreakpointBefore is the breakpoint instruction that leaves the pc just after
 	// itself when it traps (x86 int3); nil when a trap's pc is the instruction's own.
 	BreakpointBefore []byte
@@ -130,6 +134,24 @@ type Arch struct {
 
 // MaxCallLen is the most bytes CallBefore looks at before a return address.
 const MaxCallLen = 8
+
+// MaxPrologueLen is the most bytes of a function's start ReadPrologue looks at.
+const MaxPrologueLen = 96
+
+// PrologueFrame is what a function's prologue did: it moved the stack pointer down by
+// Size bytes (so the CFA, the caller's stack pointer, is the stack pointer plus Size once
+// the prologue ran) and stored registers at offsets from the CFA.
+type PrologueFrame struct {
+	Size  uint64
+	Saved []PrologueSave
+}
+
+// PrologueSave is one register a prologue stored: Reg indexes RegNames, Off is its
+// offset from the CFA (negative).
+type PrologueSave struct {
+	Reg int
+	Off int64
+}
 
 // ABI is the part of a psABI's calling convention that generic code asks about.
 type ABI struct {

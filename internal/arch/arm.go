@@ -50,8 +50,9 @@ var ARM = func() *Arch {
 			CalleeSaved: []string{"r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r13"},
 			StackAlign:  8,
 		},
-		CallBefore: armCallBefore,
-		ModeBit:    1,
+		CallBefore:   armCallBefore,
+		ReadPrologue: armPrologue,
+		ModeBit:      1,
 		Signals: []SignalLayout{{
 			// glibc's __default_rt_sa_restorer (Thumb-2: mov.w r7, #173; svc 0), for a
 			// handler with SA_SIGINFO. At it sp points at struct rt_sigframe

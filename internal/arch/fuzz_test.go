@@ -19,6 +19,9 @@ func FuzzMachineCode(f *testing.F) {
 	f.Add([]byte{0xf3, 0x0f, 0x1e, 0xfa, 0xf2, 0xff, 0x25, 0xe2, 0x2f, 0, 0, 0x0f, 0x1f, 0x44, 0, 0}, uint8(6))
 	f.Add([]byte{0x90, 0, 0, 0x90, 0x11, 0xc2, 0x47, 0xf9, 0x10, 0x02, 0x3e, 0x91, 0x20, 0x02, 0x1f, 0xd6}, uint8(11))
 	f.Add([]byte{0xe8, 1, 2, 3, 4}, uint8(5))
+	// ARM prologues: Thumb-2 push {r7, lr}; sub sp, #144 and A32 push {r4, fp, lr}; sub sp, sp, #1024.
+	f.Add([]byte{0x80, 0xb5, 0xa4, 0xb0, 0x2d, 0xe9, 0xf0, 0x4f}, uint8(6))
+	f.Add([]byte{0x10, 0x48, 0x2d, 0xe9, 0x01, 0xdb, 0x4d, 0xe2}, uint8(6))
 	f.Fuzz(func(t *testing.T, b []byte, signo uint8) {
 		const base = 0x10000
 		read := func(p []byte, addr uint64) error {
@@ -52,6 +55,19 @@ func FuzzMachineCode(f *testing.F) {
 			}
 			a.CallBefore(b)
 			a.SignalFrameAt(b)
+			if a.ReadPrologue != nil {
+				for _, mode := range []bool{false, true} {
+					if p, ok := a.ReadPrologue(b, mode); ok && p.Size > uint64(len(b))<<32 {
+						t.Fatalf("%s: frame of %d bytes from %d bytes of code", a.Name, p.Size, len(b))
+					} else if ok {
+						for _, s := range p.Saved {
+							if s.Reg < 0 || s.Reg >= len(a.RegNames) || s.Off >= 0 || uint64(-s.Off) > p.Size {
+								t.Fatalf("%s: save %+v outside the frame of %d bytes", a.Name, s, p.Size)
+							}
+						}
+					}
+				}
+			}
 		}
 	})
 }

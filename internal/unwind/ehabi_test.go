@@ -156,3 +156,45 @@ func TestEHABIErrors(t *testing.T) {
 		t.Errorf("thumb link register: got %s(%v), want %s", got, err, want)
 	}
 }
+
+// prologueProc adds symbol tables that know one Thumb function at link-time 0x600.
+type prologueProc struct{ ehabiProc }
+
+func (p prologueProc) FunctionStart(pc uint64) (uint64, bool) {
+	if pc >= armText+0x600 && pc < armText+0x700 {
+		return armText + 0x600 | 1, true // a Thumb function's symbol has bit 0 set
+	}
+	return 0, false
+}
+
+// A Thumb function that no table describes (it lies in the EXIDX_CANTUNWIND range from
+// 0x500): push {r7, lr}; sub sp, #8; then the crash at 0x604. Its caller comes from the
+// prologue: CFA = sp + 16, r7 and lr at CFA-8 and CFA-4; then top unwinds by EHABI and
+// _start ends the stack.
+func TestPrologueWalk(t *testing.T) {
+	p := prologueProc{armFake(t)}
+	copy(p.regions[0].b[0x600:], []byte{0x80, 0xb5, 0x82, 0xb0, 0x00, 0x20})
+	sp0 := uint64(armSP + 0x40)
+	for i, w := range []uint32{0xdead, 0xbeef, 0x7777, armText + 0x30d, 0, 0, 0x2222, 0x3333, 0x4444, armText + 0x411} {
+		binary.LittleEndian.PutUint32(p.regions[1].b[0x40+4*i:], w)
+	}
+	u := New(Config{Arch: arch.ARM, Mem: p, Modules: p}, armRegs(armText+0x604, sp0, 0x1234))
+	var frames []*Frame
+	for u.Next() {
+		frames = append(frames, u.Frame())
+	}
+	if got, want := summary(frames), "0x10604/context 0x1030c/prologue 0x10410/exidx "; got != want || u.Err() != nil {
+		t.Fatalf("got %s(%v), want %s", got, u.Err(), want)
+	}
+	if f := frames[0]; f.CFA != sp0+16 {
+		t.Errorf("frame 0 CFA %#x", f.CFA)
+	}
+	if v, ok := frames[1].Regs.Get(arch.ARM.Reg("r7")); !ok || v != 0x7777 || frames[1].SP != sp0+16 {
+		t.Errorf("frame 1: r7 %#x %v, sp %#x", v, ok, frames[1].SP)
+	}
+	// At the function's first instruction no prologue instruction has run: no caller
+	// from it (the scan's link-register check is left to find one).
+	if f := (&Frame{PC: armText + 0x600, SP: sp0, Regs: newRegisters(len(arch.ARM.RegNames))}); New(Config{Arch: arch.ARM, Mem: p, Modules: p}, nil).stepPrologue(f) != nil {
+		t.Error("a prologue at its first instruction found a caller")
+	}
+}

@@ -64,6 +64,12 @@ func (u *Unwinder) step(f *Frame) (*Frame, error) {
 	if next != nil || (cfiErr == nil && covered) {
 		return next, nil // found, or the CFI says this is the outermost frame
 	}
+	if !covered {
+		// No table at all: what the function's prologue did (32-bit ARM).
+		if next := u.stepPrologue(f); next != nil {
+			return next, nil
+		}
+	}
 	// A context frame whose pc is not code (a call through a bad pointer) has its return
 	// address at the top of the stack or in the link register: the scan finds it first.
 	if f.Index > 0 || u.executable(f.PC) {

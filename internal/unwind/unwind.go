@@ -10,6 +10,11 @@
 //     function's unwind opcodes pop the caller's registers and give its stack pointer;
 //     the return address is the popped pc, else lr. EXIDX_CANTUNWIND leaves the frame to
 //     the frame pointer and the scan, and ends the stack quietly in a caller (_start);
+//   - "prologue": where no table describes the function at all, what its prologue pushed
+//     and how far it moved the stack pointer (arch.Arch.ReadPrologue: 32-bit ARM's
+//     Thumb-2 and A32 push, sub sp and vpush), from the function's start that Modules
+//     implementing FunctionStarts give (Debian's armhf glibc has tables for a quarter of
+//     its functions; abort has none);
 //   - "frame_pointer": the rbp (x86_64) or x29 (aarch64) chain, {saved fp, return address}
 //     at fp, where no CFI covers the pc;
 //   - "scan": last resort, a word on the stack that points just after a call instruction
@@ -92,6 +97,7 @@ const (
 	FoundByScan         FoundBy = "scan"
 	FoundBySignalFrame  FoundBy = "signal_frame"
 	FoundByEHABI        FoundBy = "exidx"
+	FoundByPrologue     FoundBy = "prologue"
 )
 
 // Registers holds register values in arch.RegNames order with a mask of the known ones.
