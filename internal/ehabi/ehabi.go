@@ -47,8 +47,9 @@ import (
 
 // Bounds.
 const (
-	// MaxIndexBytes caps an .ARM.exidx section (libc's is 6.5 KiB, a browser's a few MiB).
-	MaxIndexBytes = 64 << 20
+	// MaxIndexBytes caps an .ARM.exidx section (the armhf libc's is 6.5 KiB; 16 MiB is
+	// two million functions). The sorted index takes twice its size.
+	MaxIndexBytes = 16 << 20
 	// maxExtabWords is the most 4-byte words of opcodes after an .ARM.extab entry's first
 	// (the count is one byte).
 	maxExtabWords = 255

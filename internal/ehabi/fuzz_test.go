@@ -6,12 +6,12 @@ import (
 	"testing"
 )
 
-// FuzzTable decodes an arbitrary .ARM.exidx with an arbitrary .ARM.extab behind it, finds
+// FuzzExidx decodes an arbitrary .ARM.exidx with an arbitrary .ARM.extab behind it, finds
 // the entry of a pc and runs its opcodes on a small stack. Nothing may panic, every error
 // must be one of the package's, and a successful run must leave vsp and the return address
 // known. Seeds: the first entries of Debian's armhf libc (compact routines 0 and 1, a
 // generic routine, EXIDX_CANTUNWIND) and the synthetic table of TestFind.
-func FuzzTable(f *testing.F) {
+func FuzzExidx(f *testing.F) {
 	tab, _ := openExidx(f, armhfLibc)
 	exidx, addr := tab.cfg.Data, tab.cfg.Addr
 	mem := tab.cfg.Extab.(fileMemory)
@@ -63,8 +63,8 @@ func FuzzTable(f *testing.F) {
 	})
 }
 
-// FuzzExecute runs arbitrary opcodes on a frame whose stack holds 256 words.
-func FuzzExecute(f *testing.F) {
+// FuzzUnwindOpcodes runs arbitrary opcodes on a frame whose stack holds 256 words.
+func FuzzUnwindOpcodes(f *testing.F) {
 	for _, ops := range [][]byte{
 		{0x97, 0x01, 0x84, 0x08}, // GCC Thumb-2 -O0: vsp = r7; vsp += 8; pop {r7, lr}
 		{0x02, 0xaf, 0xb0},       // libc: vsp += 12; pop {r4-r11, lr}
