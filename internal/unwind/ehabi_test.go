@@ -161,8 +161,10 @@ func TestEHABIErrors(t *testing.T) {
 type prologueProc struct{ ehabiProc }
 
 func (p prologueProc) FunctionStart(pc uint64) (uint64, bool) {
-	if pc >= armText+0x600 && pc < armText+0x700 {
-		return armText + 0x600 | 1, true // a Thumb function's symbol has bit 0 set
+	for _, fn := range []uint64{0x200, 0x600} {
+		if pc >= armText+fn && pc < armText+fn+0x100 {
+			return armText + fn | 1, true // a Thumb function's symbol has bit 0 set
+		}
 	}
 	return 0, false
 }
@@ -196,5 +198,35 @@ func TestPrologueWalk(t *testing.T) {
 	// from it (the scan's link-register check is left to find one).
 	if f := (&Frame{PC: armText + 0x600, SP: sp0, Regs: newRegisters(len(arch.ARM.RegNames))}); New(Config{Arch: arch.ARM, Mem: p, Modules: p}, nil).stepPrologue(f) != nil {
 		t.Error("a prologue at its first instruction found a caller")
+	}
+}
+
+// A crash at the first instruction of mid (push {r4, lr}, EHABI: pop {r4, lr}), as a
+// stack overflow faults there: the table holds only after the push, so the frame is
+// unwound from its code, here by the link register, which returns after a T32 BL.
+func TestEHABIInPrologue(t *testing.T) {
+	p := prologueProc{armFake(t)}
+	copy(p.regions[0].b[0x200:], []byte{0x10, 0xb5, 0x00, 0x20})
+	copy(p.regions[0].b[0x5fc:], []byte{0x00, 0xf0, 0x00, 0xf8})
+	frames, _ := armWalk(p.ehabiProc, armRegs(armText+0x200, armSP, armText+0x601))
+	if len(frames) < 2 || frames[1].FoundBy != FoundByEHABI {
+		t.Fatalf("without symbols, the table is used: %s", summary(frames))
+	}
+	u := New(Config{Arch: arch.ARM, Mem: p, Modules: p}, armRegs(armText+0x200, armSP, armText+0x601))
+	var got []*Frame
+	for u.Next() && len(got) < 2 {
+		got = append(got, u.Frame())
+	}
+	if s, want := summary(got), "0x10200/context 0x10600/scan "; s != want {
+		t.Errorf("at the push: got %s, want %s", s, want)
+	}
+	// After the push the table and the code agree: the table is used.
+	u = New(Config{Arch: arch.ARM, Mem: p, Modules: p}, armRegs(armText+0x202, armSP, 0))
+	got = got[:0]
+	for u.Next() && len(got) < 2 {
+		got = append(got, u.Frame())
+	}
+	if s, want := summary(got), "0x10202/context 0x1030c/exidx "; s != want {
+		t.Errorf("after the push: got %s, want %s", s, want)
 	}
 }

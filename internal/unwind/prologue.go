@@ -69,3 +69,35 @@ func (u *Unwinder) stepPrologue(f *Frame) *Frame {
 	next.Set(a.PC, ra)
 	return &Frame{Index: f.Index + 1, PC: ra, SP: cfa, FoundBy: FoundByPrologue, ReturnAddress: true, Regs: next}
 }
+
+// inPrologue reports whether f, a frame whose pc is not a return address (the thread's
+// own, or one a signal interrupted), stopped before its function's prologue finished:
+// the prologue read up to the pc pushed less, or moved the stack pointer less, than the
+// whole prologue does. Unwind tables such as EHABI describe a function at its call sites,
+// after the prologue, so such a frame is unwound from its prologue instead, as gdb does
+// (arm_exidx_unwind_sniffer trusts the table in the innermost frame only at a call or a
+// system call). A stack overflow faults at a prologue's push.
+func (u *Unwinder) inPrologue(f *Frame) bool {
+	a := u.cfg.Arch
+	fs, ok := u.cfg.Modules.(FunctionStarts)
+	if f.ReturnAddress || !ok || a.ReadPrologue == nil {
+		return false
+	}
+	start, ok := fs.FunctionStart(f.PC)
+	begin, pc := start&^a.ModeBit, f.PC&^a.ModeBit
+	if !ok || pc < begin || pc-begin >= arch.MaxPrologueLen {
+		return false
+	}
+	code := make([]byte, arch.MaxPrologueLen)
+	n, _ := u.cfg.Mem.ReadAt(code, begin)
+	if uint64(n) < pc-begin {
+		return false
+	}
+	mode := start&a.ModeBit != 0
+	whole, ok := a.ReadPrologue(code[:n], mode)
+	if !ok {
+		return false
+	}
+	part, _ := a.ReadPrologue(code[:pc-begin], mode)
+	return part.Size < whole.Size || len(part.Saved) < len(whole.Saved)
+}

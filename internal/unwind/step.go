@@ -47,7 +47,14 @@ func (u *Unwinder) step(f *Frame) (*Frame, error) {
 		return next, err
 	}
 	next, covered, cfiErr := u.stepCFI(f)
-	if !covered {
+	inPrologue := !covered && u.inPrologue(f)
+	if inPrologue {
+		// Before its prologue finished, a function is as its code says, not as its
+		// EHABI entry says (which holds at its call sites).
+		if next := u.stepPrologue(f); next != nil {
+			return next, nil
+		}
+	} else if !covered {
 		// No CFI describes the pc: the module's EHABI table may (32-bit ARM).
 		var ehErr error
 		next, covered, ehErr = u.stepEHABI(f)
@@ -64,7 +71,7 @@ func (u *Unwinder) step(f *Frame) (*Frame, error) {
 	if next != nil || (cfiErr == nil && covered) {
 		return next, nil // found, or the CFI says this is the outermost frame
 	}
-	if !covered {
+	if !covered && !inPrologue {
 		// No table at all: what the function's prologue did (32-bit ARM).
 		if next := u.stepPrologue(f); next != nil {
 			return next, nil

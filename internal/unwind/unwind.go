@@ -14,7 +14,9 @@
 //     and how far it moved the stack pointer (arch.Arch.ReadPrologue: 32-bit ARM's
 //     Thumb-2 and A32 push, sub sp and vpush), from the function's start that Modules
 //     implementing FunctionStarts give (Debian's armhf glibc has tables for a quarter of
-//     its functions; abort has none);
+//     its functions; abort has none). It is also preferred to an EHABI entry, which holds
+//     at call sites, for a frame whose pc is not a return address and which stopped
+//     before its prologue finished (a stack overflow faults at a push), as gdb does;
 //   - "frame_pointer": the rbp (x86_64) or x29 (aarch64) chain, {saved fp, return address}
 //     at fp, where no CFI covers the pc;
 //   - "scan": last resort, a word on the stack that points just after a call instruction
