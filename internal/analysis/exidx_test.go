@@ -224,7 +224,7 @@ func TestEHABIBacktraceMatchesGDB(t *testing.T) {
 				for ; k < len(frames) && filepath.Base(frames[k].Module) == "libc.so.6"; k++ {
 					n++
 				}
-				if n < tc.libcMiddle || frames[k].Function != "recurse" || frames[k].Line != line("call_qsort") {
+				if n < tc.libcMiddle || k >= len(frames) || frames[k].Function != "recurse" || frames[k].Line != line("call_qsort") {
 					t.Fatalf("%d libc frames, then frame %d: want recurse at line %d:\n%s", n, k, line("call_qsort"), dumpArm(frames))
 				}
 				k++
