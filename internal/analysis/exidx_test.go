@@ -303,3 +303,48 @@ func TestEHABIThreadsMatchGDB(t *testing.T) {
 		t.Errorf("%d frames found by EHABI, want at least 10\n%s", exidx, gout)
 	}
 }
+
+// sighandler.c on 32-bit ARM with only EHABI tables: the handler's entry (a leaf: the
+// return address is lr) leads to glibc's Thumb-2 restorer, the kernel's signal frame gives
+// the interrupted registers in libc's pthread_kill, and EHABI goes on from there through
+// raise to the program and _start. gdb-multiarch loses this stack after the signal frame
+// (it shows pc 0 there), so the source is the oracle.
+func TestSignalFrameEHABI(t *testing.T) {
+	c := testcore.Make(t, testcore.Spec{Name: "sighandler-arm-exidx", Source: "sighandler.c", Arch: testcore.ArchARM,
+		CFlags: []string{"-O0", "-g", "-funwind-tables", "-no-pie"}})
+	exe := withoutDebugFrame(t, c.Exe)
+	a, _ := open(t, c.Path, symbolize.Options{Finder: symbolize.PathFinder{Sysroot: c.Sysroot}, ExePath: exe})
+	frames, errText := a.Backtrace(a.Core.Threads[0], 0)
+	line := func(marker string) int { return testcore.Line(t, "sighandler.c", marker) }
+	want := []struct {
+		fn, module, by string
+		line           int
+	}{
+		{"on_usr1", "exe", "context", line("null_write")},
+		{SignalHandlerCalled, "libc.so.6", "exidx", 0},
+		{"", "libc.so.6", "signal_frame", 0}, // pthread_kill's implementation, at its svc
+		{"", "libc.so.6", "exidx", 0},
+		{"raise", "libc.so.6", "exidx", 0},
+		{"send_usr1", "exe", "exidx", line("raise")},
+		{"main", "exe", "exidx", line("main_calls_send")},
+		{"", "libc.so.6", "exidx", 0}, // __libc_start_call_main
+		{"__libc_start_main", "libc.so.6", "exidx", 0},
+		{"", "exe", "exidx", 0}, // _start
+	}
+	if len(frames) != len(want) || errText != "" {
+		t.Fatalf("%d frames (%s), want %d:\n%s", len(frames), errText, len(want), dumpArm(frames))
+	}
+	for i, w := range want {
+		f := frames[i]
+		mod := filepath.Base(f.Module)
+		if mod == filepath.Base(exe) {
+			mod = "exe"
+		}
+		if f.Function != w.fn || mod != w.module || f.FoundBy != w.by || f.Line != w.line {
+			t.Errorf("frame %d: %s (%s) [%s] line %d, want %s (%s) [%s] line %d", i, f.Function, mod, f.FoundBy, f.Line, w.fn, w.module, w.by, w.line)
+		}
+	}
+	if t.Failed() {
+		t.Log(dumpArm(frames))
+	}
+}
