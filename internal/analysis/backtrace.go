@@ -39,7 +39,7 @@ func (u unwindModules) EHABI(pc uint64) *unwind.EHABI {
 // reading its prologue where no table describes it.
 func (u unwindModules) FunctionStart(pc uint64) (uint64, bool) {
 	s := u.a.Modules.Lookup(pc)
-	return s.FuncStart, s.Function != ""
+	return s.FuncStart | s.FuncMode, s.Function != ""
 }
 
 func (u unwindModules) Executable(addr uint64) bool {

@@ -205,6 +205,7 @@ func TestEHABIBacktraceMatchesGDB(t *testing.T) {
 				frames[tc.byPrologue].FoundBy = "exidx" // for compareArmFrames
 			}
 			compareArmFrames(t, a, frames, gf, false)
+			compareArmOffsets(t, a, c.Sysroot, exe, c.Path, frames)
 			// The expected shape, from the source.
 			k := 0
 			for _, name := range tc.libcOnTop {
@@ -246,6 +247,41 @@ func TestEHABIBacktraceMatchesGDB(t *testing.T) {
 			}
 			t.Logf("%d frames agree with gdb-multiarch:\n%s", len(frames), dumpArm(frames))
 		})
+	}
+}
+
+// compareArmOffsets checks each named frame's function offset against gdb-multiarch's
+// `info symbol`, which clears the Thumb bit of ARM function symbols as coredig does.
+func compareArmOffsets(t *testing.T, a *Analysis, sysroot, exe, corePath string, frames []report.Frame) {
+	t.Helper()
+	args := []string{"-nx", "-batch", "-ex", "set sysroot " + sysroot, "-ex", "file " + exe, "-ex", "core-file " + corePath}
+	var named []report.Frame
+	for _, f := range frames {
+		if f.Function != "" && f.FunctionOffset != nil && !f.Inlined && f.Function != SignalHandlerCalled {
+			named = append(named, f)
+			args = append(args, "-ex", fmt.Sprintf("info symbol %#x", uint64(f.PC)))
+		}
+	}
+	b, err := exec.Command("gdb-multiarch", args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("gdb-multiarch: %v\n%s", err, b)
+	}
+	var answers [][2]string
+	for _, line := range strings.Split(string(b), "\n") {
+		if m := gdbSymbol.FindStringSubmatch(line); m != nil {
+			answers = append(answers, [2]string{m[1], m[2]})
+		} else if m := gdbSymbol0.FindStringSubmatch(line); m != nil {
+			answers = append(answers, [2]string{m[1], "0"})
+		}
+	}
+	if len(answers) != len(named) {
+		t.Fatalf("gdb-multiarch answered %d of %d info symbol:\n%s", len(answers), len(named), b)
+	}
+	for i, f := range named {
+		off, _ := strconv.ParseUint(answers[i][1], 10, 64)
+		if (answers[i][0] != f.Function && !armAlias(a, f, answers[i][0])) || off != uint64(*f.FunctionOffset) {
+			t.Errorf("%#x: %s+%#x, gdb %s + %d", uint64(f.PC), f.Function, uint64(*f.FunctionOffset), answers[i][0], off)
+		}
 	}
 }
 

@@ -20,6 +20,7 @@ type sym struct {
 	addr, size uint64 // link-time address
 	name       string
 	bind       elf.SymBind
+	mode       uint64 // the instruction-set bit of the symbol's value, cleared from addr
 }
 
 type symtab struct {
@@ -35,6 +36,9 @@ type Symbol struct {
 	FuncOffset   uint64
 	FuncStart    uint64 // run-time address of the function
 	FuncSize     uint64
+	// FuncMode is the bit of the function symbol's value that selects its instruction set
+	// rather than an address (32-bit ARM: 1 for a Thumb function), cleared from FuncStart.
+	FuncMode uint64
 }
 
 // Lookup maps a run-time address to module, offset and function. The nearest preceding
@@ -64,6 +68,7 @@ func (t *Table) Lookup(addr uint64) Symbol {
 			s.FuncOffset = rel - y.addr
 			s.FuncStart = y.addr + m.Bias
 			s.FuncSize = y.size
+			s.FuncMode = y.mode
 			return s
 		}
 	}
@@ -110,6 +115,9 @@ func (m *Module) findByName(t *Table, name string) (uint64, bool) {
 				}
 				if _, ok := m.names[y.Name]; !ok {
 					m.names[y.Name] = y.Value
+					if elf.ST_TYPE(y.Info) == elf.STT_FUNC {
+						m.names[y.Name] &^= modeMask(m.file)
+					}
 				}
 			}
 		}
@@ -148,24 +156,25 @@ func (m *Module) symbols(t *Table) *symtab {
 		}
 		var all []sym
 		var sources []string
+		mask := modeMask(m.file)
 		if dbg := m.debugELF(t); dbg != nil {
-			if s := funcSyms(dbg.Symbols); len(s) > 0 {
+			if s := funcSyms(dbg.Symbols, mask); len(s) > 0 {
 				all = append(all, s...)
 				sources = append(sources, "debug file .symtab")
 			}
 		}
-		if s := funcSyms(m.file.Symbols); len(s) > 0 {
+		if s := funcSyms(m.file.Symbols, mask); len(s) > 0 {
 			all = append(all, s...)
 			sources = append(sources, ".symtab")
 		} else if mini, err := miniDebugInfo(m.file); mini != nil {
-			if s := funcSyms(mini.Symbols); len(s) > 0 {
+			if s := funcSyms(mini.Symbols, mask); len(s) > 0 {
 				all = append(all, s...)
 				sources = append(sources, "MiniDebugInfo .symtab")
 			}
 		} else if err != nil {
 			m.Notes = append(m.Notes, err.Error())
 		}
-		if s := funcSyms(m.file.DynamicSymbols); len(s) > 0 {
+		if s := funcSyms(m.file.DynamicSymbols, mask); len(s) > 0 {
 			all = append(all, s...)
 			sources = append(sources, ".dynsym")
 		}
@@ -235,7 +244,18 @@ func debuglink(f *elf.File) (string, uint32) {
 	return name, f.ByteOrder.Uint32(b[off:])
 }
 
-func funcSyms(get func() ([]elf.Symbol, error)) []sym {
+// modeMask is the bit of a function symbol's value that is not part of its address: bit 0
+// on 32-bit ARM, set for Thumb code ("ELF for the Arm Architecture", ARM IHI 0044, §5.5.3).
+func modeMask(f *elf.File) uint64 {
+	if f.Machine == elf.EM_ARM {
+		return 1
+	}
+	return 0
+}
+
+// funcSyms returns the function symbols of a table, with the bits of mask (modeMask)
+// moved from their values to their mode.
+func funcSyms(get func() ([]elf.Symbol, error), mask uint64) []sym {
 	syms, err := get()
 	if err != nil {
 		return nil
@@ -246,7 +266,7 @@ func funcSyms(get func() ([]elf.Symbol, error)) []sym {
 		if (typ != elf.STT_FUNC && typ != elf.STT_GNU_IFUNC) || y.Section == elf.SHN_UNDEF || y.Value == 0 || y.Name == "" {
 			continue
 		}
-		out = append(out, sym{addr: y.Value, size: y.Size, name: y.Name, bind: elf.ST_BIND(y.Info)})
+		out = append(out, sym{addr: y.Value &^ mask, size: y.Size, name: y.Name, bind: elf.ST_BIND(y.Info), mode: y.Value & mask})
 		if len(out) >= maxSymbols {
 			break
 		}
