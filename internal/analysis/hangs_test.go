@@ -142,6 +142,11 @@ func TestHangABBA(t *testing.T) {
 				}
 				checkWait(t, r, f["tid_a"], "mutex", f["mutex_b"], f["tid_b"])
 				checkWait(t, r, f["tid_b"], "mutex", f["mutex_a"], f["tid_a"])
+				// One signature for the one bug, whatever the flags, the machine and
+				// the thread the watchdog's signal landed on.
+				if got, want := r.Signature.Text, "deadlock @ thread_a | thread_b"; got != want {
+					t.Errorf("signature %q, want %q", got, want)
+				}
 				bt := btText(t, r)
 				for _, s := range []string{
 					fmt.Sprintf("Thread %d: waiting for mutex %#x held by thread %d", f["tid_a"], f["mutex_b"], f["tid_b"]),

@@ -22,6 +22,7 @@ package signature
 
 import (
 	"path"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -58,11 +59,16 @@ func Of(r *report.Report, depth int) *report.Signature {
 		}
 		return s
 	}
-	if th != nil {
+	if r.Diagnosis != nil && hangKinds[r.Diagnosis.Kind] {
+		s.Frames = hangFrames(r, depth)
+	} else if th != nil {
 		reraised := r.Diagnosis != nil && r.Diagnosis.Original != nil && r.Diagnosis.Evidence["cause"] != "go_runtime"
 		s.Frames = Frames(th.Frames, depth, reraised)
 	}
 	s.Text = Text(s.Class, s.Frames)
+	if r.Diagnosis != nil && hangKinds[r.Diagnosis.Kind] && len(s.Frames) > 0 {
+		s.Text = s.Class + " @ " + strings.Join(s.Frames, " | ") // threads side by side, not callers
+	}
 	if len(s.Frames) == 0 {
 		// No frame could be named (no stack, or modules whose files are missing): the
 		// program at least keeps different programs' crashes apart.
@@ -71,6 +77,58 @@ func Of(r *report.Report, depth int) *report.Signature {
 		}
 	}
 	return s
+}
+
+// hangKinds are the diagnoses of a hung process (package hangs).
+var hangKinds = map[string]bool{"deadlock": true, "orphaned_lock": true, "gil_held": true, "blocked": true}
+
+// hangFrames names a hang by where its threads blocked, not by the thread a watchdog's
+// signal happened to land on: the functions of the threads in a deadlock's cycle, or
+// of every thread and goroutine that waits, each once, sorted (thread ids and the order
+// threads started in change from run to run), at most depth of them.
+func hangFrames(r *report.Report, depth int) []string {
+	inCycle := map[int]bool{}
+	goCycle := map[uint64]bool{}
+	for _, e := range r.Diagnosis.Cycle {
+		if e.Goroutine != nil {
+			goCycle[*e.Goroutine] = true
+		} else {
+			inCycle[e.TID] = true
+		}
+	}
+	all := len(inCycle)+len(goCycle) == 0
+	seen := map[string]bool{}
+	var names []string
+	add := func(w *report.Waiting) {
+		if w == nil || w.Where == "" {
+			return
+		}
+		fn, _, _ := strings.Cut(w.Where, " at ") // "thread_a at hang_abba.c:31": no line
+		if fn = Normalize(fn); fn != "" && !seen[fn] {
+			seen[fn] = true
+			names = append(names, fn)
+		}
+	}
+	for i := range r.Threads {
+		if all || inCycle[r.Threads[i].TID] {
+			add(r.Threads[i].Waiting)
+		}
+	}
+	if r.Go != nil {
+		for i := range r.Go.Goroutines {
+			if all || goCycle[r.Go.Goroutines[i].ID] {
+				add(r.Go.Goroutines[i].Waiting)
+			}
+		}
+	}
+	sort.Strings(names)
+	if len(names) > depth {
+		names = names[:depth]
+	}
+	if names == nil {
+		names = []string{}
+	}
+	return names
 }
 
 // program is the base name of the executable, or the command name.

@@ -253,3 +253,37 @@ func TestOf(t *testing.T) {
 		t.Errorf("Of without frames = %+v, want the class and the program", *got)
 	}
 }
+
+// TestOfHang: a hang is named by where its threads blocked, sorted and each once, not by
+// the thread the watchdog's signal landed on; a deadlock only by its cycle's threads.
+func TestOfHang(t *testing.T) {
+	w := func(where string) *report.Waiting { return &report.Waiting{Kind: "mutex", Where: where} }
+	g7 := uint64(7)
+	g9 := uint64(9)
+	main := report.Thread{TID: 1, Crashed: true, Frames: frs("write@libc.so.6", "main@prog"), Waiting: &report.Waiting{Kind: "syscall", Where: "main at prog.c:80"}}
+	for _, tc := range []struct {
+		name string
+		r    report.Report
+		want string
+	}{
+		{"deadlock: the cycle's threads", report.Report{
+			Diagnosis: &report.Diagnosis{Kind: "deadlock", Cycle: []report.CycleEdge{{TID: 12, WaitsForTID: 11}, {TID: 11, WaitsForTID: 12}}},
+			Threads:   []report.Thread{main, {TID: 12, Waiting: w("thread_b at a.c:43")}, {TID: 11, Waiting: w("thread_a at a.c:31")}},
+		}, "deadlock @ thread_a | thread_b"},
+		{"blocked: every waiting thread, once", report.Report{
+			Diagnosis: &report.Diagnosis{Kind: "blocked"},
+			Threads: []report.Thread{{TID: 2, Waiting: w("Worker.run at pool.py:20")}, {TID: 3, Waiting: w("Worker.run at pool.py:20")},
+				{TID: 4, Waiting: w("reader at r.c:9")}, {TID: 5}},
+		}, "blocked @ Worker.run | reader"},
+		{"deadlock of goroutines", report.Report{
+			Diagnosis: &report.Diagnosis{Kind: "deadlock", Cycle: []report.CycleEdge{{Goroutine: &g7, WaitsForGoroutine: &g9}, {Goroutine: &g9, WaitsForGoroutine: &g7}}},
+			Threads:   []report.Thread{main},
+			Go: &report.Go{Goroutines: []report.Goroutine{{ID: 1, Waiting: w("main.main at m.go:5")}, {ID: 7, Waiting: w("main.lockBoth at m.go:30")},
+				{ID: 9, Waiting: w("main.lockBoth at m.go:30")}}},
+		}, "deadlock @ main.lockBoth"},
+	} {
+		if got := Of(&tc.r, 0); got.Text != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, got.Text, tc.want)
+		}
+	}
+}
