@@ -124,7 +124,9 @@ func (a *Analysis) Full(opts FullOptions) *report.Report {
 	hang := a.Hangs(r)
 	a.Diagnose(r, opts.Diagnose)
 	snapshot := r.Diagnosis != nil && r.Diagnosis.Kind == "snapshot"
-	explainHang(r, hang, snapshot, a.goKilledBy(r), goCheckdead(r))
+	caught := a.goKilledBy(r)
+	explainHang(r, hang, snapshot, caught, goCheckdead(r))
+	goKilled(r, caught)
 	if snapshot {
 		// Nothing crashed: no thread is the crashing one.
 		r.CrashedTID = nil

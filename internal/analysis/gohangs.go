@@ -247,6 +247,21 @@ func (a *Analysis) goKilledBy(r *report.Report) *report.Signal {
 	return nil
 }
 
+// goKilled replaces the diagnosis of a Go program that another process killed, whose
+// runtime caught the signal and re-raised it (GOTRACEBACK=crash), when no hang explained
+// it: the abort is the runtime's answer to the signal, not a panic of the program.
+func goKilled(r *report.Report, caught *report.Signal) {
+	d := r.Diagnosis
+	if caught == nil || d == nil || d.Kind != "abort" || d.Evidence["cause"] != "go_runtime" {
+		return
+	}
+	nd := &report.Diagnosis{Kind: "killed_by_signal",
+		Summary: fmt.Sprintf("Killed by %s sent by another process: pid %d; the Go runtime caught it and re-raised it to dump core (GOTRACEBACK=crash), printing every goroutine's stack on stderr; the program did not fault.", caught.Name, *caught.SenderPID)}
+	nd.AddEvidence("killed_by", fmt.Sprintf("%s (%d) sent by pid %d (%s)", caught.Name, caught.Number, *caught.SenderPID, caught.Source))
+	nd.Culprit = d.Culprit
+	r.Diagnosis = nd
+}
+
 // goCheckdead reports whether the crashing thread is in the Go runtime's checkdead: the
 // runtime itself found every goroutine asleep and ended the process (proc.go checkdead
 // calls fatal("all goroutines are asleep - deadlock!")).

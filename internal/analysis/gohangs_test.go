@@ -166,3 +166,23 @@ func TestHangGoCheckdead(t *testing.T) {
 		})
 	}
 }
+
+// TestGoKilledNoHang: hang_go.go with explicit Unlocks (no holder can be inferred) and
+// main asleep (a timer is pending, so the runtime's own rule sees no deadlock either),
+// killed by a watchdog's SIGABRT. The runtime caught the signal and re-raised it; the
+// report says who sent it rather than blaming a fatal panic the program never had.
+func TestGoKilledNoHang(t *testing.T) {
+	spec := testcore.Spec{Name: "hang-go-nodefer-x86_64", Source: "hang_go.go", Args: []string{"nodefer"},
+		Env: []string{"GOTRACEBACK=crash"}, KillWith: syscall.SIGABRT}
+	tc := testcore.Make(t, spec)
+	stdoutFacts(t, tc, goHangFacts...)
+	r := hangReport(t, tc, symbolize.Options{})
+	d := r.Diagnosis
+	want := fmt.Sprintf("Killed by SIGABRT sent by another process: pid %d; the Go runtime caught it and re-raised it to dump core (GOTRACEBACK=crash), printing every goroutine's stack on stderr; the program did not fault.", os.Getpid())
+	if d.Kind != "killed_by_signal" || d.Summary != want {
+		t.Errorf("diagnosis %s %q, want killed_by_signal %q", d.Kind, d.Summary, want)
+	}
+	if got := r.Signature.Text; got != "killed_by_signal: SIGABRT in hang_go" {
+		t.Errorf("signature %q, want the signal and the program", got)
+	}
+}

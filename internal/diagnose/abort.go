@@ -204,6 +204,7 @@ var libcInternal = map[string]bool{
 	"__fortify_fail": true, "__chk_fail": true, "malloc_consolidate": true, "_int_free_merge_chunk": true,
 	"_int_free_create_chunk": true, "_int_free_maybe_consolidate": true, "tcache_double_free_verify": true,
 	"__GI___libc_malloc": true, "__GI___libc_realloc": true, "cfree": true,
+	"__kernel_vsyscall": true, // the i386 vDSO's system call entry, under raise's tgkill
 }
 
 // userCaller is the first frame that is not glibc's abort machinery.

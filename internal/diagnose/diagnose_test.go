@@ -288,6 +288,12 @@ func TestKinds(t *testing.T) {
 			f.Functions = []string{"__pthread_kill_implementation", "raise", "abort", "do_abort", "main"}
 			return f
 		}, KindAbort, []string{"abort() was called from do_abort, with no message recorded."}, nil},
+		{"plain-abort-i386", func() *Facts {
+			f := x86Facts(SIGABRT, SI_TKILL, 0, map[string]uint64{"rip": pcText})
+			// i386 enters the kernel through the vDSO: its frame is innermost.
+			f.Functions = []string{"__kernel_vsyscall", "", "raise", "abort", "do_abort", "main"}
+			return f
+		}, KindAbort, []string{"abort() was called from do_abort, with no message recorded."}, nil},
 		{"no-signal", func() *Facts { return &Facts{} }, KindUnknown, []string{"no signal information"}, nil},
 		{"sigsys", func() *Facts { return x86Facts(SIGSYS, 1, 0, nil) }, KindUnknown, []string{"SIGSYS (SYS_SECCOMP)"}, nil},
 	} {
