@@ -94,8 +94,8 @@ func (a *Analysis) symbolizeWalk(frames []*unwind.Frame, err error) (out []repor
 		if i > 0 && f.ReturnAddress && len(out) > 0 {
 			// Functions that tail-called the callee left no return address; DWARF
 			// call-site information names them (gdb shows them too).
-			callee := out[len(out)-1].Function
-			for _, pc := range a.Modules.TailCallChain(f.PC, callee) {
+			callee := out[len(out)-1]
+			for _, pc := range a.Modules.TailCallChain(f.PC, callee.Function, uint64(callee.PC)) {
 				out = append(out, a.SourceFrames(len(out), pc, true, "tail_call")...)
 			}
 		}

@@ -54,8 +54,7 @@ var catalogueSignatures = map[string]string{
 // rebuildFlags are other compiler flags for each C and C++ crasher: the same bug built
 // another way must keep its signature. Where GCC's -O2 turns the crasher's last call
 // into a jump (a sibling call: send_usr1's raise, release's free), the caller leaves no
-// frame on the stack and the signature loses it, as gdb's backtrace does; those are
-// rebuilt at -O1, which makes no sibling calls.
+// return address; DWARF call-site information names it again, as in gdb's backtrace.
 var rebuildFlags = map[string][]string{
 	"deref-x86_64-pie":     {"-O2", "-g"},
 	"deref-x86_64-nopie":   {"-O2", "-g", "-fno-pie", "-no-pie"},
@@ -71,14 +70,14 @@ var rebuildFlags = map[string][]string{
 	"killme-segv-x86_64":   {"-O2", "-g"},
 	"threads20-x86_64":     {"-O2", "-g"},
 	"recurse-x86_64":       {"-O2", "-g"},
-	"sighandler-x86_64":    {"-O1", "-g"}, // -O2 makes send_usr1's raise a jump: see below
+	"sighandler-x86_64":    {"-O2", "-g"}, // send_usr1's raise is a jump
 	"throw-x86_64-o2":      {"-O0", "-g"},
 	"static-x86_64":        {"-O2", "-g", "-static"},
 	"divzero-x86_64":       {"-O2", "-g"},
 	"trap-x86_64":          {"-O2", "-g"},
 	"wildcall-x86_64":      {"-O2", "-g"},
 	"rodata-x86_64":        {"-O2", "-g"},
-	"heapcorrupt-x86_64":   {"-O1", "-g"}, // -O2 makes release's free a jump
+	"heapcorrupt-x86_64":   {"-O2", "-g"}, // release's free is a jump
 }
 
 // runs are the variants of one crasher: the catalogue spec, two more runs of it (new

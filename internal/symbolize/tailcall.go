@@ -6,22 +6,43 @@ import "github.com/coredig/coredig/internal/dwarfsym"
 const maxTailChain = 6
 
 // TailCallChain finds the functions that tail-called their way from the function called at
-// a caller's return address ret (run-time) to callee, using DWARF call-site information as
-// gdb does: the call at ret names its target; when the target is not callee, the target's
-// tail calls, followed for at most maxTailChain steps, must lead to callee by exactly one
-// path. It returns the run-time return addresses of those tail calls, the one nearest the
-// callee first, or nil when there is no such chain or more than one.
-func (t *Table) TailCallChain(ret uint64, callee string) []uint64 {
+// a caller's return address ret (run-time) to callee, the function at calleePC, using DWARF
+// call-site information as gdb does: the call at ret names its target; when the target is
+// not callee, the target's tail calls, followed for at most maxTailChain steps, must lead
+// to callee by exactly one path. A call site names its target as the source does (free,
+// raise), and the callee may carry another name at the same address (glibc's
+// __GI___libc_free, __GI_raise) in another module: then the target's address must be the
+// callee's entry. It returns the run-time return addresses of those tail calls, the one
+// nearest the callee first, or nil when there is no such chain or more than one.
+func (t *Table) TailCallChain(ret uint64, callee string, calleePC uint64) []uint64 {
 	m := t.ModuleFor(ret)
 	if m == nil || m.file == nil || callee == "" {
 		return nil
+	}
+	calleeEntry := uint64(0)
+	isCallee := func(c dwarfsym.CallSite) bool {
+		if siteName(c) == callee {
+			return true
+		}
+		if calleeEntry == 0 {
+			calleeEntry = t.Lookup(calleePC).FuncStart
+		}
+		for _, n := range []string{c.TargetLinkage, c.Target} {
+			if n == "" || calleeEntry == 0 {
+				continue
+			}
+			if a, _, ok := t.FindSymbol(n); ok {
+				return a == calleeEntry
+			}
+		}
+		return false
 	}
 	ix, _ := m.dwarfIndex(t)
 	if ix == nil {
 		return nil
 	}
 	cs, ok := ix.CallSiteAt(ret - m.Bias)
-	if !ok || cs.Target == "" && cs.TargetLinkage == "" || siteName(cs) == callee {
+	if !ok || cs.Target == "" && cs.TargetLinkage == "" || isCallee(cs) {
 		return nil
 	}
 	type step struct {
@@ -45,7 +66,7 @@ func (t *Table) TailCallChain(ret uint64, callee string) []uint64 {
 		}
 		for _, tc := range ix.TailCalls(entry - m.Bias) {
 			path := append(append([]uint64(nil), s.path...), tc.ReturnPC+m.Bias)
-			if siteName(tc) == callee {
+			if isCallee(tc) {
 				found = append(found, path)
 				continue
 			}
