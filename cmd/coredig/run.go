@@ -49,11 +49,15 @@ when CMD could not be started.`,
 				opts.CoreDir = "coredig-cores"
 			}
 			sigs := make(chan os.Signal, 8)
-			forward := []os.Signal{syscall.SIGTERM, syscall.SIGHUP}
+			forward := []os.Signal{syscall.SIGTERM, syscall.SIGHUP, syscall.SIGCONT}
 			if !foreground() {
-				// In a terminal's foreground group, ^C and ^\ reach CMD from the
-				// terminal already; anywhere else they are forwarded.
-				forward = append(forward, syscall.SIGINT, syscall.SIGQUIT)
+				// In a terminal's foreground group, ^C, ^\ and ^Z reach CMD from the
+				// terminal already (and ^Z stops coredig too); anywhere else they are
+				// forwarded, and once CMD has stopped coredig stops as well, as the job
+				// its parent started. SIGSTOP cannot be caught: sent to coredig alone,
+				// it stops coredig only.
+				forward = append(forward, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGTSTP)
+				opts.Stopped = func() { syscall.Kill(os.Getpid(), syscall.SIGSTOP) }
 			} else {
 				signal.Ignore(syscall.SIGINT, syscall.SIGQUIT)
 			}

@@ -31,8 +31,15 @@ type RunOptions struct {
 	Env []string
 	// Files are the command's stdin, stdout and stderr.
 	Files [3]*os.File
-	// Signals are delivered to the command (coredig forwards what it receives).
+	// Signals are delivered to the command (coredig forwards what it receives), each
+	// once: one the command has pending already came to it too, sent to the whole job,
+	// and is not sent again. SIGCONT is sent only while the command is stopped. A stop
+	// signal (SIGTSTP, SIGTTIN, SIGTTOU) stops the command, and once it has stopped
+	// Stopped is called, so that the caller stops with it as the job it stands for.
 	Signals <-chan os.Signal
+	// Stopped is called after a stop signal from Signals has stopped the command (see
+	// Signals); nil: nothing is done.
+	Stopped func()
 	// OnCore is called for each core written, once its process has died (for a
 	// snapshot, at once). It runs on the tracer's goroutine: the processes of the tree
 	// wait at their next ptrace stop until it returns.
@@ -92,6 +99,10 @@ type runner struct {
 	first  map[int]*firstFault // by process
 	dying  map[int]*Core       // cores written for processes about to die, by process
 	res    *RunResult
+	// rootStop is the signal of the command's group-stop, 0 while it runs; stopAsked is
+	// set when a stop signal came on Signals and Stopped is still to be called.
+	rootStop  int
+	stopAsked bool
 }
 
 // Run runs argv under ptrace as described in the package doc and returns how it ended.
@@ -204,12 +215,62 @@ func (r *runner) next(timeout <-chan time.Time) (waitEvent, bool) {
 			return e, true
 		case s := <-r.opts.Signals:
 			if sig, ok := s.(syscall.Signal); ok {
-				syscall.Kill(r.root, sig)
+				r.forward(sig)
 			}
 		case <-timeout:
 			return waitEvent{}, false
 		}
 	}
+}
+
+// forward sends the command a signal coredig received, as described at
+// RunOptions.Signals.
+func (r *runner) forward(sig syscall.Signal) {
+	switch sig {
+	case syscall.SIGCONT:
+		r.stopAsked = false
+		if r.rootStop == 0 {
+			return // running: there is nothing to continue
+		}
+	case syscall.SIGTSTP, syscall.SIGTTIN, syscall.SIGTTOU:
+		if r.rootStop != 0 {
+			r.stopped() // stopped already: only coredig has to follow
+			return
+		}
+		r.stopAsked = true
+	}
+	if pending(r.root, int(sig)) {
+		return // the command got it too: it was sent to the whole process group
+	}
+	syscall.Kill(r.root, sig)
+}
+
+// stopped calls Stopped.
+func (r *runner) stopped() {
+	r.stopAsked = false
+	if r.opts.Stopped != nil {
+		r.opts.Stopped()
+	}
+}
+
+// pending reports whether sig is pending for process pid, sent to the process
+// (ShdPnd) or to its main thread (SigPnd).
+func pending(pid, sig int) bool {
+	st, err := readStatus(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return false
+	}
+	bit := uint64(1) << uint(sig-1)
+	return (st.hex("ShdPnd")|st.hex("SigPnd"))&bit != 0
+}
+
+// isStopSignal reports whether sig's default action stops the process.
+func isStopSignal(sig int) bool {
+	switch syscall.Signal(sig) {
+	case syscall.SIGSTOP, syscall.SIGTSTP, syscall.SIGTTIN, syscall.SIGTTOU:
+		return true
+	}
+	return false
 }
 
 // waitFor returns the next event of tid, keeping others for later.
@@ -281,12 +342,22 @@ func (r *runner) handle(e waitEvent) bool {
 	sig := int(ws.StopSignal())
 	switch ptrace.Event(ws) {
 	case ptrace.EventStop:
-		switch syscall.Signal(sig) {
-		case syscall.SIGSTOP, syscall.SIGTSTP, syscall.SIGTTIN, syscall.SIGTTOU:
-			// Group-stop: stay stopped as without a tracer, but keep listening.
-			ptrace.Listen(tid)
-		default:
+		// A group-stop reports its stop signal; the stop that ends it (SIGCONT) or a
+		// PTRACE_INTERRUPT of a running thread reports SIGTRAP.
+		if !isStopSignal(sig) {
+			if tid == r.root {
+				r.rootStop = 0
+			}
 			ptrace.Cont(tid, 0)
+			break
+		}
+		// Group-stop: stay stopped as without a tracer, but keep listening.
+		ptrace.Listen(tid)
+		if tid == r.root {
+			r.rootStop = sig
+			if r.stopAsked {
+				r.stopped()
+			}
 		}
 	case ptrace.EventExec:
 		if old, err := ptrace.EventMsg(tid); err == nil && int(old) != tid {
@@ -387,13 +458,20 @@ func (r *runner) stopThreads(pid, except int) ([]int, func()) {
 			continue
 		}
 		tids = append(tids, tid)
-		if ptrace.Event(e.ws) == 0 {
-			resume[tid] = int(e.ws.StopSignal()) // a signal-delivery-stop: deliver it
+		switch sig := int(e.ws.StopSignal()); {
+		case ptrace.Event(e.ws) == 0:
+			resume[tid] = sig // a signal-delivery-stop: deliver it
+		case ptrace.Event(e.ws) == ptrace.EventStop && isStopSignal(sig):
+			resume[tid] = -1 // in group-stop: it stays stopped
 		}
 	}
 	return tids, func() {
 		for _, tid := range tids {
-			ptrace.Cont(tid, resume[tid])
+			if resume[tid] < 0 {
+				ptrace.Listen(tid)
+			} else {
+				ptrace.Cont(tid, resume[tid])
+			}
 		}
 	}
 }

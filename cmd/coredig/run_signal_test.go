@@ -1,0 +1,281 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// sigrecRun is `coredig run -- sigrec CATCH...` (cmd/coredig/testdata/sigrec.c) started by
+// a test. Its stdout lines after "ready PID" arrive on lines. Both processes are killed
+// and coredig reaped by PID at the end of the test, whatever happened.
+type sigrecRun struct {
+	cmd    *exec.Cmd
+	pid    int // coredig
+	child  int // sigrec, coredig's child
+	lines  chan string
+	stderr bytes.Buffer
+	done   chan struct{}
+}
+
+func buildSigrec(t *testing.T) string {
+	t.Helper()
+	src, err := filepath.Abs("testdata/sigrec.c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	exe := filepath.Join(t.TempDir(), "sigrec")
+	if out, err := exec.Command("gcc", "-O0", "-o", exe, src).CombinedOutput(); err != nil {
+		t.Fatalf("gcc: %v\n%s", err, out)
+	}
+	return exe
+}
+
+// startSigrec starts coredig (exe) running sigrec in dir. With job set, coredig leads a
+// process group of its own, as a shell starts a job, so that the test can signal the job.
+// Its stdin is /dev/null: coredig is in no terminal's foreground group and forwards
+// SIGINT and SIGQUIT itself.
+func startSigrec(t *testing.T, exe, sigrec, dir string, job bool, catch ...syscall.Signal) *sigrecRun {
+	t.Helper()
+	args := []string{"run", "--core-dir", "cores", "--", sigrec}
+	for _, s := range catch {
+		args = append(args, fmt.Sprint(int(s)))
+	}
+	r := &sigrecRun{lines: make(chan string, 64), done: make(chan struct{})}
+	r.cmd = exec.Command(exe, args...)
+	r.cmd.Dir = dir
+	r.cmd.Env = append(os.Environ(), "COREDIG_TEST_AS_MAIN=1")
+	r.cmd.Stderr = &r.stderr
+	r.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: job}
+	out, err := r.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	r.pid = r.cmd.Process.Pid
+	ready := make(chan int, 1)
+	go func() {
+		defer close(r.lines)
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			var pid int
+			if _, err := fmt.Sscanf(sc.Text(), "ready %d", &pid); err == nil {
+				ready <- pid
+				continue
+			}
+			r.lines <- sc.Text()
+		}
+	}()
+	go func() { r.cmd.Wait(); close(r.done) }()
+	t.Cleanup(func() {
+		if r.child > 0 && strings.Contains(readComm(r.child), "sigrec") {
+			syscall.Kill(r.child, syscall.SIGKILL)
+		}
+		syscall.Kill(r.pid, syscall.SIGKILL)
+		select {
+		case <-r.done:
+		case <-time.After(10 * time.Second):
+			t.Errorf("coredig %d not reaped 10s after SIGKILL", r.pid)
+		}
+	})
+	select {
+	case r.child = <-ready:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("sigrec did not start in 30s; stderr:\n%s", r.stderr.String())
+	}
+	return r
+}
+
+func readComm(pid int) string {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+	return strings.TrimSpace(string(b))
+}
+
+// wait returns coredig's exit status once it has exited.
+func (r *sigrecRun) wait(t *testing.T) int {
+	t.Helper()
+	select {
+	case <-r.done:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("coredig did not end in 30s; stderr:\n%s", r.stderr.String())
+	}
+	if !r.cmd.ProcessState.Exited() {
+		t.Fatalf("coredig itself ended by %v, want an exit", r.cmd.ProcessState)
+	}
+	return r.cmd.ProcessState.ExitCode()
+}
+
+// rest returns the lines sigrec printed until its stdout closed.
+func (r *sigrecRun) rest(t *testing.T) []string {
+	t.Helper()
+	var got []string
+	timeout := time.After(30 * time.Second)
+	for {
+		select {
+		case l, ok := <-r.lines:
+			if !ok {
+				return got
+			}
+			got = append(got, l)
+		case <-timeout:
+			t.Fatalf("stdout not closed in 30s; got %q", got)
+		}
+	}
+}
+
+// settle returns the lines sigrec printed within d.
+func (r *sigrecRun) settle(d time.Duration) []string {
+	var got []string
+	timeout := time.After(d)
+	for {
+		select {
+		case l, ok := <-r.lines:
+			if !ok {
+				return got
+			}
+			got = append(got, l)
+		case <-timeout:
+			return got
+		}
+	}
+}
+
+// SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to coredig reach CMD exactly once. A CMD that
+// catches one ends with its own status; one that does not dies of it, and coredig exits
+// 128+N as a shell reports it; SIGQUIT dumps core, so its core is written too.
+func TestRunForwardsSignals(t *testing.T) {
+	exe := selfAsCoredig(t)
+	sigrec := buildSigrec(t)
+	forwarded := []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT}
+	for _, sig := range forwarded {
+		for _, caught := range []bool{true, false} {
+			name := fmt.Sprintf("%s/default", strings.ToUpper(unix(sig)))
+			if caught {
+				name = fmt.Sprintf("%s/caught", strings.ToUpper(unix(sig)))
+			}
+			t.Run(name, func(t *testing.T) {
+				dir := t.TempDir()
+				var catch []syscall.Signal
+				if caught {
+					catch = forwarded
+				}
+				r := startSigrec(t, exe, sigrec, dir, false, catch...)
+				if err := syscall.Kill(r.pid, sig); err != nil {
+					t.Fatal(err)
+				}
+				code := r.wait(t)
+				lines := r.rest(t)
+				cores, _ := filepath.Glob(filepath.Join(dir, "cores", "core.*"))
+				wantLines, wantCode, wantCores := []string{}, 128+int(sig), 0
+				if caught {
+					wantLines, wantCode = []string{fmt.Sprintf("got %d", sig)}, 40+int(sig)
+				} else if sig == syscall.SIGQUIT {
+					wantCores = 1
+				}
+				if fmt.Sprint(lines) != fmt.Sprint(wantLines) {
+					t.Errorf("sigrec printed %q, want %q", lines, wantLines)
+				}
+				if code != wantCode {
+					t.Errorf("exit %d, want %d; stderr:\n%s", code, wantCode, r.stderr.String())
+				}
+				if len(cores) != wantCores {
+					t.Errorf("cores %v, want %d", cores, wantCores)
+				}
+				if wantCores == 1 {
+					want := fmt.Sprintf("core.sigrec.%d", r.child)
+					if filepath.Base(cores[0]) != want || !strings.Contains(r.stderr.String(), "died of signal 3") {
+						t.Errorf("core %s, want %s; stderr:\n%s", cores[0], want, r.stderr.String())
+					}
+				}
+			})
+		}
+	}
+}
+
+func unix(sig syscall.Signal) string {
+	return map[syscall.Signal]string{syscall.SIGINT: "int", syscall.SIGTERM: "term", syscall.SIGHUP: "hup", syscall.SIGQUIT: "quit"}[sig]
+}
+
+// Stopping and continuing behave as without coredig. A job (coredig's process group, as a
+// shell makes one) stopped by SIGTSTP or SIGSTOP stops CMD and coredig and stays stopped;
+// SIGCONT to the job runs both again and CMD sees that SIGCONT once. SIGTSTP and SIGCONT
+// sent to coredig alone stop and continue CMD as they would CMD itself, and coredig stops
+// with it. CMD stopped and continued on its own leaves coredig running. After all of it
+// coredig still follows CMD: a SIGINT reaches it and its status is coredig's.
+func TestRunJobControl(t *testing.T) {
+	exe := selfAsCoredig(t)
+	sigrec := buildSigrec(t)
+	r := startSigrec(t, exe, sigrec, t.TempDir(), true, syscall.SIGINT, syscall.SIGCONT)
+	stopped := func(s byte) bool { return s == 'T' || s == 't' }
+	running := func(s byte) bool { return s == 'S' || s == 'R' }
+	await := func(what string, pid int, ok func(byte) bool) {
+		t.Helper()
+		for i := 0; i < 500; i++ {
+			if ok(procState(pid)) {
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		t.Fatalf("%s: process %d is in state %q; stderr:\n%s", what, pid, procState(pid), r.stderr.String())
+	}
+	for _, step := range []struct {
+		name          string
+		stop, cont    func() error
+		coredigStops  bool
+		contSeenByCMD bool
+	}{
+		{"job SIGTSTP", func() error { return syscall.Kill(-r.pid, syscall.SIGTSTP) },
+			func() error { return syscall.Kill(-r.pid, syscall.SIGCONT) }, true, true},
+		{"job SIGSTOP", func() error { return syscall.Kill(-r.pid, syscall.SIGSTOP) },
+			func() error { return syscall.Kill(-r.pid, syscall.SIGCONT) }, true, true},
+		{"coredig SIGTSTP", func() error { return syscall.Kill(r.pid, syscall.SIGTSTP) },
+			func() error { return syscall.Kill(r.pid, syscall.SIGCONT) }, true, true},
+		{"CMD SIGSTOP", func() error { return syscall.Kill(r.child, syscall.SIGSTOP) },
+			func() error { return syscall.Kill(r.child, syscall.SIGCONT) }, false, true},
+		{"CMD SIGTSTP", func() error { return syscall.Kill(r.child, syscall.SIGTSTP) },
+			func() error { return syscall.Kill(r.child, syscall.SIGCONT) }, false, true},
+	} {
+		if err := step.stop(); err != nil {
+			t.Fatal(err)
+		}
+		await(step.name+": CMD stops", r.child, stopped)
+		if step.coredigStops {
+			await(step.name+": coredig stops with the job", r.pid, stopped)
+		}
+		time.Sleep(300 * time.Millisecond)
+		if s := procState(r.child); !stopped(s) {
+			t.Fatalf("%s: CMD is in state %q 300ms later: it did not stay stopped", step.name, s)
+		}
+		if !step.coredigStops {
+			if s := procState(r.pid); !running(s) {
+				t.Errorf("%s: coredig is in state %q, want it running", step.name, s)
+			}
+		}
+		if err := step.cont(); err != nil {
+			t.Fatal(err)
+		}
+		await(step.name+": CMD runs again", r.child, running)
+		await(step.name+": coredig runs again", r.pid, running)
+		if got := r.settle(300 * time.Millisecond); fmt.Sprint(got) != "[got 18]" {
+			t.Errorf("%s: after SIGCONT sigrec printed %q, want one \"got 18\"", step.name, got)
+		}
+	}
+	if err := syscall.Kill(r.pid, syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	if code := r.wait(t); code != 42 {
+		t.Errorf("exit %d, want 42 (sigrec's after SIGINT); stderr:\n%s", code, r.stderr.String())
+	}
+	if got := r.rest(t); fmt.Sprint(got) != "[got 2]" {
+		t.Errorf("after SIGINT sigrec printed %q, want \"got 2\"", got)
+	}
+}
