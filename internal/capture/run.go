@@ -14,10 +14,14 @@ import (
 	"github.com/coredig/coredig/internal/ptrace"
 )
 
-// traceOptions follow every process and thread the command starts. Exits are not
-// stopped at (no PTRACE_O_TRACEEXIT): a death that needs a core is seen at the fatal
-// signal's delivery, and an extra stop per exiting task slowed fork-heavy commands.
-const traceOptions = ptrace.O_TRACEFORK | ptrace.O_TRACEVFORK | ptrace.O_TRACECLONE | ptrace.O_TRACEEXEC
+// traceOptions follow every process and thread the command starts, and nothing more:
+// each ptrace stop costs the tracee two context switches, and a fork-heavy command makes
+// many. Exits are not stopped at (no PTRACE_O_TRACEEXIT): a death that needs a core is
+// seen at the fatal signal's delivery. Execs are not stopped at (no PTRACE_O_TRACEEXEC;
+// a seized tracee gets no SIGTRAP after exec either): what a core needs of the program
+// (its name, its threads) is read from /proc when the core is written, and a caught
+// fault remembered before an exec is told from the new program's by execID.
+const traceOptions = ptrace.O_TRACEFORK | ptrace.O_TRACEVFORK | ptrace.O_TRACECLONE
 
 // RunOptions configure Run.
 type RunOptions struct {
@@ -88,12 +92,13 @@ type firstFault struct {
 	tid     int
 	siginfo [ptrace.SigInfoSize]byte
 	regs    []byte
+	exec    string // execID of the process when it was caught
 }
 
 type runner struct {
 	opts   RunOptions
 	root   int
-	tgid   map[int]int // traced thread -> its process
+	tids   map[int]bool // traced threads seen stopped (a thread that exec'd may linger)
 	events chan waitEvent
 	queue  []waitEvent
 	first  map[int]*firstFault // by process
@@ -155,7 +160,7 @@ func runLocked(argv []string, opts RunOptions) (*RunResult, error) {
 	if err != nil {
 		return nil, &StartError{Err: err}
 	}
-	r := &runner{opts: opts, root: pid, tgid: map[int]int{pid: pid}, first: map[int]*firstFault{},
+	r := &runner{opts: opts, root: pid, tids: map[int]bool{pid: true}, first: map[int]*firstFault{},
 		dying: map[int]*Core{}, res: &RunResult{}, events: make(chan waitEvent, 64)}
 	if err := r.seizeRoot(); err != nil {
 		syscall.Kill(pid, syscall.SIGKILL)
@@ -316,13 +321,13 @@ func (r *runner) handle(e waitEvent) bool {
 	tid, ws := e.tid, e.ws
 	switch {
 	case ws.Exited() || ws.Signaled():
-		pid := r.tgid[tid]
-		delete(r.tgid, tid)
-		if pid == tid || pid == 0 {
-			if c := r.dying[tid]; c != nil {
-				delete(r.dying, tid)
-				r.report(*c)
-			}
+		// With __WALL a process's leader is reported after its other threads, so the
+		// exit of an id that names a process is that process's end.
+		delete(r.tids, tid)
+		delete(r.first, tid)
+		if c := r.dying[tid]; c != nil {
+			delete(r.dying, tid)
+			r.report(*c)
 		}
 		if tid == r.root {
 			if ws.Exited() {
@@ -336,9 +341,7 @@ func (r *runner) handle(e waitEvent) bool {
 	case !ws.Stopped():
 		return false
 	}
-	if _, known := r.tgid[tid]; !known {
-		r.tgid[tid] = tgidOf(tid)
-	}
+	r.tids[tid] = true
 	sig := int(ws.StopSignal())
 	switch ptrace.Event(ws) {
 	case ptrace.EventStop:
@@ -359,25 +362,6 @@ func (r *runner) handle(e waitEvent) bool {
 				r.stopped()
 			}
 		}
-	case ptrace.EventExec:
-		if old, err := ptrace.EventMsg(tid); err == nil && int(old) != tid {
-			delete(r.tgid, int(old)) // the thread that exec'd took the leader's id
-		}
-		r.tgid[tid] = tid
-		delete(r.first, tid) // a new program: an earlier caught fault is not its own
-		ptrace.Cont(tid, 0)
-	case ptrace.EventFork, ptrace.EventVfork, ptrace.EventClone:
-		// A fork or vfork starts a process of its own: its first stop then needs no
-		// /proc read. (A clone may start a thread or, without CLONE_THREAD, a process:
-		// that one is read when it first stops.)
-		if ev := ptrace.Event(ws); ev == ptrace.EventFork || ev == ptrace.EventVfork {
-			if child, err := ptrace.EventMsg(tid); err == nil && child > 0 {
-				if _, known := r.tgid[int(child)]; !known {
-					r.tgid[int(child)] = int(child)
-				}
-			}
-		}
-		ptrace.Cont(tid, 0)
 	case 0:
 		r.signalStop(tid, sig)
 	default:
@@ -386,13 +370,41 @@ func (r *runner) handle(e waitEvent) bool {
 	return false
 }
 
-// tgidOf reads the process a thread belongs to.
+// tgidOf reads the process a thread belongs to, 0 when it is gone.
 func tgidOf(tid int) int {
 	st, err := readStatus(fmt.Sprintf("/proc/%d/status", tid))
 	if err != nil || st.first("Tgid") <= 0 {
-		return tid
+		return 0
 	}
 	return st.first("Tgid")
+}
+
+// execID identifies the program a process runs since its last exec: the 16 random bytes
+// the kernel puts on the new stack at each exec and names in the auxiliary vector
+// (AT_RANDOM; linux/fs/binfmt_elf.c create_elf_tables). "" when they cannot be read.
+func execID(pid int) string {
+	auxv, err := readSmall(fmt.Sprintf("/proc/%d/auxv", pid))
+	if err != nil {
+		return ""
+	}
+	const atRandom = 25 // linux/include/uapi/linux/auxvec.h
+	w := Host.PtrSize
+	for i := 0; i+2*w <= len(auxv); i += 2 * w {
+		if Host.Word(auxv[i:]) != atRandom {
+			continue
+		}
+		f, err := os.Open(fmt.Sprintf("/proc/%d/mem", pid))
+		if err != nil {
+			return ""
+		}
+		defer f.Close()
+		var b [16]byte
+		if n, _ := f.ReadAt(b[:], int64(Host.Word(auxv[i+w:]))); n != len(b) {
+			return ""
+		}
+		return string(b[:])
+	}
+	return ""
 }
 
 // signalStop handles a signal about to be delivered to tid.
@@ -401,14 +413,21 @@ func (r *runner) signalStop(tid, sig int) {
 		ptrace.Cont(tid, sig)
 		return
 	}
-	pid := r.tgid[tid]
 	st, err := readStatus(fmt.Sprintf("/proc/%d/status", tid))
+	pid := tid
+	if err == nil && st.first("Tgid") > 0 {
+		pid = st.first("Tgid")
+	}
 	mask := uint64(1) << uint(sig-1)
 	if err == nil && (st.hex("SigCgt")&mask != 0 || st.hex("SigIgn")&mask != 0) {
 		// A handler will run (or the signal is ignored): the process may survive.
-		// Remember the first caught fault of the process for its core.
+		// Remember the first caught fault of the process for its core (which keeps
+		// it only if the process still runs the same program then: a fault caught
+		// before an exec is not the new program's; one the new program catches after
+		// that is not remembered, which spares a JVM's many SIGSEGVs two /proc reads).
 		if st.hex("SigCgt")&mask != 0 && r.first[pid] == nil {
 			if f := captureFirst(tid); f != nil {
+				f.exec = execID(pid)
 				r.first[pid] = f
 			}
 		}
@@ -442,9 +461,10 @@ func captureFirst(tid int) *firstFault {
 // stopped; it returns the threads stopped and a function that resumes them.
 func (r *runner) stopThreads(pid, except int) ([]int, func()) {
 	var tids []int
-	resume := map[int]int{} // tid -> signal to deliver on resuming
-	for tid, p := range r.tgid {
-		if p != pid || tid == except {
+	resume := map[int]int{}    // tid -> signal to deliver on resuming
+	all, _ := listThreads(pid) // every thread of a traced process is traced (TRACECLONE)
+	for _, tid := range all {
+		if tid == except {
 			continue
 		}
 		if ptrace.Interrupt(tid) != nil {
@@ -494,7 +514,7 @@ func (r *runner) writeDying(pid, tid, sig int, siginfo []byte, haveSiginfo bool)
 	}
 	defer mem.f.Close()
 	r.res.Warnings = append(r.res.Warnings, warns...)
-	if f := r.first[pid]; f != nil {
+	if f := r.first[pid]; f != nil && f.exec == execID(pid) {
 		c.Reraised = true
 		desc := append(append([]byte{}, f.siginfo[:]...), 0, 0, 0, 0)
 		Host.ByteOrder.PutUint32(desc[ptrace.SigInfoSize:], uint32(f.tid))
@@ -543,23 +563,22 @@ func (r *runner) report(c Core) {
 func (r *runner) onTimeout() {
 	r.res.TimedOut = true
 	procs := map[int]bool{}
-	for _, pid := range r.tgid {
-		procs[pid] = true
+	for tid := range r.tids {
+		if pid := tgidOf(tid); pid > 0 {
+			procs[pid] = true
+		}
 	}
 	for pid := range procs {
-		leader := pid
-		if _, ok := r.tgid[leader]; !ok {
-			for tid, p := range r.tgid {
-				if p == pid {
-					leader = tid
-					break
-				}
-			}
-		}
 		tids, resume := r.stopThreads(pid, -1)
 		if len(tids) == 0 {
 			resume()
 			continue
+		}
+		leader := tids[0]
+		for _, tid := range tids {
+			if tid == pid {
+				leader = pid
+			}
 		}
 		c := &Core{PID: pid, Signal: SIGSTOP, Snapshot: true}
 		p, mem, warns, err := describe(Host, pid, tids, leader, SIGSTOP, snapshotSigInfo(Host))
