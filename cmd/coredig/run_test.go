@@ -631,3 +631,32 @@ func TestRunPytestIncident(t *testing.T) {
 		}
 	}
 }
+
+// A fault a handler caught before the process exec'd another program is not that
+// program's: the core of the new program's crash carries no COREDIG first-fault notes
+// (the tracer sees no exec; it tells programs apart by their AT_RANDOM bytes).
+func TestRunCaughtFaultBeforeExec(t *testing.T) {
+	exe := selfAsCoredig(t)
+	dir := worldDir(t)
+	deref := buildDeref(t, dir)
+	py := testcore.PyenvPython("3.12.1")
+	script := fmt.Sprintf("import os, signal\n"+
+		"signal.signal(signal.SIGSEGV, lambda s, f: print('caught', s, flush=True))\n"+
+		"signal.raise_signal(signal.SIGSEGV)\n"+
+		"os.execv(%q, [%q])\n", deref, deref)
+	code, out, errs := runTree(t, exe, dir, false, nil, "--core-dir", "cores", "--", py, "-c", script)
+	if code != 139 || !strings.HasPrefix(out, "caught 11\n") {
+		t.Fatalf("exit %d, stdout %q, want 139 and the caught SIGSEGV; stderr:\n%s", code, out, errs)
+	}
+	cores, _ := filepath.Glob(filepath.Join(dir, "cores", "core.deref.*"))
+	if len(cores) != 1 {
+		t.Fatalf("cores %v, want one of deref", cores)
+	}
+	code, js, errs := runCmd(cores[0], deref, "--format", "json")
+	if code != exitOK {
+		t.Fatalf("coredig %s: %d %s", cores[0], code, errs)
+	}
+	if strings.Contains(js, "COREDIG note") {
+		t.Errorf("the core of deref carries python's caught fault:\n%s", js[:min(len(js), 3000)])
+	}
+}
