@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -96,16 +97,21 @@ type firstFault struct {
 }
 
 type runner struct {
-	opts   RunOptions
-	root   int
-	tids   map[int]bool // traced threads seen stopped (a thread that exec'd may linger)
+	opts RunOptions
+	root int
+	tids map[int]bool // traced threads seen stopped (a thread that exec'd may linger)
+	// events is fed by the waiter goroutine when there is a timeout to serve; without
+	// one (nil) the tracer thread waits itself, which spares every ptrace stop two
+	// thread switches in coredig.
 	events chan waitEvent
 	queue  []waitEvent
 	first  map[int]*firstFault // by process
 	dying  map[int]*Core       // cores written for processes about to die, by process
 	res    *RunResult
 	// rootStop is the signal of the command's group-stop, 0 while it runs; stopAsked is
-	// set when a stop signal came on Signals and Stopped is still to be called.
+	// set when a stop signal came on Signals and Stopped is still to be called. The
+	// tracer and the goroutine forwarding Signals share them under mu.
+	mu        sync.Mutex
 	rootStop  int
 	stopAsked bool
 }
@@ -161,13 +167,19 @@ func runLocked(argv []string, opts RunOptions) (*RunResult, error) {
 		return nil, &StartError{Err: err}
 	}
 	r := &runner{opts: opts, root: pid, tids: map[int]bool{pid: true}, first: map[int]*firstFault{},
-		dying: map[int]*Core{}, res: &RunResult{}, events: make(chan waitEvent, 64)}
+		dying: map[int]*Core{}, res: &RunResult{}}
 	if err := r.seizeRoot(); err != nil {
 		syscall.Kill(pid, syscall.SIGKILL)
 		syscall.Wait4(pid, nil, 0, nil)
 		return nil, &StartError{Err: err}
 	}
-	go r.waiter()
+	done := make(chan struct{})
+	defer close(done)
+	go r.forwarder(done)
+	if opts.Timeout > 0 {
+		r.events = make(chan waitEvent, 64)
+		go r.waiter()
+	}
 	r.loop()
 	return r.res, nil
 }
@@ -195,8 +207,26 @@ func (r *runner) seizeRoot() error {
 	return ptrace.Cont(r.root, 0)
 }
 
-// waiter reports every wait status. Any thread of the tracer's process may wait for
-// its tracees; only requests must come from the tracer thread.
+// forwarder forwards the signals of RunOptions.Signals until done is closed. Sending a
+// signal needs no ptrace request, so it is done here, whatever the tracer waits for.
+func (r *runner) forwarder(done <-chan struct{}) {
+	for {
+		select {
+		case s := <-r.opts.Signals:
+			if sig, ok := s.(syscall.Signal); ok {
+				r.mu.Lock()
+				r.forward(sig)
+				r.mu.Unlock()
+			}
+		case <-done:
+			return
+		}
+	}
+}
+
+// waiter reports every wait status when a timeout must interrupt the waiting. Any
+// thread of the tracer's process may wait for its tracees; only requests must come
+// from the tracer thread.
 func (r *runner) waiter() {
 	for {
 		tid, ws, err := ptrace.Wait(-1, 0)
@@ -207,29 +237,35 @@ func (r *runner) waiter() {
 	}
 }
 
-// next returns the next wait event, serving forwarded signals and the timeout meanwhile.
+// next returns the next wait event; false when the timeout came first.
 func (r *runner) next(timeout <-chan time.Time) (waitEvent, bool) {
 	if len(r.queue) > 0 {
 		e := r.queue[0]
 		r.queue = r.queue[1:]
 		return e, true
 	}
-	for {
-		select {
-		case e := <-r.events:
-			return e, true
-		case s := <-r.opts.Signals:
-			if sig, ok := s.(syscall.Signal); ok {
-				r.forward(sig)
-			}
-		case <-timeout:
-			return waitEvent{}, false
-		}
+	if r.events == nil {
+		return r.wait(), true
+	}
+	select {
+	case e := <-r.events:
+		return e, true
+	case <-timeout:
+		return waitEvent{}, false
 	}
 }
 
+// wait returns the next wait status of any tracee.
+func (r *runner) wait() waitEvent {
+	if r.events != nil {
+		return <-r.events
+	}
+	tid, ws, err := ptrace.Wait(-1, 0)
+	return waitEvent{tid: tid, ws: ws, err: err}
+}
+
 // forward sends the command a signal coredig received, as described at
-// RunOptions.Signals.
+// RunOptions.Signals. r.mu is held.
 func (r *runner) forward(sig syscall.Signal) {
 	switch sig {
 	case syscall.SIGCONT:
@@ -287,7 +323,7 @@ func (r *runner) waitFor(tid int) waitEvent {
 		}
 	}
 	for {
-		e := <-r.events
+		e := r.wait()
 		if e.tid == tid || e.err != nil {
 			return e
 		}
@@ -349,7 +385,9 @@ func (r *runner) handle(e waitEvent) bool {
 		// PTRACE_INTERRUPT of a running thread reports SIGTRAP.
 		if !isStopSignal(sig) {
 			if tid == r.root {
+				r.mu.Lock()
 				r.rootStop = 0
+				r.mu.Unlock()
 			}
 			ptrace.Cont(tid, 0)
 			break
@@ -357,10 +395,12 @@ func (r *runner) handle(e waitEvent) bool {
 		// Group-stop: stay stopped as without a tracer, but keep listening.
 		ptrace.Listen(tid)
 		if tid == r.root {
+			r.mu.Lock()
 			r.rootStop = sig
 			if r.stopAsked {
 				r.stopped()
 			}
+			r.mu.Unlock()
 		}
 	case 0:
 		r.signalStop(tid, sig)
