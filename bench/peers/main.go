@@ -7,7 +7,10 @@
 //	go run ./bench/peers -n 5 -- 'coredig summary CORE' -- 'eu-stack --core CORE' …
 //
 // Each command is run through "sh -c" with stdout discarded; a command that is not
-// installed is reported and left out, so the table says what was measured.
+// installed is reported and left out, so the table says what was measured. With -cpu
+// the table also gives the median CPU time (user+sys of the command and of every process
+// it waited for) and its ratio: on a machine shared with other work the wall time says
+// as much about the neighbours as about the command.
 package main
 
 import (
@@ -25,11 +28,13 @@ type result struct {
 	cmd    string
 	times  []time.Duration
 	rss    []int64 // KiB
+	cpu    []time.Duration
 	failed string
 }
 
 func main() {
 	n := flag.Int("n", 5, "runs per command")
+	cpu := flag.Bool("cpu", false, "also print the median CPU time (user+sys, waited-for children included)")
 	flag.Parse()
 	var cmds []string
 	for _, a := range flag.Args() {
@@ -74,22 +79,32 @@ func main() {
 			r.times = append(r.times, d)
 			if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 				r.rss = append(r.rss, ru.Maxrss)
+				r.cpu = append(r.cpu, time.Duration(ru.Utime.Nano()+ru.Stime.Nano()))
 			}
 		}
 	}
 	base := res[0]
-	fmt.Printf("%-60s %12s %12s %10s\n", "command", "median", "peak RSS", "ratio")
+	if *cpu {
+		fmt.Printf("%-60s %12s %12s %10s %12s %10s\n", "command", "median", "peak RSS", "ratio", "cpu", "cpu ratio")
+	} else {
+		fmt.Printf("%-60s %12s %12s %10s\n", "command", "median", "peak RSS", "ratio")
+	}
 	for _, r := range res {
 		if r.failed != "" {
 			fmt.Printf("%-60s %s\n", trim(r.cmd), r.failed)
 			continue
 		}
 		med := median(r.times)
-		ratio := "-"
+		ratio, cpuRatio := "-", "-"
 		if r != base && base.failed == "" {
-			ratio = fmt.Sprintf("%.1fx", float64(med)/float64(median(base.times)))
+			ratio = fmt.Sprintf("%.2fx", float64(med)/float64(median(base.times)))
+			cpuRatio = fmt.Sprintf("%.2fx", float64(median(r.cpu))/float64(median(base.cpu)))
 		}
-		fmt.Printf("%-60s %12s %9.1f MB %10s\n", trim(r.cmd), med.Round(time.Millisecond/10), float64(maxOf(r.rss))/1024, ratio)
+		fmt.Printf("%-60s %12s %9.1f MB %10s", trim(r.cmd), med.Round(time.Millisecond/10), float64(maxOf(r.rss))/1024, ratio)
+		if *cpu {
+			fmt.Printf(" %12s %10s", median(r.cpu).Round(time.Millisecond/10), cpuRatio)
+		}
+		fmt.Println()
 	}
 	fmt.Printf("(%d runs each after one warm-up; ratio = median / median of the first command; peak RSS is the maximum over runs)\n", *n)
 }
