@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -277,5 +278,137 @@ func TestRunJobControl(t *testing.T) {
 	}
 	if got := r.rest(t); fmt.Sprint(got) != "[got 2]" {
 		t.Errorf("after SIGINT sigrec printed %q, want \"got 2\"", got)
+	}
+}
+
+// In a terminal's foreground group the terminal signals the whole job itself: ^C reaches
+// CMD once (coredig ignores it rather than forward a second), ^Z stops CMD and coredig
+// (with SIGTSTP, as the shell expects of a job) and the shell's fg runs both again. The
+// terminal is a pty made by script(1); in it sh with job control (set -m) runs coredig as
+// a job, then, once the test has seen the job stopped and typed a line, `fg`.
+func TestRunTerminal(t *testing.T) {
+	if _, err := exec.LookPath("script"); err != nil {
+		t.Fatalf("script(1) from util-linux makes the terminal: %v", err)
+	}
+	exe := selfAsCoredig(t)
+	sigrec := buildSigrec(t)
+	dir := t.TempDir()
+	cmd := exec.Command("script", "-qefc", "set -m; "+exe+" run --core-dir cores -- "+sigrec+" 2 18; read x; fg", "/dev/null")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "COREDIG_TEST_AS_MAIN=1", "SHELL=/bin/sh")
+	keys, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	lines := make(chan string, 64)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			lines <- strings.TrimRight(sc.Text(), "\r")
+		}
+	}()
+	var child, coredig int
+	t.Cleanup(func() {
+		for _, pid := range []int{child, coredig} {
+			if pid > 0 && (readComm(pid) == "sigrec" || readComm(pid) == "coredig") {
+				syscall.Kill(pid, syscall.SIGKILL)
+			}
+		}
+		syscall.Kill(cmd.Process.Pid, syscall.SIGKILL)
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Errorf("script %d not reaped 10s after SIGKILL", cmd.Process.Pid)
+		}
+	})
+	// next returns sigrec's "got N" lines within d (the terminal also shows the shell's
+	// job messages and echoes ^Z, ^C and the typed line).
+	next := func(d time.Duration) []string {
+		var got []string
+		timeout := time.After(d)
+		for {
+			select {
+			case l, ok := <-lines:
+				if !ok {
+					return got
+				}
+				if i := strings.Index(l, "got "); i >= 0 {
+					got = append(got, l[i:])
+				}
+			case <-timeout:
+				return got
+			}
+		}
+	}
+	start := time.After(30 * time.Second)
+	for child == 0 {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatal("the terminal closed before sigrec started")
+			}
+			if i := strings.Index(l, "ready "); i >= 0 {
+				fmt.Sscanf(l[i:], "ready %d", &child)
+			}
+		case <-start:
+			t.Fatal("sigrec did not start in 30s")
+		}
+	}
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", child))
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	coredig, _ = strconv.Atoi(f[1])
+	if readComm(coredig) != "coredig" {
+		t.Fatalf("sigrec's parent %d is %q, not coredig", coredig, readComm(coredig))
+	}
+	await := func(what string, pid int, ok func(byte) bool) {
+		t.Helper()
+		for i := 0; i < 500; i++ {
+			if ok(procState(pid)) {
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		t.Fatalf("%s: process %d is in state %q", what, pid, procState(pid))
+	}
+	stopped := func(s byte) bool { return s == 'T' || s == 't' }
+	running := func(s byte) bool { return s == 'S' || s == 'R' }
+
+	keys.Write([]byte{0x1a}) // ^Z
+	await("^Z: CMD stops", child, stopped)
+	await("^Z: coredig stops", coredig, stopped)
+	time.Sleep(300 * time.Millisecond)
+	if s := procState(child); !stopped(s) {
+		t.Fatalf("^Z: CMD is in state %q 300ms later: it did not stay stopped", s)
+	}
+	if s := procState(coredig); s != 'T' {
+		t.Errorf("^Z: coredig is in state %q, want T", s)
+	}
+	keys.Write([]byte("fg\n")) // the shell's `read x` returns, and it runs fg
+	await("fg: CMD runs again", child, running)
+	await("fg: coredig runs again", coredig, running)
+	if got := next(300 * time.Millisecond); fmt.Sprint(got) != "[got 18]" {
+		t.Errorf("after fg sigrec printed %q, want one \"got 18\"", got)
+	}
+	keys.Write([]byte{0x03}) // ^C
+	if got := next(2 * time.Second); fmt.Sprint(got) != "[got 2]" {
+		t.Errorf("after ^C sigrec printed %q, want one \"got 2\"", got)
+	}
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("script did not end in 30s")
+	}
+	if code := cmd.ProcessState.ExitCode(); code != 42 {
+		t.Errorf("exit %d, want 42 (sigrec's after SIGINT)", code)
 	}
 }
