@@ -109,11 +109,13 @@ type runner struct {
 	dying  map[int]*Core       // cores written for processes about to die, by process
 	res    *RunResult
 	// rootStop is the signal of the command's group-stop, 0 while it runs; stopAsked is
-	// set when a stop signal came on Signals and Stopped is still to be called. The
+	// set when a stop signal came on Signals and Stopped is still to be called; rootGone
+	// once the command has been reaped (its pid may name another process then). The
 	// tracer and the goroutine forwarding Signals share them under mu.
 	mu        sync.Mutex
 	rootStop  int
 	stopAsked bool
+	rootGone  bool
 }
 
 // Run runs argv under ptrace as described in the package doc and returns how it ended.
@@ -267,6 +269,9 @@ func (r *runner) wait() waitEvent {
 // forward sends the command a signal coredig received, as described at
 // RunOptions.Signals. r.mu is held.
 func (r *runner) forward(sig syscall.Signal) {
+	if r.rootGone {
+		return
+	}
 	switch sig {
 	case syscall.SIGCONT:
 		r.stopAsked = false
@@ -366,6 +371,9 @@ func (r *runner) handle(e waitEvent) bool {
 			r.report(*c)
 		}
 		if tid == r.root {
+			r.mu.Lock()
+			r.rootGone = true
+			r.mu.Unlock()
 			if ws.Exited() {
 				r.res.Status = ws.ExitStatus()
 			} else {
