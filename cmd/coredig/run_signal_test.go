@@ -152,25 +152,31 @@ func (r *sigrecRun) settle(d time.Duration) []string {
 
 // SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to coredig reach CMD exactly once. A CMD that
 // catches one ends with its own status; one that does not dies of it, and coredig exits
-// 128+N as a shell reports it; SIGQUIT dumps core, so its core is written too.
+// 128+N as a shell reports it; SIGQUIT dumps core, so its core is written too. Sent to
+// the whole process group (kill(-PGID), as timeout(1) does), CMD gets it directly and
+// coredig does not send it again.
 func TestRunForwardsSignals(t *testing.T) {
 	exe := selfAsCoredig(t)
 	sigrec := buildSigrec(t)
 	forwarded := []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT}
 	for _, sig := range forwarded {
-		for _, caught := range []bool{true, false} {
-			name := fmt.Sprintf("%s/default", strings.ToUpper(unix(sig)))
-			if caught {
-				name = fmt.Sprintf("%s/caught", strings.ToUpper(unix(sig)))
-			}
-			t.Run(name, func(t *testing.T) {
+		for _, tc := range []struct {
+			how         string
+			caught, job bool
+		}{{"caught", true, false}, {"default", false, false}, {"caught-by-job", true, true}} {
+			caught := tc.caught
+			t.Run(strings.ToUpper(unix(sig))+"/"+tc.how, func(t *testing.T) {
 				dir := t.TempDir()
 				var catch []syscall.Signal
 				if caught {
 					catch = forwarded
 				}
-				r := startSigrec(t, exe, sigrec, dir, false, catch...)
-				if err := syscall.Kill(r.pid, sig); err != nil {
+				r := startSigrec(t, exe, sigrec, dir, tc.job, catch...)
+				target := r.pid
+				if tc.job {
+					target = -r.pid
+				}
+				if err := syscall.Kill(target, sig); err != nil {
 					t.Fatal(err)
 				}
 				code := r.wait(t)

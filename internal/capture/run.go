@@ -116,6 +116,29 @@ type runner struct {
 	rootStop  int
 	stopAsked bool
 	rootGone  bool
+	// direct holds when the command last took delivery of a signal coredig forwards that
+	// someone else sent it, by signal: the same signal reaching coredig then is a
+	// duplicate sent to the whole process group.
+	direct map[int]time.Time
+}
+
+// Forwarding a signal waits forwardDelay, so that the command's own delivery of the
+// same signal, sent to the whole process group, is seen first; a delivery less than
+// directWindow old then stands for the forwarded signal.
+const (
+	forwardDelay = 100 * time.Millisecond
+	directWindow = 500 * time.Millisecond
+)
+
+// deduplicated reports whether a forwarded sig is dropped when the command got it
+// directly: the signals a process group gets all at once from kill(-PGID) or timeout(1).
+// (SIGCONT is sent only to a stopped command, which cannot have taken it yet.)
+func deduplicated(sig int) bool {
+	switch syscall.Signal(sig) {
+	case syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGTSTP:
+		return true
+	}
+	return false
 }
 
 // Run runs argv under ptrace as described in the package doc and returns how it ended.
@@ -169,7 +192,7 @@ func runLocked(argv []string, opts RunOptions) (*RunResult, error) {
 		return nil, &StartError{Err: err}
 	}
 	r := &runner{opts: opts, root: pid, tids: map[int]bool{pid: true}, first: map[int]*firstFault{},
-		dying: map[int]*Core{}, res: &RunResult{}}
+		dying: map[int]*Core{}, res: &RunResult{}, direct: map[int]time.Time{}}
 	if err := r.seizeRoot(); err != nil {
 		syscall.Kill(pid, syscall.SIGKILL)
 		syscall.Wait4(pid, nil, 0, nil)
@@ -216,6 +239,9 @@ func (r *runner) forwarder(done <-chan struct{}) {
 		select {
 		case s := <-r.opts.Signals:
 			if sig, ok := s.(syscall.Signal); ok {
+				if deduplicated(int(sig)) {
+					time.Sleep(forwardDelay)
+				}
 				r.mu.Lock()
 				r.forward(sig)
 				r.mu.Unlock()
@@ -285,10 +311,43 @@ func (r *runner) forward(sig syscall.Signal) {
 		}
 		r.stopAsked = true
 	}
+	// The command got it too when it was sent to the whole process group: it is
+	// pending still, or it was delivered just now.
 	if pending(r.root, int(sig)) {
-		return // the command got it too: it was sent to the whole process group
+		return
+	}
+	if t, ok := r.direct[int(sig)]; ok && time.Since(t) < directWindow+forwardDelay {
+		delete(r.direct, int(sig))
+		return
 	}
 	syscall.Kill(r.root, sig)
+}
+
+// noteDirect records that the command's thread tid is about to take delivery of sig
+// from another sender than coredig (see runner.direct).
+func (r *runner) noteDirect(tid, sig int) {
+	st, err := readStatus(fmt.Sprintf("/proc/%d/status", tid))
+	if err != nil || st.first("Tgid") != r.root {
+		return
+	}
+	si, err := ptrace.SigInfo(tid)
+	if err != nil {
+		return
+	}
+	// siginfo_t: si_signo, si_errno, si_code, then (kill, tkill) si_pid at the union,
+	// pointer-aligned (linux/include/uapi/asm-generic/siginfo.h).
+	const siUser, siTkill = 0, -6
+	code := int32(Host.ByteOrder.Uint32(si[8:]))
+	off := 12
+	if Host.PtrSize == 8 {
+		off = 16
+	}
+	if (code == siUser || code == siTkill) && int(Host.ByteOrder.Uint32(si[off:])) == os.Getpid() {
+		return // forwarded by coredig
+	}
+	r.mu.Lock()
+	r.direct[sig] = time.Now()
+	r.mu.Unlock()
 }
 
 // stopped calls Stopped.
@@ -457,6 +516,9 @@ func execID(pid int) string {
 
 // signalStop handles a signal about to be delivered to tid.
 func (r *runner) signalStop(tid, sig int) {
+	if deduplicated(sig) {
+		r.noteDirect(tid, sig)
+	}
 	if !coreSignals[sig] {
 		ptrace.Cont(tid, sig)
 		return
