@@ -37,10 +37,12 @@ type RunOptions struct {
 	// Files are the command's stdin, stdout and stderr.
 	Files [3]*os.File
 	// Signals are delivered to the command (coredig forwards what it receives), each
-	// once: one the command has pending already came to it too, sent to the whole job,
-	// and is not sent again. SIGCONT is sent only while the command is stopped. A stop
-	// signal (SIGTSTP, SIGTTIN, SIGTTOU) stops the command, and once it has stopped
-	// Stopped is called, so that the caller stops with it as the job it stands for.
+	// once: SIGINT, SIGTERM, SIGHUP, SIGQUIT and SIGTSTP are sent forwardDelay late and
+	// not at all when the command has the signal pending or took it from another sender
+	// within directWindow (it was sent to the whole process group). SIGCONT is sent only
+	// while the command is stopped. A stop signal (SIGTSTP, SIGTTIN, SIGTTOU) stops the
+	// command, and once it has stopped Stopped is called, so that the caller stops with
+	// it as the job it stands for.
 	Signals <-chan os.Signal
 	// Stopped is called after a stop signal from Signals has stopped the command (see
 	// Signals); nil: nothing is done.
