@@ -103,9 +103,16 @@ when CMD could not be started.`,
 	return c
 }
 
-// foreground reports whether coredig is in the foreground process group of its terminal.
+// foreground reports whether coredig is in the foreground process group of its
+// controlling terminal (/dev/tty: stdin may be redirected while ^C still comes from the
+// terminal).
 func foreground() bool {
-	pgrp, err := tcgetpgrp(0)
+	f, err := os.Open("/dev/tty")
+	if err != nil {
+		return false // no controlling terminal
+	}
+	defer f.Close()
+	pgrp, err := tcgetpgrp(int(f.Fd()))
 	return err == nil && pgrp == syscall.Getpgrp()
 }
 

@@ -39,11 +39,12 @@ func buildSigrec(t *testing.T) string {
 	return exe
 }
 
-// startSigrec starts coredig (exe) running sigrec in dir. With job set, coredig leads a
-// process group of its own, as a shell starts a job, so that the test can signal the job.
-// Its stdin is /dev/null: coredig is in no terminal's foreground group and forwards
-// SIGINT and SIGQUIT itself.
-func startSigrec(t *testing.T, exe, sigrec, dir string, job bool, catch ...syscall.Signal) *sigrecRun {
+// startSigrec starts coredig (exe) running sigrec in dir. coredig leads a process group
+// of its own, as a shell starts a job, so that the test can signal the job (-pid); that
+// group is never its terminal's foreground group, so coredig forwards SIGINT, SIGQUIT and
+// SIGTSTP itself. (A session of its own would orphan the group, and the kernel ignores
+// SIGTSTP in an orphaned group.)
+func startSigrec(t *testing.T, exe, sigrec, dir string, catch ...syscall.Signal) *sigrecRun {
 	t.Helper()
 	args := []string{"run", "--core-dir", "cores", "--", sigrec}
 	for _, s := range catch {
@@ -54,7 +55,7 @@ func startSigrec(t *testing.T, exe, sigrec, dir string, job bool, catch ...sysca
 	r.cmd.Dir = dir
 	r.cmd.Env = append(os.Environ(), "COREDIG_TEST_AS_MAIN=1")
 	r.cmd.Stderr = &r.stderr
-	r.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: job}
+	r.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	out, err := r.cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -171,7 +172,7 @@ func TestRunForwardsSignals(t *testing.T) {
 				if caught {
 					catch = forwarded
 				}
-				r := startSigrec(t, exe, sigrec, dir, tc.job, catch...)
+				r := startSigrec(t, exe, sigrec, dir, catch...)
 				target := r.pid
 				if tc.job {
 					target = -r.pid
@@ -221,7 +222,7 @@ func unix(sig syscall.Signal) string {
 func TestRunJobControl(t *testing.T) {
 	exe := selfAsCoredig(t)
 	sigrec := buildSigrec(t)
-	r := startSigrec(t, exe, sigrec, t.TempDir(), true, syscall.SIGINT, syscall.SIGCONT)
+	r := startSigrec(t, exe, sigrec, t.TempDir(), syscall.SIGINT, syscall.SIGCONT)
 	stopped := func(s byte) bool { return s == 'T' || s == 't' }
 	running := func(s byte) bool { return s == 'S' || s == 'R' }
 	await := func(what string, pid int, ok func(byte) bool) {
@@ -291,15 +292,27 @@ func TestRunJobControl(t *testing.T) {
 // CMD once (coredig ignores it rather than forward a second), ^Z stops CMD and coredig
 // (with SIGTSTP, as the shell expects of a job) and the shell's fg runs both again. The
 // terminal is a pty made by script(1); in it sh with job control (set -m) runs coredig as
-// a job, then, once the test has seen the job stopped and typed a line, `fg`.
+// a job, then, once the test has seen the job stopped and typed a line, `fg`. coredig
+// tells the terminal's foreground group from its controlling terminal, so the same holds
+// with its stdin redirected.
 func TestRunTerminal(t *testing.T) {
 	if _, err := exec.LookPath("script"); err != nil {
 		t.Fatalf("script(1) from util-linux makes the terminal: %v", err)
 	}
 	exe := selfAsCoredig(t)
 	sigrec := buildSigrec(t)
+	for _, redirect := range []string{"", " </dev/null"} {
+		name := "stdin-terminal"
+		if redirect != "" {
+			name = "stdin-redirected"
+		}
+		t.Run(name, func(t *testing.T) { testRunTerminal(t, exe, sigrec, redirect) })
+	}
+}
+
+func testRunTerminal(t *testing.T, exe, sigrec, redirect string) {
 	dir := t.TempDir()
-	cmd := exec.Command("script", "-qefc", "set -m; "+exe+" run --core-dir cores -- "+sigrec+" 2 18; read x; fg", "/dev/null")
+	cmd := exec.Command("script", "-qefc", "set -m; "+exe+" run --core-dir cores -- "+sigrec+" 2 18"+redirect+"; read x; fg", "/dev/null")
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "COREDIG_TEST_AS_MAIN=1", "SHELL=/bin/sh")
 	keys, err := cmd.StdinPipe()
