@@ -121,9 +121,9 @@ func (a *Analysis) varReader(path string) (*dwarfvar.Reader, error) {
 		return e.r, e.err
 	}
 	e := &varReaderEntry{}
-	if ix, f := a.Modules.DWARFFor(path); ix != nil {
+	if ix, f, read := a.Modules.DWARFFor(path); ix != nil {
 		d, info, addr, order := ix.Raw()
-		e.r = dwarfvar.New(d, info, addr, order, f)
+		e.r = dwarfvar.New(d, info, addr, order, f, read)
 	} else {
 		e.err = fmt.Errorf("no debug information for %s", path)
 	}

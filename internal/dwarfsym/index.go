@@ -32,6 +32,10 @@ type Options struct {
 	// MaxSectionSize bounds each DWARF section NewFromELF reads, after decompression
 	// (default 1 GiB).
 	MaxSectionSize uint64
+	// ReadSection, when set, gives NewFromELF a section's decompressed bytes, at most
+	// limit of them, instead of (*elf.Section).Data: a slice of a mapped file, for
+	// instance, so that the sections are neither copied nor kept on the heap.
+	ReadSection func(s *elf.Section, limit uint64) ([]byte, error)
 }
 
 const (
@@ -223,6 +227,10 @@ func NewFromELF(f *elf.File, opts *Options) (*Index, error) {
 	if opts != nil && opts.MaxSectionSize > 0 {
 		limit = opts.MaxSectionSize
 	}
+	read := func(s *elf.Section, _ uint64) ([]byte, error) { return s.Data() }
+	if opts != nil && opts.ReadSection != nil {
+		read = opts.ReadSection
+	}
 	var s Sections
 	dst := map[string]*[]byte{
 		"info": &s.Info, "abbrev": &s.Abbrev, "line": &s.Line, "str": &s.Str, "line_str": &s.LineStr,
@@ -248,7 +256,7 @@ func NewFromELF(f *elf.File, opts *Options) (*Index, error) {
 		if sec.Size > limit {
 			return nil, &FormatError{Section: sec.Name, Msg: fmt.Sprintf("size %d exceeds the limit %d", sec.Size, limit)}
 		}
-		b, err := sec.Data()
+		b, err := read(sec, limit)
 		if err != nil {
 			return nil, &FormatError{Section: sec.Name, Msg: "reading section", Err: err}
 		}

@@ -35,8 +35,9 @@ type Reader struct {
 	info  []byte // .debug_info, for the unit headers' versions
 	addr  []byte // .debug_addr (DWARF 5 indexed addresses)
 
-	// The location list sections are read from file on first use.
+	// The location list sections are read from file on first use, with read.
 	file     *elf.File
+	read     func(s *elf.Section, limit uint64) ([]byte, error)
 	listOnce sync.Once
 	loclists []byte // .debug_loclists (DWARF 5)
 	loc      []byte // .debug_loc (DWARF 4)
@@ -46,9 +47,13 @@ type Reader struct {
 const maxListSection = 256 << 20
 
 // New reads variables from parsed DWARF d with its raw .debug_info and .debug_addr;
-// the location lists come from f when a variable needs them.
-func New(d *dwarf.Data, info, addr []byte, order binary.ByteOrder, f *elf.File) *Reader {
-	return &Reader{d: d, info: info, addr: addr, order: order, file: f}
+// the location lists come from f when a variable needs them, read with read (nil:
+// (*elf.Section).Data).
+func New(d *dwarf.Data, info, addr []byte, order binary.ByteOrder, f *elf.File, read func(s *elf.Section, limit uint64) ([]byte, error)) *Reader {
+	if read == nil {
+		read = func(s *elf.Section, _ uint64) ([]byte, error) { return s.Data() }
+	}
+	return &Reader{d: d, info: info, addr: addr, order: order, file: f, read: read}
 }
 
 // lists loads the location list sections once.
@@ -60,7 +65,7 @@ func (r *Reader) lists() {
 		for name, dst := range map[string]*[]byte{".debug_loclists": &r.loclists, ".debug_loc": &r.loc} {
 			for _, n := range []string{name, ".zdebug_" + name[len(".debug_"):]} {
 				if s := r.file.Section(n); s != nil && s.Type != elf.SHT_NOBITS && s.Size <= maxListSection {
-					if b, err := s.Data(); err == nil {
+					if b, err := r.read(s, maxListSection); err == nil {
 						*dst = b
 						break
 					}

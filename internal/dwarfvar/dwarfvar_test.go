@@ -22,7 +22,7 @@ func reader(t *testing.T, f *elf.File) *Reader {
 		t.Fatal(err)
 	}
 	d, info, addr, order := ix.Raw()
-	return New(d, info, addr, order, f)
+	return New(d, info, addr, order, f, nil)
 }
 
 // compile builds testdata/types.c into a shared library with gcc (linked, so its DWARF
@@ -218,7 +218,7 @@ func FuzzScope(f *testing.F) {
 			return
 		}
 		d, info, addr, order := ix.Raw()
-		r := New(d, info, addr, order, ef)
+		r := New(d, info, addr, order, ef, nil)
 		for _, at := range []uint64{pc, 0x1110, 0x1118} {
 			if sc, err := r.ScopeAt(at); err == nil {
 				for _, v := range sc.Vars {

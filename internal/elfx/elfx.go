@@ -2,7 +2,10 @@
 // itself rather than through debug/elf: the file header and program headers (including the
 // PN_XNUM escape that cores with more than 65534 mappings use), note segments, and the GNU
 // build-id. It works over any io.ReaderAt, so the same code reads a core file, a binary on
-// disk, or an ELF image inside a core's memory.
+// disk, or an ELF image inside a core's memory. Sections that are read whole (DWARF) come
+// from a read-only mapping of the file instead ([Map]): uncompressed ones are slices of it,
+// compressed ones (SHF_COMPRESSED zlib or zstd, GNU .zdebug_*) are decompressed with their
+// declared size checked first.
 //
 // Every count and size read from the input is checked against the input's size and fixed
 // caps before anything is allocated. Errors are *FormatError values naming the structure

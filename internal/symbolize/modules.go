@@ -93,6 +93,11 @@ type Module struct {
 	dwarfFile *elf.File // the file dwarf was read from
 	namesOnce sync.Once
 	names     map[string]uint64
+	// The files behind file and debug, mapped on first use for their DWARF sections.
+	osFile, debugFile *os.File
+	mapMu             sync.Mutex
+	maps              map[*elf.File]*elfx.Mapped
+	cached            []*elfx.Mapped // decompressed sections from the section cache
 	// SymbolSource describes where function names come from.
 	SymbolSource string
 	debugPath    string
@@ -152,8 +157,9 @@ func (t *Table) Close() {
 		if m.closer != nil {
 			m.closer.Close()
 		}
-		if m.debug != nil {
-			m.debug.Close()
+		m.closeMaps()
+		if m.debugFile != nil {
+			m.debugFile.Close()
 		}
 	}
 }
@@ -487,7 +493,7 @@ func (t *Table) resolve(m *Module) {
 		m.Notes = append(m.Notes, fmt.Sprintf("%s: %v", path, err))
 		return
 	}
-	m.file, m.closer, m.ra = ef, f, pagecache.New(f, fileCacheBytes)
+	m.file, m.closer, m.osFile, m.ra = ef, f, f, pagecache.New(f, fileCacheBytes)
 }
 
 // compare reports disagreements between NT_FILE modules and the link_map list.

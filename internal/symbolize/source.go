@@ -58,7 +58,7 @@ func (m *Module) dwarfIndex(t *Table) (*dwarfsym.Index, error) {
 			if f == nil || !hasDWARF(f) {
 				continue
 			}
-			m.dwarf, m.dwarfErr = dwarfsym.NewFromELF(f, nil)
+			m.dwarf, m.dwarfErr = dwarfsym.NewFromELF(f, &dwarfsym.Options{ReadSection: m.sectionReader(t, f)})
 			if m.dwarf != nil {
 				m.dwarfFile = f
 				return
@@ -77,16 +77,17 @@ func hasDWARF(f *elf.File) bool {
 	return false
 }
 
-// DWARFFor returns the DWARF index of the module at path and the ELF file it was read
-// from (the separate debug file or the module itself), or nil when it has none.
-func (t *Table) DWARFFor(path string) (*dwarfsym.Index, *elf.File) {
+// DWARFFor returns the DWARF index of the module at path, the ELF file it was read
+// from (the separate debug file or the module itself) and how to read that file's other
+// sections, or nil when it has none. The sections read are valid until Close.
+func (t *Table) DWARFFor(path string) (*dwarfsym.Index, *elf.File, ReadSectionFunc) {
 	for _, m := range t.Modules {
 		if m.Path != path || m.file == nil {
 			continue
 		}
 		if ix, _ := m.dwarfIndex(t); ix != nil {
-			return ix, m.dwarfFile
+			return ix, m.dwarfFile, m.sectionReader(t, m.dwarfFile)
 		}
 	}
-	return nil, nil
+	return nil, nil, nil
 }

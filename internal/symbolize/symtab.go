@@ -218,7 +218,7 @@ func (m *Module) openDebug(t *Table) *elf.File {
 		f.Close()
 		return nil
 	}
-	m.debugPath = path
+	m.debugPath, m.debugFile = path, f
 	return ef
 }
 
