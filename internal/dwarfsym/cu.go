@@ -105,7 +105,8 @@ func decodeUnit(ix *Index, u unitHeader, index int32) *cunit {
 	}
 	cu.decodeLines(ix, top, u)
 	if top.Children {
-		cu.decodeDIEs(d, r, u)
+		lang, _ := top.Val(dwarf.AttrLanguage).(int64)
+		cu.decodeDIEs(d, r, u, isC(lang))
 	}
 	sort.Slice(cu.roots, func(a, b int) bool { return cu.roots[a].lo < cu.roots[b].lo })
 	cu.cost = 256 + len(cu.sites)*32 + len(cu.nodes)*64 + len(cu.ranges)*16 + len(cu.roots)*24 + len(cu.rows)*20 + len(cu.seqs)*24
@@ -199,9 +200,41 @@ func clampInt(v int) int {
 	return v
 }
 
+// DW_LANG_* values of C (DWARF 5 table 7.17; DW_LANG_C17 from DWARF 6, in GCC since 2021).
+const (
+	DW_LANG_C89 = 0x01
+	DW_LANG_C   = 0x02
+	DW_LANG_C99 = 0x0c
+	DW_LANG_C11 = 0x1d
+	DW_LANG_C17 = 0x2c
+)
+
+func isC(lang int64) bool {
+	switch lang {
+	case DW_LANG_C89, DW_LANG_C, DW_LANG_C99, DW_LANG_C11, DW_LANG_C17:
+		return true
+	}
+	return false
+}
+
+// typeOnly reports whether the children of a DIE with tag t can hold no function, inlined
+// call or call site, so the walk may skip them (by DW_AT_sibling when the producer gave
+// one, as GCC does): enumerators, array bounds and parameter types always; members of
+// structures and unions in C, which has no member functions. In a C unit most DIEs are
+// types from headers, and this is most of decoding's time.
+func typeOnly(t dwarf.Tag, c bool) bool {
+	switch t {
+	case dwarf.TagEnumerationType, dwarf.TagArrayType, dwarf.TagSubroutineType:
+		return true
+	case dwarf.TagStructType, dwarf.TagUnionType:
+		return c
+	}
+	return false
+}
+
 // decodeDIEs walks the unit's DIEs after the unit DIE, iteratively, recording functions and
-// inlined subroutines with code.
-func (cu *cunit) decodeDIEs(d *dwarf.Data, r *dwarf.Reader, u unitHeader) {
+// inlined subroutines with code. c says the unit is C (see typeOnly).
+func (cu *cunit) decodeDIEs(d *dwarf.Data, r *dwarf.Reader, u unitHeader, c bool) {
 	// stack[i] is the innermost node enclosing depth i+1, or -1.
 	stack := []int32{-1}
 	// scope[i] is the C++ scope ("ns::Class::") of the DIEs at depth i+1: gdb names a
@@ -318,6 +351,10 @@ func (cu *cunit) decodeDIEs(d *dwarf.Data, r *dwarf.Reader, u unitHeader) {
 			}
 			cu.nodes = append(cu.nodes, nd)
 			cur = idx
+		}
+		if e.Children && typeOnly(e.Tag, c) {
+			r.SkipChildren()
+			continue
 		}
 		if e.Children {
 			if len(stack) >= maxDepth {
