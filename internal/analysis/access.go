@@ -124,6 +124,7 @@ func (a *Analysis) varReader(path string) (*dwarfvar.Reader, error) {
 	if ix, f, read := a.Modules.DWARFFor(path); ix != nil {
 		d, info, addr, order := ix.Raw()
 		e.r = dwarfvar.New(d, info, addr, order, f, read)
+		e.r.UseUnitIndex(ix.UnitsAt)
 	} else {
 		e.err = fmt.Errorf("no debug information for %s", path)
 	}

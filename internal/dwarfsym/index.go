@@ -75,10 +75,13 @@ type Index struct {
 	units []unitHeader
 	spans []cuSpan // sorted by lo
 	warns []error
-	line  []byte // .debug_line, for checkLineHeader
-	info  []byte // .debug_info and .debug_addr, for readers of other DWARF facts (Raw)
-	addr  []byte
-	bo    binary.ByteOrder
+	// partial: some unit is not in spans for a reason other than having no ranges (a
+	// type or skeleton unit, an unreadable DIE), so UnitsAt cannot speak for all units.
+	partial bool
+	line    []byte // .debug_line, for checkLineHeader
+	info    []byte // .debug_info and .debug_addr, for readers of other DWARF facts (Raw)
+	addr    []byte
+	bo      binary.ByteOrder
 
 	mu         sync.Mutex
 	cache      map[int32]*list.Element // unit index -> element holding *cunit
@@ -148,6 +151,7 @@ func (ix *Index) buildSpans(ar []arange) {
 	r := ix.d.Reader()
 	for i, u := range ix.units {
 		if u.utype == DW_UT_type || u.utype == DW_UT_split_type {
+			ix.partial = true
 			continue
 		}
 		r.Seek(dwarf.Offset(u.dieOff))
@@ -157,16 +161,19 @@ func (ix *Index) buildSpans(ar []arange) {
 				err = errors.New("no unit DIE")
 			}
 			ix.warns = append(ix.warns, &FormatError{Section: ".debug_info", Offset: u.dieOff, Msg: "reading unit DIE", Err: err})
+			ix.partial = true
 			continue
 		}
 		switch e.Tag {
 		case dwarf.TagCompileUnit, dwarf.TagPartialUnit:
 		default:
+			ix.partial = true
 			continue
 		}
 		rs, err := ix.d.Ranges(e)
 		if err != nil {
 			ix.warns = append(ix.warns, &FormatError{Section: ".debug_info", Offset: u.dieOff, Msg: "reading unit ranges", Err: err})
+			ix.partial = true
 		}
 		n := 0
 		for _, rg := range rs {
@@ -215,6 +222,20 @@ func (ix *Index) unitsFor(pc uint64) []int32 {
 		}
 	}
 	return out
+}
+
+// UnitsAt returns the offsets of the unit DIEs whose ranges (or .debug_aranges entries)
+// hold pc, a link-time address, in section order: the candidates a reader of other
+// DWARF facts checks instead of reading every unit's DIE, as debug/dwarf's SeekPC does.
+// complete is false when the index cannot speak for every unit (some were left out, or
+// more overlap at pc than it returns); the reader should then scan.
+func (ix *Index) UnitsAt(pc uint64) (offs []dwarf.Offset, complete bool) {
+	units := ix.unitsFor(pc)
+	for _, ui := range units {
+		offs = append(offs, dwarf.Offset(ix.units[ui].dieOff))
+	}
+	sort.Slice(offs, func(a, b int) bool { return offs[a] < offs[b] })
+	return offs, !ix.partial && len(units) < 4
 }
 
 // NewFromELF builds an Index from the DWARF sections of an ELF file, decompressing

@@ -112,3 +112,30 @@ func TestUnknownPC(t *testing.T) {
 		t.Fatalf("Lookup(0x10) = %v, %v; want ErrUnknownPC", fr, err)
 	}
 }
+
+// UnitsAt names the unit that debug/dwarf's SeekPC finds by reading every unit's DIE, for
+// every range start, middle and last byte of the program (gcc's units, crt files
+// included), and nothing outside them.
+func TestUnitsAtMatchesSeekPC(t *testing.T) {
+	bin := compile(t, "gcc", "inline.c", "-O2", "-g")
+	ix, _ := openIndex(t, bin)
+	if len(ix.spans) == 0 {
+		t.Fatal("no spans")
+	}
+	d, _, _, _ := ix.Raw()
+	for _, s := range ix.spans {
+		for _, pc := range []uint64{s.lo, s.lo + (s.hi-s.lo)/2, s.hi - 1} {
+			e, err := d.Reader().SeekPC(pc)
+			if err != nil {
+				t.Fatalf("SeekPC(%#x): %v", pc, err)
+			}
+			offs, complete := ix.UnitsAt(pc)
+			if !complete || len(offs) == 0 || offs[0] != e.Offset {
+				t.Errorf("UnitsAt(%#x) = %v, %v; SeekPC found the unit DIE at %#x", pc, offs, complete, e.Offset)
+			}
+		}
+	}
+	if offs, complete := ix.UnitsAt(1); len(offs) != 0 || !complete {
+		t.Errorf("UnitsAt(1) = %v, %v; want none, complete", offs, complete)
+	}
+}

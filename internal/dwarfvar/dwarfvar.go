@@ -39,6 +39,8 @@ type Reader struct {
 	file     *elf.File
 	read     func(s *elf.Section, limit uint64) ([]byte, error)
 	listOnce sync.Once
+	// units, when set, names the candidate units for a pc (see UseUnitIndex).
+	units    func(pc uint64) ([]dwarf.Offset, bool)
 	loclists []byte // .debug_loclists (DWARF 5)
 	loc      []byte // .debug_loc (DWARF 4)
 }
@@ -54,6 +56,15 @@ func New(d *dwarf.Data, info, addr []byte, order binary.ByteOrder, f *elf.File, 
 		read = func(s *elf.Section, _ uint64) ([]byte, error) { return s.Data() }
 	}
 	return &Reader{d: d, info: info, addr: addr, order: order, file: f, read: read}
+}
+
+// UseUnitIndex gives the reader an index of the units' address ranges (a
+// dwarfsym.Index's UnitsAt): finding the unit that holds a pc then reads the DIEs of the
+// candidate units only, not of every unit before it. The first candidate in section
+// order whose ranges hold the pc is the unit a scan would have found; when the index
+// says it is not complete, the reader scans as without it.
+func (r *Reader) UseUnitIndex(units func(pc uint64) ([]dwarf.Offset, bool)) {
+	r.units = units
 }
 
 // lists loads the location list sections once.
@@ -290,6 +301,18 @@ func (r *Reader) containsPC(e *dwarf.Entry, pc uint64) bool {
 // unitFor finds the compile unit whose ranges hold pc.
 func (r *Reader) unitFor(pc uint64) (*dwarf.Entry, error) {
 	rd := r.d.Reader()
+	if r.units != nil {
+		offs, complete := r.units(pc)
+		for _, off := range offs {
+			rd.Seek(off)
+			if e, err := rd.Next(); err == nil && e != nil && r.containsPC(e, pc) {
+				return e, nil
+			}
+		}
+		if complete {
+			return nil, fmt.Errorf("no compile unit holds %#x", pc)
+		}
+	}
 	if e, err := rd.SeekPC(pc); err == nil {
 		return e, nil
 	} else if !errors.Is(err, dwarf.ErrUnknownPC) {
