@@ -141,6 +141,9 @@ type Options struct {
 	// ExePath is an executable given by the user; it overrides the core's name for the
 	// main program (still checked by build-id).
 	ExePath string
+	// Shared, when set, is shared with the Tables of other cores analysed in the same
+	// process, which then build each module file's symbols and DWARF index once.
+	Shared *Shared
 }
 
 // Table is the set of modules of one core.

@@ -53,10 +53,24 @@ func (m *Module) sectionReader(t *Table, f *elf.File) ReadSectionFunc {
 	if mp == nil {
 		return data
 	}
-	id := m.FileBuildID
-	if id == nil {
-		id = m.BuildID
+	return sectionReaderFor(mp, m.buildID(), func(c *elfx.Mapped) {
+		m.mapMu.Lock()
+		m.cached = append(m.cached, c)
+		m.mapMu.Unlock()
+	})
+}
+
+// buildID is the build-id that names the module's cached sections.
+func (m *Module) buildID() []byte {
+	if m.FileBuildID != nil {
+		return m.FileBuildID
 	}
+	return m.BuildID
+}
+
+// sectionReaderFor reads sections from the mapping mp of a file with build-id id: see
+// sectionReader. keep receives each cached section's mapping, to close with its owner.
+func sectionReaderFor(mp *elfx.Mapped, id []byte, keep func(*elfx.Mapped)) ReadSectionFunc {
 	return func(s *elf.Section, limit uint64) ([]byte, error) {
 		if !elfx.Compressed(s) || len(id) == 0 {
 			return mp.Section(s, limit)
@@ -76,7 +90,7 @@ func (m *Module) sectionReader(t *Table, f *elf.File) ReadSectionFunc {
 		if path == "" {
 			return mp.Decompress(s, raw, limit)
 		}
-		if b := m.mapCached(path, size); b != nil {
+		if b := mapCached(path, size, keep); b != nil {
 			return b, nil
 		}
 		b, err := mp.Decompress(s, raw, limit)
@@ -84,7 +98,7 @@ func (m *Module) sectionReader(t *Table, f *elf.File) ReadSectionFunc {
 			return nil, err
 		}
 		if storeCached(path, b) == nil {
-			if c := m.mapCached(path, size); c != nil {
+			if c := mapCached(path, size, keep); c != nil {
 				return c, nil // the cached copy is off the heap; b is garbage now
 			}
 		}
@@ -103,8 +117,9 @@ func sectionCachePath(id []byte, s *elf.Section) string {
 	return filepath.Join(dir, "coredig", "sections", hex.EncodeToString(id), fmt.Sprintf("%s-%x-%x", s.Name, s.Offset, s.FileSize))
 }
 
-// mapCached maps the cached section at path when it exists with the expected size.
-func (m *Module) mapCached(path string, size uint64) []byte {
+// mapCached maps the cached section at path when it exists with the expected size, and
+// hands the mapping to keep.
+func mapCached(path string, size uint64, keep func(*elfx.Mapped)) []byte {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil
@@ -117,7 +132,7 @@ func (m *Module) mapCached(path string, size uint64) []byte {
 	if err != nil {
 		return nil
 	}
-	m.cached = append(m.cached, mp)
+	keep(mp)
 	return mp.Bytes()
 }
 

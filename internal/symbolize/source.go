@@ -58,7 +58,7 @@ func (m *Module) dwarfIndex(t *Table) (*dwarfsym.Index, error) {
 			if f == nil || !hasDWARF(f) {
 				continue
 			}
-			m.dwarf, m.dwarfErr = dwarfsym.NewFromELF(f, &dwarfsym.Options{ReadSection: m.sectionReader(t, f)})
+			m.dwarf, m.dwarfErr = m.newIndex(t, f)
 			if m.dwarf != nil {
 				m.dwarfFile = f
 				return

@@ -154,41 +154,70 @@ func (m *Module) symbols(t *Table) *symtab {
 		if m.file == nil {
 			return
 		}
-		var all []sym
-		var sources []string
-		mask := modeMask(m.file)
-		if dbg := m.debugELF(t); dbg != nil {
-			if s := funcSyms(dbg.Symbols, mask); len(s) > 0 {
-				all = append(all, s...)
-				sources = append(sources, "debug file .symtab")
-			}
+		e := t.opts.Shared.file(m.osFile)
+		if e == nil {
+			m.buildSymbols(t)
+			return
 		}
-		if s := funcSyms(m.file.Symbols, mask); len(s) > 0 {
-			all = append(all, s...)
-			sources = append(sources, ".symtab")
-		} else if mini, err := miniDebugInfo(m.file); mini != nil {
-			if s := funcSyms(mini.Symbols, mask); len(s) > 0 {
-				all = append(all, s...)
-				sources = append(sources, "MiniDebugInfo .symtab")
-			}
-		} else if err != nil {
-			m.Notes = append(m.Notes, err.Error())
+		dbgPath := ""
+		if m.debugELF(t) != nil {
+			dbgPath = m.debugPath
 		}
-		if s := funcSyms(m.file.DynamicSymbols, mask); len(s) > 0 {
-			all = append(all, s...)
-			sources = append(sources, ".dynsym")
+		built := false
+		e.symOnce.Do(func() {
+			built = true
+			n := len(m.Notes)
+			m.buildSymbols(t)
+			e.debugPath, e.syms, e.source = dbgPath, m.syms, m.SymbolSource
+			e.notes = append([]string(nil), m.Notes[n:]...)
+		})
+		switch {
+		case built:
+		case e.debugPath == dbgPath:
+			m.syms, m.SymbolSource = e.syms, e.source
+			m.Notes = append(m.Notes, e.notes...)
+		default: // another debug file was found for the same file: not the same symbols
+			m.buildSymbols(t)
 		}
-		if s := pltSyms(m.file); len(s) > 0 {
-			all = append(all, s...)
-			sources = append(sources, "PLT")
-		}
-		m.SymbolSource = strings.Join(sources, " + ")
-		if len(all) == 0 {
-			m.SymbolSource = "none"
-		}
-		m.syms = buildSymtab(all)
 	})
 	return m.syms
+}
+
+// buildSymbols reads the module's function symbols (see symbols).
+func (m *Module) buildSymbols(t *Table) {
+	var all []sym
+	var sources []string
+	mask := modeMask(m.file)
+	if dbg := m.debugELF(t); dbg != nil {
+		if s := funcSyms(dbg.Symbols, mask); len(s) > 0 {
+			all = append(all, s...)
+			sources = append(sources, "debug file .symtab")
+		}
+	}
+	if s := funcSyms(m.file.Symbols, mask); len(s) > 0 {
+		all = append(all, s...)
+		sources = append(sources, ".symtab")
+	} else if mini, err := miniDebugInfo(m.file); mini != nil {
+		if s := funcSyms(mini.Symbols, mask); len(s) > 0 {
+			all = append(all, s...)
+			sources = append(sources, "MiniDebugInfo .symtab")
+		}
+	} else if err != nil {
+		m.Notes = append(m.Notes, err.Error())
+	}
+	if s := funcSyms(m.file.DynamicSymbols, mask); len(s) > 0 {
+		all = append(all, s...)
+		sources = append(sources, ".dynsym")
+	}
+	if s := pltSyms(m.file); len(s) > 0 {
+		all = append(all, s...)
+		sources = append(sources, "PLT")
+	}
+	m.SymbolSource = strings.Join(sources, " + ")
+	if len(all) == 0 {
+		m.SymbolSource = "none"
+	}
+	m.syms = buildSymtab(all)
 }
 
 // debugELF returns the module's separate debug file, opened once and kept.

@@ -75,6 +75,12 @@ func Run(paths []string, opts Options) *report.Triage {
 	files, errs := collect(paths, opts.MaxFiles)
 	t.Errors = append(t.Errors, errs...)
 	results := make([]crash, len(files))
+	if opts.Symbolize.Shared == nil {
+		// The cores of a fleet share their libraries: parse each library's symbols and
+		// DWARF once for the whole run.
+		opts.Symbolize.Shared = symbolize.NewShared()
+		defer opts.Symbolize.Shared.Close()
+	}
 	workers := opts.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
