@@ -14,8 +14,8 @@ import (
 type ReadSectionFunc func(s *elf.Section, limit uint64) ([]byte, error)
 
 // minCachedSection is the smallest decompressed section worth a file in the section
-// cache: below it decompressing costs less than opening a file.
-const minCachedSection = 64 << 10
+// cache: below it decompressing costs less than opening a file. A variable for tests.
+var minCachedSection uint64 = 64 << 10
 
 // sectionReader returns how the DWARF sections of f (the module's file or its debug
 // file) are read. The file is mapped once: an uncompressed section is a slice of the
