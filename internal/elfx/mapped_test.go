@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/klauspost/compress/zlib"
 	"github.com/klauspost/compress/zstd"
 )
 
@@ -110,4 +111,40 @@ func TestDecompressZstd(t *testing.T) {
 	if _, err := m.Decompress(s, raw[:20], 1<<20); err == nil {
 		t.Errorf("a cut header was accepted")
 	}
+}
+
+// FuzzDecompress: compression headers and streams from the input, under both ELF classes
+// and the .zdebug form, never panic, and never give more bytes than the limit.
+func FuzzDecompress(f *testing.F) {
+	want := bytes.Repeat([]byte("DW_AT_name "), 50)
+	enc, _ := zstd.NewWriter(nil)
+	z := make([]byte, 24)
+	binary.LittleEndian.PutUint32(z, ELFCOMPRESS_ZSTD)
+	binary.LittleEndian.PutUint64(z[8:], uint64(len(want)))
+	f.Add(enc.EncodeAll(want, z), uint8(0))
+	var zl bytes.Buffer
+	w := zlib.NewWriter(&zl)
+	w.Write(want)
+	w.Close()
+	h := make([]byte, 24)
+	binary.LittleEndian.PutUint32(h, ELFCOMPRESS_ZLIB)
+	binary.LittleEndian.PutUint64(h[8:], uint64(len(want)))
+	f.Add(append(h, zl.Bytes()...), uint8(0))
+	g := append([]byte("ZLIB\x00\x00\x00\x00\x00\x00\x02\x26"), zl.Bytes()...)
+	f.Add(g, uint8(2))
+	f.Fuzz(func(t *testing.T, raw []byte, form uint8) {
+		const limit = 1 << 16
+		m := &Mapped{class: elf.ELFCLASS64, order: binary.LittleEndian}
+		s := &elf.Section{SectionHeader: elf.SectionHeader{Name: ".debug_info", Flags: elf.SHF_COMPRESSED}}
+		switch form % 3 {
+		case 1:
+			m.class = elf.ELFCLASS32
+		case 2:
+			s.Name, s.Flags = ".zdebug_info", 0
+		}
+		if b, err := m.Decompress(s, raw, limit); err == nil && len(b) > limit {
+			t.Fatalf("%d bytes over the %d limit", len(b), limit)
+		}
+		m.DecompressedSize(s, raw)
+	})
 }
