@@ -219,12 +219,14 @@ func isC(lang int64) bool {
 
 // typeOnly reports whether the children of a DIE with tag t can hold no function, inlined
 // call or call site, so the walk may skip them (by DW_AT_sibling when the producer gave
-// one, as GCC does): enumerators, array bounds and parameter types always; members of
-// structures and unions in C, which has no member functions. In a C unit most DIEs are
-// types from headers, and this is most of decoding's time.
+// one, as GCC does): enumerators, array bounds, parameter types and a call site's
+// parameters always; members of structures and unions in C, which has no member
+// functions. In a C unit most DIEs are types from headers, and this is most of decoding's
+// time.
 func typeOnly(t dwarf.Tag, c bool) bool {
 	switch t {
-	case dwarf.TagEnumerationType, dwarf.TagArrayType, dwarf.TagSubroutineType:
+	case dwarf.TagEnumerationType, dwarf.TagArrayType, dwarf.TagSubroutineType,
+		dwarf.TagCallSite, tagGNUCallSite:
 		return true
 	case dwarf.TagStructType, dwarf.TagUnionType:
 		return c
