@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/coredig/coredig/internal/elfx"
 )
@@ -114,7 +115,13 @@ func sectionCachePath(id []byte, s *elf.Section) string {
 	if err != nil {
 		return ""
 	}
-	return filepath.Join(dir, "coredig", "sections", hex.EncodeToString(id), fmt.Sprintf("%s-%x-%x", s.Name, s.Offset, s.FileSize))
+	name := strings.Map(func(r rune) rune {
+		if r == '/' || r == 0 {
+			return '_' // the name comes from the file: it must not leave the directory
+		}
+		return r
+	}, s.Name)
+	return filepath.Join(dir, "coredig", "sections", hex.EncodeToString(id), fmt.Sprintf("%s-%x-%x", name, s.Offset, s.FileSize))
 }
 
 // mapCached maps the cached section at path when it exists with the expected size, and
