@@ -10,8 +10,13 @@ import (
 	"github.com/coredig/coredig/internal/elfx"
 )
 
-// maxSharedFiles bounds the files a Shared keeps: past it, modules build their own.
-const maxSharedFiles = 256
+// Bounds of a Shared: the files it keeps (past them, modules build their own tables), and
+// the decoded DWARF units each shared index keeps (dwarfsym's default is 64 MiB for one
+// analysis; a run keeps up to maxSharedFiles indexes for its whole length).
+const (
+	maxSharedFiles       = 128
+	sharedDWARFUnitBytes = 16 << 20
+)
 
 // Shared holds what the Tables of many cores analysed in one process (coredig triage)
 // can share: per module file, identified by device, inode, size and modification time,
@@ -124,7 +129,7 @@ func (m *Module) newIndex(t *Table, f *elf.File) (*dwarfsym.Index, error) {
 				sh.keep(mp)
 				read = sectionReaderFor(mp, m.buildID(), sh.keep)
 			}
-			e.dwarf, e.dwarfErr = dwarfsym.NewFromELF(f, &dwarfsym.Options{ReadSection: read})
+			e.dwarf, e.dwarfErr = dwarfsym.NewFromELF(f, &dwarfsym.Options{ReadSection: read, CacheBytes: sharedDWARFUnitBytes})
 		})
 		return e.dwarf, e.dwarfErr
 	}
