@@ -125,6 +125,7 @@ func (a *Analysis) varReader(path string) (*dwarfvar.Reader, error) {
 		d, info, addr, order := ix.Raw()
 		e.r = dwarfvar.New(d, info, addr, order, f, read)
 		e.r.UseUnitIndex(ix.UnitsAt)
+		e.r.UseTypes(ix.Type) // d may be shared with other analyses (triage)
 	} else {
 		e.err = fmt.Errorf("no debug information for %s", path)
 	}

@@ -83,6 +83,8 @@ type Index struct {
 	addr    []byte
 	bo      binary.ByteOrder
 
+	typeMu sync.Mutex // guards d's type cache (see Type)
+
 	mu         sync.Mutex
 	cache      map[int32]*list.Element // unit index -> element holding *cunit
 	lru        list.List               // front = most recently used
@@ -93,8 +95,22 @@ type Index struct {
 // Raw returns the parsed DWARF with the raw .debug_info and .debug_addr it was built
 // from, for readers of other DWARF facts (variables, types) that should not decompress
 // the sections a second time.
+//
+// d is shared with the Index and with every other caller of Raw, possibly on other
+// goroutines. Its Readers (each caller its own), Ranges and LineReader only read it once
+// New has returned; but d.Type fills a cache inside d without a lock, so read types
+// through ix.Type instead.
 func (ix *Index) Raw() (d *dwarf.Data, info, addr []byte, order binary.ByteOrder) {
 	return ix.d, ix.info, ix.addr, ix.bo
+}
+
+// Type reads the type at off, as (*dwarf.Data).Type does, holding the lock that makes it
+// safe to call from several goroutines: debug/dwarf keeps the types it has read in a map
+// inside the Data. The types it returns are complete and never changed afterwards.
+func (ix *Index) Type(off dwarf.Offset) (dwarf.Type, error) {
+	ix.typeMu.Lock()
+	defer ix.typeMu.Unlock()
+	return ix.d.Type(off)
 }
 
 // Warnings lists problems found while building the unit table (a unit whose ranges could
@@ -150,11 +166,15 @@ func (ix *Index) buildSpans(ar []arange) {
 	}
 	r := ix.d.Reader()
 	for i, u := range ix.units {
+		// Seeking into a DWARF 5 unit is what makes debug/dwarf read the unit's
+		// str_offsets, addr, rnglists and loclists bases, which it stores in the Data
+		// without a lock. Every unit is sought here, type units included, so that no
+		// Reader writes them once the Index is shared (see Raw).
+		r.Seek(dwarf.Offset(u.dieOff))
 		if u.utype == DW_UT_type || u.utype == DW_UT_split_type {
 			ix.partial = true
 			continue
 		}
-		r.Seek(dwarf.Offset(u.dieOff))
 		e, err := r.Next()
 		if err != nil || e == nil {
 			if err == nil {

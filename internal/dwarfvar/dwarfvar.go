@@ -40,7 +40,9 @@ type Reader struct {
 	read     func(s *elf.Section, limit uint64) ([]byte, error)
 	listOnce sync.Once
 	// units, when set, names the candidate units for a pc (see UseUnitIndex).
-	units    func(pc uint64) ([]dwarf.Offset, bool)
+	units func(pc uint64) ([]dwarf.Offset, bool)
+	// typeOf reads a type: d.Type unless UseTypes says otherwise.
+	typeOf   func(off dwarf.Offset) (dwarf.Type, error)
 	loclists []byte // .debug_loclists (DWARF 5)
 	loc      []byte // .debug_loc (DWARF 4)
 }
@@ -55,7 +57,14 @@ func New(d *dwarf.Data, info, addr []byte, order binary.ByteOrder, f *elf.File, 
 	if read == nil {
 		read = func(s *elf.Section, _ uint64) ([]byte, error) { return s.Data() }
 	}
-	return &Reader{d: d, info: info, addr: addr, order: order, file: f, read: read}
+	return &Reader{d: d, info: info, addr: addr, order: order, file: f, read: read, typeOf: d.Type}
+}
+
+// UseTypes makes the reader read types with typeOf (a dwarfsym.Index's Type) instead of
+// d.Type: debug/dwarf caches types in d without a lock, so Readers on several goroutines
+// that share d must read types through one lock.
+func (r *Reader) UseTypes(typeOf func(off dwarf.Offset) (dwarf.Type, error)) {
+	r.typeOf = typeOf
 }
 
 // UseUnitIndex gives the reader an index of the units' address ranges (a
@@ -240,7 +249,7 @@ func (r *Reader) variable(e *dwarf.Entry, pc uint64, u unitCtx) Var {
 	v := Var{Param: e.Tag == dwarf.TagFormalParameter, Name: r.name(e)}
 	if o := r.origin(e, dwarf.AttrType); o != nil {
 		if off, ok := o.Val(dwarf.AttrType).(dwarf.Offset); ok {
-			v.Type, _ = r.d.Type(off)
+			v.Type, _ = r.typeOf(off)
 		}
 	}
 	f := e.AttrField(dwarf.AttrLocation)
@@ -393,7 +402,7 @@ func (r *Reader) globalIn(cuOff dwarf.Offset, name string, budget *int) *Var {
 		if e.Tag == dwarf.TagVariable {
 			if s, _ := e.Val(dwarf.AttrName).(string); s == name {
 				if off, ok := e.Val(dwarf.AttrType).(dwarf.Offset); ok {
-					if t, err := r.d.Type(off); err == nil {
+					if t, err := r.typeOf(off); err == nil {
 						return &Var{Name: name, Type: t}
 					}
 				}

@@ -25,10 +25,12 @@ const (
 // again; without it every core pays for their symbol tables and DWARF units anew.
 //
 // What a Module reports is unchanged: each Table still finds, opens and verifies its own
-// files, and records its own search trail; only the parsed tables are shared. They are
-// read-only once built, and dwarfsym.Index and dwarf.Data are safe for concurrent use,
-// so Tables on several goroutines may share them. Close releases the mappings behind
-// them, after the last Table using it is done.
+// files, and records its own search trail; only the parsed tables are shared. The symbol
+// tables are read-only once built and a dwarfsym.Index is safe for concurrent use, so
+// Tables on several goroutines may share them. The dwarf.Data inside an Index is shared
+// with them: readers of it must read types through the Index's Type (see
+// dwarfsym.Index.Raw). Close releases the mappings behind them, after the last Table
+// using it is done.
 type Shared struct {
 	mu    sync.Mutex
 	files map[fileID]*sharedFile
