@@ -257,3 +257,60 @@ func TestTypeNameForms(t *testing.T) {
 		}
 	}
 }
+
+// Readers on several goroutines share one index's dwarf.Data, as the analyses of
+// coredig triage do: with types read through the index (UseTypes), go test -race finds
+// nothing, and every reader sees what one reader alone sees.
+func TestSharedData(t *testing.T) {
+	f := compile(t, "-O2", "-gdwarf-5")
+	ix, err := dwarfsym.NewFromELF(f, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	use := funcAddr(t, f, "use")
+	pcs := []uint64{use, callAfter(t, f, use)}
+	describe := func(r *Reader) string {
+		var b bytes.Buffer
+		for _, pc := range pcs {
+			sc, err := r.ScopeAt(pc)
+			if err != nil {
+				t.Error(err)
+				return ""
+			}
+			for _, v := range sc.Vars {
+				b.WriteString(v.Name + " " + TypeName(v.Type) + "\n")
+			}
+		}
+		return b.String()
+	}
+	open := func() *Reader {
+		d, info, addr, order := ix.Raw()
+		r := New(d, info, addr, order, f, nil)
+		r.UseUnitIndex(ix.UnitsAt)
+		r.UseTypes(ix.Type)
+		return r
+	}
+	want := describe(reader(t, f))
+	if want == "" {
+		t.Fatal("no variables at use")
+	}
+	got := make([]string, 4)
+	done := make(chan int)
+	for i := range got {
+		go func() {
+			got[i] = describe(open())
+			if _, err := ix.Lookup(pcs[i%2]); err != nil {
+				t.Error(err)
+			}
+			done <- i
+		}()
+	}
+	for range got {
+		<-done
+	}
+	for i, g := range got {
+		if g != want {
+			t.Errorf("reader %d saw\n%s\nwant\n%s", i, g, want)
+		}
+	}
+}
