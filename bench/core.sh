@@ -9,7 +9,7 @@ if [ -z "$core" ]; then
 	core=$(ls "$dir"/core* 2>/dev/null | head -1 || true)
 	[ -n "$core" ] || core=$(sh bench/make-big-core.sh "$dir")
 fi
-coredig=/tmp/coredig-bench-bin
+coredig=${COREDIG_BENCH_BIN:-/tmp/coredig-bench-bin}
 go build -o "$coredig" ./cmd/coredig
 exe=$("$coredig" summary --format json "$core" | sed -n 's/.*"executable": "\(.*\)".*/\1/p' | head -1)
 echo "core: $core ($(du -h --apparent-size "$core" | cut -f1)), executable: $exe"

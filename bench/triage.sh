@@ -14,7 +14,7 @@ if ! ls "$dir"/*.core >/dev/null 2>&1; then
 		zstd -q -d -f "$z" -o "$dir/$(basename "$z" .zst)"
 	done
 fi
-coredig=/tmp/coredig-bench-bin
+coredig=${COREDIG_BENCH_BIN:-/tmp/coredig-bench-bin}
 go build -o "$coredig" ./cmd/coredig
 n=$(ls "$dir"/*.core | wc -l)
 echo "cores: $n in $dir ($(du -sh --apparent-size "$dir" | cut -f1))"
