@@ -1,7 +1,7 @@
 // Package disasm decodes single machine instructions of the architectures coredig reads
-// (x86_64, i386, aarch64, riscv64; ppc64le and s390x text and control flow only) into one small,
+// (x86_64, i386, aarch64, riscv64, ppc64le, s390x) into one small,
 // architecture-neutral Inst: its text in the usual
-// syntax (x86_64 AT&T as printed by GNU objdump, or Intel; aarch64 GNU syntax), whether
+// syntax (x86_64 AT&T as printed by GNU objdump, or Intel; GNU syntax elsewhere), whether
 // it is a call, branch, return or trap, its direct target, and its memory operands in a
 // form EffectiveAddr can evaluate against a thread's registers.
 //
@@ -13,6 +13,13 @@
 // operands cover explicit operands and the implicit stack accesses of push/pop/call/ret
 // (x86); vector structure loads and stores on aarch64 (ld1..ld4) report Size 0 (unknown). Access sizes and read/write
 // direction follow the Intel SDM vol. 2 and the Arm ARM (DDI 0487) instruction pages.
+// On ppc64le the loads and stores of the Power ISA 3.1 (D, DS, DQ, X and prefixed
+// forms) have memory operands; on s390x the instructions of the z/Architecture
+// Principles of Operation that read or write storage through D(X,B), D(L,B) or a
+// relative-long offset (loads, stores, storage-operand arithmetic and compares, SI, SIL
+// and SS moves and logic, load and store multiple, interlocked updates). Their string,
+// block and other long-running instructions (mvcl, mvst, srst, ppc64 lswi) have none,
+// and s390x branch targets are not filled.
 package disasm
 
 import (
@@ -79,6 +86,11 @@ type Inst struct {
 	// cmp, cmn, tst and nop. The other aarch64 stores (stnp, stlr, sttr, ...) still
 	// report their first register: a known gap.
 	Dest string
+	// AlsoWrites are the other registers the instruction writes besides Dest, where this
+	// package knows them: the address register of ppc64 update-form loads, the
+	// registers after the first of ppc64 lmw and s390x lm, lmg, and the odd register of
+	// s390x's even/odd register pairs (dsgr, mlgr, ...).
+	AlsoWrites []string
 }
 
 // MemOperand is one memory access of an instruction: Segment:[Base + Index*Scale + Disp]
