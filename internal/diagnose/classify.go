@@ -265,7 +265,7 @@ func (f *Facts) segv(d *Diagnosis) {
 		// Without siginfo the faulting address is the operand's: say it was inferred.
 		if m := mappingAt(f.Mappings, pc); havePC && m != nil && m.Executable() {
 			g := *f
-			g.Addr, g.HasAddr = acc[0].ea, true
+			g.Addr, g.HasAddr, g.addrInferred = acc[0].ea, true, true
 			d.add("fault_address", "%s", hex(g.Addr))
 			d.add("fault_address_source", "computed from the instruction (no NT_SIGINFO)")
 			g.segv(d)
@@ -293,7 +293,7 @@ func (f *Facts) segv(d *Diagnosis) {
 		}
 		if a.err == nil {
 			d.add("computed_address", "%s", hex(a.ea))
-			if f.HasAddr {
+			if f.HasAddr && !f.addrInferred {
 				d.add("matches_fault_address", "%t", a.matches)
 			}
 		} else {

@@ -129,6 +129,9 @@ type Facts struct {
 	// Addr is si_addr, meaningful when HasAddr (fault codes only).
 	Addr    uint64
 	HasAddr bool
+	// addrInferred says Addr was computed from the faulting instruction's operand (no
+	// NT_SIGINFO): it cannot confirm the operand, so no match is claimed.
+	addrInferred bool
 	// SenderPID, SenderUID for kill-style codes (SI_USER, SI_TKILL, SI_QUEUE).
 	SenderPID, SenderUID int
 	HasSender            bool
