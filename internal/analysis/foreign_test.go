@@ -67,6 +67,53 @@ func TestForeignArchitectures(t *testing.T) {
 	}
 }
 
+// The NULL dereference of deref.c on ppc64le and s390x, explained from the decoded load:
+// the access (base register, displacement, size), the register's value, the field
+// offset, and p->field_at_0x60 from DWARF (at -O0 through p's stack slot, which GCC
+// addresses from r31 and r11, at -O2 from p's location, r3 or r2). qemu writes no
+// NT_SIGINFO, so the fault address is the operand's, said so, and no match with it is
+// claimed.
+func TestNullDerefPPC64LES390X(t *testing.T) {
+	for _, tc := range []struct {
+		spec              testcore.Spec
+		insn, reg, source string
+	}{
+		{testcore.DerefPPC64LE, "ld r9,96(r9)", "r9", "loaded from p's stack slot at 0x?"},
+		{testcore.DerefPPC64LEO2, "ld r3,96(r3)", "r3", "DWARF location at the pc"},
+		{testcore.DerefS390X, "lg %r1,96(%r1)", "r1", "loaded from p's stack slot at 0x?"},
+		{testcore.DerefS390XO2, "lg %r2,96(%r2)", "r2", "DWARF location at the pc"},
+	} {
+		t.Run(tc.spec.Name, func(t *testing.T) {
+			c := testcore.Make(t, tc.spec)
+			a, _ := open(t, c.Path, symbolize.Options{Finder: symbolize.PathFinder{Sysroot: c.Sysroot}})
+			d := a.Full(FullOptions{}).Diagnosis
+			if d == nil || d.Kind != "null_pointer_dereference" {
+				t.Fatalf("diagnosis %+v", d)
+			}
+			r := tc.reg
+			want := "NULL pointer dereference in deref: the instruction reads 8 bytes at " + r + "+0x60; " + r + " = 0x0, " +
+				"so it touched the field at offset 0x60 of a struct whose pointer " + r + " is NULL. " +
+				"In the source: p->field_at_0x60, through p (struct S *)."
+			if d.Summary != want {
+				t.Errorf("summary\n %s\nwant\n %s", d.Summary, want)
+			}
+			for k, v := range map[string]string{
+				"function": "deref", "instruction": tc.insn, "access": "reads 8 bytes at " + r + "+0x60",
+				"registers": r + " = 0x0", "computed_address": "0x60", "null_register": r, "field_offset": "0x60",
+				"fault_address": "0x60", "fault_address_source": "computed from the instruction (no NT_SIGINFO)",
+				"source_access": "p->field_at_0x60", "pointer": "p (struct S *)", "pointer_source": tc.source,
+			} {
+				if got := hexes.ReplaceAllString(d.Evidence[k], "0x?"); got != v && d.Evidence[k] != v {
+					t.Errorf("evidence %s = %q, want %q", k, d.Evidence[k], v)
+				}
+			}
+			if v, ok := d.Evidence["matches_fault_address"]; ok {
+				t.Errorf("matches_fault_address = %q, but the fault address was computed from the same operand", v)
+			}
+		})
+	}
+}
+
 // The kernel's signal frame on 32-bit ARM, as qemu-user lays it out: the handler's return
 // address leads to glibc's Thumb-2 restorer (its Thumb bit cleared to read it), and the
 // frame gives the interrupted registers.

@@ -15,7 +15,10 @@
 //     two live predecessors, or a loop, ends it):
 //   - "loaded from X's stack slot": a load from the stack or frame pointer plus a
 //     displacement, matched against the locals whose location is DW_OP_fbreg over a
-//     frame base of DW_OP_call_frame_cfa, DW_OP_bregN or DW_OP_regN;
+//     frame base of DW_OP_call_frame_cfa, DW_OP_bregN or DW_OP_regN; so is a load
+//     through any other register nothing wrote since, when its value plus the
+//     displacement is such a local's slot (GCC's -O0 frame pointers that are not the
+//     ABI's: ppc64's r31, s390x's r11);
 //   - "address of X from the GOT", "address of X from the GOT slot": a load of a GOT
 //     slot, named by its relocation ("name@got") or, when the linker resolved it, by
 //     the address the slot holds in the core; "loaded from X": a load of a global;

@@ -97,6 +97,11 @@ func (w *walk) trace(i int, reg string, hop int) value {
 			continue
 		}
 		if in.Dest == "" || c.Family(in.Dest) != reg {
+			for _, r := range in.AlsoWrites {
+				if c.Family(r) == reg {
+					return value{how: fmt.Sprintf("computed by %q at %#x", in.Text, in.PC)}
+				}
+			}
 			continue
 		}
 		switch {
@@ -125,7 +130,7 @@ func (w *walk) trace(i int, reg string, hop int) value {
 			return value{fixed: addr, isFixed: true, how: fmt.Sprintf("address %#x (at %#x)", addr, in.PC)}
 		case isLoad(in) && len(in.Mem) == 1:
 			return w.load(in, j, i, hop)
-		case in.Mnemonic == "mov" && len(in.Mem) == 0 && len(in.RegArgs) == 2:
+		case (in.Mnemonic == "mov" || in.Mnemonic == "lgr") && len(in.Mem) == 0 && len(in.RegArgs) == 2:
 			// A register copy: the source may be a variable's home at the start pc.
 			src := c.Family(in.RegArgs[1])
 			if !w.written(w.insts[j+1:i], src) {
@@ -164,6 +169,16 @@ func (w *walk) load(in disasm.Inst, j, i, hop int) value {
 		}
 		return value{how: fmt.Sprintf("loaded at %#x from a stack slot no variable claims", in.PC)}
 	}
+	// Any other base register that kept its value since the load and points at a
+	// local's stack slot (the frame pointers GCC keeps at -O0 that are no arch.FP:
+	// ppc64's r31, s390x's r11): that local.
+	if mo.Index == "" && !w.written(w.insts[j+1:i], mo.Base) {
+		if bv, ok := w.regs[c.Family(mo.Base)]; ok {
+			if v := slotVariable(c, w.sc, bv+uint64(mo.Disp), w.cfa, w.regs); v != nil {
+				return value{v: v, how: fmt.Sprintf("loaded from %s's stack slot at %#x", v.Name, in.PC), present: true}
+			}
+		}
+	}
 	// A load through another register: if that one held &v, this is v (at offset 0).
 	inner := w.trace(j, c.Family(mo.Base), hop+1)
 	if inner.isFixed && mo.Index == "" {
@@ -186,6 +201,11 @@ func (w *walk) written(insts []disasm.Inst, r string) bool {
 	for _, in := range insts {
 		if in.Dest != "" && c.Family(in.Dest) == r {
 			return true
+		}
+		for _, aw := range in.AlsoWrites {
+			if c.Family(aw) == r {
+				return true
+			}
 		}
 		if in.IsCall && !c.IsCalleeSaved(r) {
 			return true
@@ -210,7 +230,12 @@ func isLoad(in disasm.Inst) bool {
 		return false
 	}
 	switch in.Mnemonic {
-	case "mov", "movzx", "movsx", "movsxd", "ldr", "ldur", "ldrsw":
+	case "mov", "movzx", "movsx", "movsxd", "ldr", "ldur", "ldrsw",
+		// ppc64 loads that set the whole register (not the update forms, which also
+		// change their base), prefixed pld included
+		"ld", "ldx", "pld", "lwz", "lwzx", "lwa", "lwax", "lhz", "lhzx", "lha", "lhax", "lbz", "lbzx",
+		// s390x loads that set all 64 bits (l, lh and ic keep the high half)
+		"lg", "lgrl", "ltg", "lgf", "llgf", "lgh", "llgh", "lgb", "llgc":
 		return true
 	}
 	return false

@@ -51,6 +51,10 @@ var (
 	DerefPPC64LE = Spec{Name: "deref-ppc64le", Source: "deref.c", Arch: ArchPPC64LE}
 	DerefS390X   = Spec{Name: "deref-s390x", Source: "deref.c", Arch: ArchS390X}
 	DerefARM     = Spec{Name: "deref-arm", Source: "deref.c", Arch: ArchARM}
+	// DerefPPC64LEO2 and DerefS390XO2: the same at -O2, where the faulting load's base
+	// register is p's DWARF location (r3, r2) rather than a reload of its stack slot.
+	DerefPPC64LEO2 = Spec{Name: "deref-ppc64le-o2", Source: "deref.c", Arch: ArchPPC64LE, CFlags: []string{"-O2", "-g"}}
+	DerefS390XO2   = Spec{Name: "deref-s390x-o2", Source: "deref.c", Arch: ArchS390X, CFlags: []string{"-O2", "-g"}}
 	// SigHandlerPPC64LE and SigHandlerS390X: sighandler.c for ppc64le and s390x under
 	// qemu-user, which returns from the handler through its own trampoline page (qemu 7.2
 	// has no vDSO for either). Not position-independent, so that gdb-multiarch, which
