@@ -18,8 +18,7 @@
 // Principles of Operation that read or write storage through D(X,B), D(L,B) or a
 // relative-long offset (loads, stores, storage-operand arithmetic and compares, SI, SIL
 // and SS moves and logic, load and store multiple, interlocked updates). Their string,
-// block and other long-running instructions (mvcl, mvst, srst, ppc64 lswi) have none,
-// and s390x branch targets are not filled.
+// block and other long-running instructions (mvcl, mvst, srst, ppc64 lswi) have none.
 package disasm
 
 import (
@@ -88,8 +87,9 @@ type Inst struct {
 	Dest string
 	// AlsoWrites are the other registers the instruction writes besides Dest, where this
 	// package knows them: the address register of ppc64 update-form loads, the
-	// registers after the first of ppc64 lmw and s390x lm, lmg, and the odd register of
-	// s390x's even/odd register pairs (dsgr, mlgr, ...).
+	// registers after the first of ppc64 lmw and s390x lm, lmg, the odd register of
+	// s390x's even/odd register pairs (dsgr, mlgr, ...) and the counter of s390x's
+	// branch on count and index (brctg).
 	AlsoWrites []string
 }
 

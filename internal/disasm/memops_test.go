@@ -181,3 +181,39 @@ func TestPPC64LES390XEffectiveAddr(t *testing.T) {
 		}
 	}
 }
+
+// s390x's relative branches and calls have targets (bytes and addresses from
+// s390x-linux-gnu-objdump -d of Debian's cross libc.so.6), compare-and-branch included,
+// so that a backward walk sees the paths that join at a label.
+func TestS390XBranchTargets(t *testing.T) {
+	for _, c := range []struct {
+		hex, text            string
+		pc, target           uint64
+		call, branch, noFall bool
+	}{
+		{"c0e500000006", "brasl %r14,0x2b1b8", 0x2b1ac, 0x2b1b8, true, false, false},
+		{"a7740008", "jne 0x2b204", 0x2b1f4, 0x2b204, false, true, false},
+		{"a7f40006", "j 0x2b31e", 0x2b312, 0x2b31e, false, true, true},
+		{"c0f4ffffffe5", "jg 0x2ae18", 0x2ae4e, 0x2ae18, false, true, true},
+		{"a7a4fff7", "jhe 0x2c30c", 0x2c31e, 0x2c30c, false, true, false},
+		{"a7d70004", "brctg %r13,0x2b6f0", 0x2b6e8, 0x2b6f0, false, true, false},
+		{"ec1500098076", "crje %r1,%r5,0x8bd62", 0x8bd50, 0x8bd62, false, true, false},
+		{"ec480015007c", "cgije %r4,0,0xaa0aa", 0xaa080, 0xaa0aa, false, true, false},
+	} {
+		code, _ := hex.DecodeString(c.hex)
+		in, err := Decode(arch.S390X, code, c.pc)
+		if err != nil {
+			t.Errorf("%s: %v", c.hex, err)
+			continue
+		}
+		also := []string(nil)
+		if strings.HasPrefix(c.text, "brctg") {
+			also = []string{"r13"} // counted down
+		}
+		if in.Target != c.target || in.IsCall != c.call || in.IsBranch != c.branch || in.NoFallThrough != c.noFall || in.Dest != "" ||
+			!reflect.DeepEqual(in.AlsoWrites, also) {
+			t.Errorf("%s (%s): target %#x call %v branch %v nofall %v dest %q also %q; want %#x %v %v %v, no dest, also %q",
+				c.hex, in.Text, in.Target, in.IsCall, in.IsBranch, in.NoFallThrough, in.Dest, in.AlsoWrites, c.target, c.call, c.branch, c.noFall, also)
+		}
+	}
+}

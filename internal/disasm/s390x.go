@@ -10,7 +10,9 @@ import (
 // GNU syntax. Calls (brasl, bras, basr, bas) and the return (br %r14) are told from the
 // mnemonic. Memory operands are those of s390xMemOp's instructions, each D(X,B) or
 // D(L,B) operand of them one MemOperand; Dest is the first operand of instructions
-// that write a general register (s390xDest). Branch targets are not modelled yet.
+// that write a general register (s390xDest); Target is the destination of a relative
+// branch or call (compare-and-branch ones included: they are branches). Branches
+// through a register or D(X,B) have no Target.
 func decodeS390X(code []byte, pc uint64) (Inst, error) {
 	// The first two bits of the opcode give the length: 00 two bytes, 01 and 10 four,
 	// 11 six (z/Architecture Principles of Operation, 5-5). s390xasm reads past the end
@@ -110,6 +112,28 @@ var s390xMemOp = func() map[string]s390xAccess {
 	return m
 }()
 
+// s390xRelBranch are the relative branches and calls, by s390xasm's operation name:
+// branch relative on condition (the j* mnemonics), on count and on index, compare and
+// branch relative, and branch relative and save (calls).
+var s390xRelBranch = map[string]bool{"brc": true, "brcl": true, "brct": true, "brctg": true, "brcth": true,
+	"brxh": true, "brxle": true, "brxhg": true, "brxlg": true, "crj": true, "cgrj": true, "cij": true,
+	"cgij": true, "clrj": true, "clgrj": true, "clij": true, "clgij": true, "bras": true, "brasl": true}
+
+// s390xRel is the signed value of a relative-offset argument, in halfwords.
+func s390xRel(a s390xasm.Arg) int64 {
+	switch a := a.(type) {
+	case s390xasm.RegIm12:
+		return int64(int16(uint16(a)<<4) >> 4)
+	case s390xasm.RegIm16:
+		return int64(int16(a))
+	case s390xasm.RegIm24:
+		return int64(int32(uint32(a)<<8) >> 8)
+	case s390xasm.RegIm32:
+		return int64(int32(a))
+	}
+	return 0
+}
+
 // s390xPairOps write the even/odd register pair R1, R1+1 (POP, chapter 7: divide and
 // multiply into a pair, load pair, compare double and swap).
 var s390xPairOps = map[string]bool{"d": true, "dr": true, "dl": true, "dlr": true, "dlg": true, "dlgr": true,
@@ -144,13 +168,20 @@ func s390xOperands(out *Inst, in s390xasm.Inst, pc uint64) {
 			}
 		case s390xasm.Imm:
 			m3 = int64(a)
-		case s390xasm.RegIm32:
-			// Relative long (RIL): the halfword offset from the instruction's address.
-			off := 2 * int64(int32(a))
-			if op == "larl" {
+		case s390xasm.RegIm12, s390xasm.RegIm16, s390xasm.RegIm24, s390xasm.RegIm32:
+			// Relative (RI, RIE, RIL, MII): a signed halfword offset from the instruction's
+			// address.
+			off := 2 * s390xRel(a)
+			switch {
+			case op == "larl":
 				out.Address = pc + uint64(off)
-			} else if isMem {
+			case isMem:
 				mems = append(mems, MemOperand{Base: "pc", PCValue: pc, Disp: off})
+			case s390xRelBranch[op]:
+				out.Target = pc + uint64(off)
+				if !out.IsCall {
+					out.IsBranch = true
+				}
 			}
 		case s390xasm.Disp12, s390xasm.Disp20:
 			// D(X,B), D(B), D(L,B) or D(V,B): the operand runs to its Base.
@@ -206,6 +237,12 @@ func s390xOperands(out *Inst, in s390xasm.Inst, pc uint64) {
 		}
 	}
 	out.Dest = s390xDest(out, op, s390xGPR(in.Args[0]))
+	if strings.HasPrefix(op, "brct") || strings.HasPrefix(op, "brx") {
+		// Branch on count and on index count R1 down or step it.
+		if r := s390xGPR(in.Args[0]); r != "" {
+			out.AlsoWrites = append(out.AlsoWrites, r)
+		}
+	}
 	if out.Dest == "" || len(regs) == 0 || regs[0] > s390xasm.R15 {
 		return
 	}
