@@ -549,3 +549,32 @@ func TestSearchCaller(t *testing.T) {
 		t.Errorf("after a signal frame: %+v, %v", got, err)
 	}
 }
+
+// Registers an instruction writes besides Dest end the walk there: s390x's dsgr writes
+// the even/odd pair r2, r3, so r3 at the fault is its quotient, not the caller's second
+// argument; and ppc64's ldu writes its base back.
+func TestWalkAlsoWrites(t *testing.T) {
+	for _, c := range []struct {
+		a         *arch.Arch
+		code      []byte
+		reg, want string
+	}{
+		// dsgr %r2,%r4 (b9 0d 00 24)
+		{arch.S390X, []byte{0xb9, 0x0d, 0x00, 0x24}, "r3", `computed by "dsgr %r2,%r4" at 0x1000`},
+		// ldu r9,8(r29) (little-endian 09 00 3d e9)
+		{arch.PPC64LE, []byte{0x09, 0x00, 0x3d, 0xe9}, "r29", `computed by "ldu r9,8(r29)" at 0x1000`},
+	} {
+		in, err := disasm.Decode(c.a, c.code, 0x1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := &Search{Arch: c.a}
+		w := s.newWalk([]disasm.Inst{in}, nil, nil, 0, nil, 0)
+		if v := w.trace(1, c.reg, 0); v.present || v.arg != 0 || v.how != c.want {
+			t.Errorf("%s after %q: %+v, want %s", c.reg, in.Text, v, c.want)
+		}
+		if !w.written([]disasm.Inst{in}, c.reg) {
+			t.Errorf("%q does not count as writing %s", in.Text, c.reg)
+		}
+	}
+}
