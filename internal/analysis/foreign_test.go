@@ -114,6 +114,57 @@ func TestNullDerefPPC64LES390X(t *testing.T) {
 	}
 }
 
+// The other fault explanations on ppc64le and s390x from the decoded access: a NULL
+// argument followed into the caller (argnull.c: read_at_0x60 is assembly without DWARF),
+// a wild pointer (wild.c), a stack overflow whose faulting instruction is the frame's
+// stack allocation (recurse.c: ppc64's stdu, s390x's stg below the guard), and a write
+// to .rodata (constwrite.c), all -O0 under qemu-user.
+func TestFaultExplanationsPPC64LES390X(t *testing.T) {
+	for _, tc := range []struct {
+		src, arch, kind string
+		evidence        map[string]string
+	}{
+		{"argnull.c", testcore.ArchPPC64LE, "null_pointer_dereference", map[string]string{"function": "read_at_0x60",
+			"instruction": "ld r3,96(r3)", "access": "reads 8 bytes at r3+0x60", "registers": "r3 = 0x0", "field_offset": "0x60",
+			"source_access": "s->name", "pointer": "s (struct S *)",
+			"pointer_source": "passed in r3 by lookup, which called read_at_0x60 at 0x?; there: loaded from s's stack slot at 0x?"}},
+		{"argnull.c", testcore.ArchS390X, "null_pointer_dereference", map[string]string{"function": "read_at_0x60",
+			"instruction": "lg %r2,96(%r2)", "access": "reads 8 bytes at r2+0x60", "registers": "r2 = 0x0", "field_offset": "0x60",
+			"source_access": "s->name", "pointer": "s (struct S *)",
+			"pointer_source": "passed in r2 by lookup, which called read_at_0x60 at 0x?; there: loaded from s's stack slot at 0x?"}},
+		{"wild.c", testcore.ArchPPC64LE, "wild_pointer", map[string]string{"function": "chase", "access": "reads 8 bytes at r9+0x8",
+			"registers": "r9 = 0x123456789000", "fault_address": "0x123456789008", "source_access": "n->next"}},
+		{"wild.c", testcore.ArchS390X, "wild_pointer", map[string]string{"function": "chase", "access": "reads 8 bytes at r1+0x8",
+			"registers": "r1 = 0x123456789000", "fault_address": "0x123456789008", "source_access": "n->next"}},
+		{"recurse.c", testcore.ArchPPC64LE, "stack_overflow", map[string]string{"function": "recurse", "recursion": "recurse",
+			"instruction": "stdu r1,-320(r1)", "access": "writes 8 bytes at r1-0x140"}},
+		{"recurse.c", testcore.ArchS390X, "stack_overflow", map[string]string{"function": "recurse", "recursion": "recurse",
+			"access": "writes 8 bytes at r11+0xa0"}},
+		{"constwrite.c", testcore.ArchPPC64LE, "write_to_readonly", map[string]string{"function": "poke", "section": ".rodata",
+			"access": "writes 4 bytes at r9+0x4"}},
+		{"constwrite.c", testcore.ArchS390X, "write_to_readonly", map[string]string{"function": "poke", "section": ".rodata",
+			"access": "writes 4 bytes at r1+0x4"}},
+	} {
+		spec := testcore.Spec{Name: strings.TrimSuffix(tc.src, ".c") + "-" + tc.arch, Source: tc.src, Arch: tc.arch}
+		t.Run(spec.Name, func(t *testing.T) {
+			c := testcore.Make(t, spec)
+			a, _ := open(t, c.Path, symbolize.Options{Finder: symbolize.PathFinder{Sysroot: c.Sysroot}})
+			d := a.Full(FullOptions{}).Diagnosis
+			if d == nil || d.Kind != tc.kind {
+				t.Fatalf("diagnosis %+v, want kind %s", d, tc.kind)
+			}
+			for k, v := range tc.evidence {
+				if got := hexes.ReplaceAllString(d.Evidence[k], "0x?"); got != v && d.Evidence[k] != v {
+					t.Errorf("evidence %s = %q, want %q (summary: %s)", k, d.Evidence[k], v, d.Summary)
+				}
+			}
+			if d.Evidence["fault_address_source"] != "computed from the instruction (no NT_SIGINFO)" {
+				t.Errorf("fault_address_source %q", d.Evidence["fault_address_source"])
+			}
+		})
+	}
+}
+
 // The kernel's signal frame on 32-bit ARM, as qemu-user lays it out: the handler's return
 // address leads to glibc's Thumb-2 restorer (its Thumb bit cleared to read it), and the
 // frame gives the interrupted registers.
