@@ -117,8 +117,8 @@ func TestNullDerefPPC64LES390X(t *testing.T) {
 // The other fault explanations on ppc64le and s390x from the decoded access: a NULL
 // argument followed into the caller (argnull.c: read_at_0x60 is assembly without DWARF),
 // a wild pointer (wild.c), a stack overflow whose faulting instruction is the frame's
-// stack allocation (recurse.c: ppc64's stdu, s390x's stg below the guard), and a write
-// to .rodata (constwrite.c), all -O0 under qemu-user.
+// stack allocation (recurse.c: ppc64's stdu, s390x's stg below the guard), a write to
+// .rodata (constwrite.c) and a NULL global (gotnull.c), all -O0 under qemu-user.
 func TestFaultExplanationsPPC64LES390X(t *testing.T) {
 	for _, tc := range []struct {
 		src, arch, kind string
@@ -141,9 +141,18 @@ func TestFaultExplanationsPPC64LES390X(t *testing.T) {
 		{"recurse.c", testcore.ArchS390X, "stack_overflow", map[string]string{"function": "recurse", "recursion": "recurse",
 			"access": "writes 8 bytes at r11+0xa0"}},
 		{"constwrite.c", testcore.ArchPPC64LE, "write_to_readonly", map[string]string{"function": "poke", "section": ".rodata",
-			"access": "writes 4 bytes at r9+0x4"}},
+			"access": "writes 4 bytes at r9+0x4", "source_access": "limits[2].hi", "pointer": "&limits (const struct limit [4] *)",
+			"pointer_source": "the global limits, at r9 = address 0x? (at 0x?)"}},
 		{"constwrite.c", testcore.ArchS390X, "write_to_readonly", map[string]string{"function": "poke", "section": ".rodata",
-			"access": "writes 4 bytes at r1+0x4"}},
+			"access": "writes 4 bytes at r1+0x4", "source_access": "limits[2].hi",
+			"pointer_source": "the global limits, at r1 = address 0x? (larl at 0x?)"}},
+		// Globals through ppc64's TOC pointer r2 (addi r9,r2,...) and s390x's lgrl.
+		{"gotnull.c", testcore.ArchPPC64LE, "null_pointer_dereference", map[string]string{"function": "PyOS_setsig",
+			"access": "reads 8 bytes at r9+0x60", "source_access": "runtime_signals->handlers[6].tripped",
+			"pointer_source": "address of runtime_signals (at 0x?), then read"}},
+		{"gotnull.c", testcore.ArchS390X, "null_pointer_dereference", map[string]string{"function": "PyOS_setsig",
+			"access": "reads 8 bytes at r1+0x60", "source_access": "runtime_signals->handlers[6].tripped",
+			"pointer_source": "loaded from runtime_signals at 0x?"}},
 	} {
 		spec := testcore.Spec{Name: strings.TrimSuffix(tc.src, ".c") + "-" + tc.arch, Source: tc.src, Arch: tc.arch}
 		t.Run(spec.Name, func(t *testing.T) {

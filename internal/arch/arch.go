@@ -166,6 +166,9 @@ type ABI struct {
 	RedZone uint64
 	// StackAlign is the stack pointer's alignment at a call.
 	StackAlign uint64
+	// GlobalPointer is the register that holds a module's data base throughout its
+	// code, from which globals are addressed (ppc64's TOC pointer r2), "" if none.
+	GlobalPointer string
 }
 
 // RegPart is a named part of a general register: "eax" is the low 4 bytes of rax.

@@ -68,6 +68,8 @@ var PPC64LE = func() *Arch {
 				"r23", "r24", "r25", "r26", "r27", "r28", "r29", "r30", "r31"},
 			RedZone:    288,
 			StackAlign: 16,
+			// ELFv2 ABI §2.3.2.1: r2 is the TOC pointer, globals are reached from it.
+			GlobalPointer: "r2",
 		},
 		CallBefore: ppc64CallBefore,
 		// arch/powerpc/kernel/signal_64.c: below the interrupted r1 the kernel puts

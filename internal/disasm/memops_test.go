@@ -217,3 +217,22 @@ func TestS390XBranchTargets(t *testing.T) {
 		}
 	}
 }
+
+// ppc64's addi and addis carry their immediate (addis shifted), for following an
+// address computed from the TOC pointer (bytes from Debian's cross libc.so.6).
+func TestPPC64LEAddImmediate(t *testing.T) {
+	for _, c := range []struct {
+		hex, text string
+		regs      []string
+		imm       int64
+	}{
+		{"ffff223d", "addis r9,r2,-1", []string{"r9", "r2"}, -0x10000},
+		{"01002939", "addi r9,r9,1", []string{"r9", "r9"}, 1},
+	} {
+		code, _ := hex.DecodeString(c.hex)
+		in, err := Decode(arch.PPC64LE, code, 0x1000)
+		if err != nil || in.Text != c.text || !in.HasImm || in.Imm != c.imm || in.Dest != "r9" || !reflect.DeepEqual(in.RegArgs, c.regs) {
+			t.Errorf("%s: %q imm %v %#x dest %q regs %q (%v); want %q imm %#x regs %q", c.hex, in.Text, in.HasImm, in.Imm, in.Dest, in.RegArgs, err, c.text, c.imm, c.regs)
+		}
+	}
+}

@@ -183,6 +183,18 @@ func ppc64Operands(out *Inst, in ppc64asm.Inst, pc uint64) {
 	if op == "or" && len(out.RegArgs) == 3 && out.RegArgs[1] == out.RegArgs[2] {
 		out.RegArgs = out.RegArgs[:2] // mr RA, RS
 	}
+	switch op {
+	case "addi", "addis", "li", "lis":
+		// The signed immediate, shifted for the "s" forms (addis RT,RA,SI adds SI << 16).
+		for _, a := range in.Args {
+			if v, ok := a.(ppc64asm.Imm); ok {
+				out.Imm, out.HasImm = int64(v), true
+				if op == "addis" || op == "lis" {
+					out.Imm <<= 16
+				}
+			}
+		}
+	}
 	out.Dest = ppc64Dest(out, in, op, isMem, acc.write)
 	if isMem && update && len(out.Mem) == 1 {
 		// The update forms also write the address back to RA.

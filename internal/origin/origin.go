@@ -36,7 +36,10 @@
 //     with the caller's registers and CFA from the crashing thread's unwound frames
 //     (Search.Frames);
 //   - "the global X, addressed relative to the pc": an access with no base register but
-//     the pc.
+//     the pc; "the global X, at R = address ...": a base register that holds an address
+//     the code computed without reading memory (ppc64 from its TOC pointer, the
+//     psABI's global pointer, through addis and addi; s390x larl), plus the displacement,
+//     inside the global X.
 //
 // When none answers, Search.Access returns an error that says where the search stopped
 // ("rdi: set on more than one path", "rax: returned by the call at 0x401136").
@@ -172,6 +175,13 @@ func (s *Search) Access(pc uint64, mem disasm.MemOperand, regs map[string]uint64
 			val, caller = cv, fn
 		}
 	}
+	if !val.present && val.isFixed {
+		// An address the code computed without reading memory (ppc64's TOC pointer plus
+		// an offset, s390x's larl to inside a table): the global it lands in.
+		if o, err := s.global(pc, val.fixed+uint64(mem.Disp), "at "+base+" = "+val.how); err == nil {
+			return o, nil
+		}
+	}
 	if !val.present {
 		return nil, fmt.Errorf("%s: %s", base, val.how)
 	}
@@ -185,6 +195,12 @@ func (s *Search) Access(pc uint64, mem disasm.MemOperand, regs map[string]uint64
 // pcRelative names a global the instruction at pc addresses relative to itself, and the
 // field inside it at addr.
 func (s *Search) pcRelative(pc, addr uint64) (*Access, error) {
+	return s.global(pc, addr, "addressed relative to the pc")
+}
+
+// global names the global variable holding addr, which the instruction at pc accesses,
+// and the field inside it; how says how the code addressed it.
+func (s *Search) global(pc, addr uint64, how string) (*Access, error) {
 	name := s.Prog.Data(addr)
 	if name == "" || strings.HasSuffix(name, "@got") {
 		return nil, fmt.Errorf("%#x is inside no global variable", addr)
@@ -211,7 +227,7 @@ func (s *Search) pcRelative(pc, addr uint64) (*Access, error) {
 	if v == nil {
 		return nil, fmt.Errorf("no DWARF for the global %s", name)
 	}
-	return describe(value{v: v, addrOf: true, how: fmt.Sprintf("the global %s, addressed relative to the pc", name), present: true}, int64(off))
+	return describe(value{v: v, addrOf: true, how: fmt.Sprintf("the global %s, %s", name, how), present: true}, int64(off))
 }
 
 // regOrigin finds what register reg held just before the instruction at pc, in a frame

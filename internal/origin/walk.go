@@ -110,8 +110,10 @@ func (w *walk) trace(i int, reg string, hop int) value {
 				return value{v: v, addrOf: true, fixed: in.Address, isFixed: true, how: fmt.Sprintf("address of %s (%s at %#x)", v.Name, in.Mnemonic, in.PC), present: true}
 			}
 			return value{fixed: in.Address, isFixed: true, how: fmt.Sprintf("address %#x (%s at %#x)", in.Address, in.Mnemonic, in.PC)}
-		case in.Mnemonic == "add" && len(in.Mem) == 0 && (len(in.RegArgs) == 2 || len(in.RegArgs) == 1 && in.HasImm):
-			// aarch64 add xd, xn, #imm; x86 add $imm, reg (the register is also the source)
+		case in.Mnemonic == "add" && len(in.Mem) == 0 && (len(in.RegArgs) == 2 || len(in.RegArgs) == 1 && in.HasImm),
+			(in.Mnemonic == "addi" || in.Mnemonic == "addis") && len(in.RegArgs) == 2 && in.HasImm:
+			// aarch64 add xd, xn, #imm; x86 add $imm, reg (the register is also the source);
+			// ppc64 addi and addis rt, ra, imm
 			imm, ok := uint64(in.Imm), in.HasImm
 			if !ok {
 				imm, ok = immediate(in.Text)
@@ -119,7 +121,15 @@ func (w *walk) trace(i int, reg string, hop int) value {
 			if !ok {
 				return value{how: fmt.Sprintf("computed by %q at %#x", in.Text, in.PC)}
 			}
-			inner := w.trace(j, c.Family(in.RegArgs[len(in.RegArgs)-1]), hop+1)
+			src := c.Family(in.RegArgs[len(in.RegArgs)-1])
+			var inner value
+			if v, ok := w.regs[src]; ok && src == c.ABI.GlobalPointer && !w.written(w.insts[j+1:], src) {
+				// The global pointer (ppc64's TOC) has kept its value from here to the
+				// fault: the frame's.
+				inner = value{fixed: v, isFixed: true}
+			} else {
+				inner = w.trace(j, src, hop+1)
+			}
 			if !inner.isFixed {
 				return value{how: fmt.Sprintf("computed by %q at %#x", in.Text, in.PC)}
 			}
@@ -172,8 +182,8 @@ func (w *walk) load(in disasm.Inst, j, i, hop int) value {
 	// Any other base register that kept its value since the load and points at a
 	// local's stack slot (the frame pointers GCC keeps at -O0 that are no arch.FP:
 	// ppc64's r31, s390x's r11): that local.
-	if mo.Index == "" && !w.written(w.insts[j+1:i], mo.Base) {
-		if bv, ok := w.regs[c.Family(mo.Base)]; ok {
+	if mo.Index == "" && !w.written(w.insts[j+1:], mo.Base) {
+		if bv, ok := w.regs[c.Family(mo.Base)]; ok { // its value at the fault
 			if v := slotVariable(c, w.sc, bv+uint64(mo.Disp), w.cfa, w.regs); v != nil {
 				return value{v: v, how: fmt.Sprintf("loaded from %s's stack slot at %#x", v.Name, in.PC), present: true}
 			}
