@@ -83,7 +83,11 @@ type Inst struct {
 	// except for branches, calls and returns, x86 stores (the first memory operand is
 	// written), x86 cmp, test, push and nop, and aarch64 str, stur, stp, strb, strh,
 	// cmp, cmn, tst and nop. The other aarch64 stores (stnp, stlr, sttr, ...) still
-	// report their first register: a known gap.
+	// report their first register: a known gap. On ppc64 stores (the update forms'
+	// Dest is their base), cache operations, moves to special registers and
+	// compares (whose first operand is a condition field) write none; on s390x
+	// stores, compares and tests, and moves to floating-point registers (ldgr) write
+	// none, while compare and swap does write its first register.
 	Dest string
 	// AlsoWrites are the other registers the instruction writes besides Dest, where this
 	// package knows them: the address register of ppc64 update-form loads, the
