@@ -384,3 +384,74 @@ func TestSignalFrameEHABI(t *testing.T) {
 		t.Log(dumpArm(frames))
 	}
 }
+
+// recurse.c on 32-bit ARM: qemu-arm's core has no NT_SIGINFO and coredig has no Thumb-2
+// decoder, so the fault address is unknown; the stack pointer, in the PROT_NONE guard page
+// below the stack, is what says the stack overflowed. gdb-multiarch on the same core gives
+// the sp, the faulting store's address register (sp+4: the prologue's store of depth) and
+// the frames: recurse at its entry's line, then recurse at the recursive call.
+func TestRecurseARM(t *testing.T) {
+	c := testcore.Make(t, testcore.RecurseARM)
+	a, _ := open(t, c.Path, symbolize.Options{Finder: symbolize.PathFinder{Sysroot: c.Sysroot}})
+	r := a.Full(FullOptions{})
+	out := gdbMultiarch(t, c.Exe, c.Path, c.Sysroot, "set print frame-arguments none", "info registers sp r3", "bt 4")
+	gdbSP := regexp.MustCompile(`(?m)^sp\s+(0x[0-9a-f]+)`).FindStringSubmatch(out)
+	gdbR3 := regexp.MustCompile(`(?m)^r3\s+(0x[0-9a-f]+)`).FindStringSubmatch(out)
+	if gdbSP == nil || gdbR3 == nil {
+		t.Fatalf("no sp or r3 from gdb-multiarch:\n%s", out)
+	}
+	sp, _ := strconv.ParseUint(gdbSP[1][2:], 16, 64)
+	if r3, _ := strconv.ParseUint(gdbR3[1][2:], 16, 64); r3 != sp+4 {
+		t.Errorf("gdb: r3 %#x, sp %#x: the store is not at sp+4", r3, sp)
+	}
+	stack := uint64(0)
+	for _, m := range r.Mappings {
+		if uint64(m.Start) == sp&^0xfff+0x1000 && m.Perms == "rw-" {
+			stack = uint64(m.Start)
+		}
+	}
+	if stack == 0 {
+		t.Fatalf("no rw- stack mapping just above the page of sp %#x: %+v", sp, r.Mappings)
+	}
+	d := r.Diagnosis
+	want := fmt.Sprintf("Stack overflow in recurse: the stack pointer %#x is %#x below the lowest page of the stack of thread %d, "+
+		"outside any accessible mapping (the core records no fault address); recurse recurses (1024 consecutive frames seen).", sp, stack-sp, c.PID)
+	if d == nil || d.Kind != "stack_overflow" || d.Summary != want {
+		t.Fatalf("diagnosis %+v\nwant summary %q", d, want)
+	}
+	for k, v := range map[string]string{"sp": fmt.Sprintf("%#x", sp), "below_stack": fmt.Sprintf("%#x", stack-sp),
+		"recursion": "recurse", "recursion_depth": "1024", "function": "recurse"} {
+		if d.Evidence[k] != v {
+			t.Errorf("evidence %s = %q, want %q", k, d.Evidence[k], v)
+		}
+	}
+	if _, ok := d.Evidence["fault_address"]; ok {
+		t.Errorf("fault_address %q in a core without one", d.Evidence["fault_address"])
+	}
+	if s := r.Signature; s == nil || s.Text != "stack_overflow @ recurse" {
+		t.Errorf("signature %+v, want stack_overflow @ recurse", s)
+	}
+	frames := r.Threads[0].Frames
+	line := func(marker string) int { return testcore.Line(t, "recurse.c", marker) }
+	var gf [][3]string // pc, function, line
+	for _, l := range strings.Split(out, "\n") {
+		if m := gdbBTLine.FindStringSubmatch(l); m != nil {
+			gf = append(gf, [3]string{m[2], m[3], m[4]})
+		}
+	}
+	if len(gf) < 5 { // frame 0 twice: when gdb loads the core, then in bt
+		t.Fatalf("gdb-multiarch bt:\n%s", out)
+	}
+	gf = gf[1:]
+	for i, g := range gf {
+		f := frames[i]
+		wantLine := line("recurse_call")
+		if i == 0 {
+			wantLine = line("recurse_entry") // the prologue's store of depth
+		}
+		if f.Function != "recurse" || g[1] != "recurse" || strconv.Itoa(f.Line) != g[2] || f.Line != wantLine ||
+			g[0] != "" && fmt.Sprintf("0x%08x", uint64(f.PC)) != g[0] {
+			t.Errorf("frame %d: %#x %s line %d; gdb %s %s line %s; want line %d", i, uint64(f.PC), f.Function, f.Line, g[0], g[1], g[2], wantLine)
+		}
+	}
+}

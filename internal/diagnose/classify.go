@@ -326,12 +326,15 @@ func (f *Facts) segv(d *Diagnosis) {
 		return
 	}
 	if !f.HasAddr {
+		if f.NoSigInfo && f.spOverflow(d) {
+			return
+		}
 		d.Kind = KindWildPointer
 		d.Summary = fmt.Sprintf("Segmentation fault%s with no fault address recorded.", f.in())
 		return
 	}
 	addr := f.Addr
-	if f.stackOverflow(d, addr) {
+	if f.stackOverflow(d, addr, false) {
 		return
 	}
 	target := mappingAt(f.Mappings, addr)
@@ -484,8 +487,26 @@ func (f *Facts) execFault(d *Diagnosis, pc uint64, m *Mapping) {
 	}
 }
 
-// stackOverflow reports a fault in or next to the guard gap below a stack.
-func (f *Facts) stackOverflow(d *Diagnosis, addr uint64) bool {
+// spOverflow explains a SIGSEGV whose fault address is unknown (no NT_SIGINFO, as in
+// qemu-user cores, and no decoded access to compute it from) by the stack pointer alone:
+// when sp is outside every readable or writable mapping, in the guard page or gap just
+// below a stack, the thread ran off its stack, and whatever it touched next (a push, a
+// store to its new frame, the callee's prologue) faulted there. A stack pointer inside a
+// stack says nothing about the access, and the crash stays unexplained (wild_pointer).
+func (f *Facts) spOverflow(d *Diagnosis) bool {
+	sp, ok := f.reg(f.spName())
+	if !ok {
+		return false
+	}
+	if m := mappingAt(f.Mappings, sp); m != nil && (m.Readable() || m.Writable()) {
+		return false
+	}
+	return f.stackOverflow(d, sp, true)
+}
+
+// stackOverflow reports a fault in or next to the guard gap below a stack. With fromSP,
+// addr is the stack pointer, not a fault address (see spOverflow).
+func (f *Facts) stackOverflow(d *Diagnosis, addr uint64, fromSP bool) bool {
 	sp, haveSP := f.reg(f.spName())
 	var stack *Mapping
 	ms := f.Mappings
@@ -530,6 +551,10 @@ func (f *Facts) stackOverflow(d *Diagnosis, addr uint64) bool {
 		} else {
 			rec = fmt.Sprintf("; the cycle %s repeats (%d times seen)", name, reps)
 		}
+	}
+	if fromSP {
+		d.Summary = fmt.Sprintf("Stack overflow%s: the stack pointer %s is %s below the lowest page of %s, outside any accessible mapping (the core records no fault address)%s.", f.in(), hex(addr), hex(stack.Start-addr), who, rec)
+		return true
 	}
 	d.Summary = fmt.Sprintf("Stack overflow%s: access at %s, %s below the lowest page of %s%s.", f.in(), hex(addr), hex(stack.Start-addr), who, rec)
 	return true

@@ -341,6 +341,54 @@ func TestARM64Kinds(t *testing.T) {
 		map[string]string{"link_register": "0xaaaab0000820"})
 }
 
+// A qemu-arm core of recurse.c has no NT_SIGINFO and coredig has no Thumb-2 decoder, so
+// the fault address is unknown; the stack pointer is in the PROT_NONE guard page below the
+// stack (the layout and registers are those of the real core, checked against gdb-multiarch
+// in analysis' TestRecurseARM), and that alone says the thread ran off its stack. The same
+// fault with sp inside the stack is not explained by the stack: it stays a wild pointer.
+func TestStackOverflowWithoutFaultAddress(t *testing.T) {
+	maps := []Mapping{
+		{Start: 0x10000, End: 0x11000, Perms: "r-x", Name: "/tmp/recurse"},
+		{Start: 0x40000000, End: 0x40001000, Perms: "---", Name: "[stack]", StackOf: 16166}, // the guard page, named for the sp in it
+		{Start: 0x40001000, End: 0x40801000, Perms: "rw-"},
+	}
+	facts := func(sp uint64) *Facts {
+		return &Facts{Arch: arch.ARM, Signo: SIGSEGV, NoSigInfo: true, PID: 16166, TID: 16166, Mappings: maps,
+			Regs:      map[string]uint64{"r15": 0x10436, "r13": sp, "r3": sp + 4},
+			Functions: repeat("recurse", 1024), InstErr: "disasm: unsupported architecture: arm"}
+	}
+	d := Classify(facts(0x40000f48))
+	want := "Stack overflow in recurse: the stack pointer 0x40000f48 is 0xb8 below the lowest page of the stack of thread 16166, " +
+		"outside any accessible mapping (the core records no fault address); recurse recurses (1024 consecutive frames seen)."
+	if d.Kind != KindStackOverflow || d.Summary != want {
+		t.Errorf("kind %s, summary\n%q\nwant\n%q", d.Kind, d.Summary, want)
+	}
+	check(t, "arm-sp-in-guard", d, KindStackOverflow, nil, map[string]string{"stack": "anonymous [0x40001000-0x40801000 rw-]",
+		"below_stack": "0xb8", "sp": "0x40000f48", "recursion": "recurse", "recursion_depth": "1024"})
+	if _, ok := d.Get("fault_address"); ok {
+		t.Errorf("a fault address where the core has none: %v", d.Evidence)
+	}
+
+	// sp below the stack with nothing mapped there (a kernel core without NT_SIGINFO).
+	d = Classify(&Facts{Arch: arch.ARM, Signo: SIGSEGV, NoSigInfo: true, TID: 7, Mappings: []Mapping{maps[0], maps[2]},
+		Regs: map[string]uint64{"r15": 0x10436, "r13": 0x40000ff0}, Functions: []string{"f"}})
+	check(t, "arm-sp-unmapped", d, KindStackOverflow, nil, map[string]string{"below_stack": "0x10", "sp": "0x40000ff0"})
+	if want := "Stack overflow in f: the stack pointer 0x40000ff0 is 0x10 below the lowest page of the stack of thread 7, outside any accessible mapping (the core records no fault address)."; d.Summary != want {
+		t.Errorf("summary %q, want %q", d.Summary, want)
+	}
+
+	// sp inside the stack: the access is unknown, and the stack does not explain it.
+	d = Classify(facts(0x40800f48))
+	if d.Kind != KindWildPointer || d.Summary != "Segmentation fault in recurse with no fault address recorded." {
+		t.Errorf("sp inside the stack: %s %q", d.Kind, d.Summary)
+	}
+	// sp far below the stack (more than the guard gap): not this stack's overflow.
+	d = Classify(facts(0x40000000 - guardGap - 0x1000))
+	if d.Kind != KindWildPointer {
+		t.Errorf("sp %#x below the guard gap: %s %q", 0x40000000-guardGap-0x1000, d.Kind, d.Summary)
+	}
+}
+
 func TestAbortMessage(t *testing.T) {
 	msg := "free(): double free detected in tcache 2\n"
 	blk := make([]byte, 4096)

@@ -80,6 +80,10 @@ var (
 	SigHandlerRISCV64 = Spec{Name: "sighandler-riscv64", Source: "sighandler.c", Arch: ArchRISCV64}
 	// SigHandlerARM: sighandler.c for 32-bit ARM (glibc's Thumb-2 sigreturn restorer).
 	SigHandlerARM = Spec{Name: "sighandler-arm", Source: "sighandler.c", Arch: ArchARM}
+	// RecurseARM: recurse.c for 32-bit ARM, a stack overflow: qemu-arm puts a PROT_NONE
+	// guard page below the 8 MiB stack, and the sp is in it. Not position-independent, so
+	// that gdb-multiarch reads it too.
+	RecurseARM = Spec{Name: "recurse-arm", Source: "recurse.c", Arch: ArchARM, CFlags: []string{"-O0", "-g", "-no-pie"}}
 
 	// Abort: abort() in do_abort; SIGABRT.
 	Abort = Spec{Name: "abort-x86_64", Source: "abort.c"}

@@ -13,7 +13,7 @@
 #include <string.h>
 
 __attribute__((noinline, noclone)) unsigned long recurse(unsigned long depth)
-{
+{ /* LINE: recurse_entry */
 	volatile char buf[256];
 
 	memset((char *)buf, (int)depth, sizeof buf);
