@@ -115,9 +115,8 @@ func gdbMultiarchBT(t *testing.T, sysroot, exe, corePath string) (map[int][]gdbA
 }
 
 // compareArmFrames checks coredig's frames against gdb's, frame by frame: the pc where gdb
-// prints one, the function name where gdb has one (coredig names _start, a symbol of size
-// 0, only at its address; gdb's name may be another symbol at the same address, such as
-// nanosleep for __nanosleep), file:line, and that every frame after the first was found by
+// prints one, the function name where gdb has one (gdb's name may be another symbol at the
+// same address, such as nanosleep for __nanosleep), file:line, and that every frame after the first was found by
 // EHABI or, where the program's .debug_frame covers the function, by CFI.
 func compareArmFrames(t *testing.T, a *Analysis, frames []report.Frame, gf []gdbArmFrame, allowCFI bool) {
 	t.Helper()
@@ -135,7 +134,7 @@ func compareArmFrames(t *testing.T, a *Analysis, frames []report.Frame, gf []gdb
 		switch {
 		case g.fn == "??" && f.Function != "":
 			t.Errorf("frame %d: %s, gdb names none", i, f.Function)
-		case g.fn != "??" && f.Function != g.fn && !(g.fn == "_start" && f.Function == "") && !armAlias(a, f, g.fn):
+		case g.fn != "??" && f.Function != g.fn && !armAlias(a, f, g.fn):
 			t.Errorf("frame %d: %q, gdb %q", i, f.Function, g.fn)
 		}
 		if g.file != "" && (filepath.Base(f.File) != g.file || f.Line != g.line) {
@@ -242,7 +241,7 @@ func TestEHABIBacktraceMatchesGDB(t *testing.T) {
 			k++
 			// Past main: libc's __libc_start_call_main (a local symbol of a stripped
 			// library: unnamed) and __libc_start_main, then _start in the program.
-			if len(frames)-k != 3 || frames[k+1].Function != "__libc_start_main" || filepath.Base(frames[k+2].Module) != filepath.Base(exe) {
+			if len(frames)-k != 3 || frames[k+1].Function != "__libc_start_main" || frames[k+2].Function != "_start" || filepath.Base(frames[k+2].Module) != filepath.Base(exe) {
 				t.Errorf("past main:\n%s", dumpArm(frames[k:]))
 			}
 			t.Logf("%d frames agree with gdb-multiarch:\n%s", len(frames), dumpArm(frames))
@@ -365,7 +364,7 @@ func TestSignalFrameEHABI(t *testing.T) {
 		{"main", "exe", "exidx", line("main_calls_send")},
 		{"", "libc.so.6", "exidx", 0}, // __libc_start_call_main
 		{"__libc_start_main", "libc.so.6", "exidx", 0},
-		{"", "exe", "exidx", 0}, // _start
+		{"_start", "exe", "exidx", 0}, // a symbol of size 0, named up to the next one
 	}
 	if len(frames) != len(want) || errText != "" {
 		t.Fatalf("%d frames (%s), want %d:\n%s", len(frames), errText, len(want), dumpArm(frames))

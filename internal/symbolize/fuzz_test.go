@@ -27,7 +27,7 @@ func FuzzMiniDebugInfo(f *testing.F) {
 		if err != nil {
 			return
 		}
-		st := buildSymtab(funcSyms(mini.Symbols, 0))
+		st := buildSymtab(funcSyms(mini.Symbols, 0, mini.Sections))
 		for i := 1; i < len(st.syms); i++ {
 			if st.syms[i].addr <= st.syms[i-1].addr {
 				t.Fatalf("symbols out of order at %d: %#x after %#x", i, st.syms[i].addr, st.syms[i-1].addr)

@@ -21,6 +21,10 @@ type sym struct {
 	name       string
 	bind       elf.SymBind
 	mode       uint64 // the instruction-set bit of the symbol's value, cleared from addr
+	// secEnd is the link-time end of the symbol's section, 0 when unknown: a symbol
+	// without a size (crt1's _start on ARM) names addresses up to the next symbol, within
+	// its section.
+	secEnd uint64
 }
 
 type symtab struct {
@@ -42,8 +46,10 @@ type Symbol struct {
 }
 
 // Lookup maps a run-time address to module, offset and function. The nearest preceding
-// function symbol is used only when the address falls inside its size, or is the
-// address of a symbol without one.
+// function symbol is used when the address falls inside its size; a symbol without a size
+// (assembly such as crt1's _start on 32-bit ARM) names the addresses from its own up to
+// the next symbol or the end of its section, as gdb's minimal symbols and addr2line do,
+// when no sized symbol covers the address.
 func (t *Table) Lookup(addr uint64) Symbol {
 	m := t.ModuleFor(addr)
 	if m == nil {
@@ -56,21 +62,27 @@ func (t *Table) Lookup(addr uint64) Symbol {
 	}
 	rel := addr - m.Bias
 	i := sort.Search(len(st.syms), func(i int) bool { return st.syms[i].addr > rel }) - 1
+	name := func(y sym) Symbol {
+		s.RawName = y.name
+		s.Function = Demangle(y.name)
+		s.FuncOffset = rel - y.addr
+		s.FuncStart = y.addr + m.Bias
+		s.FuncSize = y.size
+		s.FuncMode = y.mode
+		return s
+	}
 	// Walk back over zero-size or non-covering symbols at most a few steps: a covering
 	// symbol can precede a smaller one that ends before rel (nested or overlapping sizes).
-	for k := 0; i >= 0 && k < 8; i, k = i-1, k+1 {
-		y := st.syms[i]
-		// A symbol without a size (assembly, GCC's __x86.get_pc_thunk.*) names only the
-		// address it is at.
+	for j, k := i, 0; j >= 0 && k < 8; j, k = j-1, k+1 {
+		y := st.syms[j]
 		if rel >= y.addr && rel < y.addr+y.size || y.size == 0 && rel == y.addr {
-			s.RawName = y.name
-			s.Function = Demangle(y.name)
-			s.FuncOffset = rel - y.addr
-			s.FuncStart = y.addr + m.Bias
-			s.FuncSize = y.size
-			s.FuncMode = y.mode
-			return s
+			return name(y)
 		}
+	}
+	// No sized symbol covers rel: the nearest symbol below it, if it has no size, runs up
+	// to the next symbol (whose address is above rel) or the end of its section.
+	if i >= 0 && st.syms[i].size == 0 && rel < st.syms[i].secEnd {
+		return name(st.syms[i])
 	}
 	return s
 }
@@ -189,23 +201,23 @@ func (m *Module) buildSymbols(t *Table) {
 	var sources []string
 	mask := modeMask(m.file)
 	if dbg := m.debugELF(t); dbg != nil {
-		if s := funcSyms(dbg.Symbols, mask); len(s) > 0 {
+		if s := funcSyms(dbg.Symbols, mask, dbg.Sections); len(s) > 0 {
 			all = append(all, s...)
 			sources = append(sources, "debug file .symtab")
 		}
 	}
-	if s := funcSyms(m.file.Symbols, mask); len(s) > 0 {
+	if s := funcSyms(m.file.Symbols, mask, m.file.Sections); len(s) > 0 {
 		all = append(all, s...)
 		sources = append(sources, ".symtab")
 	} else if mini, err := miniDebugInfo(m.file); mini != nil {
-		if s := funcSyms(mini.Symbols, mask); len(s) > 0 {
+		if s := funcSyms(mini.Symbols, mask, mini.Sections); len(s) > 0 {
 			all = append(all, s...)
 			sources = append(sources, "MiniDebugInfo .symtab")
 		}
 	} else if err != nil {
 		m.Notes = append(m.Notes, err.Error())
 	}
-	if s := funcSyms(m.file.DynamicSymbols, mask); len(s) > 0 {
+	if s := funcSyms(m.file.DynamicSymbols, mask, m.file.Sections); len(s) > 0 {
 		all = append(all, s...)
 		sources = append(sources, ".dynsym")
 	}
@@ -283,8 +295,9 @@ func modeMask(f *elf.File) uint64 {
 }
 
 // funcSyms returns the function symbols of a table, with the bits of mask (modeMask)
-// moved from their values to their mode.
-func funcSyms(get func() ([]elf.Symbol, error), mask uint64) []sym {
+// moved from their values to their mode, and the end of each one's section from secs (the
+// section headers of the file the table is in).
+func funcSyms(get func() ([]elf.Symbol, error), mask uint64, secs []*elf.Section) []sym {
 	syms, err := get()
 	if err != nil {
 		return nil
@@ -295,7 +308,13 @@ func funcSyms(get func() ([]elf.Symbol, error), mask uint64) []sym {
 		if (typ != elf.STT_FUNC && typ != elf.STT_GNU_IFUNC) || y.Section == elf.SHN_UNDEF || y.Value == 0 || y.Name == "" {
 			continue
 		}
-		out = append(out, sym{addr: y.Value &^ mask, size: y.Size, name: y.Name, bind: elf.ST_BIND(y.Info), mode: y.Value & mask})
+		v := sym{addr: y.Value &^ mask, size: y.Size, name: y.Name, bind: elf.ST_BIND(y.Info), mode: y.Value & mask}
+		if n := int(y.Section); y.Section < elf.SHN_LORESERVE && n < len(secs) {
+			if sec := secs[n]; sec.Flags&elf.SHF_EXECINSTR != 0 && sec.Addr <= v.addr && v.addr < sec.Addr+sec.Size {
+				v.secEnd = sec.Addr + sec.Size
+			}
+		}
+		out = append(out, v)
 		if len(out) >= maxSymbols {
 			break
 		}

@@ -49,6 +49,49 @@ func TestLookupOnlyInsideSize(t *testing.T) {
 	}
 }
 
+// A symbol without a size names the addresses after it up to the next symbol, within its
+// section, and only where no sized symbol covers them, as gdb and addr2line name crt1's
+// _start on 32-bit ARM (a FUNC of size 0): "_start+0x1c".
+func TestLookupZeroSize(t *testing.T) {
+	m := &Module{Name: "prog", Start: 0x10000, End: 0x20000, BiasKnown: true}
+	m.syms = buildSymtab([]sym{
+		{addr: 0x10548, size: 0, name: "_start", bind: elf.STB_GLOBAL, mode: 1, secEnd: 0x1078c},
+		{addr: 0x1057c, size: 0, name: "call_weak_fn", bind: elf.STB_LOCAL, secEnd: 0x1078c},
+		{addr: 0x10600, size: 0x100, name: "outer", bind: elf.STB_GLOBAL, secEnd: 0x1078c},
+		{addr: 0x10640, size: 0, name: "inner_label", bind: elf.STB_LOCAL, secEnd: 0x1078c},
+		{addr: 0x10740, size: 0, name: "tail", bind: elf.STB_LOCAL, secEnd: 0x1078c},
+		{addr: 0x10800, size: 0, name: "nosection", bind: elf.STB_LOCAL}, // section unknown
+	})
+	m.symOnce.Do(func() {})
+	m.file = &elf.File{}
+	tab := &Table{Modules: []*Module{m}}
+	for _, tc := range []struct {
+		addr uint64
+		fn   string
+		off  uint64
+	}{
+		{0x10548, "_start", 0},
+		{0x10564, "_start", 0x1c},       // gdb: _start+28
+		{0x1057b, "_start", 0x33},       // the last byte before the next symbol
+		{0x1057c, "call_weak_fn", 0},    // the next symbol
+		{0x105ff, "call_weak_fn", 0x83}, // up to outer
+		{0x10650, "outer", 0x50},        // a sized symbol covers it: not inner_label
+		{0x10700, "inner_label", 0xc0},  // past outer's size: the zero-size symbol after outer's start, as gdb takes it
+		{0x10788, "tail", 0x48},         // to the end of the section
+		{0x1078c, "", 0},                // past the section's end
+		{0x10800, "nosection", 0},       // its own address only
+		{0x10804, "", 0},
+	} {
+		s := tab.Lookup(tc.addr)
+		if s.Function != tc.fn || s.FuncOffset != tc.off {
+			t.Errorf("Lookup(%#x) = %q+%#x, want %q+%#x", tc.addr, s.Function, s.FuncOffset, tc.fn, tc.off)
+		}
+		if tc.fn == "_start" && (s.FuncStart != 0x10548 || s.FuncSize != 0 || s.FuncMode != 1) {
+			t.Errorf("Lookup(%#x): start %#x size %d mode %d, want 0x10548, 0, 1", tc.addr, s.FuncStart, s.FuncSize, s.FuncMode)
+		}
+	}
+}
+
 func TestDemangle(t *testing.T) {
 	for in, want := range map[string]string{
 		"_ZN7crasher6level1Ei":                                       "crasher::level1(int)",
