@@ -205,7 +205,7 @@ func (a *Analysis) sourceFrames(index int, pc uint64, returnAddr bool, foundBy s
 	src, err := a.Modules.Source(lookupPC(pc, returnAddr))
 	if len(src) == 0 {
 		if err != nil && base.Function == "" {
-			base.Error = err.Error()
+			base.SymbolError = err.Error() // not where the unwind stopped
 		}
 		return []report.Frame{base}
 	}

@@ -454,3 +454,32 @@ func TestRecurseARM(t *testing.T) {
 		}
 	}
 }
+
+// A frame no symbol names, in a module with DWARF that does not cover it (crt1's _start,
+// its symbol stripped), is the stack's end here, not a failure: no frame error (the text
+// view prints an error as "stops here"), no symbolization error either, and no thread
+// error. The unwind ends at _start's EXIDX_CANTUNWIND, where gdb-multiarch ends it.
+func TestUnnamedFrameIsNotAnError(t *testing.T) {
+	c := testcore.Make(t, testcore.Spec{Name: "deref-arm-nopie", Source: "deref.c", Arch: testcore.ArchARM,
+		CFlags: []string{"-O0", "-g", "-no-pie"}})
+	exe := filepath.Join(t.TempDir(), filepath.Base(c.Exe))
+	if b, err := exec.Command("arm-linux-gnueabihf-objcopy", "--strip-symbol=_start", c.Exe, exe).CombinedOutput(); err != nil {
+		t.Fatalf("arm-linux-gnueabihf-objcopy: %v\n%s", err, b)
+	}
+	a, _ := open(t, c.Path, symbolize.Options{Finder: symbolize.PathFinder{Sysroot: c.Sysroot}, ExePath: exe})
+	frames, errText := a.Backtrace(a.Core.Threads[0], 0)
+	threads, gout := gdbMultiarchBT(t, c.Sysroot, exe, c.Path)
+	gf := threads[c.PID]
+	if len(frames) != len(gf) || errText != "" {
+		t.Fatalf("%d frames (%q), gdb-multiarch %d:\n%s\ngdb:\n%s", len(frames), errText, len(gf), dumpArm(frames), gout)
+	}
+	last := frames[len(frames)-1]
+	if last.Function != "" || filepath.Base(last.Module) != filepath.Base(exe) || last.FoundBy != "exidx" || uint64(last.PC) != gf[len(gf)-1].pc {
+		t.Errorf("last frame %s (%s) [%s] at %#x, want the unnamed _start [exidx] at gdb's %#x", last.Function, last.Module, last.FoundBy, uint64(last.PC), gf[len(gf)-1].pc)
+	}
+	for _, f := range frames {
+		if f.Error != "" || f.SymbolError != "" {
+			t.Errorf("frame %d (%s): error %q, symbol error %q", f.Index, f.Function, f.Error, f.SymbolError)
+		}
+	}
+}

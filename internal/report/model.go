@@ -171,7 +171,10 @@ type Frame struct {
 	Inlined        bool   `json:"inlined"`
 	FoundBy        string `json:"found_by"`
 	Error          string `json:"error,omitempty"`
-	Unverified     bool   `json:"unverified,omitempty"`
+	// SymbolError says why the frame's function or file:line could not be read (damaged
+	// DWARF); unlike Error, the unwind went on past it.
+	SymbolError string `json:"symbol_error,omitempty"`
+	Unverified  bool   `json:"unverified,omitempty"`
 	// Python lists the Python frames this native frame (a _PyEval_EvalFrameDefault
 	// call) was executing, innermost first.
 	Python []PythonFrame `json:"python,omitempty"`

@@ -175,6 +175,9 @@ func (p *printer) stack(frames []Frame, errText string) {
 		if f.Error != "" {
 			p.f("      %s\n", p.style("31", "stops here: "+f.Error))
 		}
+		if f.SymbolError != "" {
+			p.f("      %s\n", p.style("2", "not symbolized: "+f.SymbolError))
+		}
 		// The variables of the program's innermost frame, of the one a signal
 		// interrupted and of the one Go's runtime.sigpanic was injected into; of every
 		// frame with --full.

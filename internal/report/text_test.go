@@ -1,6 +1,9 @@
 package report
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestShellJoin(t *testing.T) {
 	for _, c := range []struct {
@@ -15,5 +18,26 @@ func TestShellJoin(t *testing.T) {
 		if got := shellJoin(c.args); got != c.want {
 			t.Errorf("shellJoin(%q) = %s, want %s", c.args, got, c.want)
 		}
+	}
+}
+
+// A frame's unwind error is where the stack stops; a symbolization error is not, and the
+// text view says which is which.
+func TestStackErrors(t *testing.T) {
+	var b strings.Builder
+	p := &printer{w: &b, word: 8}
+	off := Hex(0x1c)
+	p.stack([]Frame{
+		{Index: 0, PC: 0x10436, Module: "/tmp/prog", Function: "f", FunctionOffset: &off, FoundBy: "context",
+			SymbolError: "dwarf: decoding unit at 0x1a2: bad abbreviation"},
+		{Index: 1, PC: 0x10570, Module: "/tmp/prog", FoundBy: "cfi",
+			Error: "stack memory at 0x40800000 is not in the core"},
+	}, "")
+	want := "#0   0x00010436 f+0x1c (prog)  [context]\n" +
+		"      not symbolized: dwarf: decoding unit at 0x1a2: bad abbreviation\n" +
+		"#1   0x00010570 ?? (prog)  [cfi]\n" +
+		"      stops here: stack memory at 0x40800000 is not in the core\n"
+	if b.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
 	}
 }

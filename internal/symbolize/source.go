@@ -2,6 +2,7 @@ package symbolize
 
 import (
 	"debug/elf"
+	"errors"
 
 	"github.com/coredig/coredig/internal/dwarfsym"
 )
@@ -30,7 +31,7 @@ func (t *Table) Source(addr uint64) ([]SourceFrame, error) {
 	}
 	frames, err := ix.Lookup(addr - m.Bias)
 	if len(frames) == 0 {
-		if err == dwarfsym.ErrUnknownPC {
+		if errors.Is(err, dwarfsym.ErrUnknownPC) { // wrapped with the address: not an error here
 			err = nil
 		}
 		return nil, err
