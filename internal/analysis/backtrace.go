@@ -49,6 +49,25 @@ func (u unwindModules) Executable(addr uint64) bool {
 	return false
 }
 
+// cloneNames are glibc's clone entry points, whose child calls a new thread's function
+// (sysdeps/unix/sysv/linux/*/clone.S and clone3.S; thread_start is the child's label on
+// some architectures).
+var cloneNames = map[string]bool{"clone": true, "__clone": true, "clone3": true, "__clone3": true,
+	"thread_start": true, "__thread_start": true}
+
+// maxCloneChild bounds how far past clone's sized body its child code may lie: on 32-bit
+// ARM it follows PSEUDO_END(__clone) (clone.S: ldr, ldr, blx ip, then the exit system
+// call: 16 bytes of Thumb-2).
+const maxCloneChild = 64
+
+// threadStart reports whether pc is in glibc's clone child: inside a clone symbol, or
+// just past its size (no other symbol in between). Only the child calls anything in
+// clone, so a return address there is the call of the thread's function.
+func (a *Analysis) threadStart(pc uint64) bool {
+	s := a.Modules.Preceding(pc)
+	return cloneNames[s.RawName] && pc-s.FuncStart < s.FuncSize+maxCloneChild
+}
+
 // faultEntry reports whether pc is in a function a runtime enters by injecting a call at a
 // faulting instruction: Go's runtime.sigpanic (runtime/signal_amd64.go preparePanic, and
 // the arm64 equivalent, push the faulting pc as the "return address").
@@ -63,7 +82,7 @@ func (a *Analysis) Unwind(t *core.Thread, maxDepth int) ([]*unwind.Frame, error)
 }
 
 func (a *Analysis) unwindRegs(regs []uint64, maxDepth int, contextIsReturn bool) ([]*unwind.Frame, error) {
-	u := unwind.New(unwind.Config{Arch: a.Core.Arch, Mem: a.Core, Modules: unwindModules{a}, MaxDepth: maxDepth, FaultEntry: a.faultEntry, ContextIsReturn: contextIsReturn}, regs)
+	u := unwind.New(unwind.Config{Arch: a.Core.Arch, Mem: a.Core, Modules: unwindModules{a}, MaxDepth: maxDepth, FaultEntry: a.faultEntry, ThreadStart: a.threadStart, ContextIsReturn: contextIsReturn}, regs)
 	var frames []*unwind.Frame
 	for u.Next() {
 		frames = append(frames, u.Frame())

@@ -306,7 +306,11 @@ func dumpArm(frames []report.Frame) string {
 // from its .debug_frame (CFI), libc's from its .ARM.exidx. Every frame gdb-multiarch shows
 // (it stops at start_thread, and at _start past main) is the same in coredig's stack: the
 // sleeping thread's __clock_nanosleep_time64, nanosleep and sleep and the waiting one's
-// pthread_cond_wait and its two unnamed callees are found by EHABI.
+// pthread_cond_wait and its two unnamed callees are found by EHABI. coredig stops where
+// gdb does, without an error: start_thread (a local symbol of the stripped libc, under an
+// EXIDX_CANTUNWIND) is the last frame of each thread, as the return address a scan finds
+// above it is in __clone's child, the code that starts the thread; _start ends the main
+// thread.
 func TestEHABIThreadsMatchGDB(t *testing.T) {
 	c := testcore.Make(t, testcore.Spec{Name: "deref-arm-nopie", Source: "deref.c", Arch: testcore.ArchARM,
 		CFlags: []string{"-O0", "-g", "-no-pie"}})
@@ -317,13 +321,16 @@ func TestEHABIThreadsMatchGDB(t *testing.T) {
 	}
 	exidx := 0
 	for _, th := range a.Core.Threads {
-		frames, _ := a.Backtrace(th, 0)
+		frames, errText := a.Backtrace(th, 0)
 		gf := threads[th.TID]
-		if len(gf) == 0 || len(frames) < len(gf) {
-			t.Errorf("thread %d: %d frames, gdb-multiarch %d:\n%s", th.TID, len(frames), len(gf), dumpArm(frames))
+		if len(gf) == 0 || len(frames) != len(gf) || errText != "" {
+			t.Errorf("thread %d: %d frames (%q), gdb-multiarch %d:\n%s", th.TID, len(frames), errText, len(gf), dumpArm(frames))
 			continue
 		}
-		compareArmFrames(t, a, frames[:len(gf)], gf, true)
+		if th.TID != c.PID && filepath.Base(frames[len(frames)-1].Module) != "libc.so.6" {
+			t.Errorf("thread %d ends outside libc's start_thread:\n%s", th.TID, dumpArm(frames))
+		}
+		compareArmFrames(t, a, frames, gf, true)
 		for _, f := range frames[:len(gf)] {
 			if f.FoundBy == "exidx" {
 				exidx++

@@ -87,6 +87,29 @@ func (t *Table) Lookup(addr uint64) Symbol {
 	return s
 }
 
+// Preceding returns the nearest function symbol at or below a run-time address in its
+// module, whether or not its size covers the address (Function is "" when there is none).
+// It is for code known to follow a symbol's sized body, such as 32-bit ARM glibc's clone
+// child after __clone; Lookup is what names an address.
+func (t *Table) Preceding(addr uint64) Symbol {
+	m := t.ModuleFor(addr)
+	if m == nil {
+		return Symbol{}
+	}
+	s := Symbol{Module: m, ModuleOffset: addr - m.Bias}
+	st := m.symbols(t)
+	if st == nil {
+		return s
+	}
+	rel := addr - m.Bias
+	if i := sort.Search(len(st.syms), func(i int) bool { return st.syms[i].addr > rel }) - 1; i >= 0 {
+		y := st.syms[i]
+		s.RawName, s.Function, s.FuncOffset = y.name, Demangle(y.name), rel-y.addr
+		s.FuncStart, s.FuncSize, s.FuncMode = y.addr+m.Bias, y.size, y.mode
+	}
+	return s
+}
+
 // FindSymbol returns the run-time address of a named function or object symbol in any
 // module, searching the executable first.
 func (t *Table) FindSymbol(name string) (uint64, *Module, bool) {

@@ -92,6 +92,34 @@ func TestLookupZeroSize(t *testing.T) {
 	}
 }
 
+// Preceding names the nearest symbol below an address whatever its size: 32-bit ARM
+// glibc's clone child follows __clone's 56-byte body (Debian 12 armhf libc.so.6: __clone
+// at 0xb36a0, the child's return address from blx ip at 0xb36e0, umount at 0xb36e8).
+func TestPreceding(t *testing.T) {
+	m := &Module{Name: "libc.so.6", Start: 0x3febc000, End: 0x3ffc6000, Bias: 0x3febc000, BiasKnown: true}
+	m.syms = buildSymtab([]sym{
+		{addr: 0xb36a0, size: 56, name: "__clone", bind: elf.STB_GLOBAL, mode: 1},
+		{addr: 0xb36a0, size: 56, name: "clone", bind: elf.STB_WEAK, mode: 1},
+		{addr: 0xb36e8, size: 6, name: "umount", bind: elf.STB_GLOBAL, mode: 1},
+	})
+	m.symOnce.Do(func() {})
+	m.file = &elf.File{}
+	tab := &Table{Modules: []*Module{m}}
+	if s := tab.Lookup(0x3febc000 + 0xb36df); s.Function != "" {
+		t.Errorf("Lookup past __clone's size: %q", s.Function)
+	}
+	s := tab.Preceding(0x3febc000 + 0xb36df)
+	if s.RawName != "__clone" || s.FuncStart != 0x3febc000+0xb36a0 || s.FuncSize != 56 || s.FuncOffset != 0x3f || s.FuncMode != 1 {
+		t.Errorf("Preceding = %+v, want __clone+0x3f of size 56", s)
+	}
+	if s := tab.Preceding(0x3febc000 + 0xb36e8); s.RawName != "umount" || s.FuncOffset != 0 {
+		t.Errorf("Preceding at umount = %q+%#x", s.RawName, s.FuncOffset)
+	}
+	if s := tab.Preceding(0x3febc000 + 0x1000); s.Module != m || s.Function != "" {
+		t.Errorf("Preceding below every symbol = %+v", s)
+	}
+}
+
 func TestDemangle(t *testing.T) {
 	for in, want := range map[string]string{
 		"_ZN7crasher6level1Ei":                                       "crasher::level1(int)",

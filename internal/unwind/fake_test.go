@@ -154,6 +154,39 @@ func TestScan(t *testing.T) {
 	}
 }
 
+// A scan that finds a return address into the code that starts a thread (glibc's clone
+// child, Config.ThreadStart) ends the stack at the frame it scanned from, quietly; other
+// return addresses the scan finds are frames as before.
+func TestScanEndsAtThreadStart(t *testing.T) {
+	p := newFake()
+	p.put(0x7010, textBase+0x305) // the return address after clone's call of start_thread
+	var asked []uint64
+	u := New(Config{Arch: arch.AMD64, Mem: p, Modules: p, ThreadStart: func(pc uint64) bool {
+		asked = append(asked, pc)
+		return pc >= textBase+0x300 && pc < textBase+0x340
+	}}, x86Regs(textBase+0x10, 0x7000, 0x7003))
+	var frames []*Frame
+	for u.Next() {
+		frames = append(frames, u.Frame())
+	}
+	if got, want := summary(frames), "0x400010/context "; got != want || u.Err() != nil || frames[0].Err != nil {
+		t.Fatalf("got %s(%v), want %s and no error", got, u.Err(), want)
+	}
+	if len(asked) != 1 || asked[0] != textBase+0x304 {
+		t.Errorf("ThreadStart asked %#x, want the return address's lookup pc %#x", asked, textBase+0x304)
+	}
+	// Another return address goes on being a frame.
+	u = New(Config{Arch: arch.AMD64, Mem: p, Modules: p, MaxDepth: 2,
+		ThreadStart: func(pc uint64) bool { return pc >= textBase+0x200 && pc < textBase+0x240 }}, x86Regs(textBase+0x10, 0x7000, 0x7003))
+	frames = frames[:0]
+	for u.Next() {
+		frames = append(frames, u.Frame())
+	}
+	if got, want := summary(frames), "0x400010/context 0x400305/scan "; got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+}
+
 // debugFrame builds a .debug_frame with one CIE (the given initial instructions, code
 // alignment 1, data alignment -8, return address column 16) and one FDE for [begin, end).
 func debugFrame(t *testing.T, begin, end uint64, initial ...byte) *cfi.Table {

@@ -92,6 +92,9 @@ func (u *Unwinder) step(f *Frame) (*Frame, error) {
 		return nil, nil
 	}
 	if next := u.stepScan(f); next != nil {
+		if u.cfg.ThreadStart != nil && u.cfg.ThreadStart(next.PC&^u.cfg.Arch.ModeBit-1) {
+			return nil, nil // f was called by the code that starts its thread: the outermost frame
+		}
 		return next, nil
 	}
 	if f.ReturnAddress && errors.Is(cfiErr, errCantUnwind) {

@@ -21,7 +21,9 @@
 //     at fp, where no CFI covers the pc;
 //   - "scan": last resort, a word on the stack that points just after a call instruction
 //     in an executable mapping (arch.Arch.CallBefore: x86_64 call rel32 and call r/m64
-//     "ff /2"; aarch64 BL, BLR, BLRAA/BLRAB and their Z forms);
+//     "ff /2"; aarch64 BL, BLR, BLRAA/BLRAB and their Z forms); a return address into the
+//     code that starts a thread (Config.ThreadStart: glibc's clone child) ends the stack
+//     at the frame scanned from instead;
 //   - "signal_frame": the context the kernel saved in its rt_sigframe when it delivered a
 //     signal. The frame before it is the signal trampoline (x86_64 __restore_rt,
 //     "48 c7 c0 0f 00 00 00 0f 05" = mov $15,%rax; syscall; aarch64 vDSO
@@ -222,6 +224,14 @@ type Config struct {
 	// caller's pc found through its CFI is then the faulting instruction itself, not a
 	// return address, and is looked up as it is.
 	FaultEntry func(pc uint64) bool
+	// ThreadStart, when set, reports whether a return address (its lookup pc, the
+	// instruction-set bit cleared) is in the code that starts a thread: glibc's clone
+	// child (sysdeps/unix/sysv/linux/*/clone.S, the code after the clone system call that
+	// calls the thread's function and then exits; on 32-bit ARM it follows __clone's
+	// sized body under an EXIDX_CANTUNWIND). A stack scan that finds such a return
+	// address ends the stack at the frame it scanned from (start_thread), where gdb ends
+	// it, instead of adding a guessed frame.
+	ThreadStart func(pc uint64) bool
 	// ContextIsReturn says the pc of the given registers is a return address (a saved
 	// context such as a parked goroutine's g.sched): it is looked up at pc-1.
 	ContextIsReturn bool
