@@ -10,6 +10,7 @@
 package analysis
 
 import (
+	"debug/elf"
 	"fmt"
 	"sort"
 	"strings"
@@ -379,10 +380,20 @@ func (a *Analysis) mappings() []report.Mapping {
 	return out
 }
 
-// isStack reports whether a thread's stack pointer is inside the segment.
+// isStack reports whether a thread's stack pointer is inside the segment, or, for a
+// writable segment, just below it in an inaccessible one (the guard page a thread that
+// overflowed its stack ran into, which is not its stack).
 func (a *Analysis) isStack(s core.Segment) bool {
 	for _, t := range a.Core.Threads {
-		if sp := t.SP(a.Core.Arch); sp >= s.Vaddr && sp < s.End() {
+		sp := t.SP(a.Core.Arch)
+		g := a.Core.SegmentFor(sp)
+		guard := g != nil && g.Flags&(elf.PF_R|elf.PF_W) == 0
+		switch {
+		case sp >= s.Vaddr && sp < s.End():
+			if !guard {
+				return true
+			}
+		case guard && s.Flags&elf.PF_W != 0 && s.Vaddr == g.End():
 			return true
 		}
 	}

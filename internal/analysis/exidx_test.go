@@ -419,6 +419,12 @@ func TestRecurseARM(t *testing.T) {
 	if stack == 0 {
 		t.Fatalf("no rw- stack mapping just above the page of sp %#x: %+v", sp, r.Mappings)
 	}
+	// The maps name the stack [stack], not the guard page the sp ran into.
+	for _, m := range r.Mappings {
+		if named, want := m.Name == "[stack]", uint64(m.Start) == stack; named != want {
+			t.Errorf("mapping %#x-%#x %s named %q", uint64(m.Start), uint64(m.End), m.Perms, m.Name)
+		}
+	}
 	d := r.Diagnosis
 	want := fmt.Sprintf("Stack overflow in recurse: the stack pointer %#x is %#x below the lowest page of the stack of thread %d, "+
 		"outside any accessible mapping (the core records no fault address); recurse recurses (1024 consecutive frames seen).", sp, stack-sp, c.PID)

@@ -349,8 +349,8 @@ func TestARM64Kinds(t *testing.T) {
 func TestStackOverflowWithoutFaultAddress(t *testing.T) {
 	maps := []Mapping{
 		{Start: 0x10000, End: 0x11000, Perms: "r-x", Name: "/tmp/recurse"},
-		{Start: 0x40000000, End: 0x40001000, Perms: "---", Name: "[stack]", StackOf: 16166}, // the guard page, named for the sp in it
-		{Start: 0x40001000, End: 0x40801000, Perms: "rw-"},
+		{Start: 0x40000000, End: 0x40001000, Perms: "---", StackOf: 16166}, // the guard page, with the sp in it
+		{Start: 0x40001000, End: 0x40801000, Perms: "rw-", Name: "[stack]"},
 	}
 	facts := func(sp uint64) *Facts {
 		return &Facts{Arch: arch.ARM, Signo: SIGSEGV, NoSigInfo: true, PID: 16166, TID: 16166, Mappings: maps,
@@ -363,14 +363,15 @@ func TestStackOverflowWithoutFaultAddress(t *testing.T) {
 	if d.Kind != KindStackOverflow || d.Summary != want {
 		t.Errorf("kind %s, summary\n%q\nwant\n%q", d.Kind, d.Summary, want)
 	}
-	check(t, "arm-sp-in-guard", d, KindStackOverflow, nil, map[string]string{"stack": "anonymous [0x40001000-0x40801000 rw-]",
+	check(t, "arm-sp-in-guard", d, KindStackOverflow, nil, map[string]string{"stack": "[stack] [0x40001000-0x40801000 rw-]",
 		"below_stack": "0xb8", "sp": "0x40000f48", "recursion": "recurse", "recursion_depth": "1024"})
 	if _, ok := d.Get("fault_address"); ok {
 		t.Errorf("a fault address where the core has none: %v", d.Evidence)
 	}
 
-	// sp below the stack with nothing mapped there (a kernel core without NT_SIGINFO).
-	d = Classify(&Facts{Arch: arch.ARM, Signo: SIGSEGV, NoSigInfo: true, TID: 7, Mappings: []Mapping{maps[0], maps[2]},
+	// sp below an anonymous stack with nothing mapped there (a kernel core without
+	// NT_SIGINFO).
+	d = Classify(&Facts{Arch: arch.ARM, Signo: SIGSEGV, NoSigInfo: true, TID: 7, Mappings: []Mapping{maps[0], {Start: 0x40001000, End: 0x40801000, Perms: "rw-"}},
 		Regs: map[string]uint64{"r15": 0x10436, "r13": 0x40000ff0}, Functions: []string{"f"}})
 	check(t, "arm-sp-unmapped", d, KindStackOverflow, nil, map[string]string{"below_stack": "0x10", "sp": "0x40000ff0"})
 	if want := "Stack overflow in f: the stack pointer 0x40000ff0 is 0x10 below the lowest page of the stack of thread 7, outside any accessible mapping (the core records no fault address)."; d.Summary != want {
