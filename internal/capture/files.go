@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"sort"
@@ -76,7 +77,7 @@ func describeFiles(pid int, order binary.ByteOrder) []byte {
 		}
 		unixSockets(dir+"/net/unix", sockets)
 	}
-	var b strings.Builder
+	descs := make([]fileDesc, 0, len(fds))
 	for _, fd := range fds {
 		t, ok := targets[fd]
 		if !ok {
@@ -86,28 +87,60 @@ func describeFiles(pid int, order binary.ByteOrder) []byte {
 		if ino, ok := inode(t, "socket:["); ok && sockets[ino] != "" {
 			d += " " + sockets[ino]
 		} else if strings.HasPrefix(t, "pipe:[") {
-			switch accessMode(fmt.Sprintf("%s/fdinfo/%d", dir, fd)) {
+			b, err := readSmall(fmt.Sprintf("%s/fdinfo/%d", dir, fd))
+			mode := -1
+			if err == nil {
+				mode = accessMode(b)
+			}
+			switch mode {
 			case 0:
 				d += " (read end)"
 			case 1:
 				d += " (write end)"
 			}
 		}
+		descs = append(descs, fileDesc{fd, d})
+	}
+	return filesNote(descs)
+}
+
+// fileDesc is one descriptor and what it is.
+type fileDesc struct {
+	fd   int
+	desc string
+}
+
+// filesNote lays out the COREDIG files note: a line "N\tdescription" for each
+// descriptor, in the order given, the description cut to maxFileDesc bytes with its
+// newlines and tabs made spaces (its other bytes are kept as they are: a path is bytes,
+// not necessarily UTF-8). A descriptor with a negative number or an empty description
+// is left out; the note stops before maxFilesNote bytes.
+func filesNote(descs []fileDesc) []byte {
+	var b []byte
+	for _, f := range descs {
+		d := f.desc
+		if f.fd < 0 || d == "" {
+			continue
+		}
 		if len(d) > maxFileDesc {
 			d = d[:maxFileDesc]
 		}
-		d = strings.Map(func(r rune) rune {
-			if r == '\n' || r == '\t' {
-				return ' '
+		line := strconv.AppendInt(nil, int64(f.fd), 10)
+		line = append(line, '\t')
+		for i := 0; i < len(d); i++ {
+			c := d[i]
+			if c == '\n' || c == '\t' {
+				c = ' '
 			}
-			return r
-		}, d)
-		if b.Len()+len(d)+16 > maxFilesNote {
+			line = append(line, c)
+		}
+		line = append(line, '\n')
+		if len(b)+len(line) > maxFilesNote {
 			break
 		}
-		fmt.Fprintf(&b, "%d\t%s\n", fd, d)
+		b = append(b, line...)
 	}
-	return []byte(b.String())
+	return b
 }
 
 // inode parses "socket:[123]" (with prefix "socket:[").
@@ -119,13 +152,10 @@ func inode(target, prefix string) (uint64, bool) {
 	return v, err == nil
 }
 
-// accessMode is the O_ACCMODE bits of a descriptor's fdinfo flags, -1 when unknown.
-func accessMode(path string) int {
-	b, err := readSmall(path)
-	if err != nil {
-		return -1
-	}
-	for _, line := range strings.Split(string(b), "\n") {
+// accessMode is the O_ACCMODE bits of the flags in the text of a descriptor's fdinfo
+// ("flags:\t0100002", octal), -1 when unknown.
+func accessMode(fdinfo []byte) int {
+	for _, line := range strings.Split(string(fdinfo), "\n") {
 		if v, ok := strings.CutPrefix(line, "flags:"); ok {
 			f, err := strconv.ParseUint(strings.TrimSpace(v), 8, 64)
 			if err != nil {
@@ -145,7 +175,12 @@ func inetSockets(path, proto string, order binary.ByteOrder, want map[uint64]str
 		return
 	}
 	defer f.Close()
-	sc := bufio.NewScanner(f)
+	scanInet(f, proto, order, want)
+}
+
+// scanInet is inetSockets over the text of the file.
+func scanInet(r io.Reader, proto string, order binary.ByteOrder, want map[uint64]string) {
+	sc := bufio.NewScanner(r)
 	for n := 0; sc.Scan() && n < maxSocketLines; n++ {
 		fs := strings.Fields(sc.Text())
 		if len(fs) < 10 || n == 0 {
@@ -207,7 +242,12 @@ func unixSockets(path string, want map[uint64]string) {
 		return
 	}
 	defer f.Close()
-	sc := bufio.NewScanner(f)
+	scanUnix(f, want)
+}
+
+// scanUnix is unixSockets over the text of the file.
+func scanUnix(r io.Reader, want map[uint64]string) {
+	sc := bufio.NewScanner(r)
 	for n := 0; sc.Scan() && n < maxSocketLines; n++ {
 		fs := strings.Fields(sc.Text())
 		if len(fs) < 7 || n == 0 {

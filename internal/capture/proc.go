@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"debug/elf"
 	"fmt"
+	"io"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -41,15 +43,22 @@ func (v *vma) has(flag string) bool {
 
 // readSmaps parses /proc/PID/smaps (proc(5); fs/proc/task_mmu.c show_smap).
 func readSmaps(pid int) ([]vma, error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/smaps", pid))
+	name := fmt.Sprintf("/proc/%d/smaps", pid)
+	f, err := os.Open(name)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	return parseSmaps(f, name)
+}
+
+// parseSmaps parses the text of an smaps file (or of a maps file, which is its mapping
+// lines alone) called name. An error is a *FormatError.
+func parseSmaps(r io.Reader, name string) ([]vma, error) {
 	var out []vma
-	sc := bufio.NewScanner(f)
+	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 64<<10)
-	for sc.Scan() {
+	for n := 1; sc.Scan(); n++ {
 		line := sc.Text()
 		k, v, ok := strings.Cut(line, ":")
 		if ok && !strings.Contains(k, "-") && len(out) > 0 {
@@ -66,14 +75,17 @@ func readSmaps(pid int) ([]vma, error) {
 		}
 		m, err := parseMapsLine(line)
 		if err != nil {
-			return nil, fmt.Errorf("/proc/%d/smaps: %w", pid, err)
+			return nil, &FormatError{File: name, Line: n, Err: err}
 		}
 		if len(out) == maxMaps {
-			return nil, fmt.Errorf("/proc/%d/smaps: more than %d mappings", pid, maxMaps)
+			return nil, &FormatError{File: name, Line: n, Err: fmt.Errorf("more than %d mappings", maxMaps)}
 		}
 		out = append(out, m)
 	}
-	return out, sc.Err()
+	if err := sc.Err(); err != nil {
+		return nil, &FormatError{File: name, Err: err}
+	}
+	return out, nil
 }
 
 func kB(s string) uint64 {
@@ -243,26 +255,36 @@ type stat struct {
 const clockTicks = 100
 
 func readStat(path string) (stat, error) {
-	var s stat
 	b, err := readSmall(path)
 	if err != nil {
-		return s, err
+		return stat{}, err
 	}
+	return parseStat(b, path)
+}
+
+// maxTicks bounds a time in clock ticks so that it fits a time.Duration (292 years).
+const maxTicks = math.MaxInt64 / int64(time.Second/clockTicks)
+
+// parseStat parses the text of a stat file called name. An error is a *FormatError.
+func parseStat(b []byte, name string) (stat, error) {
+	var s stat
 	// comm is in parentheses and may hold anything: split at the last ')'.
 	i, j := bytes.IndexByte(b, '('), bytes.LastIndexByte(b, ')')
 	if i < 0 || j < i {
-		return s, fmt.Errorf("%s: no command name", path)
+		return s, &FormatError{File: name, Err: fmt.Errorf("no command name")}
 	}
 	s.comm = string(b[i+1 : j])
 	f := strings.Fields(string(b[j+1:]))
 	if len(f) < 17 {
-		return s, fmt.Errorf("%s: %d fields", path, len(f))
+		return s, &FormatError{File: name, Err: fmt.Errorf("%d fields after the command name, want at least 17", len(f))}
 	}
 	n := func(k int) int64 { v, _ := strconv.ParseInt(f[k], 10, 64); return v }
-	tick := func(k int) time.Duration { return time.Duration(n(k)) * time.Second / clockTicks }
+	tick := func(k int) time.Duration {
+		return time.Duration(min(max(n(k), -maxTicks), maxTicks)) * (time.Second / clockTicks)
+	}
 	s.state = f[0][0]
 	s.ppid, s.pgrp, s.sid = int(n(1)), int(n(2)), int(n(3))
-	s.flags = uint64(n(6))
+	s.flags, _ = strconv.ParseUint(f[6], 10, 64) // %u
 	s.utime, s.stime, s.cutime, s.cstime = tick(11), tick(12), tick(13), tick(14)
 	s.nice = int(n(16))
 	return s, nil
@@ -276,13 +298,18 @@ func readStatus(path string) (status, error) {
 	if err != nil {
 		return nil, err
 	}
+	return parseStatus(b), nil
+}
+
+// parseStatus parses "Key:\tvalue" lines; a line without a colon is skipped.
+func parseStatus(b []byte) status {
 	st := status{}
 	for _, line := range strings.Split(string(b), "\n") {
 		if k, v, ok := strings.Cut(line, ":"); ok {
 			st[k] = strings.TrimSpace(v)
 		}
 	}
-	return st, nil
+	return st
 }
 
 func (s status) hex(k string) uint64 {
@@ -302,3 +329,25 @@ func (s status) first(k string) int {
 	}
 	return v
 }
+
+// parseFilter parses /proc/PID/coredump_filter, a hexadecimal number.
+func parseFilter(b []byte) (uint64, bool) {
+	v, err := strconv.ParseUint(string(bytes.TrimSpace(b)), 16, 64)
+	return v, err == nil
+}
+
+// FormatError is a /proc file that does not read as the kernel writes it.
+type FormatError struct {
+	File string
+	Line int // 1-based; 0 when the error is not of one line
+	Err  error
+}
+
+func (e *FormatError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s line %d: %v", e.File, e.Line, e.Err)
+	}
+	return fmt.Sprintf("%s: %v", e.File, e.Err)
+}
+
+func (e *FormatError) Unwrap() error { return e.Err }

@@ -29,7 +29,6 @@
 package capture
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -252,7 +251,7 @@ func describe(a *arch.Arch, pid int, tids []int, first int, signal int, siginfo 
 	}
 	filter := uint64(DefaultFilter)
 	if b, err := readSmall(dir + "/coredump_filter"); err == nil {
-		if v, err := strconv.ParseUint(string(bytes.TrimSpace(b)), 16, 64); err == nil {
+		if v, ok := parseFilter(b); ok {
 			filter = v
 		}
 	}
