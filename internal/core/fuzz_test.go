@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/klauspost/compress/zstd"
@@ -184,42 +185,124 @@ func coredigNotesSeed(t testing.TB) []byte {
 	return b
 }
 
-// FuzzNotes decodes arbitrary note segments as the notes of an x86_64 or an aarch64 core:
-// the note layer of FuzzNewCore without the ELF headers and the memory reads. Seeds: notes
-// of the committed cores, one of each kind the decoders know, and a whole thread's set.
+// encodeNotes lays out notes as a note segment in the given byte order.
+func encodeNotes(order binary.AppendByteOrder, notes ...elfx.Note) []byte {
+	var b []byte
+	for _, n := range notes {
+		b = order.AppendUint32(b, uint32(len(n.Name)+1))
+		b = order.AppendUint32(b, uint32(len(n.Desc)))
+		b = order.AppendUint32(b, n.Type)
+		b = append(b, n.Name...)
+		b = append(b, make([]byte, 4-len(n.Name)%4)...) // NUL and padding to 4
+		b = append(b, n.Desc...)
+		b = append(b, make([]byte, (4-len(n.Desc)%4)%4)...)
+	}
+	return b
+}
+
+// archIndex is a's place in arch.All, FuzzNotes' second argument.
+func archIndex(a *arch.Arch) uint8 {
+	for i, b := range arch.All {
+		if a == b {
+			return uint8(i)
+		}
+	}
+	panic(a.Name)
+}
+
+// FuzzNotes decodes arbitrary note segments as the notes of a core of each architecture
+// (arch.All[which]): the note layer of FuzzNewCore without the ELF headers and the memory
+// reads. A thread has pr_reg's registers, or all of the architecture's when its
+// NT_PRFPREG held the rest (decodeNoteRegs, s390x and ppc64le); the COREDIG notes give a
+// first fault with every register or none, and descriptors with a number and a one-line
+// description. Seeds: notes of the committed cores, one of each kind the decoders know,
+// a whole thread's set; for the architectures without a committed core, notes of the
+// kernel's sizes with a thread id, pc and sp; NT_PRFPREG of s390x and ppc64le as in
+// TestNoteRegs; and the COREDIG notes of coredig run.
 func FuzzNotes(f *testing.F) {
+	amd64 := archIndex(arch.AMD64)
 	for _, name := range []string{"sample.core.zst", "static-deref/core.zst"} {
 		notes, _ := fixtureNotes(f, name)
 		for _, typ := range []uint32{NT_PRSTATUS, NT_PRPSINFO, NT_SIGINFO, NT_AUXV, NT_FILE} {
-			f.Add(pickNotes(notes, typ), false)
+			f.Add(pickNotes(notes, typ), amd64)
 		}
-		f.Add(pickNotes(notes, NT_PRSTATUS, NT_PRFPREG, NT_X86_XSTATE, NT_PRPSINFO, NT_SIGINFO), false)
+		f.Add(pickNotes(notes, NT_PRSTATUS, NT_PRFPREG, NT_X86_XSTATE, NT_PRPSINFO, NT_SIGINFO), amd64)
 	}
-	// aarch64: no committed core, so notes of the kernel's sizes (struct elf_prstatus and
-	// elf_prpsinfo of arm64) with a thread id, pc and sp, and the NT_ARM_TLS that follows.
-	a := arch.ARM64
-	st := make([]byte, a.PrStatus.Size)
-	binary.LittleEndian.PutUint32(st[a.PrStatus.PID:], 4242)
-	binary.LittleEndian.PutUint64(st[a.PrStatus.Regs+8*a.PC:], 0x400100)
-	binary.LittleEndian.PutUint64(st[a.PrStatus.Regs+8*a.SP:], 0xfffff000)
-	ps := make([]byte, a.PrPsInfo.Size)
-	copy(ps[a.PrPsInfo.FName:], "sample")
-	tls := binary.LittleEndian.AppendUint64(nil, 0xfffff7ff0000)
-	f.Add(pickNotes([]elfx.Note{{Name: "CORE", Type: NT_PRSTATUS, Desc: st}, {Name: "CORE", Type: NT_PRPSINFO, Desc: ps},
-		{Name: "LINUX", Type: NT_ARM_TLS, Desc: tls}}, NT_PRSTATUS, NT_PRPSINFO, NT_ARM_TLS), true)
-	f.Fuzz(func(t *testing.T, data []byte, arm bool) {
-		a := arch.AMD64
-		if arm {
-			a = arch.ARM64
+	for _, a := range arch.All {
+		if a == arch.AMD64 {
+			continue
 		}
+		o := a.ByteOrder
+		st := make([]byte, a.PrStatus.Size)
+		o.PutUint32(st[a.PrStatus.PID:], 4242)
+		put := func(b []byte, v uint64) {
+			if a.PtrSize == 4 {
+				o.PutUint32(b, uint32(v))
+			} else {
+				o.PutUint64(b, v)
+			}
+		}
+		put(st[a.PrStatus.Regs+a.PtrSize*a.PC:], 0x400100)
+		put(st[a.PrStatus.Regs+a.PtrSize*a.SP:], 0xfffff000)
+		ps := make([]byte, a.PrPsInfo.Size)
+		copy(ps[a.PrPsInfo.FName:], "sample")
+		notes := []elfx.Note{{Name: "CORE", Type: NT_PRSTATUS, Desc: st}, {Name: "CORE", Type: NT_PRPSINFO, Desc: ps}}
+		switch a {
+		case arch.ARM64:
+			notes = append(notes, elfx.Note{Name: "LINUX", Type: NT_ARM_TLS, Desc: o.(binary.AppendByteOrder).AppendUint64(nil, 0xfffff7ff0000)})
+		case arch.S390X: // s390_fp_regs: fpc, padding, fprs[16]
+			fp := make([]byte, 136)
+			o.PutUint32(fp[0:], 0x00080000)
+			o.PutUint64(fp[8:], 0x3ff0000000000000)
+			notes = append(notes, elfx.Note{Name: "CORE", Type: NT_PRFPREG, Desc: fp})
+		case arch.PPC64LE: // elf_fpregset_t: fpr[32], fpscr
+			fp := make([]byte, 264)
+			o.PutUint64(fp[31*8:], 0x400921fb54442d18)
+			o.PutUint64(fp[256:], 0x2000)
+			notes = append(notes, elfx.Note{Name: "CORE", Type: NT_PRFPREG, Desc: fp})
+		case arch.RISCV64: // __riscv_d_ext_state: f[32], fcsr; no register of RegNames
+			notes = append(notes, elfx.Note{Name: "CORE", Type: NT_PRFPREG, Desc: make([]byte, 264)})
+		}
+		f.Add(encodeNotes(o.(binary.AppendByteOrder), notes...), archIndex(a))
+	}
+	// The COREDIG notes of coredig run (see coredigNotesSeed), of amd64 and of s390x,
+	// big-endian.
+	for _, a := range []*arch.Arch{arch.AMD64, arch.S390X} {
+		si := make([]byte, SigInfoSize)
+		a.ByteOrder.PutUint32(si, 11)
+		o := a.ByteOrder.(binary.AppendByteOrder)
+		first := o.AppendUint32(append([]byte{}, si...), 7)
+		f.Add(encodeNotes(o,
+			elfx.Note{Name: coredigOwner, Type: ntCoredigFirstSigInfo, Desc: first},
+			elfx.Note{Name: coredigOwner, Type: ntCoredigFirstRegs, Desc: make([]byte, a.PrStatus.RegsSize)},
+			elfx.Note{Name: coredigOwner, Type: ntCoredigFiles, Desc: []byte("0\t/dev/null\n1\t/tmp/bash_jobs.0/cf5a6129902c/stdout\n" +
+				"3\tpipe:[788162] (read end)\n5\tsocket:[788157] TCP 127.0.0.1:53132 -> 127.0.0.1:39607 (ESTABLISHED)\nbad line\n")}),
+			archIndex(a))
+	}
+	f.Fuzz(func(t *testing.T, data []byte, which uint8) {
+		a := arch.All[int(which)%len(arch.All)]
 		notes, _ := elfx.ParseNotes(data, a.ByteOrder, 0)
 		c := &Core{Arch: a}
 		c.Notes.ByType = map[string]int{}
 		c.decodeNotes(notes)
 		for _, th := range c.Threads {
-			if len(th.Regs) != len(a.RegNames) {
-				t.Fatalf("%d registers, want %d", len(th.Regs), len(a.RegNames))
+			if len(th.Regs) != a.PrRegs() && len(th.Regs) != len(a.RegNames) {
+				t.Fatalf("%s: %d registers, want %d or %d", a.Name, len(th.Regs), a.PrRegs(), len(a.RegNames))
 			}
+		}
+		if ff := c.FirstFault; ff != nil && ff.Regs != nil && len(ff.Regs) != len(a.RegNames) {
+			t.Fatalf("%s: first fault with %d registers, want %d", a.Name, len(ff.Regs), len(a.RegNames))
+		}
+		if len(c.Descriptors) > maxDescriptors {
+			t.Fatalf("%d descriptors", len(c.Descriptors))
+		}
+		for fd, d := range c.Descriptors {
+			if fd < 0 || d == "" || strings.Contains(d, "\n") {
+				t.Fatalf("descriptor %d: %q", fd, d)
+			}
+		}
+		if len(c.Auxv) > maxAuxv || len(c.Warnings) > 2*len(notes) {
+			t.Fatalf("%d auxv entries, %d warnings from %d notes", len(c.Auxv), len(c.Warnings), len(notes))
 		}
 		if c.SigInfo != nil {
 			CodeName(c.SigInfo.Signo, c.SigInfo.Code)
