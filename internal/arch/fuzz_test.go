@@ -6,8 +6,10 @@ import (
 )
 
 // FuzzMachineCode feeds arbitrary bytes to every architecture's decoders of saved
-// machine contexts, PLT stubs and call instructions: they must never panic, and what
-// they return must lie inside what they were given.
+// machine contexts, signal frames, PLT stubs, prologues and call instructions: they must
+// never panic, and what they return must lie inside what they were given. Seeds: an
+// x86_64 sigcontext, x86_64 and aarch64 PLT stubs, a call, ARM prologues, a riscv64 PLT
+// stub and a ppc64le rt_sigframe.
 func FuzzMachineCode(f *testing.F) {
 	mc := make([]byte, 288+64)
 	binary.LittleEndian.PutUint64(mc[160:], 14)
@@ -22,8 +24,25 @@ func FuzzMachineCode(f *testing.F) {
 	// ARM prologues: Thumb-2 push {r7, lr}; sub sp, #144 and A32 push {r4, fp, lr}; sub sp, sp, #1024.
 	f.Add([]byte{0x80, 0xb5, 0xa4, 0xb0, 0x2d, 0xe9, 0xf0, 0x4f}, uint8(6))
 	f.Add([]byte{0x10, 0x48, 0x2d, 0xe9, 0x01, 0xdb, 0x4d, 0xe2}, uint8(6))
+	// riscv64: pthread_create@plt of a gcc 12 PIE (see TestRISCV64PLTStubs) after a
+	// 32-byte PLT header of zeros.
+	rv := make([]byte, 32)
+	for _, i := range []uint32{0x00002e17, 0x9f8e3e03, 0x000e0367, 0x00000013} {
+		rv = binary.LittleEndian.AppendUint32(rv, i)
+	}
+	f.Add(rv, uint8(11))
+	// ppc64le: an rt_sigframe 128 bytes above the stack pointer (the fuzzed bytes start at
+	// it) whose pinfo and puc point at its info and its ucontext, as Linux 4.x and later
+	// without transactional memory lay it out, with gp_regs' trap 0x300 and dar 0x60 at
+	// the start (the fuzzed bytes are also read as a sigcontext).
+	const base = 0x10000
+	ppc := make([]byte, 128+1744+16+128)
+	binary.LittleEndian.PutUint64(ppc[128+1744:], base+128+1744+16)
+	binary.LittleEndian.PutUint64(ppc[128+1744+8:], base+128)
+	binary.LittleEndian.PutUint64(ppc[64+40*8:], 0x300)
+	binary.LittleEndian.PutUint64(ppc[64+41*8:], 0x60)
+	f.Add(ppc, uint8(11))
 	f.Fuzz(func(t *testing.T, b []byte, signo uint8) {
-		const base = 0x10000
 		read := func(p []byte, addr uint64) error {
 			if addr < base || addr-base > uint64(len(b)) || uint64(len(p)) > uint64(len(b))-(addr-base) {
 				return errUnmapped
@@ -34,7 +53,9 @@ func FuzzMachineCode(f *testing.F) {
 		for _, a := range All {
 			for _, l := range a.Signals {
 				if l.SigInfoAt != nil {
-					l.SigInfoAt(read, base)
+					if info, ok := l.SigInfoAt(read, base); ok && (info <= base || info > base+uint64(len(b))) {
+						t.Fatalf("%s: siginfo at %#x, outside the %d bytes at %#x", a.Name, info, len(b), base)
+					}
 				}
 				if l.Fault == nil {
 					continue
