@@ -7,8 +7,8 @@ import (
 	"github.com/coredig/coredig/internal/arch"
 )
 
-// FuzzDecode decodes random bytes as x86_64 and aarch64 and evaluates every memory
-// operand against registers derived from the input: nothing may panic, lengths must be
+// FuzzDecode decodes random bytes as every architecture of arch.All and evaluates every
+// memory operand against registers derived from the input: nothing may panic, lengths must be
 // sane and a decoded instruction's bytes must be the input's prefix.
 func FuzzDecode(f *testing.F) {
 	// Seeds: real instructions from the sample program (see TestObjdumpX86/ARM64).
@@ -23,6 +23,17 @@ func FuzzDecode(f *testing.F) {
 		{0x01, 0xd8, 0x62, 0xb8},                      // ldr w1, [x0, w2, sxtw #2]
 		{0xfd, 0x7b, 0xbf, 0xa9},                      // stp x29, x30, [sp, #-16]!
 		{0x00, 0x7d, 0x20, 0xd4},                      // brk #0x3e8
+		// riscv64, from TestRISCV64 (gcc 12 builds of deref.c and Debian's libc).
+		{0x03, 0x35, 0x05, 0x06}, // ld a0,96(a0)
+		{0x28, 0x71},             // c.ld a0,96(a0)
+		{0x06, 0xe4},             // c.sdsp ra,8(sp)
+		{0xef, 0xf0, 0x3f, 0xfd}, // jal 0x708
+		{0x82, 0x97},             // c.jalr a5
+		{0x02, 0x90},             // c.ebreak
+		// ppc64le ld r9,96(r3); s390x lg %r1,96(%r2); i386 mov 0x60(%eax),%edx.
+		{0x60, 0x00, 0x23, 0xe9},
+		{0xe3, 0x10, 0x20, 0x60, 0x00, 0x04},
+		{0x8b, 0x50, 0x60},
 	} {
 		f.Add(s, uint64(0x401000), uint64(0))
 	}
