@@ -94,11 +94,31 @@ func TestWaits(t *testing.T) {
 	}
 }
 
+// waitsSeed is TestWaits' memory folded into the one region FuzzWaits maps at both
+// fakeSemtable and fakeSudogs: a treap root whose node has a waitlink and a child, on a
+// locked mutex, and a goroutine at fakeSudogs whose g.waiting is a channel receive.
+func waitsSeed() []byte {
+	m := make([]byte, 0x400)
+	p := newFake()
+	p.regions[fakeSemtable], p.regions[fakeSudogs] = m, m
+	s0, s1, s2, s3 := uint64(fakeSudogs+0x200), uint64(fakeSudogs+0x280), uint64(fakeSudogs+0x300), uint64(fakeSudogs+0x180)
+	mutex, ch := uint64(fakeSudogs+0x380), uint64(fakeSudogs+0x3e0)
+	p.put64(fakeSemtable+2*0x40+8, s0)
+	p.putSudog(s0, 0x9000, mutex+4, s2, 0, s1, 0)
+	p.putSudog(s1, 0x9100, mutex+4, 0, 0, 0, 0)
+	p.putSudog(s2, 0x9200, mutex+0x40+8, 0, 0, 0, 0)
+	p.put32(mutex, 1|2<<3)
+	p.put64(fakeSudogs+0xd0, s3)
+	p.putSudog(s3, fakeSudogs, 0, 0, 0, 0, ch)
+	p.put64(ch+8, 3)
+	return m
+}
+
 // FuzzWaits walks runtime.semtable treaps, g.waiting lists and g._defer lists laid out
 // in arbitrary memory: nothing may panic, and every walk ends.
 func FuzzWaits(f *testing.F) {
-	seed := make([]byte, 0x400)
-	f.Add(seed, uint64(fakeSudogs))
+	f.Add(make([]byte, 0x400), uint64(fakeSudogs))
+	f.Add(waitsSeed(), uint64(fakeSudogs))
 	f.Add([]byte{}, uint64(0))
 	f.Fuzz(func(t *testing.T, mem []byte, g uint64) {
 		if len(mem) > 1<<14 {
