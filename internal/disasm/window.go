@@ -3,6 +3,8 @@ package disasm
 import (
 	"fmt"
 
+	"golang.org/x/arch/riscv64/riscv64asm"
+	"golang.org/x/arch/s390x/s390xasm"
 	"golang.org/x/arch/x86/x86asm"
 
 	"github.com/coredig/coredig/internal/arch"
@@ -179,19 +181,20 @@ func decodeRun(a *arch.Arch, buf []byte, start, stop uint64, cfg WindowConfig) [
 
 // syncBefore finds instructions of a variable-length architecture that end exactly at pc: it tries start offsets from
 // the farthest back and keeps the first whose instructions all decode and land on pc.
-// Candidates are checked by length only; text is made for the chosen run.
+// Candidates are checked by length only; text is made for the chosen run. Each offset
+// is decoded once, from pc backwards (lands[off]: the run from off lands on pc), not once
+// per start offset tried.
 func syncBefore(a *arch.Arch, buf []byte, lo, pc uint64, cfg WindowConfig) []Line {
 	n := int(pc - lo)
-	for s := 0; s < n; s++ {
-		off := s
-		for off < n {
-			k := instLen(a, buf[off:n])
-			if k <= 0 {
-				break
-			}
-			off += k
+	lands := make([]bool, n+1)
+	lands[n] = true
+	for off := n - 1; off >= 0; off-- {
+		if k := instLen(a, buf[off:n]); k > 0 && off+k <= n {
+			lands[off] = lands[off+k]
 		}
-		if off == n {
+	}
+	for s := 0; s < n; s++ {
+		if lands[s] {
 			return decodeRun(a, buf[s:n], lo+uint64(s), pc, cfg)
 		}
 	}
@@ -199,11 +202,30 @@ func syncBefore(a *arch.Arch, buf []byte, lo, pc uint64, cfg WindowConfig) []Lin
 }
 
 // instLen is the length of the instruction at the start of code, 0 if none decodes: by
-// the x86 decoder alone, or by a full decode on other variable-length architectures.
+// the decoder alone, without the text, on x86, riscv64 and s390x (syncBefore asks it at
+// every byte before the pc), or by a full decode elsewhere.
 func instLen(a *arch.Arch, code []byte) int {
 	switch a.Name {
 	case arch.AMD64.Name, arch.I386.Name:
 		return x86Len(code, 8*a.PtrSize)
+	case arch.RISCV64.Name:
+		if len(code) < 2 || code[0]&3 == 3 && len(code) < 4 { // as decodeRISCV64
+			return 0
+		}
+		in, err := riscv64asm.Decode(code)
+		if err != nil || in.Len <= 0 || in.Len > len(code) {
+			return 0
+		}
+		return in.Len
+	case arch.S390X.Name:
+		if len(code) == 0 || len(code) < [4]int{2, 4, 4, 6}[code[0]>>6] { // as decodeS390X
+			return 0
+		}
+		in, err := s390xasm.Decode(code)
+		if err != nil || in.Len <= 0 || in.Len > len(code) {
+			return 0
+		}
+		return in.Len
 	}
 	in, err := DecodeSyntax(a, code, 0, SyntaxDefault)
 	if err != nil || in.Len <= 0 || in.Len > len(code) {
