@@ -1,6 +1,10 @@
 package capture
 
-import "testing"
+import (
+	"strings"
+	"testing"
+	"time"
+)
 
 func TestDumpSize(t *testing.T) {
 	const page = 4096
@@ -56,5 +60,30 @@ func TestParseMapsLineName(t *testing.T) {
 	}
 	if _, err := parseMapsLine("zz-1 r-xp"); err == nil {
 		t.Fatal("a bad line parsed")
+	}
+}
+
+// Times past 2^63 ns / 1e9 ticks, 2.9 years of CPU, read as they are (ticks were once
+// multiplied by time.Second before the division by USER_HZ, which wrapped there): a
+// long-running init's cutime can be that much. Beyond what a Duration holds (292
+// years) they are clamped, not wrapped.
+func TestParseStatLongTimes(t *testing.T) {
+	s, err := parseStat([]byte("1 (init) S 0 1 1 0 -1 4194560 0 0 0 0 5 6 10000000000 99999999999999999 20 0\n"), "stat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.utime != 50*time.Millisecond || s.cutime != 100_000_000*time.Second || s.cstime != time.Duration(maxTicks)*(time.Second/clockTicks) {
+		t.Errorf("utime %v cutime %v cstime %v", s.utime, s.cutime, s.cstime)
+	}
+}
+
+// A description's bytes are kept, UTF-8 or not, and cut at maxFileDesc; newlines and tabs
+// become spaces.
+func TestFilesNoteBytes(t *testing.T) {
+	long := strings.Repeat("\xff", maxFileDesc+10)
+	got := string(filesNote([]fileDesc{{0, "/home/\xe9t\xe9\n.txt"}, {1, ""}, {2, long}, {-1, "x"}, {3, "a\tb"}}))
+	want := "0\t/home/\xe9t\xe9 .txt\n2\t" + long[:maxFileDesc] + "\n3\ta b\n"
+	if got != want {
+		t.Errorf("note %q, want %q", got, want)
 	}
 }
