@@ -266,6 +266,12 @@ func TestSignalFramePPC64LES390X(t *testing.T) {
 			if m := frames[2].Module; filepath.Base(m) != "libc.so.6" {
 				t.Errorf("interrupted frame in module %q, want libc.so.6", m)
 			}
+			// The crash is the handler's own NULL store, not the SIGUSR1 the frame saved
+			// (qemu's cores have no NT_SIGINFO to tell them apart).
+			if d := a.Full(FullOptions{}).Diagnosis; d == nil || d.Kind != "null_pointer_dereference" ||
+				!strings.HasPrefix(d.Summary, "NULL pointer dereference in on_usr1: the instruction writes 4 bytes at ") {
+				t.Errorf("diagnosis %+v, want the NULL store in on_usr1", d)
+			}
 
 			// The saved siginfo, where the frame keeps one, is SIGUSR1's.
 			walk, _ := a.Unwind(a.Core.Threads[0], 0)
