@@ -93,9 +93,23 @@ func (a *Analysis) Hangs(r *report.Report) *hangs.Diagnosis {
 	return d
 }
 
-// isInterpreter reports whether a module is CPython's executable or libpython.
+// isInterpreter reports whether a module is CPython's executable or libpython. Both
+// count: a CPython built with --enable-shared (pyenv's, Debian's) runs its eval loop in
+// libpython, called from a python executable that is mapped first.
 func (a *Analysis) isInterpreter(module string) bool {
-	return module != "" && module == a.pythonModule()
+	if module == "" {
+		return false
+	}
+	for _, m := range a.Modules.Modules {
+		if m.Name != module {
+			continue
+		}
+		base := filepath.Base(m.Name)
+		if strings.HasPrefix(base, "libpython") || (m.IsExec && strings.HasPrefix(base, "python")) {
+			return true
+		}
+	}
+	return false
 }
 
 // where names the place a thread blocked, for people: its innermost Python frame, or
@@ -142,7 +156,8 @@ func isSystemLayer(f report.Frame, cxx bool) bool {
 var hangSignals = map[int]bool{2: true, 3: true, 6: true, 9: true, 15: true}
 
 // explainHang replaces the diagnosis of a process that another process killed with a
-// watchdog's signal, or of a snapshot, by the hang its threads' waits explain. A crash
+// watchdog's signal, or of a snapshot, by the hang its threads' waits explain; a
+// snapshot's only when its root is blocked, not running (hangs.Diagnosis.Running). A crash
 // (a fault, or a signal the process sent itself) keeps its diagnosis, unless it is the
 // Go runtime's own deadlock check (goDeadlock) and the waits explain a deadlock too.
 // caught is the watchdog's signal when the process caught it and re-raised it to die
@@ -158,6 +173,11 @@ func explainHang(r *report.Report, hd *hangs.Diagnosis, snapshot bool, caught *r
 	killed := hangSignals[s.Number] && s.SenderPID != nil && s.SenderIsSelf != nil && !*s.SenderIsSelf
 	goDeadlock = goDeadlock && hd.Kind == hangs.KindDeadlock
 	if !killed && !snapshot && !goDeadlock {
+		return
+	}
+	if hd.Running && !killed {
+		// A snapshot of a thread running native code with the GIL is a busy
+		// interpreter until a watchdog says it ran too long.
 		return
 	}
 	d := &report.Diagnosis{Kind: hd.Kind, Summary: hd.Summary}

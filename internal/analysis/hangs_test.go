@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coredig/coredig/internal/hangs"
 	"github.com/coredig/coredig/internal/report"
 	"github.com/coredig/coredig/internal/symbolize"
 	"github.com/coredig/coredig/internal/testcore"
@@ -483,5 +484,56 @@ func TestHangABBAKinds(t *testing.T) {
 				t.Errorf("detail %q, want a %s mutex", w.Detail, name)
 			}
 		})
+	}
+}
+
+// TestIsInterpreter: a CPython built with --enable-shared (pyenv's) maps its python
+// executable first and runs its eval loop in libpython; both are the interpreter, so a
+// snapshot that catches the GIL holder in libpython reads as a busy interpreter, not as
+// gil_held. Extensions and the C library are not.
+func TestIsInterpreter(t *testing.T) {
+	a := &Analysis{Modules: &symbolize.Table{Modules: []*symbolize.Module{
+		{Name: "/root/.pyenv/versions/3.12.1/bin/python3.12", IsExec: true},
+		{Name: "/root/.pyenv/versions/3.12.1/lib/libpython3.12.so.1.0"},
+		{Name: "/root/.pyenv/versions/3.12.1/lib/python3.12/lib-dynload/math.cpython-312-x86_64-linux-gnu.so"},
+		{Name: "/usr/lib/x86_64-linux-gnu/libc.so.6"},
+		{Name: "/usr/lib/python3/dist-packages/python_helper.so"},
+	}}}
+	for name, want := range map[string]bool{
+		"/root/.pyenv/versions/3.12.1/bin/python3.12":                                                  true,
+		"/root/.pyenv/versions/3.12.1/lib/libpython3.12.so.1.0":                                        true,
+		"/root/.pyenv/versions/3.12.1/lib/python3.12/lib-dynload/math.cpython-312-x86_64-linux-gnu.so": false,
+		"/usr/lib/x86_64-linux-gnu/libc.so.6":                                                          false,
+		"/usr/lib/python3/dist-packages/python_helper.so":                                              false, // named python*, but no executable
+		"/usr/lib/libpython3.12.so.1.0":                                                                false, // not mapped
+		"":                                                                                             false,
+	} {
+		if got := a.isInterpreter(name); got != want {
+			t.Errorf("isInterpreter(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
+
+// TestExplainHangRunning: a GIL holder caught running an extension's native code reads
+// as gil_held after a watchdog's kill, but a snapshot of it is a busy interpreter (four
+// threads running json.dumps, analysed live 12 times, read as gil_held twice before);
+// a holder blocked in a call reads as gil_held either way.
+func TestExplainHangRunning(t *testing.T) {
+	pid, self := 77, false
+	for _, tc := range []struct {
+		name            string
+		signal          report.Signal
+		snapshot        bool
+		running, hangOK bool
+	}{
+		{"snapshot, running holder", report.Signal{Number: 19, Name: "SIGSTOP"}, true, true, false},
+		{"snapshot, blocked holder", report.Signal{Number: 19, Name: "SIGSTOP"}, true, false, true},
+		{"watchdog, running holder", report.Signal{Number: 6, Name: "SIGABRT", SenderPID: &pid, SenderIsSelf: &self}, false, true, true},
+	} {
+		r := &report.Report{Signal: &tc.signal, Diagnosis: &report.Diagnosis{Kind: "snapshot"}}
+		explainHang(r, &hangs.Diagnosis{Kind: hangs.KindGILHeld, Summary: "The GIL is held", Running: tc.running}, tc.snapshot, nil, false)
+		if got := r.Diagnosis.Kind == hangs.KindGILHeld; got != tc.hangOK {
+			t.Errorf("%s: diagnosis %q, want gil_held %v", tc.name, r.Diagnosis.Kind, tc.hangOK)
+		}
 	}
 }

@@ -5,7 +5,9 @@
 // "orphaned_lock" (a lock whose owner is no thread of the process: held across fork(),
 // or its owner exited without unlocking), "gil_held" (one thread keeps CPython's GIL in
 // native code while others wait for it) or "blocked" (the chain of waits ends at a thread
-// that waits on something outside the process: a read, a child, a sleep).
+// that waits on something outside the process: a read, a child, a sleep; not an event
+// loop waiting for work in epoll_wait, select or a poll of many descriptors, which is an
+// idle server).
 //
 // How: a thread is in a system call when the instruction that ends at its pc is the
 // architecture's system call instruction and the number register holds a known call

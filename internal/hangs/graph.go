@@ -37,6 +37,11 @@ type Diagnosis struct {
 	// waiter), 0 when none.
 	Root     int
 	Evidence []Item
+	// Running: the root was running, not blocked in a call (gil_held by a holder in an
+	// extension's native code). One look cannot tell a long C call from a short one: a
+	// watchdog's kill says the process made no progress, a snapshot of a busy
+	// interpreter (a thread in the json encoder while others wait their turn) does not.
+	Running bool
 }
 
 // Result is what Explain found.
@@ -356,7 +361,7 @@ func gilHeld(p *Process, res *Result, byTID map[int]*Thread) *Diagnosis {
 		return nil
 	}
 	native := nativeCallee(p, holder)
-	d := &Diagnosis{Kind: KindGILHeld, Root: h}
+	d := &Diagnosis{Kind: KindGILHeld, Root: h, Running: hw == nil}
 	pyFrame := ""
 	if len(holder.Python) > 0 {
 		f := holder.Python[0]
@@ -443,7 +448,8 @@ func orUnknown(s string) string {
 }
 
 // blocked finds chains of waits that end at a thread waiting outside the process; the
-// root blocker is the end with the most threads behind it.
+// root blocker is the end with the most threads behind it. A chain that ends at an
+// event loop waiting for work (Syscall.eventLoop) is an idle server and ends nowhere.
 func blocked(p *Process, res *Result) *Diagnosis {
 	if len(res.Edges) == 0 {
 		return nil
@@ -463,7 +469,7 @@ func blocked(p *Process, res *Result) *Diagnosis {
 	best := 0
 	for _, tid := range order(p) {
 		w := res.Waits[tid]
-		if count[tid] == 0 || w == nil || w.External == "" {
+		if count[tid] == 0 || w == nil || w.External == "" || w.Syscall != nil && w.Syscall.eventLoop() {
 			continue
 		}
 		if best == 0 || count[tid] > count[best] {

@@ -222,6 +222,34 @@ func TestExplainOrphanedAndBlocked(t *testing.T) {
 		t.Errorf("diagnosis %+v, want blocked behind 12's read of fd 5", d)
 	}
 
+	// The same chain behind an event loop waiting for work is an idle server, as redis
+	// 7 is: its main thread keeps the mutexes that park its I/O threads across
+	// epoll_wait. A poll of many descriptors is one too; a poll of one is a read with a
+	// timeout.
+	for _, root := range []struct {
+		regs []uint64
+		want bool
+	}{
+		{regs(232, 5, 0x1000, 10128, 100), false}, // epoll_wait(5, …, 100)
+		{regs(281, 5, 0x1000, 10128, 100), false}, // epoll_pwait
+		{regs(7, 0x1000, 3, 100), false},          // poll of 3 descriptors
+		{regs(23, 9, 0x1000, 0, 0, 0), false},     // select
+		{regs(7, 0x1000, 1, 100), true},           // poll of 1 descriptor
+	} {
+		p = process(fakeMem{dataBase: data},
+			Thread{TID: 11, Regs: regs(202, dataBase+0x40, 128, 2), Code: syscallInst, Frames: mutexFrames("a")},
+			Thread{TID: 12, Regs: root.regs, Code: syscallInst},
+		)
+		res := Explain(p)
+		d := res.Diagnosis
+		if got := d != nil && d.Kind == KindBlocked && d.Root == 12; got != root.want {
+			t.Errorf("behind %s: diagnosis %+v, want blocked %v", res.Waits[12].Call, d, root.want)
+		}
+		if e, ok := res.Edges[11]; !ok || e.WaitsFor != 12 {
+			t.Errorf("behind %s: thread 11's edge %+v, want the mutex held by 12", res.Waits[12].Call, e)
+		}
+	}
+
 	// One thread in pause() with nothing behind it is no hang.
 	p = process(fakeMem{}, Thread{TID: 1, Regs: regs(34), Code: syscallInst})
 	if d := Explain(p).Diagnosis; d != nil {
@@ -242,8 +270,8 @@ func TestExplainGIL(t *testing.T) {
 		Thread{TID: 3, Regs: regs(202, dataBase, 128|9, 0), Code: syscallInst, Frames: gilFrames})
 	p.Python = &Python{GILHolder: 1, Interpreter: interp}
 	d := Explain(p).Diagnosis
-	if d == nil || d.Kind != KindGILHeld || d.Root != 1 {
-		t.Fatalf("diagnosis %+v, want gil_held by 1", d)
+	if d == nil || d.Kind != KindGILHeld || d.Root != 1 || d.Running {
+		t.Fatalf("diagnosis %+v, want gil_held by 1, blocked in its call", d)
 	}
 	for _, s := range []string{"clock_nanosleep", "sleep (libc.so.6)", "<module> (g.py:9)", "2, 3"} {
 		if !strings.Contains(d.Summary, s) {
@@ -263,8 +291,8 @@ func TestExplainGIL(t *testing.T) {
 	}
 	// A holder spinning in an extension module keeps the GIL.
 	p.Threads[0] = Thread{TID: 1, Regs: regs(0), Frames: []Frame{{Function: "spin", Module: "/site/_ext.so"}, {Function: "_PyEval_EvalFrameDefault", Module: "/bin/python3"}}}
-	if d := Explain(p).Diagnosis; d == nil || d.Kind != KindGILHeld || !strings.Contains(d.Summary, "running native code in spin (_ext.so)") {
-		t.Errorf("diagnosis %+v for a holder in an extension, want gil_held", d)
+	if d := Explain(p).Diagnosis; d == nil || d.Kind != KindGILHeld || !strings.Contains(d.Summary, "running native code in spin (_ext.so)") || !d.Running {
+		t.Errorf("diagnosis %+v for a holder in an extension, want gil_held by a running holder", d)
 	}
 }
 

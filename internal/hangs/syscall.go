@@ -182,6 +182,23 @@ func (s Syscall) external() string {
 	return ""
 }
 
+// eventLoop reports whether s is an event loop's wait for work: epoll_wait and its
+// kin, select and pselect6, or poll and ppoll on more than one descriptor. A server's
+// dispatcher idles there between requests, and may keep a lock across the wait by
+// design (redis 7's main thread holds the mutexes that park its I/O threads while it
+// waits in epoll_wait), so a chain of waits that ends there is an idle server, not a
+// hang. A poll of one descriptor is a read with a timeout (CPython's socket.recv with
+// a timeout polls its socket first) and is not one.
+func (s Syscall) eventLoop() bool {
+	switch s.Name {
+	case "epoll_wait", "epoll_pwait", "epoll_pwait2", "select", "pselect6":
+		return true
+	case "poll", "ppoll":
+		return s.Args[1] > 1
+	}
+	return false
+}
+
 // Describe renders the call as strace would show its arguments, reading nothing:
 // "futex(0x55d0c4a2e040, FUTEX_WAIT_PRIVATE, 2, NULL)", "read(3, 0x7ffd…, 1)".
 func (s Syscall) Describe() string {
