@@ -6,7 +6,8 @@
 # compressed-core tests, the 32-bit C library and libgcc for gcc -m32 (i386 cores; not
 # gcc-multilib, which Debian makes conflict with gcc-aarch64-linux-gnu), python3-numpy
 # for a crash in a Debian-packaged extension, python3-pytest for the incident under pytest, redis-server as a real Debian daemon to
-# crash, Debian's i386 CPython 3.11 through multiarch (libpython3.11:i386 and its headers;
+# crash and (with redis-tools' redis-benchmark) a busy server that must read as no hang,
+# postgresql-15 (initdb, postgres, pgbench under /usr/lib/postgresql/15/bin) as another, Debian's i386 CPython 3.11 through multiarch (libpython3.11:i386 and its headers;
 # testcore builds an i386 interpreter around it; installing them also upgrades the amd64
 # python3.11 packages to the same version, as Multi-Arch: same requires), and rustc for the
 # Rust crasher when no rustup toolchain is there. The pyenv
@@ -19,7 +20,7 @@ pkgs=(gcc g++ gdb binutils libc6-dbg elfutils qemu-user gcc-aarch64-linux-gnu
       gcc-arm-linux-gnueabihf libc6-dev-armhf-cross
       gcc-riscv64-linux-gnu libc6-dev-riscv64-cross
       zstd lz4 xz-utils gzip python3.11 python3-numpy python3-pytest attr
-      redis-server libpython3.11:i386 libpython3.11-dev:i386)
+      redis-server redis-tools postgresql-15 libpython3.11:i386 libpython3.11-dev:i386)
 # The Rust crasher needs rustc: a rustup toolchain in ~/.cargo/bin serves, else Debian's.
 if ! command -v rustc >/dev/null && [ ! -x "$HOME/.cargo/bin/rustc" ]; then
 	pkgs+=(rustc)
