@@ -235,6 +235,7 @@ func TestExplainOrphanedAndBlocked(t *testing.T) {
 		{regs(7, 0x1000, 3, 100), false},          // poll of 3 descriptors
 		{regs(23, 9, 0x1000, 0, 0, 0), false},     // select
 		{regs(7, 0x1000, 1, 100), true},           // poll of 1 descriptor
+		{regs(23, 0, 0, 0, 0, 0x2000), true},      // select of none: time.sleep before CPython 3.11
 	} {
 		p = process(fakeMem{dataBase: data},
 			Thread{TID: 11, Regs: regs(202, dataBase+0x40, 128, 2), Code: syscallInst, Frames: mutexFrames("a")},

@@ -188,11 +188,14 @@ func (s Syscall) external() string {
 // design (redis 7's main thread holds the mutexes that park its I/O threads while it
 // waits in epoll_wait), so a chain of waits that ends there is an idle server, not a
 // hang. A poll of one descriptor is a read with a timeout (CPython's socket.recv with
-// a timeout polls its socket first) and is not one.
+// a timeout polls its socket first) and is not one; nor is a select of no descriptors,
+// a sleep (CPython 3.8-3.10's time.sleep).
 func (s Syscall) eventLoop() bool {
 	switch s.Name {
-	case "epoll_wait", "epoll_pwait", "epoll_pwait2", "select", "pselect6":
+	case "epoll_wait", "epoll_pwait", "epoll_pwait2":
 		return true
+	case "select", "pselect6":
+		return !s.Arg0Lost && s.Args[0] > 0
 	case "poll", "ppoll":
 		return s.Args[1] > 1
 	}
