@@ -148,22 +148,7 @@ func readLayout(d *dwarf.Data) (*layout, error) {
 			}
 			continue
 		}
-		off := map[string]int64{}
-		for e.Children {
-			m, err := r.Next()
-			if err != nil || m == nil || m.Tag == 0 {
-				break
-			}
-			if o, ok := m.Val(dwarf.AttrDataMemberLoc).(int64); ok {
-				if n, ok := m.Val(dwarf.AttrName).(string); ok {
-					off[n] = o
-				}
-			}
-			if m.Children {
-				r.SkipChildren()
-			}
-		}
-		out[name] = off
+		out[name] = members(r, e)
 	}
 	if out["runtime.g"] == nil {
 		return nil, errors.New("no runtime.g in DWARF")
