@@ -69,7 +69,7 @@ func parseGoTraceback(t *testing.T, stderr string) map[uint64]goTraceback {
 // every goroutine that is not running, the same functions with the same lines, inlined
 // calls included.
 func TestGoroutinesMatchRuntime(t *testing.T) {
-	for _, spec := range []testcore.Spec{testcore.GoGoroutines, testcore.GoGoroutinesAArch64, testcore.GoGoroutinesI386} {
+	for _, spec := range []testcore.Spec{testcore.GoGoroutines, testcore.GoGoroutinesAArch64, testcore.GoGoroutinesI386, testcore.GoGoroutinesARM} {
 		t.Run(spec.Name, func(t *testing.T) {
 			tc := testcore.Make(t, spec)
 			want := parseGoTraceback(t, tc.Stderr)

@@ -125,6 +125,9 @@ var (
 	GoGoroutines = Spec{Name: "gogoroutines-x86_64", Source: "goroutines.go", Env: []string{"GOTRACEBACK=crash"}}
 	// GoGoroutinesAArch64: goroutines.go for arm64 under qemu-aarch64.
 	GoGoroutinesAArch64 = Spec{Name: "gogoroutines-aarch64", Source: "goroutines.go", Arch: ArchAArch64, Env: []string{"GOTRACEBACK=crash"}}
+	// GoGoroutinesARM: goroutines.go for 32-bit ARM (GOARCH=arm, GOARM's default) under
+	// qemu-arm.
+	GoGoroutinesARM = Spec{Name: "gogoroutines-arm", Source: "goroutines.go", Arch: ArchARM, Env: []string{"GOTRACEBACK=crash"}}
 
 	// RustPanic: panic.rs built with -C panic=abort: an index out of bounds
 	// aborts the process (SIGABRT).
