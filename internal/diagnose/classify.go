@@ -44,7 +44,8 @@ func classify(f *Facts, depth int) Diagnosis {
 	}
 	// The instruction matters when it caused the signal; a signal sent with kill or
 	// tkill arrives wherever the thread was (abort's is just after the tgkill call).
-	if f.NoSigInfo || faultCode(f.Signo, f.Code) || f.Code == SI_KERNEL {
+	// Without NT_SIGINFO only a signal an instruction can raise may have come from it.
+	if f.NoSigInfo && faultCode(f.Signo, 1) || faultCode(f.Signo, f.Code) || f.Code == SI_KERNEL {
 		if f.Inst != nil {
 			d.add("instruction", "%s", f.Inst.Text)
 		} else if f.InstErr != "" {
