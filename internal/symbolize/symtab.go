@@ -51,38 +51,23 @@ type Symbol struct {
 // the next symbol or the end of its section, as gdb's minimal symbols and addr2line do,
 // when no sized symbol covers the address.
 func (t *Table) Lookup(addr uint64) Symbol {
-	m := t.ModuleFor(addr)
-	if m == nil {
-		return Symbol{}
-	}
-	s := Symbol{Module: m, ModuleOffset: addr - m.Bias}
-	st := m.symbols(t)
+	s, st, i := t.below(addr)
 	if st == nil {
 		return s
 	}
-	rel := addr - m.Bias
-	i := sort.Search(len(st.syms), func(i int) bool { return st.syms[i].addr > rel }) - 1
-	name := func(y sym) Symbol {
-		s.RawName = y.name
-		s.Function = Demangle(y.name)
-		s.FuncOffset = rel - y.addr
-		s.FuncStart = y.addr + m.Bias
-		s.FuncSize = y.size
-		s.FuncMode = y.mode
-		return s
-	}
+	rel := s.ModuleOffset
 	// Walk back over zero-size or non-covering symbols at most a few steps: a covering
 	// symbol can precede a smaller one that ends before rel (nested or overlapping sizes).
 	for j, k := i, 0; j >= 0 && k < 8; j, k = j-1, k+1 {
 		y := st.syms[j]
 		if rel >= y.addr && rel < y.addr+y.size || y.size == 0 && rel == y.addr {
-			return name(y)
+			return s.named(y)
 		}
 	}
 	// No sized symbol covers rel: the nearest symbol below it, if it has no size, runs up
 	// to the next symbol (whose address is above rel) or the end of its section.
 	if i >= 0 && st.syms[i].size == 0 && rel < st.syms[i].secEnd {
-		return name(st.syms[i])
+		return s.named(st.syms[i])
 	}
 	return s
 }
@@ -92,21 +77,33 @@ func (t *Table) Lookup(addr uint64) Symbol {
 // It is for code known to follow a symbol's sized body, such as 32-bit ARM glibc's clone
 // child after __clone; Lookup is what names an address.
 func (t *Table) Preceding(addr uint64) Symbol {
-	m := t.ModuleFor(addr)
-	if m == nil {
-		return Symbol{}
-	}
-	s := Symbol{Module: m, ModuleOffset: addr - m.Bias}
-	st := m.symbols(t)
-	if st == nil {
+	s, st, i := t.below(addr)
+	if st == nil || i < 0 {
 		return s
 	}
-	rel := addr - m.Bias
-	if i := sort.Search(len(st.syms), func(i int) bool { return st.syms[i].addr > rel }) - 1; i >= 0 {
-		y := st.syms[i]
-		s.RawName, s.Function, s.FuncOffset = y.name, Demangle(y.name), rel-y.addr
-		s.FuncStart, s.FuncSize, s.FuncMode = y.addr+m.Bias, y.size, y.mode
+	return s.named(st.syms[i])
+}
+
+// below finds addr's module and the index of the last of its symbols at or below addr
+// (-1 when none is); s names the module and the offset only. st is nil without a module
+// or symbols.
+func (t *Table) below(addr uint64) (s Symbol, st *symtab, i int) {
+	m := t.ModuleFor(addr)
+	if m == nil {
+		return Symbol{}, nil, -1
 	}
+	s = Symbol{Module: m, ModuleOffset: addr - m.Bias}
+	if st = m.symbols(t); st == nil {
+		return s, nil, -1
+	}
+	rel := s.ModuleOffset
+	return s, st, sort.Search(len(st.syms), func(i int) bool { return st.syms[i].addr > rel }) - 1
+}
+
+// named is s with its function taken from symbol y of s's module.
+func (s Symbol) named(y sym) Symbol {
+	s.RawName, s.Function, s.FuncOffset = y.name, Demangle(y.name), s.ModuleOffset-y.addr
+	s.FuncStart, s.FuncSize, s.FuncMode = y.addr+s.Module.Bias, y.size, y.mode
 	return s
 }
 
