@@ -123,12 +123,7 @@ func TestHangABBA(t *testing.T) {
 				if d.Kind != "deadlock" {
 					t.Fatalf("kind %s (%s), want deadlock", d.Kind, d.Summary)
 				}
-				a := report.CycleEdge{TID: int(f["tid_a"]), WaitsForTID: int(f["tid_b"]), Lock: report.HexPtr(f["mutex_b"]), Kind: "mutex"}
-				b := report.CycleEdge{TID: int(f["tid_b"]), WaitsForTID: int(f["tid_a"]), Lock: report.HexPtr(f["mutex_a"]), Kind: "mutex"}
-				want := []report.CycleEdge{a, b}
-				if b.TID < a.TID {
-					want = []report.CycleEdge{b, a}
-				}
+				want := abbaCycle(f["tid_a"], f["tid_b"], f["mutex_a"], f["mutex_b"], "mutex")
 				if got, w := cycleText(d.Cycle), cycleText(want); got != w {
 					t.Errorf("cycle %s, want %s", got, w)
 				}
@@ -282,12 +277,7 @@ func testHangPythonLocks(t *testing.T, script, prefix, lockType string) {
 			if d.Kind != "deadlock" {
 				t.Fatalf("kind %s (%s), want deadlock", d.Kind, d.Summary)
 			}
-			a := report.CycleEdge{TID: int(f["tid_a"]), WaitsForTID: int(f["tid_b"]), Lock: report.HexPtr(f["rlock_b"]), Kind: "python_lock"}
-			b := report.CycleEdge{TID: int(f["tid_b"]), WaitsForTID: int(f["tid_a"]), Lock: report.HexPtr(f["rlock_a"]), Kind: "python_lock"}
-			want := []report.CycleEdge{a, b}
-			if b.TID < a.TID {
-				want = []report.CycleEdge{b, a}
-			}
+			want := abbaCycle(f["tid_a"], f["tid_b"], f["rlock_a"], f["rlock_b"], "python_lock")
 			if got, w := cycleText(d.Cycle), cycleText(want); got != w {
 				t.Errorf("cycle %s, want %s", got, w)
 			}
@@ -352,12 +342,7 @@ func TestHangCxx(t *testing.T) {
 			if d.Kind != "deadlock" {
 				t.Fatalf("kind %s (%s), want deadlock", d.Kind, d.Summary)
 			}
-			a := report.CycleEdge{TID: int(f["tid_a"]), WaitsForTID: int(f["tid_b"]), Lock: report.HexPtr(f["mb"]), Kind: "mutex"}
-			b := report.CycleEdge{TID: int(f["tid_b"]), WaitsForTID: int(f["tid_a"]), Lock: report.HexPtr(f["ma"]), Kind: "mutex"}
-			want := []report.CycleEdge{a, b}
-			if b.TID < a.TID {
-				want = []report.CycleEdge{b, a}
-			}
+			want := abbaCycle(f["tid_a"], f["tid_b"], f["ma"], f["mb"], "mutex")
 			if got, w := cycleText(d.Cycle), cycleText(want); got != w {
 				t.Errorf("cycle %s, want %s", got, w)
 			}
@@ -453,12 +438,7 @@ func TestHangSnapshot(t *testing.T) {
 	if d == nil || d.Kind != "deadlock" {
 		t.Fatalf("diagnosis %+v, want deadlock", d)
 	}
-	x := report.CycleEdge{TID: int(f["tid_a"]), WaitsForTID: int(f["tid_b"]), Lock: report.HexPtr(f["mutex_b"]), Kind: "mutex"}
-	y := report.CycleEdge{TID: int(f["tid_b"]), WaitsForTID: int(f["tid_a"]), Lock: report.HexPtr(f["mutex_a"]), Kind: "mutex"}
-	want := []report.CycleEdge{x, y}
-	if y.TID < x.TID {
-		want = []report.CycleEdge{y, x}
-	}
+	want := abbaCycle(f["tid_a"], f["tid_b"], f["mutex_a"], f["mutex_b"], "mutex")
 	if got, w := cycleText(d.Cycle), cycleText(want); got != w {
 		t.Errorf("cycle %s, want %s", got, w)
 	}
