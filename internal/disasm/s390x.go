@@ -1,10 +1,24 @@
 package disasm
 
 import (
+	"fmt"
 	"strings"
 
 	"golang.org/x/arch/s390x/s390xasm"
 )
+
+// s390xText renders in in GNU syntax. s390xasm's extended-mnemonic table assumes operands
+// the decoder may not have filled for a malformed vector instruction (e7 00 00 10 00 5c
+// panics on a nil mask in x/arch v0.33.0's HandleExtndMnemonic); such bytes are no
+// instruction coredig can show.
+func s390xText(in s390xasm.Inst, pc uint64) (text string, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			text, err = "", fmt.Errorf("s390xasm cannot render it: %v", r)
+		}
+	}()
+	return s390xasm.GNUSyntax(in, pc), nil
+}
 
 // decodeS390X decodes one z/Architecture instruction (2, 4 or 6 bytes) with s390xasm, in
 // GNU syntax. Calls (brasl, bras, basr, bas) and the return (br %r14) are told from the
@@ -27,7 +41,10 @@ func decodeS390X(code []byte, pc uint64) (Inst, error) {
 		}
 		return Inst{}, &DecodeError{Arch: "s390x", PC: pc, Bytes: head(code, 6), Err: err}
 	}
-	text := s390xasm.GNUSyntax(in, pc)
+	text, err := s390xText(in, pc)
+	if err != nil {
+		return Inst{}, &DecodeError{Arch: "s390x", PC: pc, Bytes: head(code, in.Len), Err: err}
+	}
 	f := strings.Fields(text)
 	if len(f) == 0 {
 		return Inst{}, &DecodeError{Arch: "s390x", PC: pc, Bytes: head(code, in.Len), Err: ErrTruncated}
