@@ -44,3 +44,6 @@ if [ ${#missing[@]} -gt 0 ]; then
 	apt-get update -qq
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+# Cores written by real kernels of other architectures, from elfutils' test suite (Debian's
+# source package; kept in the user's cache, not in the tree).
+bash "$(dirname "$0")/elfutils-cores.sh" >/dev/null
