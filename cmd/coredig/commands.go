@@ -212,7 +212,7 @@ func (st *state) render(args []string, view report.View) error {
 	if st.keep != nil {
 		st.keep(r, view)
 	}
-	if r.Core.Truncated || len(c.Threads) == 0 || src.Incomplete != nil {
+	if r.Core.Truncated || len(c.Threads) == 0 || src.Incomplete != nil || r.Process.ArchLimit != nil {
 		st.exit = exitWarnings
 	}
 	return nil

@@ -11,6 +11,7 @@ package analysis
 
 import (
 	"debug/elf"
+	"encoding/binary"
 	"fmt"
 	"sort"
 	"strings"
@@ -101,14 +102,30 @@ func (a *Analysis) Summary() *report.Report {
 		r.Core.LostSegments = a.lostSegments()
 		r.Warnings = append(r.Warnings, a.truncationWarning(r.Core.LostSegments))
 	}
+	if c.Arch.NotesOnly != "" {
+		r.Warnings = append(r.Warnings, notesOnlyWarning(c.Arch.Name, c.Arch.NotesOnly))
+	}
 	r.Warnings = append(r.Warnings, c.Warnings...)
 	r.Warnings = append(r.Warnings, a.Modules.Warnings...)
 	return r
 }
 
+// notesOnlyWarning says what a report of an architecture read from its notes only
+// leaves out.
+func notesOnlyWarning(name, why string) string {
+	return fmt.Sprintf("%s: this %s core is read from its notes only (process, signal, threads and their registers, auxiliary vector, mapped files); each thread shows its pc, not its callers, and the crash is not explained from the core's memory (no disassembly, no Python, Go or hang analysis)", why, name)
+}
+
 // Full builds the whole report: the summary plus what needs the core's memory.
 func (a *Analysis) Full(opts FullOptions) *report.Report {
 	r := a.Summary()
+	if a.Core.Arch.NotesOnly != "" {
+		// No unwinder: each thread's pc and why it stops there, and nothing that reads
+		// memory to explain the crash.
+		a.Backtraces(r, opts.MaxDepth)
+		r.Signature = signature.Of(r, 0)
+		return r
+	}
 	if opts.CrashedOnly {
 		a.noLocals = true
 		a.backtraceCrashed(r, opts.MaxDepth)
@@ -240,6 +257,13 @@ func lookupPC(pc uint64, returnAddr bool) uint64 {
 func (a *Analysis) process() report.Process {
 	c := a.Core
 	p := report.Process{Arch: c.Arch.Name}
+	if why := c.Arch.NotesOnly; why != "" {
+		order := "little-endian"
+		if c.Arch.ByteOrder == binary.BigEndian {
+			order = "big-endian"
+		}
+		p.ArchLimit = &report.ArchLimit{Support: "notes_only", Reason: why, ByteOrder: order}
+	}
 	if ps := c.PsInfo; ps != nil {
 		pid, ppid, uid, gid := ps.PID, ps.PPID, ps.UID, ps.GID
 		p.PID, p.PPID, p.UID, p.GID = &pid, &ppid, &uid, &gid
@@ -289,15 +313,31 @@ func (a *Analysis) signal() *report.Signal {
 		if t == nil || t.Signal == 0 {
 			return nil
 		}
-		return &report.Signal{Number: t.Signal, Name: core.SignalName(t.Signal), Meaning: core.SignalMeaning(t.Signal), Code: 0, Source: "NT_PRSTATUS"}
+		return a.archSignal(&report.Signal{Number: t.Signal, Name: core.SignalName(t.Signal), Meaning: core.SignalMeaning(t.Signal), Code: 0, Source: "NT_PRSTATUS"})
 	}
-	s := newSignal(si.Signo, si.Code, si.HasAddr, si.Addr, "NT_SIGINFO")
+	s := a.archSignal(newSignal(si.Signo, si.Code, si.HasAddr, si.Addr, "NT_SIGINFO"))
 	s.Errno = si.Errno
 	if si.HasSender {
 		pid, uid := si.SenderPID, si.SenderUID
 		s.SenderPID, s.SenderUID = &pid, &uid
 		self := a.isOwnPID(pid)
 		s.SenderIsSelf = &self
+	}
+	return s
+}
+
+// archSignal renames a signal the core's architecture numbers differently from
+// asm-generic (SPARC), whose name, meaning and si_code names newSignal gave by the
+// generic number.
+func (a *Analysis) archSignal(s *report.Signal) *report.Signal {
+	ar := a.Core.Arch
+	g := core.GenericSigno(ar, s.Number)
+	if g == s.Number {
+		return s
+	}
+	s.Name, s.Meaning = core.ArchSignalName(ar, s.Number), core.SignalMeaning(g)
+	if s.Source != "NT_PRSTATUS" {
+		s.CodeName, s.CodeMeaning = core.CodeName(g, s.Code), core.CodeMeaning(g, s.Code)
 	}
 	return s
 }

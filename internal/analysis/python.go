@@ -96,7 +96,7 @@ func (a *Analysis) Python() *report.Python {
 }
 
 func (a *Analysis) python() *report.Python {
-	if !a.hasPython() {
+	if a.Core.Arch.NotesOnly != "" || !a.hasPython() {
 		return nil
 	}
 	st, err := python.Analyze(pyProcess{a})

@@ -65,6 +65,16 @@ type Arch struct {
 	// DisplayRegs lists registers in the order people read them, the most telling first.
 	DisplayRegs []string
 
+	// NotesOnly, when set, says why coredig reads this architecture's cores from their
+	// notes alone ("no unwinder for sparc64"): process, signal, threads and their
+	// registers, auxiliary vector and NT_FILE. Each thread then shows its pc only, and
+	// nothing reads the core's memory to explain the crash (no disassembler, runtime or
+	// hang analysis).
+	NotesOnly string
+	// SignalNames are the signal numbers that differ from the asm-generic ones
+	// (arch/sparc/include/uapi/asm/signal.h), by number; nil where all agree.
+	SignalNames map[int]string
+
 	// DWARF maps a DWARF register number to an index in RegNames, -1 when the register is
 	// not a general register coredig tracks.
 	DWARF []int
@@ -283,17 +293,68 @@ type PrPsInfoLayout struct {
 	PsArgs  int // pr_psargs[80]
 }
 
-// All lists every supported architecture.
-var All = []*Arch{AMD64, ARM64, I386, PPC64LE, S390X, ARM, RISCV64}
+// All lists every supported architecture: those coredig analyses, then those it reads
+// from the notes only (NotesOnly).
+var All = []*Arch{AMD64, ARM64, I386, PPC64LE, S390X, ARM, RISCV64, PPC64, PPC, S390, SPARC64, X32, M68K}
 
-// ForMachine returns the architecture for an ELF machine and class.
-func ForMachine(m elf.Machine, c elf.Class) (*Arch, error) {
+// ForMachine returns the architecture for an ELF machine, class and byte order (d: the
+// ELF header's EI_DATA; ppc64 cores come in both). An architecture coredig does not
+// know is an error that names it.
+func ForMachine(m elf.Machine, c elf.Class, d elf.Data) (*Arch, error) {
 	for _, a := range All {
-		if a.Machine == m && a.Class == c {
+		if a.Machine == m && a.Class == c && a.ByteOrder == byteOrder(d) {
 			return a, nil
 		}
 	}
-	return nil, fmt.Errorf("unsupported architecture %v (%v)", m, c)
+	return nil, &UnsupportedError{Machine: m, Class: c, Data: d}
+}
+
+// UnsupportedError is a machine, class and byte order coredig has no architecture for.
+type UnsupportedError struct {
+	Machine elf.Machine
+	Class   elf.Class
+	Data    elf.Data
+}
+
+func (e *UnsupportedError) Error() string {
+	order := "big-endian"
+	if e.Data == elf.ELFDATA2LSB {
+		order = "little-endian"
+	} else if e.Data != elf.ELFDATA2MSB {
+		order = e.Data.String()
+	}
+	name := machineNames[e.Machine]
+	if name == "" {
+		name = e.Machine.String()
+	}
+	bits := "32-bit"
+	if e.Class == elf.ELFCLASS64 {
+		bits = "64-bit"
+	} else if e.Class != elf.ELFCLASS32 {
+		bits = e.Class.String()
+	}
+	return fmt.Sprintf("unsupported architecture %s (%v, %s %s): coredig does not know this machine's core layout", name, e.Machine, bits, order)
+}
+
+// machineNames are the usual names of machines coredig refuses, for its message.
+var machineNames = map[elf.Machine]string{
+	elf.EM_MIPS: "MIPS", elf.EM_MIPS_RS3_LE: "MIPS", elf.EM_ALPHA: "Alpha", elf.EM_PARISC: "PA-RISC",
+	elf.EM_SH: "SuperH", elf.EM_IA_64: "IA-64", elf.EM_LOONGARCH: "LoongArch", elf.EM_SPARC: "SPARC (32-bit)",
+	elf.EM_SPARC32PLUS: "SPARC (32-bit, v8+)", elf.EM_SPARCV9: "SPARC v9", elf.EM_PPC: "PowerPC",
+	elf.EM_PPC64: "PowerPC64", elf.EM_S390: "S/390", elf.EM_68K: "m68k", elf.EM_X86_64: "x86-64",
+	elf.EM_386: "i386", elf.EM_ARM: "ARM", elf.EM_AARCH64: "AArch64", elf.EM_RISCV: "RISC-V",
+	elf.EM_OPENRISC: "OpenRISC", elf.EM_XTENSA: "Xtensa", elf.EM_MICROBLAZE: "MicroBlaze",
+	elf.EM_ARC_COMPACT: "ARC", elf.EM_ARC_COMPACT2: "ARC HS",
+}
+
+func byteOrder(d elf.Data) binary.ByteOrder {
+	switch d {
+	case elf.ELFDATA2LSB:
+		return binary.LittleEndian
+	case elf.ELFDATA2MSB:
+		return binary.BigEndian
+	}
+	return nil
 }
 
 // ByName returns the architecture the JSON contract names name, or nil.
@@ -309,7 +370,7 @@ func ByName(name string) *Arch {
 // ByGOARCH returns the architecture Go calls goarch (runtime.GOARCH), or nil.
 func ByGOARCH(goarch string) *Arch {
 	for _, a := range All {
-		if a.GOARCH == goarch {
+		if a.GOARCH == goarch && goarch != "" {
 			return a
 		}
 	}

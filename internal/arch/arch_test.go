@@ -37,13 +37,13 @@ func TestLayouts(t *testing.T) {
 	if AMD64.FromDWARF(17) != -1 || AMD64.FromDWARF(1000) != -1 {
 		t.Error("untracked DWARF registers must map to -1")
 	}
-	if a, err := ForMachine(elf.EM_AARCH64, elf.ELFCLASS64); err != nil || a != ARM64 {
+	if a, err := ForMachine(elf.EM_AARCH64, elf.ELFCLASS64, elf.ELFDATA2LSB); err != nil || a != ARM64 {
 		t.Errorf("ForMachine(aarch64) = %v, %v", a, err)
 	}
-	if a, err := ForMachine(elf.EM_386, elf.ELFCLASS32); err != nil || a != I386 {
+	if a, err := ForMachine(elf.EM_386, elf.ELFCLASS32, elf.ELFDATA2LSB); err != nil || a != I386 {
 		t.Errorf("ForMachine(i386) = %v, %v", a, err)
 	}
-	if _, err := ForMachine(elf.EM_MIPS, elf.ELFCLASS32); err == nil {
+	if _, err := ForMachine(elf.EM_MIPS, elf.ELFCLASS32, elf.ELFDATA2LSB); err == nil {
 		t.Error("mips is not supported and must say so")
 	}
 	if !AMD64.Canonical(0x7fff_ffff_f000) || AMD64.Canonical(0x8000_0000_0000) || !AMD64.Canonical(0xffff_8000_0000_0000) {

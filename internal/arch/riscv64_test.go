@@ -11,10 +11,10 @@ import (
 // same struct.
 func TestRISCV64Layout(t *testing.T) {
 	a := RISCV64
-	if got, err := ForMachine(elf.EM_RISCV, elf.ELFCLASS64); err != nil || got != a {
+	if got, err := ForMachine(elf.EM_RISCV, elf.ELFCLASS64, elf.ELFDATA2LSB); err != nil || got != a {
 		t.Fatalf("ForMachine(EM_RISCV, 64) = %v, %v", got, err)
 	}
-	if _, err := ForMachine(elf.EM_RISCV, elf.ELFCLASS32); err == nil {
+	if _, err := ForMachine(elf.EM_RISCV, elf.ELFCLASS32, elf.ELFDATA2LSB); err == nil {
 		t.Error("riscv32 must be refused")
 	}
 	if ByName("riscv64") != a || ByGOARCH("riscv64") != a {

@@ -211,7 +211,7 @@ func NewCore(r io.ReaderAt, size int64, name string) (*Core, error) {
 	if h.Type != elf.ET_CORE {
 		return nil, fmt.Errorf("%w: ELF type is %v", ErrNotCore, h.Type)
 	}
-	a, err := arch.ForMachine(h.Machine, h.Class)
+	a, err := arch.ForMachine(h.Machine, h.Class, h.Data)
 	if err != nil {
 		return nil, err
 	}

@@ -231,17 +231,26 @@ func decodePrStatus(a *arch.Arch, d []byte) (*Thread, error) {
 		FPValid: o.Uint32(d[l.FPValid:]) != 0,
 	}
 	t.PID = t.TID // pr_pid is the thread id; the process id comes from NT_PRPSINFO
-	// pr_reg holds one word (unsigned long) per register, but for RegSizes' exceptions;
-	// the registers of a.NoteRegs come with their own note (decodeNoteRegs).
+	// pr_reg holds one word (unsigned long) per register, but for RegSizes' exceptions
+	// (s390x's 4-byte access registers, m68k's 2-byte sr, x32's 8-byte registers with
+	// 4-byte longs); the registers of a.NoteRegs come with their own note
+	// (decodeNoteRegs).
 	n := a.PrRegs()
 	t.Regs = make([]uint64, n)
 	c := elfx.NewCursor(d[l.Regs:l.Regs+l.RegsSize], o, a.PtrSize == 8)
 	for i := 0; i < n; i++ {
-		if a.RegSizes != nil && a.RegSizes[i] == 4 {
-			t.Regs[i] = uint64(c.U32())
-			continue
+		size := a.PtrSize
+		if a.RegSizes != nil {
+			size = a.RegSizes[i]
 		}
-		t.Regs[i] = c.Addr()
+		switch size {
+		case 2:
+			t.Regs[i] = uint64(c.U16())
+		case 4:
+			t.Regs[i] = uint64(c.U32())
+		default:
+			t.Regs[i] = c.U64()
+		}
 	}
 	if c.Err() != nil {
 		return nil, fmt.Errorf("pr_reg: %d registers do not fit in %d bytes", n, l.RegsSize)

@@ -55,6 +55,31 @@ func SignalName(n int) string {
 	return fmt.Sprintf("signal %d", n)
 }
 
+// ArchSignalName names signal n as architecture a numbers it (SPARC's numbers differ from
+// the asm-generic ones SignalName knows).
+func ArchSignalName(a *arch.Arch, n int) string {
+	if name, ok := a.SignalNames[n]; ok {
+		return name
+	}
+	return SignalName(n)
+}
+
+// GenericSigno is the asm-generic number of architecture a's signal n, the number
+// SignalMeaning, CodeName and HasFaultAddr know it by: n itself where a numbers signals
+// as asm-generic does, 0 for a signal asm-generic lacks (SPARC's SIGEMT).
+func GenericSigno(a *arch.Arch, n int) int {
+	name, ok := a.SignalNames[n]
+	if !ok {
+		return n
+	}
+	for i, s := range signalNames {
+		if s == name {
+			return i
+		}
+	}
+	return 0
+}
+
 // SignalMeaning returns a short description of what a core-dumping signal means, or "".
 func SignalMeaning(n int) string { return signalMeanings[n] }
 
@@ -172,10 +197,11 @@ func DecodeSigInfo(a *arch.Arch, d []byte) (*SigInfo, error) {
 		}
 		return uint64(o.Uint32(d[off:]))
 	}
+	g := GenericSigno(a, s.Signo)
 	switch {
-	case HasFaultAddr(s.Signo, s.Code):
+	case HasFaultAddr(g, s.Code):
 		s.Addr, s.HasAddr = word(u), true
-	case s.Code == SI_USER || s.Code == SI_TKILL || s.Code == SI_QUEUE || s.Signo == 17 && s.Code > 0:
+	case s.Code == SI_USER || s.Code == SI_TKILL || s.Code == SI_QUEUE || g == 17 && s.Code > 0:
 		s.SenderPID = int(int32(o.Uint32(d[u:])))
 		s.SenderUID = o.Uint32(d[u+4:])
 		s.HasSender = true

@@ -74,7 +74,22 @@ type Process struct {
 	// stack) or "psinfo" (pr_psargs split on spaces).
 	ArgsSource string `json:"args_source,omitempty"`
 	Arch       string `json:"arch"`
-	State      string `json:"state,omitempty"`
+	// ArchLimit is set for an architecture coredig reads from the notes only (ppc,
+	// big-endian ppc64, 31-bit s390, sparc64, x32, m68k): what it does not do there.
+	ArchLimit *ArchLimit `json:"arch_limit,omitempty"`
+	State     string     `json:"state,omitempty"`
+}
+
+// ArchLimit says how far coredig reads a core of an architecture it has no unwinder for.
+type ArchLimit struct {
+	// Support is "notes_only": process, signal, threads and registers, auxiliary vector
+	// and mapped files from the notes; each thread's pc, not its callers; nothing read
+	// from memory to explain the crash.
+	Support string `json:"support"`
+	// Reason names what is missing ("no unwinder for sparc64").
+	Reason string `json:"reason"`
+	// ByteOrder is the core's byte order: "big-endian" or "little-endian".
+	ByteOrder string `json:"byte_order"`
 }
 
 // CoreInfo describes the core file itself.

@@ -175,7 +175,11 @@ func (p *printer) header(r *Report) {
 		ids = append(ids, fmt.Sprintf("gid %d", *pr.GID))
 	}
 	p.f("%-12s %s\n", "process", orDash(strings.Join(ids, ", ")))
-	p.f("%-12s %s\n", "arch", pr.Arch)
+	if l := pr.ArchLimit; l != nil {
+		p.f("%-12s %s, %s (%s: notes only)\n", "arch", pr.Arch, l.ByteOrder, l.Reason)
+	} else {
+		p.f("%-12s %s\n", "arch", pr.Arch)
+	}
 	c := r.Core
 	state := "complete"
 	if c.Truncated {

@@ -18,7 +18,7 @@ const (
 // relocation of that slot names the function. Stubs are read from .plt, .plt.sec and
 // .plt.got, as the module's architecture lays them out (arch.PLTLayout).
 func pltSyms(f *elf.File) []sym {
-	a, err := arch.ForMachine(f.Machine, f.Class)
+	a, err := arch.ForMachine(f.Machine, f.Class, f.Data)
 	if err != nil || a.PLT.Stubs == nil {
 		return nil
 	}
@@ -60,7 +60,7 @@ func gotSlots(f *elf.File) map[uint64]string {
 		return nil
 	}
 	var relocs []uint32 // beyond .rela.plt, the architecture's GOT-filling relocations
-	if a, err := arch.ForMachine(f.Machine, f.Class); err == nil {
+	if a, err := arch.ForMachine(f.Machine, f.Class, f.Data); err == nil {
 		relocs = a.PLT.GOTRelocs
 	}
 	slots := map[uint64]string{}
