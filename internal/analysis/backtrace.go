@@ -86,7 +86,11 @@ func (a *Analysis) unwindRegs(regs []uint64, maxDepth int, contextIsReturn bool)
 		// The registers' pc alone: nothing describes how to find this architecture's
 		// callers.
 		ar := a.Core.Arch
-		f := &unwind.Frame{PC: regs[ar.PC], SP: regs[ar.SP], FoundBy: unwind.FoundByContext}
+		pc := regs[ar.PC]
+		if ar.PCMask != 0 {
+			pc &= ar.PCMask
+		}
+		f := &unwind.Frame{PC: pc, SP: regs[ar.SP], FoundBy: unwind.FoundByContext}
 		return []*unwind.Frame{f}, errors.New(why + ": the stack is not walked past the pc")
 	}
 	u := unwind.New(unwind.Config{Arch: a.Core.Arch, Mem: a.Core, Modules: unwindModules{a}, MaxDepth: maxDepth, FaultEntry: a.faultEntry, ThreadStart: a.threadStart, ContextIsReturn: contextIsReturn}, regs)

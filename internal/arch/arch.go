@@ -99,6 +99,9 @@ type Arch struct {
 	// ModeBit is the low bit of a code address that selects an instruction set rather
 	// than a byte (32-bit ARM's Thumb bit in return addresses); cleared to read code.
 	ModeBit uint64
+	// PCMask, when not 0, keeps the bits of the pc register that are the address: 31-bit
+	// s390's PSW address carries the addressing-mode bit at its top.
+	PCMask uint64
 	// InstLen is the length of every instruction when the architecture has one length
 	// (aarch64: 4), 0 when instructions vary in length (x86_64).
 	InstLen int

@@ -62,6 +62,9 @@ var S390 = func() *Arch {
 		PrPsInfo: PrPsInfoLayout{Size: 124, State: 0, SName: 1, Zomb: 2, Nice: 3, Flag: 4,
 			UID: 8, UIDSize: 2, GID: 10, PID: 12, FName: 28, PsArgs: 44},
 		PageSize: 4096,
+		// The PSW address's top bit selects 31-bit addressing (Principles of Operation,
+		// "Program-Status Word"): gdb shows pswa 0x8040c4a2 at pc 0x40c4a2.
+		PCMask: 0x7fffffff,
 		// The s390 ELF ABI supplement: arguments in r2-r6, the result in r2, r15 the stack
 		// pointer, r14 the return address.
 		ABI: ABI{Args: []string{"r2", "r3", "r4", "r5", "r6"}, Return: "r2", StackAlign: 8},

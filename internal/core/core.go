@@ -118,7 +118,12 @@ type Thread struct {
 }
 
 // PC returns the thread's program counter.
-func (t *Thread) PC(a *arch.Arch) uint64 { return t.Regs[a.PC] }
+func (t *Thread) PC(a *arch.Arch) uint64 {
+	if a.PCMask != 0 {
+		return t.Regs[a.PC] & a.PCMask
+	}
+	return t.Regs[a.PC]
+}
 
 // SP returns the thread's stack pointer.
 func (t *Thread) SP(a *arch.Arch) uint64 { return t.Regs[a.SP] }

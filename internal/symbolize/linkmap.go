@@ -67,8 +67,14 @@ func (t *Table) modulesFromLinkMap() ([]*Module, error) {
 	if !biasFound {
 		for _, p := range progs {
 			if p.Type == elf.PT_LOAD && p.Off == 0 {
-				// The program headers follow the ELF header in the first segment.
-				exeBias, biasFound = phdr-(p.Vaddr+uint64(a.PtrSize*8)), true
+				// The program headers follow the ELF header in the first segment:
+				// Elf64_Ehdr is 64 bytes, Elf32_Ehdr 52 (not 32: a 31-bit s390 static
+				// executable got a bias of 0x14).
+				ehdr := uint64(64)
+				if h.Class == elf.ELFCLASS32 {
+					ehdr = 52
+				}
+				exeBias, biasFound = phdr-(p.Vaddr+ehdr), true
 				break
 			}
 		}
