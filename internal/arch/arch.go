@@ -502,6 +502,10 @@ func (a *Arch) TrampolineLen() int {
 // finish computes the derived tables of a; each architecture's value calls it once.
 func (a *Arch) finish(byDWARF map[int]string, subRegs map[string]RegPart) *Arch {
 	a.DWARF = dwarfTable(a, byDWARF)
+	if a.CallBefore == nil {
+		// A notes-only architecture: no call instruction is recognised.
+		a.CallBefore = func([]byte) bool { return false }
+	}
 	a.subRegs = subRegs
 	for _, n := range a.ABI.CalleeSaved {
 		i := a.Reg(n)

@@ -4,6 +4,7 @@ import (
 	"debug/elf"
 	"encoding/binary"
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -304,5 +305,56 @@ func TestForeignCallBefore(t *testing.T) {
 	}
 	if S390X.RegSizes[S390X.Reg("a3")] != 4 || S390X.RegSizes[S390X.Reg("orig_r2")] != 8 || S390X.ByteOrder != binary.BigEndian {
 		t.Error("s390x register sizes or byte order")
+	}
+}
+
+// A ppc64 core is read with the layouts of its byte order: big-endian ones (ELFv1) are
+// not ppc64le's. Each notes-only architecture says why.
+func TestForMachineByteOrder(t *testing.T) {
+	for _, tc := range []struct {
+		m    elf.Machine
+		c    elf.Class
+		d    elf.Data
+		want *Arch
+	}{
+		{elf.EM_PPC64, elf.ELFCLASS64, elf.ELFDATA2LSB, PPC64LE},
+		{elf.EM_PPC64, elf.ELFCLASS64, elf.ELFDATA2MSB, PPC64},
+		{elf.EM_PPC, elf.ELFCLASS32, elf.ELFDATA2MSB, PPC},
+		{elf.EM_S390, elf.ELFCLASS64, elf.ELFDATA2MSB, S390X},
+		{elf.EM_S390, elf.ELFCLASS32, elf.ELFDATA2MSB, S390},
+		{elf.EM_SPARCV9, elf.ELFCLASS64, elf.ELFDATA2MSB, SPARC64},
+		{elf.EM_X86_64, elf.ELFCLASS32, elf.ELFDATA2LSB, X32},
+		{elf.EM_68K, elf.ELFCLASS32, elf.ELFDATA2MSB, M68K},
+	} {
+		a, err := ForMachine(tc.m, tc.c, tc.d)
+		if err != nil || a != tc.want {
+			t.Errorf("ForMachine(%v, %v, %v) = %v, %v; want %s", tc.m, tc.c, tc.d, a, err, tc.want.Name)
+		}
+	}
+	if _, err := ForMachine(elf.EM_X86_64, elf.ELFCLASS64, elf.ELFDATA2MSB); err == nil {
+		t.Error("a big-endian x86_64 core was accepted")
+	}
+	for _, a := range []*Arch{PPC64, PPC, S390, SPARC64, X32, M68K} {
+		if !strings.HasPrefix(a.NotesOnly, "no unwinder for ") {
+			t.Errorf("%s: NotesOnly %q", a.Name, a.NotesOnly)
+		}
+		// pr_reg's registers fit in it, at their sizes.
+		n := 0
+		for i := 0; i < a.PrRegs(); i++ {
+			if a.RegSizes != nil {
+				n += a.RegSizes[i]
+			} else {
+				n += a.PtrSize
+			}
+		}
+		if n > a.PrStatus.RegsSize || a.PrStatus.Regs+a.PrStatus.RegsSize > a.PrStatus.FPValid || a.PrStatus.FPValid+4 > a.PrStatus.Size {
+			t.Errorf("%s: %d bytes of registers in pr_reg of %d at %d, pr_fpvalid at %d, size %d", a.Name, n,
+				a.PrStatus.RegsSize, a.PrStatus.Regs, a.PrStatus.FPValid, a.PrStatus.Size)
+		}
+	}
+	for _, a := range []*Arch{AMD64, ARM64, I386, PPC64LE, S390X, ARM, RISCV64} {
+		if a.NotesOnly != "" {
+			t.Errorf("%s is notes-only", a.Name)
+		}
 	}
 }
