@@ -110,7 +110,10 @@ func Text(w io.Writer, r *Report, o Options) error {
 		}
 	case ViewPython:
 		p.python(r)
-		if r.Python == nil {
+		switch {
+		case r.Python == nil && r.Process.ArchLimit != nil:
+			p.f("Python not looked for: %s (%s cores are read from their notes only)\n", r.Process.ArchLimit.Reason, r.Process.Arch)
+		case r.Python == nil:
 			p.f("no CPython interpreter in this process\n")
 		}
 		if r.Groups != nil {
