@@ -67,14 +67,10 @@ func (t *Table) modulesFromLinkMap() ([]*Module, error) {
 	if !biasFound {
 		for _, p := range progs {
 			if p.Type == elf.PT_LOAD && p.Off == 0 {
-				// The program headers follow the ELF header in the first segment:
-				// Elf64_Ehdr is 64 bytes, Elf32_Ehdr 52 (not 32: a 31-bit s390 static
-				// executable got a bias of 0x14).
-				ehdr := uint64(64)
-				if h.Class == elf.ELFCLASS32 {
-					ehdr = 52
-				}
-				exeBias, biasFound = phdr-(p.Vaddr+ehdr), true
+				// The program headers follow the ELF header in the first segment
+				// (e_phoff is the header's size: 64 bytes for ELFCLASS64, 52 for
+				// ELFCLASS32, as linkers lay them out; System V gABI, "ELF Header").
+				exeBias, biasFound = phdr-(p.Vaddr+ehdrSize(h.Class)), true
 				break
 			}
 		}
@@ -150,6 +146,14 @@ func (t *Table) modulesFromLinkMap() ([]*Module, error) {
 		lm = next
 	}
 	return mods, nil
+}
+
+// ehdrSize is the size of the ELF header of a class (Elf64_Ehdr, Elf32_Ehdr).
+func ehdrSize(c elf.Class) uint64 {
+	if c == elf.ELFCLASS32 {
+		return 52
+	}
+	return 64
 }
 
 func setExtent(m *Module) {
