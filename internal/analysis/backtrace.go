@@ -78,21 +78,25 @@ func (a *Analysis) faultEntry(pc uint64) bool {
 // Unwind walks one thread's stack. It never fails: a stack that cannot be walked further
 // ends with the reason in the last frame's Error and in the returned error string.
 func (a *Analysis) Unwind(t *core.Thread, maxDepth int) ([]*unwind.Frame, error) {
+	if a.Core.Arch.NotesOnly != "" {
+		return a.contextOnly(t.Regs)
+	}
 	return a.unwindRegs(t.Regs, maxDepth, false)
 }
 
-func (a *Analysis) unwindRegs(regs []uint64, maxDepth int, contextIsReturn bool) ([]*unwind.Frame, error) {
-	if why := a.Core.Arch.NotesOnly; why != "" {
-		// The registers' pc alone: nothing describes how to find this architecture's
-		// callers.
-		ar := a.Core.Arch
-		pc := regs[ar.PC]
-		if ar.PCMask != 0 {
-			pc &= ar.PCMask
-		}
-		f := &unwind.Frame{PC: pc, SP: regs[ar.SP], FoundBy: unwind.FoundByContext}
-		return []*unwind.Frame{f}, errors.New(why + ": the stack is not walked past the pc")
+// contextOnly is the walk of an architecture coredig has no unwinder for: the frame of
+// the registers' pc alone, and why it ends there.
+func (a *Analysis) contextOnly(regs []uint64) ([]*unwind.Frame, error) {
+	ar := a.Core.Arch
+	pc := regs[ar.PC]
+	if ar.PCMask != 0 {
+		pc &= ar.PCMask
 	}
+	f := &unwind.Frame{PC: pc, SP: regs[ar.SP], FoundBy: unwind.FoundByContext}
+	return []*unwind.Frame{f}, errors.New(ar.NotesOnly + ": the stack is not walked past the pc")
+}
+
+func (a *Analysis) unwindRegs(regs []uint64, maxDepth int, contextIsReturn bool) ([]*unwind.Frame, error) {
 	u := unwind.New(unwind.Config{Arch: a.Core.Arch, Mem: a.Core, Modules: unwindModules{a}, MaxDepth: maxDepth, FaultEntry: a.faultEntry, ThreadStart: a.threadStart, ContextIsReturn: contextIsReturn}, regs)
 	var frames []*unwind.Frame
 	for u.Next() {
