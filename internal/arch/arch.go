@@ -11,7 +11,10 @@
 // every architecture listed here. Generic code asks the value and never compares an
 // architecture's name. Adding one (mips, loongarch64) means adding one
 // file with one *Arch value and listing it in All (plus a decoder in package disasm where
-// golang.org/x/arch has one).
+// golang.org/x/arch has one). An architecture whose notes are known but whose stacks
+// coredig cannot walk (ppc, big-endian ppc64, 31-bit s390, sparc64, x32, m68k) is a value
+// with NotesOnly set: its layouts of elf_prstatus and elf_prpsinfo, its registers and
+// byte order, and nothing for unwinding; ForMachine refuses any other machine by name.
 //
 // Sources: linux/include/uapi/linux/elfcore.h (elf_prstatus, elf_prpsinfo),
 // arch/x86/include/asm/user_64.h (user_regs_struct), arch/arm64/include/uapi/asm/ptrace.h
