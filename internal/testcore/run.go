@@ -195,7 +195,13 @@ func crash(c *Core) error {
 		if err != nil {
 			return fmt.Errorf("%s not found (apt-get install qemu-user): %w", em.Qemu, err)
 		}
-		argv = append([]string{qemu, "-L", em.Sysroot, c.Exe}, s.Args...)
+		// The guest's loader comes from the cross sysroot; its C library must too. Once
+		// Debian's multiarch C library of the same architecture is installed (libc6:armhf,
+		// pulled in by libpython3.11:armhf), the loader's default search finds it first
+		// through qemu's fallback to host paths, and a loader and libc of two builds run
+		// threads wrongly or abort. LD_LIBRARY_PATH=/lib (the sysroot's, through -L) keeps
+		// the pair together.
+		argv = append([]string{qemu, "-L", em.Sysroot, "-E", "LD_LIBRARY_PATH=/lib", c.Exe}, s.Args...)
 	default:
 		argv = append([]string{c.Exe}, s.Args...)
 	}
