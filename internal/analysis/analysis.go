@@ -13,6 +13,7 @@ import (
 	"debug/elf"
 	"encoding/binary"
 	"fmt"
+	"math/big"
 	"sort"
 	"strings"
 	"sync"
@@ -90,6 +91,7 @@ func (a *Analysis) Summary() *report.Report {
 	}
 	for _, t := range c.Threads {
 		th := report.Thread{TID: t.TID, Crashed: t == crashed, Signal: t.Signal, Registers: a.registers(t)}
+		th.WideRegisters, th.WideOrder = wideRegisters(t)
 		th.Frames = []report.Frame{a.Frame(0, t.PC(c.Arch), false, "context")}
 		r.Threads = append(r.Threads, th)
 	}
@@ -376,7 +378,30 @@ func (a *Analysis) registers(t *core.Thread) map[string]report.Hex {
 	if t.HasTLS && a.Core.Arch.TLS < 0 && a.Core.Arch.TLSName != "" {
 		m[a.Core.Arch.TLSName] = report.Hex(t.TLS)
 	}
+	for _, v := range t.Extra {
+		if len(v.Value) <= 8 {
+			m[v.Name] = report.Hex(v.Uint64())
+		}
+	}
 	return m
+}
+
+// wideRegisters are the thread's extra registers wider than 64 bits, as hex numbers
+// ("0x0", like gdb's uint128), and their order.
+func wideRegisters(t *core.Thread) (map[string]string, []string) {
+	var m map[string]string
+	var order []string
+	for _, v := range t.Extra {
+		if len(v.Value) <= 8 {
+			continue
+		}
+		if m == nil {
+			m = map[string]string{}
+		}
+		m[v.Name] = "0x" + new(big.Int).SetBytes(v.Value).Text(16)
+		order = append(order, v.Name)
+	}
+	return m, order
 }
 
 func (a *Analysis) modules() []report.Module {
@@ -452,7 +477,7 @@ func (a *Analysis) auxv() []report.Auxv {
 	c := a.Core
 	var out []report.Auxv
 	for _, e := range c.Auxv {
-		x := report.Auxv{Name: core.AuxvName(e.Tag), Value: report.Hex(e.Value)}
+		x := report.Auxv{Name: core.AuxvName(e.Tag), Value: report.Hex(e.Value), Flags: c.Arch.HWCapNames(e.Tag, e.Value)}
 		if core.AuxvIsString(e.Tag) && e.Value != 0 {
 			if s, _, err := c.ReadCString(e.Value, 4096); err == nil {
 				x.Str = s

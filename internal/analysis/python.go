@@ -31,7 +31,9 @@ func (p pyProcess) Threads() []python.OSThread {
 	for _, t := range p.a.Core.Threads {
 		o := python.OSThread{TID: uint64(t.TID)}
 		if t.HasTLS {
-			if p.a.Core.Arch.TLS >= 0 {
+			// Where pthread_self() is the thread pointer (x86_64's fs base, i386's gs
+			// base from NT_386_TLS), it names the thread as PyThreadState.thread_id does.
+			if p.a.Core.Arch.TLS >= 0 || p.a.Core.Arch.Pthread.SelfIsTP {
 				o.FSBase = t.TLS
 			} else {
 				o.TPIDR = t.TLS

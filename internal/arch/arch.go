@@ -49,6 +49,18 @@ type Arch struct {
 	// floating-point registers in NT_PRFPREG), in the order they follow pr_reg's in
 	// RegNames. A thread without the note leaves them unknown.
 	NoteRegs []NoteReg
+	// ExtraRegs are the registers of the other per-thread notes that coredig shows and
+	// never unwinds (vector registers, ppc64's tar, s390x's last breaking-event
+	// address), in the order they are shown; a thread lacking one's note has no value
+	// for it.
+	ExtraRegs []ExtraReg
+	// ThreadPointer, when set, reads the thread pointer from a thread's note of type
+	// note that is not NT_PRSTATUS (aarch64's NT_ARM_TLS; i386's NT_386_TLS, whose
+	// descriptor %gs selects), given the thread's registers.
+	ThreadPointer func(note uint32, desc []byte, regs []uint64) (uint64, bool)
+	// HWCap and HWCap2 name the bits of AT_HWCAP and AT_HWCAP2 (index = bit), nil where
+	// coredig has no table.
+	HWCap, HWCap2 []string
 	// RegSizes are the sizes in bytes of RegNames' slots in pr_reg when they are not all
 	// PtrSize (s390x's 4-byte access registers); nil when they are.
 	RegSizes []int
@@ -231,6 +243,41 @@ type NoteReg struct {
 	Off, Size int    // place in the note's descriptor
 }
 
+// ExtraReg is one register of ExtraRegs. Its value is the concatenation of its Parts,
+// the most significant first, each a number read in the architecture's byte order: a
+// 16-byte vector register is one 128-bit number, as gdb's uint128 shows it. A register
+// of at most 8 bytes is shown with the general ones.
+type ExtraReg struct {
+	Name  string // gdb's name
+	Parts []NotePart
+	// HWCap, when not 0, is the bit of AT_HWCAP that says the CPU has the register; a
+	// core whose auxv lacks it holds only a zeroed slot for it (32-bit ARM's d16-d31
+	// without VFPD32), which is not shown, as gdb does not.
+	HWCap uint64
+}
+
+// NotePart is Size bytes at Off in the descriptor of a thread's note of type Note; when
+// Bits is not 0, only the low Bits bits of the number are the register's.
+type NotePart struct {
+	Note      uint32
+	Off, Size int
+	Bits      int
+}
+
+// Size is the register's size in bytes.
+func (r ExtraReg) Size() int {
+	n := 0
+	for _, p := range r.Parts {
+		n += p.Size
+	}
+	return n
+}
+
+// extra is a one-part ExtraReg.
+func extra(name string, note uint32, off, size int) ExtraReg {
+	return ExtraReg{Name: name, Parts: []NotePart{{Note: note, Off: off, Size: size}}}
+}
+
 // ReadFunc reads len(p) bytes at addr, all of them or an error.
 type ReadFunc func(p []byte, addr uint64) error
 
@@ -396,6 +443,16 @@ func (a *Arch) Reg(name string) int {
 	return -1
 }
 
+// extraReg returns the index of a register of ExtraRegs by name, or -1.
+func (a *Arch) extraReg(name string) int {
+	for i, r := range a.ExtraRegs {
+		if r.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
 // FromDWARF maps a DWARF register number to a RegNames index, or -1.
 func (a *Arch) FromDWARF(n uint64) int {
 	if n >= uint64(len(a.DWARF)) {
@@ -518,7 +575,7 @@ func (a *Arch) finish(byDWARF map[int]string, subRegs map[string]RegPart) *Arch 
 		a.calleeSaved |= 1 << uint(i)
 	}
 	for _, n := range append(append([]string{a.ABI.Return}, a.ABI.Args...), a.DisplayRegs...) {
-		if a.Reg(n) < 0 && n != a.TLSName {
+		if a.Reg(n) < 0 && n != a.TLSName && a.extraReg(n) < 0 {
 			panic("arch: " + a.Name + " names unknown register " + n) // programming error in this package
 		}
 	}
@@ -532,6 +589,16 @@ func (a *Arch) finish(byDWARF map[int]string, subRegs map[string]RegPart) *Arch 
 	for i, r := range a.NoteRegs {
 		if a.Reg(r.Name) != a.PrRegs()+i {
 			panic("arch: note register " + r.Name + " is not at its place in RegNames") // programming error in this package
+		}
+	}
+	for _, r := range a.ExtraRegs {
+		if a.Reg(r.Name) >= 0 || len(r.Parts) == 0 || r.Size() > 64 {
+			panic("arch: extra register " + r.Name + " is a general register, empty or too wide") // programming error in this package
+		}
+		for _, p := range r.Parts {
+			if p.Off < 0 || p.Size <= 0 || p.Size > 16 {
+				panic("arch: extra register " + r.Name + " has a bad part") // programming error in this package
+			}
 		}
 	}
 	for _, l := range a.Signals {

@@ -22,7 +22,22 @@ var ARM = func() *Arch {
 			display = append(display, fmt.Sprintf("r%d", i))
 		}
 	}
-	display = append(display, "cpsr", "orig_r0")
+	display = append(display, "cpsr", "orig_r0", "fpscr")
+	// NT_ARM_VFP (arch/arm/kernel/ptrace.c vfp_get: struct user_vfp of
+	// arch/arm/include/asm/user.h): d0-d31 (8 bytes each), then fpscr (4), with gdb's
+	// names. The FPA emulator's NT_PRFPREG (struct user_fp) is not read.
+	var extras []ExtraReg
+	// d16-d31 exist only on a CPU with HWCAP_VFPD32 (1<<19,
+	// arch/arm/include/uapi/asm/hwcap.h).
+	for i := 0; i < 32; i++ {
+		r := extra(fmt.Sprintf("d%d", i), 0x400, 8*i, 8)
+		if i >= 16 {
+			r.HWCap = 1 << 19
+		}
+		extras = append(extras, r)
+		display = append(display, fmt.Sprintf("d%d", i))
+	}
+	extras = append(extras, extra("fpscr", 0x400, 256, 4))
 	a := &Arch{
 		Name:        "arm",
 		GOARCH:      "arm",
@@ -32,6 +47,7 @@ var ARM = func() *Arch {
 		PtrSize:     4,
 		RegNames:    names,
 		DisplayRegs: display,
+		ExtraRegs:   extras,
 		DWARFRA:     14,
 		// struct elf_prstatus with 32-bit longs, as on i386: pr_reg (18*4) at 72,
 		// pr_fpvalid at 144: 148 bytes.
@@ -44,6 +60,8 @@ var ARM = func() *Arch {
 		PageSize: 4096,
 		// AAPCS §6.1: arguments in r0-r3, the result in r0; r4-r11 and sp keep their
 		// values; no red zone; 8-byte stack alignment at public interfaces.
+		HWCap:  armHWCap,
+		HWCap2: armHWCap2,
 		ABI: ABI{
 			Args:        []string{"r0", "r1", "r2", "r3"},
 			Return:      "r0",

@@ -19,7 +19,7 @@ var ARM64 = func() *Arch {
 	for i := 0; i <= 28; i++ {
 		display = append(display, fmt.Sprintf("x%d", i))
 	}
-	display = append(display, "pstate", "tpidr_el0")
+	display = append(display, "pstate", "tpidr_el0", "fpsr", "fpcr", "pauth_dmask", "pauth_cmask", "tag_ctl")
 	a := &Arch{
 		Name:        "aarch64",
 		GOARCH:      "arm64",
@@ -30,7 +30,15 @@ var ARM64 = func() *Arch {
 		RegNames:    names,
 		TLSName:     "tpidr_el0",
 		DisplayRegs: display,
-		DWARFRA:     30,
+		ExtraRegs:   arm64ExtraRegs(),
+		// NT_ARM_TLS (tls_get, arch/arm64/kernel/ptrace.c): tpidr_el0 first.
+		ThreadPointer: func(note uint32, desc []byte, _ []uint64) (uint64, bool) {
+			if note != 0x401 || len(desc) < 8 {
+				return 0, false
+			}
+			return binary.LittleEndian.Uint64(desc), true
+		},
+		DWARFRA: 30,
 		// struct elf_prstatus on aarch64: the same 112-byte head as x86_64, pr_reg (34*8),
 		// pr_fpvalid and padding: 392 bytes.
 		PrStatus: PrStatusLayout{Size: 392, CurSig: 12, SigPend: 16, SigHold: 24, PID: 32,
@@ -50,6 +58,8 @@ var ARM64 = func() *Arch {
 		// AAPCS64 §6.1.1 (x0-x7 carry arguments, x0 the result; x19-x28, the frame
 		// pointer x29 and sp are callee-saved) and §6.2.2 (sp 16-byte aligned; no red
 		// zone in the base standard, and Linux defines none).
+		HWCap:  arm64HWCap,
+		HWCap2: arm64HWCap2,
 		ABI: ABI{
 			Args:        []string{"x0", "x1", "x2", "x3", "x4", "x5", "x6", "x7"},
 			Return:      "x0",
@@ -85,6 +95,21 @@ var ARM64 = func() *Arch {
 	}
 	return a.finish(m, sub)
 }()
+
+// arm64ExtraRegs are the registers of aarch64's other register sets
+// (arch/arm64/kernel/ptrace.c aarch64_regsets), with gdb's names: NT_PRFPREG is struct
+// user_fpsimd_state (arch/arm64/include/uapi/asm/ptrace.h: vregs[32] of 16 bytes, fpsr,
+// fpcr); NT_ARM_PAC_MASK struct user_pac_mask (data_mask, insn_mask); NT_ARM_TAGGED_ADDR_CTRL
+// one long. The SVE and SME sets (NT_ARM_SVE, NT_ARM_ZA), whose size depends on the
+// vector length, are not read.
+func arm64ExtraRegs() []ExtraReg {
+	var out []ExtraReg
+	for i := 0; i < 32; i++ {
+		out = append(out, extra(fmt.Sprintf("v%d", i), 2, 16*i, 16))
+	}
+	return append(out, extra("fpsr", 2, 512, 4), extra("fpcr", 2, 516, 4),
+		extra("pauth_dmask", 0x406, 0, 8), extra("pauth_cmask", 0x406, 8, 8), extra("tag_ctl", 0x409, 0, 8))
+}
 
 // arm64SigcontextRegs: struct sigcontext (arch/arm64/include/uapi/asm/sigcontext.h)
 // holds fault_address, then x0..x30, sp, pc, pstate, the order of RegNames.

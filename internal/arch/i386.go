@@ -3,6 +3,7 @@ package arch
 import (
 	"debug/elf"
 	"encoding/binary"
+	"fmt"
 )
 
 // I386 is 32-bit x86, natively or as a compat process of an x86_64 kernel (whose cores use
@@ -22,8 +23,12 @@ var I386 = func() *Arch {
 		RegNames: []string{"ebx", "ecx", "edx", "esi", "edi", "ebp", "eax", "ds", "es", "fs", "gs",
 			"orig_eax", "eip", "cs", "eflags", "esp", "ss"},
 		DisplayRegs: []string{"eip", "esp", "ebp", "eax", "ebx", "ecx", "edx", "esi", "edi", "eflags",
-			"orig_eax", "cs", "ss", "ds", "es", "fs", "gs"},
-		DWARFRA: 8,
+			"orig_eax", "cs", "ss", "ds", "es", "fs", "gs", "gs_base", "fctrl", "fstat", "fiseg", "fioff",
+			"foseg", "fooff", "fop", "mxcsr"},
+		TLSName:       "gs_base",
+		ThreadPointer: i386ThreadPointer,
+		ExtraRegs:     i386ExtraRegs(),
+		DWARFRA:       8,
 		// struct elf_prstatus with 32-bit longs (include/uapi/linux/elfcore.h, and
 		// compat_elf_prstatus of an x86_64 kernel): siginfo header (12), cursig (2, padded
 		// to 4), sigpend and sighold (4 each) at 16 and 20, pid/ppid/pgrp/sid at 24, four
@@ -158,4 +163,42 @@ func i386Fault(read ReadFunc, ctx uint64, _ int, _ func(uint64) bool) (ContextFa
 	}
 	le := binary.LittleEndian
 	return x86Trap(uint64(le.Uint32(mc[48:])), uint64(le.Uint32(mc[52:])), uint64(le.Uint32(mc[56:])), uint64(le.Uint32(mc[84:])))
+}
+
+// i386ThreadPointer reads the thread pointer, the base of the segment %gs selects, from
+// NT_386_TLS (regset_tls_get, arch/x86/kernel/tls.c): the thread's GDT TLS entries as
+// struct user_desc (arch/x86/include/uapi/asm/ldt.h: entry_number, base_addr, limit,
+// flags; 16 bytes each). The selector's index (gs >> 3) names the entry.
+func i386ThreadPointer(note uint32, desc []byte, regs []uint64) (uint64, bool) {
+	const gs = 10                                            // RegNames
+	if note != 0x200 || len(regs) <= gs || regs[gs]&4 != 0 { // a selector of the LDT
+		return 0, false
+	}
+	idx := uint32(regs[gs] >> 3)
+	for off := 0; off+16 <= len(desc) && off < 16*16; off += 16 {
+		if binary.LittleEndian.Uint32(desc[off:]) == idx {
+			return uint64(binary.LittleEndian.Uint32(desc[off+4:])), true
+		}
+	}
+	return 0, false
+}
+
+// i386ExtraRegs are the x87 and SSE registers of NT_PRXFPREG, the FXSAVE area
+// (xfpregs_get, arch/x86/kernel/fpu/regset.c; struct user_fxsr_struct of
+// arch/x86/include/asm/user_32.h): cwd, swd, twd (abridged), fop at 0, 2, 4, 6; fip,
+// fcs, foo, fos at 8, 12, 16, 20; mxcsr at 24; st0-st7 in 16-byte slots from 32 (80 bits
+// each); xmm0-xmm7 from 160. Names are gdb's; fop keeps its 11 bits. gdb's ftag, which it
+// rebuilds from the abridged tags and the registers' contents, is not shown.
+func i386ExtraRegs() []ExtraReg {
+	const note = 0x46e62b7f
+	out := []ExtraReg{extra("fctrl", note, 0, 2), extra("fstat", note, 2, 2), extra("fiseg", note, 12, 2),
+		extra("fioff", note, 8, 4), extra("foseg", note, 20, 2), extra("fooff", note, 16, 4),
+		{Name: "fop", Parts: []NotePart{{Note: note, Off: 6, Size: 2, Bits: 11}}}, extra("mxcsr", note, 24, 4)}
+	for i := 0; i < 8; i++ {
+		out = append(out, extra(fmt.Sprintf("st%d", i), note, 32+16*i, 10))
+	}
+	for i := 0; i < 8; i++ {
+		out = append(out, extra(fmt.Sprintf("xmm%d", i), note, 160+16*i, 16))
+	}
+	return out
 }

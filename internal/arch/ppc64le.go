@@ -39,6 +39,8 @@ var PPC64LE = func() *Arch {
 	for i := 0; i < 32; i++ {
 		display = append(display, fmt.Sprintf("f%d", i))
 	}
+	display = append(display, "vscr", "vrsave", "tar", "ppr", "dscr", "ebbrr", "ebbhr", "bescr",
+		"siar", "sdar", "sier", "mmcr2", "mmcr0")
 	a := &Arch{
 		Name:        "ppc64le",
 		GOARCH:      "ppc64le",
@@ -48,6 +50,7 @@ var PPC64LE = func() *Arch {
 		PtrSize:     8,
 		RegNames:    names,
 		NoteRegs:    noteRegs,
+		ExtraRegs:   ppc64ExtraRegs(),
 		DisplayRegs: display,
 		DWARFRA:     65,
 		// struct elf_prstatus with 64-bit longs: the same 112-byte head as x86_64, pr_reg
@@ -61,6 +64,8 @@ var PPC64LE = func() *Arch {
 		// ELFv2 ABI §2.2: arguments in r3-r10, the result in r3; r14-r31, the stack pointer
 		// r1 and the TOC pointer r2 (restored by the caller after a call) keep their values;
 		// 288 bytes below r1 are a protected zone; the stack is 16-byte aligned.
+		HWCap:  ppc64HWCap,
+		HWCap2: ppc64HWCap2,
 		ABI: ABI{
 			Args:   []string{"r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10"},
 			Return: "r3",
@@ -110,6 +115,38 @@ var PPC64LE = func() *Arch {
 	}
 	return a.finish(m, nil)
 }()
+
+// ppc64ExtraRegs are the registers of ppc64's other register sets
+// (arch/powerpc/kernel/ptrace/ptrace-view.c native_regsets), with gdb's names.
+// NT_PPC_VMX (vr_get, ptrace-altivec.c): vr0-vr31 (16 bytes each), the 16-byte vscr
+// whose word is at its start on little-endian, and vrsave in the first 4 bytes of the
+// last 16. NT_PPC_VSX (vsr_get, ptrace-vsx.c): the low doubleword of vs0-vs31, whose
+// high doubleword is f0-f31 (NT_PRFPREG); vs32-vs63 are vr0-vr31. NT_PPC_TAR, _PPR and
+// _DSCR hold one register each; NT_PPC_EBB ebbrr, ebbhr, bescr; NT_PPC_PMU siar, sdar,
+// sier, mmcr2, mmcr0 (ptrace-view.c). The transactional-memory checkpoints
+// (NT_PPC_TM_*) are not read.
+func ppc64ExtraRegs() []ExtraReg {
+	var out []ExtraReg
+	for i := 0; i < 32; i++ {
+		out = append(out, extra(fmt.Sprintf("vr%d", i), 0x100, 16*i, 16))
+	}
+	out = append(out, extra("vscr", 0x100, 512, 4), extra("vrsave", 0x100, 528, 4))
+	for i := 0; i < 32; i++ {
+		out = append(out, ExtraReg{Name: fmt.Sprintf("vs%d", i),
+			Parts: []NotePart{{Note: 2, Off: 8 * i, Size: 8}, {Note: 0x102, Off: 8 * i, Size: 8}}})
+	}
+	for i := 0; i < 32; i++ {
+		out = append(out, extra(fmt.Sprintf("vs%d", 32+i), 0x100, 16*i, 16))
+	}
+	out = append(out, extra("tar", 0x103, 0, 8), extra("ppr", 0x104, 0, 8), extra("dscr", 0x105, 0, 8))
+	for i, n := range []string{"ebbrr", "ebbhr", "bescr"} {
+		out = append(out, extra(n, 0x106, 8*i, 8))
+	}
+	for i, n := range []string{"siar", "sdar", "sier", "mmcr2", "mmcr0"} {
+		out = append(out, extra(n, 0x107, 8*i, 8))
+	}
+	return out
+}
 
 // ppc64GPRegs lays out struct sigcontext's gp_regs, at 64: the registers of pt_regs in
 // the order of pr_reg.

@@ -57,6 +57,8 @@ var RISCV64 = func() *Arch {
 		// psABI "Integer Calling Convention": arguments in a0-a7, the result in a0;
 		// s0-s11 and sp are preserved across calls, and gp and tp are not allocatable;
 		// the stack is 16-byte aligned; there is no red zone.
+		HWCap:  riscvHWCap,
+		HWCap2: nil,
 		ABI: ABI{
 			Args:   []string{"a0", "a1", "a2", "a3", "a4", "a5", "a6", "a7"},
 			Return: "a0",

@@ -45,6 +45,7 @@ var S390X = func() *Arch {
 	for i := 0; i < 16; i++ {
 		display = append(display, fmt.Sprintf("f%d", i))
 	}
+	display = append(display, "last_break", "system_call", "gsd", "gssm", "gsepla", "bc_gsd", "bc_gssm", "bc_gsepla")
 	a := &Arch{
 		Name:        "s390x",
 		GOARCH:      "s390x",
@@ -55,6 +56,7 @@ var S390X = func() *Arch {
 		RegNames:    names,
 		RegSizes:    sizes,
 		NoteRegs:    noteRegs,
+		ExtraRegs:   s390xExtraRegs(),
 		DisplayRegs: display,
 		DWARFRA:     14,
 		CFABias:     160,
@@ -69,6 +71,8 @@ var S390X = func() *Arch {
 		// the stack pointer r15 and f8-f15 keep their values across a call (r14 holds the
 		// return address); no red zone (the caller provides a 160-byte register save
 		// area); 8-byte stack alignment.
+		HWCap:  s390xHWCap,
+		HWCap2: nil,
 		ABI: ABI{
 			Args:   []string{"r2", "r3", "r4", "r5", "r6"},
 			Return: "r2",
@@ -148,4 +152,31 @@ func s390xCallBefore(code []byte) bool {
 		return true
 	}
 	return false
+}
+
+// s390xExtraRegs are the registers of s390x's other register sets
+// (arch/s390/kernel/ptrace.c s390_regsets), with gdb's names. NT_S390_LAST_BREAK: the
+// last breaking-event address (8 bytes); NT_S390_SYSTEM_CALL: the system call being
+// restarted (4 bytes); NT_S390_VXRS_LOW: the low doubleword of v0-v15, whose high
+// doubleword is f0-f15 (NT_PRFPREG); NT_S390_VXRS_HIGH: v16-v31, 16 bytes each;
+// NT_S390_GS_CB and NT_S390_GS_BC: struct gs_cb (arch/s390/include/uapi/asm/guarded_storage.h:
+// reserved, gsd, gssm, gse_pla), the guarded-storage registers and their broadcast copy.
+// The transaction diagnostic block (NT_S390_TDB) is not read: gdb shows it only when its
+// format byte is 1, and the kernels' cores here hold an empty one; NT_S390_RI_CB neither.
+func s390xExtraRegs() []ExtraReg {
+	out := []ExtraReg{extra("last_break", 0x306, 0, 8), extra("system_call", 0x307, 0, 4)}
+	for i := 0; i < 16; i++ {
+		out = append(out, ExtraReg{Name: fmt.Sprintf("v%d", i),
+			Parts: []NotePart{{Note: 2, Off: 8 + 8*i, Size: 8}, {Note: 0x309, Off: 8 * i, Size: 8}}})
+	}
+	for i := 0; i < 16; i++ {
+		out = append(out, extra(fmt.Sprintf("v%d", 16+i), 0x30a, 16*i, 16))
+	}
+	for i, n := range []string{"gsd", "gssm", "gsepla"} {
+		out = append(out, extra(n, 0x30b, 8+8*i, 8))
+	}
+	for i, n := range []string{"bc_gsd", "bc_gssm", "bc_gsepla"} {
+		out = append(out, extra(n, 0x30c, 8+8*i, 8))
+	}
+	return out
 }

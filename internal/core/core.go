@@ -115,6 +115,29 @@ type Thread struct {
 	HasTLS bool
 	// FPValid reports pr_fpvalid; FPSize the size of the floating-point notes seen.
 	FPValid bool
+	// Extra are the values of the architecture's ExtraRegs that the thread's notes
+	// hold, in ExtraRegs order.
+	Extra []ExtraValue
+
+	// notes are the thread's notes other than NT_PRSTATUS, until the extra registers
+	// are read from them.
+	notes []elfx.Note
+}
+
+// ExtraValue is the value of one register of arch.Arch.ExtraRegs, most significant byte
+// first, as wide as the register.
+type ExtraValue struct {
+	Name  string
+	Value []byte
+}
+
+// Uint64 returns the value of a register of at most 8 bytes.
+func (v ExtraValue) Uint64() uint64 {
+	var x uint64
+	for _, b := range v.Value {
+		x = x<<8 | uint64(b)
+	}
+	return x
 }
 
 // PC returns the thread's program counter.

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"encoding/binary"
 	"fmt"
 	"strconv"
 	"strings"
@@ -40,6 +41,44 @@ const (
 	NT_ARM_FPMR             = 0x40e
 	NT_ARM_POE              = 0x40f
 	NT_ARM_GCS              = 0x410
+
+	NT_PPC_VMX                = 0x100
+	NT_PPC_SPE                = 0x101
+	NT_PPC_VSX                = 0x102
+	NT_PPC_TAR                = 0x103
+	NT_PPC_PPR                = 0x104
+	NT_PPC_DSCR               = 0x105
+	NT_PPC_EBB                = 0x106
+	NT_PPC_PMU                = 0x107
+	NT_PPC_TM_CGPR            = 0x108
+	NT_PPC_TM_CFPR            = 0x109
+	NT_PPC_TM_CVMX            = 0x10a
+	NT_PPC_TM_CVSX            = 0x10b
+	NT_PPC_TM_SPR             = 0x10c
+	NT_PPC_TM_CTAR            = 0x10d
+	NT_PPC_TM_CPPR            = 0x10e
+	NT_PPC_TM_CDSCR           = 0x10f
+	NT_PPC_PKEY               = 0x110
+	NT_PPC_DEXCR              = 0x111
+	NT_PPC_HASHKEYR           = 0x112
+	NT_S390_HIGH_GPRS         = 0x300
+	NT_S390_TIMER             = 0x301
+	NT_S390_TODCMP            = 0x302
+	NT_S390_TODPREG           = 0x303
+	NT_S390_CTRS              = 0x304
+	NT_S390_PREFIX            = 0x305
+	NT_S390_LAST_BREAK        = 0x306
+	NT_S390_SYSTEM_CALL       = 0x307
+	NT_S390_TDB               = 0x308
+	NT_S390_VXRS_LOW          = 0x309
+	NT_S390_VXRS_HIGH         = 0x30a
+	NT_S390_GS_CB             = 0x30b
+	NT_S390_GS_BC             = 0x30c
+	NT_S390_RI_CB             = 0x30d
+	NT_S390_PV_CPU_DATA       = 0x30e
+	NT_RISCV_CSR              = 0x900
+	NT_RISCV_VECTOR           = 0x901
+	NT_RISCV_TAGGED_ADDR_CTRL = 0x902
 )
 
 var noteNames = map[uint32]string{
@@ -53,6 +92,20 @@ var noteNames = map[uint32]string{
 	NT_ARM_TAGGED_ADDR_CTRL: "NT_ARM_TAGGED_ADDR_CTRL", NT_ARM_PAC_ENABLED_KEYS: "NT_ARM_PAC_ENABLED_KEYS",
 	NT_ARM_SSVE: "NT_ARM_SSVE", NT_ARM_ZA: "NT_ARM_ZA", NT_ARM_ZT: "NT_ARM_ZT", NT_ARM_FPMR: "NT_ARM_FPMR",
 	NT_ARM_POE: "NT_ARM_POE", NT_ARM_GCS: "NT_ARM_GCS",
+	NT_PPC_VMX: "NT_PPC_VMX", NT_PPC_SPE: "NT_PPC_SPE", NT_PPC_VSX: "NT_PPC_VSX", NT_PPC_TAR: "NT_PPC_TAR",
+	NT_PPC_PPR: "NT_PPC_PPR", NT_PPC_DSCR: "NT_PPC_DSCR", NT_PPC_EBB: "NT_PPC_EBB", NT_PPC_PMU: "NT_PPC_PMU",
+	NT_PPC_TM_CGPR: "NT_PPC_TM_CGPR", NT_PPC_TM_CFPR: "NT_PPC_TM_CFPR", NT_PPC_TM_CVMX: "NT_PPC_TM_CVMX",
+	NT_PPC_TM_CVSX: "NT_PPC_TM_CVSX", NT_PPC_TM_SPR: "NT_PPC_TM_SPR", NT_PPC_TM_CTAR: "NT_PPC_TM_CTAR",
+	NT_PPC_TM_CPPR: "NT_PPC_TM_CPPR", NT_PPC_TM_CDSCR: "NT_PPC_TM_CDSCR", NT_PPC_PKEY: "NT_PPC_PKEY",
+	NT_PPC_DEXCR: "NT_PPC_DEXCR", NT_PPC_HASHKEYR: "NT_PPC_HASHKEYR",
+	NT_S390_HIGH_GPRS: "NT_S390_HIGH_GPRS", NT_S390_TIMER: "NT_S390_TIMER", NT_S390_TODCMP: "NT_S390_TODCMP",
+	NT_S390_TODPREG: "NT_S390_TODPREG", NT_S390_CTRS: "NT_S390_CTRS", NT_S390_PREFIX: "NT_S390_PREFIX",
+	NT_S390_LAST_BREAK: "NT_S390_LAST_BREAK", NT_S390_SYSTEM_CALL: "NT_S390_SYSTEM_CALL",
+	NT_S390_TDB: "NT_S390_TDB", NT_S390_VXRS_LOW: "NT_S390_VXRS_LOW", NT_S390_VXRS_HIGH: "NT_S390_VXRS_HIGH",
+	NT_S390_GS_CB: "NT_S390_GS_CB", NT_S390_GS_BC: "NT_S390_GS_BC", NT_S390_RI_CB: "NT_S390_RI_CB",
+	NT_S390_PV_CPU_DATA: "NT_S390_PV_CPU_DATA",
+	NT_RISCV_CSR:        "NT_RISCV_CSR", NT_RISCV_VECTOR: "NT_RISCV_VECTOR",
+	NT_RISCV_TAGGED_ADDR_CTRL: "NT_RISCV_TAGGED_ADDR_CTRL",
 }
 
 // NoteName returns the name of a note type, or "" when unknown.
@@ -63,11 +116,15 @@ const (
 	maxFileMappings = 1 << 20
 	maxPathLen      = 4096
 	maxAuxv         = 4096
+	// maxThreadNotes bounds the notes kept per thread for its extra registers (a
+	// kernel writes at most a few dozen register sets).
+	maxThreadNotes = 64
 )
 
 func (c *Core) decodeNotes(notes []elfx.Note) {
 	a := c.Arch
 	var cur *Thread
+	defer c.decodeExtraRegs()
 	for _, n := range notes {
 		c.Notes.Total++
 		if n.Name == coredigOwner {
@@ -80,6 +137,14 @@ func (c *Core) decodeNotes(notes []elfx.Note) {
 			continue
 		}
 		c.Notes.ByType[name]++
+		if cur != nil && n.Type != NT_PRSTATUS && len(cur.notes) < maxThreadNotes {
+			cur.notes = append(cur.notes, n)
+			if a.ThreadPointer != nil {
+				if tp, ok := a.ThreadPointer(n.Type, n.Desc, cur.Regs); ok {
+					cur.TLS, cur.HasTLS = tp, true
+				}
+			}
+		}
 		switch n.Type {
 		case NT_PRSTATUS:
 			t, err := decodePrStatus(a, n.Desc)
@@ -122,10 +187,6 @@ func (c *Core) decodeNotes(notes []elfx.Note) {
 			}
 		case NT_X86_XSTATE:
 			c.Notes.XState = len(n.Desc)
-		case NT_ARM_TLS:
-			if cur != nil && len(n.Desc) >= 8 {
-				cur.TLS, cur.HasTLS = a.ByteOrder.Uint64(n.Desc), true
-			}
 		}
 	}
 }
@@ -162,6 +223,96 @@ func (c *Core) decodeNoteRegs(t *Thread, n elfx.Note) {
 			i++
 		}
 	}
+}
+
+// decodeExtraRegs reads each thread's values of Arch.ExtraRegs from the notes that
+// followed its NT_PRSTATUS, and drops those notes. A note too short for a register is
+// reported once; the registers it holds are left out.
+func (c *Core) decodeExtraRegs() {
+	hwcap, ok := c.AuxvValue(AT_HWCAP)
+	if !ok {
+		hwcap = ^uint64(0) // unknown: every register the notes hold
+	}
+	for _, t := range c.Threads {
+		var short []elfx.Note
+		t.Extra, short = ExtraRegs(c.Arch, t.notes, hwcap)
+		for _, n := range short {
+			c.warnf("%s at file offset %#x is %d bytes, too short for its registers; they are left out", noteNames[n.Type], n.Off, len(n.Desc))
+		}
+		t.notes = nil
+	}
+}
+
+// ExtraRegs reads the values of a.ExtraRegs that a thread's notes hold (their first
+// note of each type counts), leaving out those whose HWCap bit hwcap (AT_HWCAP, all ones
+// when unknown) lacks. It returns the notes too short for a register they should hold,
+// once each.
+func ExtraRegs(a *arch.Arch, notes []elfx.Note, hwcap uint64) ([]ExtraValue, []elfx.Note) {
+	if len(a.ExtraRegs) == 0 || len(notes) == 0 {
+		return nil, nil
+	}
+	find := func(typ uint32) *elfx.Note {
+		for i := range notes {
+			if notes[i].Type == typ {
+				return &notes[i]
+			}
+		}
+		return nil
+	}
+	var out []ExtraValue
+	var short []elfx.Note
+	isShort := map[uint32]bool{}
+regs:
+	for _, r := range a.ExtraRegs {
+		if r.HWCap != 0 && hwcap&r.HWCap == 0 {
+			continue
+		}
+		for _, p := range r.Parts {
+			if find(p.Note) == nil {
+				continue regs // the thread lacks a note the register needs
+			}
+		}
+		v := make([]byte, 0, r.Size())
+		for _, p := range r.Parts {
+			n := find(p.Note)
+			if p.Off < 0 || p.Size <= 0 || p.Off+p.Size > len(n.Desc) {
+				if !isShort[n.Type] {
+					isShort[n.Type] = true
+					short = append(short, *n)
+				}
+				continue regs
+			}
+			v = appendPart(v, n.Desc[p.Off:p.Off+p.Size], a.ByteOrder == binary.LittleEndian, p.Bits)
+		}
+		out = append(out, ExtraValue{Name: r.Name, Value: v})
+	}
+	return out, short
+}
+
+// appendPart appends b, a number in the given byte order, most significant byte first,
+// keeping its low bits only when bits is not 0.
+func appendPart(v, b []byte, little bool, bits int) []byte {
+	start := len(v)
+	if little {
+		for i := len(b) - 1; i >= 0; i-- {
+			v = append(v, b[i])
+		}
+	} else {
+		v = append(v, b...)
+	}
+	if bits > 0 && bits < 8*len(b) {
+		p := v[start:]
+		for i := range p {
+			keep := bits - 8*(len(p)-1-i) // low bits of this byte that stay
+			switch {
+			case keep <= 0:
+				p[i] = 0
+			case keep < 8:
+				p[i] &= byte(1)<<keep - 1
+			}
+		}
+	}
+	return v
 }
 
 // COREDIG notes, written by coredig run and coredig's snapshots (package corewriter):

@@ -141,8 +141,12 @@ type Thread struct {
 	Crashed   bool           `json:"crashed"`
 	Signal    int            `json:"signal,omitempty"`
 	Registers map[string]Hex `json:"registers"`
-	Frames    []Frame        `json:"frames"`
-	Error     string         `json:"error,omitempty"`
+	// WideRegisters are the registers wider than 64 bits (vector registers, x87's
+	// 80-bit stack), name -> hex string; text shows them in the order of WideOrder.
+	WideRegisters map[string]string `json:"wide_registers,omitempty"`
+	WideOrder     []string          `json:"-"`
+	Frames        []Frame           `json:"frames"`
+	Error         string            `json:"error,omitempty"`
 	// Waiting is what the thread is blocked on, when it is blocked in a system call.
 	Waiting *Waiting `json:"waiting,omitempty"`
 }
@@ -255,6 +259,9 @@ type Auxv struct {
 	Name  string `json:"name"`
 	Value Hex    `json:"value"`
 	Str   string `json:"string,omitempty"`
+	// Flags name the bits set in AT_HWCAP and AT_HWCAP2 where the architecture has a
+	// table for them.
+	Flags []string `json:"flags,omitempty"`
 }
 
 // NoteStats counts the notes of the core.

@@ -316,6 +316,31 @@ func (p *printer) regTable(r *Report, t *Thread) {
 	}
 }
 
+// wideTable prints the registers wider than 64 bits, two to a line, each as wide as the
+// register (the architecture's ExtraRegs say how wide).
+func (p *printer) wideTable(r *Report, t *Thread) {
+	if len(t.WideOrder) == 0 {
+		return
+	}
+	width := map[string]int{}
+	if a := arch.ByName(r.Process.Arch); a != nil {
+		for _, x := range a.ExtraRegs {
+			width[x.Name] = 2 * x.Size()
+		}
+	}
+	for i, n := range t.WideOrder {
+		sep := "  "
+		if i%2 == 1 || i == len(t.WideOrder)-1 {
+			sep = "\n"
+		}
+		v := strings.TrimPrefix(t.WideRegisters[n], "0x")
+		if w := width[n]; len(v) < w {
+			v = strings.Repeat("0", w-len(v)) + v
+		}
+		p.f("%-8s 0x%s%s", n, v, sep)
+	}
+}
+
 // regOrder lists registers in the order people read them (arch.Arch.DisplayRegs), then
 // any others by name.
 func regOrder(archName string, regs map[string]Hex) []string {
@@ -354,6 +379,7 @@ func (p *printer) regs(r *Report) {
 		p.heading(fmt.Sprintf("Thread %d%s", t.TID, mark))
 		p.fence()
 		p.regTable(r, t)
+		p.wideTable(r, t)
 		p.fence()
 	}
 }
