@@ -311,3 +311,81 @@ func euReadelfNoteRegs(t *testing.T, path string, fpregset bool) (map[int]map[st
 	}
 	return regs, tls
 }
+
+// The auxiliary vector of the kernels' cores, against eu-readelf --notes: every entry in
+// order, by name (eu-readelf's names without "AT_"; it names AT_HWCAP2 by number) and
+// value; the bits of AT_HWCAP and AT_HWCAP2 named from the kernels' headers; the
+// platform strings from the core's memory.
+func TestKernelCoreAuxv(t *testing.T) {
+	for _, tc := range []struct {
+		core  string
+		flags map[string]string // auxv name -> flags, space-separated
+		strs  map[string]string // auxv name -> string
+	}{
+		{"backtrace.ppc64le.fp.core", map[string]string{
+			"AT_HWCAP":  "true_le archpmu vsx arch_2_06 dfp ic_snoop smt mmu fpu altivec ppc64 ppc32",
+			"AT_HWCAP2": "vcrypto tar isel ebb dscr htm arch_2_07"},
+			map[string]string{"AT_PLATFORM": "power8", "AT_BASE_PLATFORM": "power8", "AT_EXECFN": "tests/backtrace.ppc64le.fp.exec"}},
+		{"backtrace.s390x.core", map[string]string{"AT_HWCAP": "esan3 zarch stfle msa ldisp eimm dfp etf3eh highgprs"},
+			map[string]string{"AT_PLATFORM": "z10"}},
+		{"testfile67", map[string]string{"AT_HWCAP": "esan3 zarch stfle msa ldisp eimm dfp etf3eh highgprs"}, nil},
+		{"testfile63", map[string]string{"AT_HWCAP": "swp half thumb fastmult vfp edsp thumbee vfpv3 vfpv3d16 tls"}, nil},
+		{"backtrace.aarch64.core", map[string]string{"AT_HWCAP": "fp asimd evtstrm"}, map[string]string{"AT_PLATFORM": "aarch64"}},
+		{"testfile-riscv64-core", map[string]string{"AT_HWCAP": "a c i m"}, map[string]string{"AT_EXECFN": "/tmp/a.out"}},
+		{"backtrace.i386.core", nil, map[string]string{"AT_PLATFORM": "i686"}},
+	} {
+		t.Run(tc.core, func(t *testing.T) {
+			path := testcore.ElfutilsCore(t, tc.core)
+			_, r := open(t, path, symbolize.Options{})
+			eu := euReadelfAuxv(t, path)
+			if len(eu) != len(r.Auxv) {
+				t.Fatalf("%d auxv entries, eu-readelf %d: %v", len(r.Auxv), len(eu), eu)
+			}
+			for i, e := range r.Auxv {
+				name, val := eu[i][0], eu[i][1]
+				if _, err := strconv.Atoi(name); err != nil && e.Name != "AT_"+name {
+					t.Errorf("entry %d: %s, eu-readelf %s", i, e.Name, name)
+				}
+				if !sameNumber(e.Value.String(), val) {
+					t.Errorf("entry %d (%s): %s, eu-readelf %s", i, e.Name, e.Value, val)
+				}
+				if want, ok := tc.flags[e.Name]; ok && strings.Join(e.Flags, " ") != want {
+					t.Errorf("%s flags %q, want %q", e.Name, e.Flags, want)
+				}
+				if want, ok := tc.strs[e.Name]; ok && e.Str != want {
+					t.Errorf("%s string %q, want %q", e.Name, e.Str, want)
+				}
+			}
+		})
+	}
+}
+
+// euReadelfAuxv returns the entries of the NT_AUXV note eu-readelf --notes prints, name
+// and value, up to AT_NULL.
+func euReadelfAuxv(t *testing.T, path string) [][2]string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	b, err := exec.CommandContext(ctx, "eu-readelf", "--notes", path).Output()
+	if err != nil {
+		t.Fatalf("eu-readelf --notes (apt-get install elfutils, scripts/deps.sh): %v", err)
+	}
+	var out [][2]string
+	in := false
+	for _, line := range strings.Split(string(b), "\n") {
+		if m := euNoteHeader.FindStringSubmatch(line); m != nil {
+			in = m[2] == "AUXV"
+			continue
+		}
+		if !in {
+			continue
+		}
+		name, val, ok := strings.Cut(strings.TrimSpace(line), ": ")
+		if strings.TrimSpace(line) == "NULL" || !ok {
+			in = false
+			continue
+		}
+		out = append(out, [2]string{name, strings.Fields(val)[0]})
+	}
+	return out
+}

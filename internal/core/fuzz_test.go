@@ -404,3 +404,70 @@ func TestMiniCore(t *testing.T) {
 	}
 	t.Logf("%d bytes", len(b))
 }
+
+// FuzzExtraRegs reads arbitrary notes as one thread's register notes of each
+// architecture (arch.All[which]) with an arbitrary AT_HWCAP: every value it gives is
+// as wide as its register, in ExtraRegs order, and a note is reported short at most
+// once; the thread pointer hook takes any descriptor. Seeds: the sets of the kernels'
+// cores of TestKernelCoreNoteRegisters (ppc64le VMX and VSX with f0-f31, s390x last
+// break, system call and vectors, 32-bit ARM VFP, i386 FXSAVE and TLS, aarch64 FPSIMD,
+// TLS and PAC mask), at their kernels' sizes, and short ones.
+func FuzzExtraRegs(f *testing.F) {
+	seed := func(a *arch.Arch, hwcap uint64, notes ...elfx.Note) {
+		for i := range notes {
+			notes[i].Name = "LINUX"
+		}
+		f.Add(encodeNotes(a.ByteOrder.(binary.AppendByteOrder), notes...), archIndex(a), hwcap)
+	}
+	fill := func(n int) []byte {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte(i*7 + 1)
+		}
+		return b
+	}
+	seed(arch.PPC64LE, 0xdc0065c2, elfx.Note{Type: NT_PRFPREG, Desc: fill(264)}, elfx.Note{Type: NT_PPC_VMX, Desc: fill(544)},
+		elfx.Note{Type: NT_PPC_VSX, Desc: fill(256)}, elfx.Note{Type: NT_PPC_TAR, Desc: fill(8)})
+	seed(arch.PPC64LE, 0, elfx.Note{Type: NT_PPC_VMX, Desc: fill(520)}, elfx.Note{Type: NT_PPC_VSX, Desc: fill(256)})
+	seed(arch.S390X, 0x37f, elfx.Note{Type: NT_PRFPREG, Desc: fill(136)}, elfx.Note{Type: NT_S390_LAST_BREAK, Desc: fill(8)},
+		elfx.Note{Type: NT_S390_SYSTEM_CALL, Desc: fill(4)}, elfx.Note{Type: NT_S390_VXRS_LOW, Desc: fill(128)},
+		elfx.Note{Type: NT_S390_VXRS_HIGH, Desc: fill(256)}, elfx.Note{Type: NT_S390_GS_CB, Desc: fill(32)})
+	seed(arch.ARM, 0xe8d7, elfx.Note{Type: NT_ARM_VFP, Desc: fill(260)})
+	seed(arch.I386, 0xbfebfbff, elfx.Note{Type: NT_PRXFPREG, Desc: fill(512)}, elfx.Note{Type: NT_386_TLS, Desc: fill(48)})
+	seed(arch.ARM64, 7, elfx.Note{Type: NT_PRFPREG, Desc: fill(528)}, elfx.Note{Type: NT_ARM_TLS, Desc: fill(8)},
+		elfx.Note{Type: NT_ARM_PAC_MASK, Desc: fill(12)})
+	f.Fuzz(func(t *testing.T, data []byte, which uint8, hwcap uint64) {
+		a := arch.All[int(which)%len(arch.All)]
+		notes, _ := elfx.ParseNotes(data, a.ByteOrder, 0)
+		vals, short := ExtraRegs(a, notes, hwcap)
+		j := 0
+		for _, v := range vals {
+			for j < len(a.ExtraRegs) && a.ExtraRegs[j].Name != v.Name {
+				j++
+			}
+			if j == len(a.ExtraRegs) {
+				t.Fatalf("%s: register %s out of order or unknown", a.Name, v.Name)
+			}
+			if len(v.Value) != a.ExtraRegs[j].Size() {
+				t.Fatalf("%s: %s is %d bytes, want %d", a.Name, v.Name, len(v.Value), a.ExtraRegs[j].Size())
+			}
+		}
+		seen := map[uint32]bool{}
+		for _, n := range short {
+			if seen[n.Type] {
+				t.Fatalf("%s: note %#x reported short twice", a.Name, n.Type)
+			}
+			seen[n.Type] = true
+		}
+		if a.ThreadPointer != nil {
+			regs := make([]uint64, len(a.RegNames))
+			for i := range regs {
+				regs[i] = hwcap >> (i % 8)
+			}
+			for _, n := range notes {
+				a.ThreadPointer(n.Type, n.Desc, regs)
+			}
+			a.ThreadPointer(NT_386_TLS, data, regs[:1])
+		}
+	})
+}
