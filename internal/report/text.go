@@ -307,12 +307,24 @@ func (p *printer) crashingThread(r *Report) {
 
 func (p *printer) regTable(r *Report, t *Thread) {
 	names := regOrder(r.Process.Arch, t.Registers)
+	wide := map[string]int{} // registers wider than a word (32-bit ARM's d0-d31)
+	if a := arch.ByName(r.Process.Arch); a != nil {
+		for _, x := range a.ExtraRegs {
+			if 2*x.Size() > p.word {
+				wide[x.Name] = 2 * x.Size()
+			}
+		}
+	}
 	for i, n := range names {
 		sep := "  "
 		if i%3 == 2 || i == len(names)-1 {
 			sep = "\n"
 		}
-		p.f("%-8s 0x%0*x%s", n, p.word, uint64(t.Registers[n]), sep)
+		w := p.word
+		if wide[n] > w {
+			w = wide[n]
+		}
+		p.f("%-8s 0x%0*x%s", n, w, uint64(t.Registers[n]), sep)
 	}
 }
 

@@ -41,3 +41,31 @@ func TestStackErrors(t *testing.T) {
 		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
 	}
 }
+
+// regs shows the registers of a word or less padded to the word, wider ones of at most 64
+// bits (32-bit ARM's d0-d31) to their width, and those wider than 64 bits after them,
+// two to a line, padded to their width, in the architecture's order.
+func TestRegsWide(t *testing.T) {
+	var b strings.Builder
+	r := &Report{Process: Process{Arch: "arm"}, Threads: []Thread{{TID: 7, Crashed: true,
+		Registers: map[string]Hex{"r15": 0x8500, "fpscr": 0x3000000, "d1": 0x3ff0000000000000}}}}
+	if err := Text(&b, r, Options{View: ViewRegs}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "r15      0x00008500  fpscr    0x03000000  d1       0x3ff0000000000000\n") {
+		t.Errorf("arm regs:\n%s", b.String())
+	}
+	b.Reset()
+	r = &Report{Process: Process{Arch: "ppc64le"}, Threads: []Thread{{TID: 7, Registers: map[string]Hex{"vrsave": 0xffffffff},
+		WideRegisters: map[string]string{"vr0": "0x0", "vr1": "0x100f0e0d0c0b0a090807060504030201", "vs0": "0x1"},
+		WideOrder:     []string{"vr0", "vr1", "vs0"}}}}
+	if err := Text(&b, r, Options{View: ViewRegs}); err != nil {
+		t.Fatal(err)
+	}
+	want := "vrsave   0x00000000ffffffff\n" +
+		"vr0      0x00000000000000000000000000000000  vr1      0x100f0e0d0c0b0a090807060504030201\n" +
+		"vs0      0x00000000000000000000000000000001\n"
+	if !strings.Contains(b.String(), want) {
+		t.Errorf("ppc64le regs:\n%s\nwant\n%s", b.String(), want)
+	}
+}
