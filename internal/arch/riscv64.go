@@ -27,6 +27,11 @@ var RISCV64 = func() *Arch {
 			display = append(display, n)
 		}
 	}
+	extras := riscvFPRegs()
+	display = append(display, "fcsr")
+	for _, r := range extras[:32] {
+		display = append(display, r.Name)
+	}
 	a := &Arch{
 		Name:        "riscv64",
 		GOARCH:      "riscv64",
@@ -36,6 +41,7 @@ var RISCV64 = func() *Arch {
 		PtrSize:     8,
 		RegNames:    names,
 		DisplayRegs: display,
+		ExtraRegs:   extras,
 		DWARFRA:     1,
 		// struct elf_prstatus with 64-bit longs (include/uapi/linux/elfcore.h): the same
 		// 112-byte head as x86_64, pr_reg (ELF_NGREG 32 * 8) at 112, pr_fpvalid at 368,
@@ -157,3 +163,29 @@ func riscv64PLTStubs(_ string, _ uint64, b []byte, addr, _ uint64, found func(st
 // the result in a0 (syscall(2)). riscv64 uses the asm-generic numbers, as aarch64 does.
 var riscv64Syscall = SyscallABI{Inst: []byte{0x73, 0x00, 0x00, 0x00}, Nr: "a7",
 	Args: []string{"a0", "a1", "a2", "a3", "a4", "a5"}, Ret: "a0", Names: arm64Syscalls}
+
+// riscvFPRegs are the registers of NT_PRFPREG, struct __riscv_d_ext_state
+// (arch/riscv/include/uapi/asm/ptrace.h: f[32] as 64-bit values, then fcsr), f0-f31 by
+// their psABI names as gdb shows them (ft0-ft7, fs0-fs1, fa0-fa7, fs2-fs11, ft8-ft11),
+// then fcsr.
+func riscvFPRegs() []ExtraReg {
+	var names []string
+	for i := 0; i <= 7; i++ {
+		names = append(names, fmt.Sprintf("ft%d", i))
+	}
+	names = append(names, "fs0", "fs1")
+	for i := 0; i <= 7; i++ {
+		names = append(names, fmt.Sprintf("fa%d", i))
+	}
+	for i := 2; i <= 11; i++ {
+		names = append(names, fmt.Sprintf("fs%d", i))
+	}
+	for i := 8; i <= 11; i++ {
+		names = append(names, fmt.Sprintf("ft%d", i))
+	}
+	out := make([]ExtraReg, 0, 33)
+	for i, n := range names {
+		out = append(out, extra(n, 2, 8*i, 8))
+	}
+	return append(out, extra("fcsr", 2, 256, 4))
+}

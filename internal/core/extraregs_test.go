@@ -113,6 +113,16 @@ func TestExtraRegs(t *testing.T) {
 	if got, _ = ExtraRegs(arch.ARM, []elfx.Note{{Type: NT_ARM_VFP, Desc: vfp}}, 0xe8d7|1<<19); len(got) != 33 {
 		t.Errorf("arm with VFPD32: %d registers, want 33", len(got))
 	}
+
+	// riscv64: f10 is fa0, f31 ft11, fcsr after f[32].
+	rv := make([]byte, 264)
+	le.PutUint64(rv[8*10:], 0x3ff8000000000000)
+	le.PutUint64(rv[8*31:], 0x4000000000000000)
+	le.PutUint32(rv[256:], 0xe1)
+	got, _ = ExtraRegs(arch.RISCV64, []elfx.Note{{Type: NT_PRFPREG, Desc: rv}}, ^uint64(0))
+	if m = extraByName(got); len(got) != 33 || m["fa0"] != "0x3ff8000000000000" || m["ft11"] != "0x4000000000000000" || m["fcsr"] != "0xe1" {
+		t.Errorf("riscv64: %d registers, fa0 %s ft11 %s fcsr %s", len(got), m["fa0"], m["ft11"], m["fcsr"])
+	}
 }
 
 // i386's thread pointer is the base of the NT_386_TLS entry %gs selects (gs 0x63: GDT
