@@ -68,6 +68,25 @@ func (a *Analysis) threadStart(pc uint64) bool {
 	return cloneNames[s.RawName] && pc-s.FuncStart < s.FuncSize+maxCloneChild
 }
 
+// outermost reports whether pc is in code nothing called: glibc's clone child
+// (threadStart) or the process's entry function, the one that holds AT_ENTRY (crt1's
+// _start, sysdeps/*/start.S), which the kernel jumps to.
+func (a *Analysis) outermost(pc uint64) bool {
+	if a.threadStart(pc) {
+		return true
+	}
+	entry, ok := a.Core.AuxvValue(core.AT_ENTRY)
+	if !ok || entry == 0 {
+		return false
+	}
+	e := a.Modules.Lookup(entry)
+	if e.Function == "" {
+		return false
+	}
+	s := a.Modules.Lookup(pc)
+	return s.Function != "" && s.Module == e.Module && s.FuncStart == e.FuncStart
+}
+
 // faultEntry reports whether pc is in a function a runtime enters by injecting a call at a
 // faulting instruction: Go's runtime.sigpanic (runtime/signal_amd64.go preparePanic, and
 // the arm64 equivalent, push the faulting pc as the "return address").
@@ -97,7 +116,7 @@ func (a *Analysis) contextOnly(regs []uint64) ([]*unwind.Frame, error) {
 }
 
 func (a *Analysis) unwindRegs(regs []uint64, maxDepth int, contextIsReturn bool) ([]*unwind.Frame, error) {
-	u := unwind.New(unwind.Config{Arch: a.Core.Arch, Mem: a.Core, Modules: unwindModules{a}, MaxDepth: maxDepth, FaultEntry: a.faultEntry, ThreadStart: a.threadStart, ContextIsReturn: contextIsReturn}, regs)
+	u := unwind.New(unwind.Config{Arch: a.Core.Arch, Mem: a.Core, Modules: unwindModules{a}, MaxDepth: maxDepth, FaultEntry: a.faultEntry, ThreadStart: a.threadStart, Outermost: a.outermost, ContextIsReturn: contextIsReturn}, regs)
 	var frames []*unwind.Frame
 	for u.Next() {
 		frames = append(frames, u.Frame())

@@ -71,6 +71,9 @@ type Arch struct {
 	// it (x86_64, aarch64), -2*PtrSize where the frame pointer is the CFA and the record
 	// sits just below it (riscv64).
 	FrameRecord int64
+	// BackChain, when set, says the ABI links every frame to its caller's through the
+	// stack pointer (ppc64, s390x built with -mbackchain) rather than a frame pointer.
+	BackChain *BackChain
 	// TLS indexes RegNames for the thread pointer when it is part of pr_reg (x86_64
 	// fs_base); -1 when it comes from a separate note (aarch64 NT_ARM_TLS).
 	TLS int
@@ -179,6 +182,16 @@ type PrologueFrame struct {
 type PrologueSave struct {
 	Reg int
 	Off int64
+}
+
+// BackChain describes a stack whose frames are linked through the stack pointer: the word
+// at the stack pointer of a frame that has set itself up is the caller's stack pointer
+// (the back chain; 0 in the outermost frame), and the function saved its return address
+// RA bytes above that, in its caller's frame.
+type BackChain struct {
+	RA int64
+	// Align is the alignment every stack pointer on the chain keeps.
+	Align uint64
 }
 
 // ABI is the part of a psABI's calling convention that generic code asks about.

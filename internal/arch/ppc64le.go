@@ -106,9 +106,15 @@ var PPC64LE = func() *Arch {
 			Fault:      ppc64Fault,
 		}},
 	}
-	// The ABI has no frame pointer register (frames chain through the back chain word
-	// at 0(r1)); r13 is the thread pointer.
+	// The ABI has no frame pointer register: frames chain through the back chain
+	// doubleword at 0(r1), which every function that sets up a frame stores with its
+	// stdu (ELFv2 ABI §2.2.2.1, "The Stack Frame"), and a function that calls saves its
+	// return address in the LR save doubleword at 16 bytes into its caller's frame
+	// (before its own stdu: "mflr r0; std r0,16(r1)"). The stack pointer stays
+	// quadword-aligned. The kernel's initial frame (and glibc's clone child) has a 0 back
+	// chain. r13 is the thread pointer.
 	a.PC, a.SP, a.FP, a.LR, a.TLS = a.Reg("nip"), a.Reg("r1"), -1, a.Reg("link"), a.Reg("r13")
+	a.BackChain = &BackChain{RA: 16, Align: 16}
 	m := map[int]string{65: "link", 66: "ctr"}
 	for i := 0; i < 32; i++ {
 		m[i] = fmt.Sprintf("r%d", i)

@@ -108,8 +108,15 @@ var S390X = func() *Arch {
 		}},
 	}
 	// GCC's frame pointer is r11, but it keeps no {fp, return address} record there: no
-	// frame-pointer unwinding. The thread pointer is split over a0:a1.
+	// frame-pointer unwinding. Code built with -mbackchain stores the caller's r15 at
+	// 0(r15) of every frame, and a function saves its r14 (the return address) in the
+	// register save area its caller provides, at 8*14 = 112 bytes above the caller's
+	// r15 (s390x ELF ABI supplement §1.2.2, "Stack Frame"; GCC's -mbackchain); r15 stays
+	// 8-byte aligned. Without -mbackchain 0(r15) holds no chain, which the unwinder's
+	// checks (a higher, aligned stack pointer; a return address after a call) reject.
+	// The thread pointer is split over a0:a1.
 	a.PC, a.SP, a.FP, a.LR, a.TLS = a.Reg("pswa"), a.Reg("r15"), -1, a.Reg("r14"), -1
+	a.BackChain = &BackChain{RA: 112, Align: 8}
 	m := map[int]string{}
 	for i := 0; i < 16; i++ {
 		m[i] = fmt.Sprintf("r%d", i)

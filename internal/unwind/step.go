@@ -43,6 +43,9 @@ func (u *Unwinder) step(f *Frame) (*Frame, error) {
 	if f.PC == 0 && f.Index > 0 {
 		return nil, nil // a zeroed return address ends some thread stacks
 	}
+	if f.Index > 0 && f.ReturnAddress && u.cfg.Outermost != nil && u.cfg.Outermost(f.LookupPC()&^u.cfg.Arch.ModeBit) {
+		return nil, nil // _start or the clone child: nothing called it
+	}
 	if next, ok, err := u.stepSignal(f); ok || err != nil {
 		return next, err
 	}
@@ -79,6 +82,17 @@ func (u *Unwinder) step(f *Frame) (*Frame, error) {
 	}
 	// A context frame whose pc is not code (a call through a bad pointer) has its return
 	// address at the top of the stack or in the link register: the scan finds it first.
+	if u.cfg.Arch.BackChain != nil && f.ReturnAddress {
+		// A function that called has set up its frame and saved its return address
+		// (frame 0 and an interrupted frame may not have yet: the scan's link
+		// register is for them).
+		next, end, err := u.stepBackChain(f)
+		if next != nil || end {
+			return next, nil
+		} else if cfiErr == nil {
+			cfiErr = err
+		}
+	}
 	if f.Index > 0 || u.executable(f.PC) {
 		if next, err := u.stepFramePointer(f); next != nil {
 			return next, nil
@@ -443,6 +457,49 @@ func (u *Unwinder) stepFramePointer(f *Frame) (*Frame, error) {
 	f.CFA, f.HasCFA = cfa, true
 	return &Frame{Index: f.Index + 1, PC: ra, SP: cfa, FoundBy: FoundByFramePointer,
 		ReturnAddress: true, Regs: next}, nil
+}
+
+// stepBackChain follows the back chain (Arch.BackChain): the word at f's stack pointer
+// is its caller's stack pointer, and f's return address is saved at BackChain.RA above
+// that. end is true when the chain or the saved return address is 0, which is how the
+// outermost frame (the kernel's initial frame, glibc's _start and clone child) ends it.
+func (u *Unwinder) stepBackChain(f *Frame) (next *Frame, end bool, err error) {
+	a := u.cfg.Arch
+	bc := a.BackChain
+	if f.SP == 0 || f.SP%bc.Align != 0 {
+		return nil, false, nil
+	}
+	caller, err := u.readPtr(f.SP)
+	if err != nil {
+		return nil, false, fmt.Errorf("frame %d: back chain at %#x: %w", f.Index, f.SP, err)
+	}
+	if caller == 0 {
+		return nil, true, nil
+	}
+	if caller <= f.SP || caller%bc.Align != 0 {
+		return nil, false, nil // not a chain: the frame did not store one
+	}
+	slot := caller + uint64(bc.RA)
+	ra, err := u.readPtr(slot)
+	if err != nil {
+		return nil, false, fmt.Errorf("frame %d: return address at %#x: %w", f.Index, slot, err)
+	}
+	if ra == 0 {
+		f.CFA, f.HasCFA = caller+a.CFABias, true
+		return nil, true, nil
+	}
+	if !u.isReturnAddress(ra) {
+		return nil, false, nil
+	}
+	// The chain says nothing of where f saved the callee-saved registers it used (GCC's
+	// frame pointer r31 among them, which the caller's CFI may define its CFA by): the
+	// caller knows its stack pointer and pc only.
+	regs := newRegisters(len(a.RegNames))
+	regs.Set(a.SP, caller)
+	regs.Set(a.PC, ra)
+	f.CFA, f.HasCFA = caller+a.CFABias, true
+	return &Frame{Index: f.Index + 1, PC: ra, SP: caller, FoundBy: FoundByFramePointer,
+		ReturnAddress: true, Regs: regs}, false, nil
 }
 
 // stepScan looks up the stack for a word that is a return address.

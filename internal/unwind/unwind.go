@@ -24,6 +24,12 @@
 //     "ff /2"; aarch64 BL, BLR, BLRAA/BLRAB and their Z forms); a return address into the
 //     code that starts a thread (Config.ThreadStart: glibc's clone child) ends the stack
 //     at the frame scanned from instead;
+//   - "frame_pointer" also names a frame found through the back chain where the ABI
+//     links frames by the stack pointer (arch.Arch.BackChain: ppc64's word at 0(r1) and
+//     its LR save doubleword 16 bytes into the caller's frame; s390x's 0(r15) with
+//     -mbackchain and r14 at 112 in the caller's register save area), for frames that
+//     called (frame 0 and an interrupted frame may not have set up theirs yet). A zero
+//     back chain or saved return address ends the stack;
 //   - "signal_frame": the context the kernel saved in its rt_sigframe when it delivered a
 //     signal. The frame before it is the signal trampoline (x86_64 __restore_rt,
 //     "48 c7 c0 0f 00 00 00 0f 05" = mov $15,%rax; syscall; aarch64 vDSO
@@ -39,6 +45,11 @@
 // itself for the context frame and for frames interrupted by a signal. A return address's
 // instruction-set bit (arch.Arch.ModeBit, 32-bit ARM's Thumb bit) is cleared from the
 // frame's pc, as gdb shows it.
+//
+// The stack ends cleanly (no error) at a frame whose CFI makes the return address
+// undefined, at a zero return address or back chain, at a zero frame pointer after a frame
+// pointer step, and at a return address in the process's entry function or the clone
+// child (Config.Outermost).
 //
 // Bounds: at most Config.MaxDepth frames (default 1024); unwinding stops when the CFA does
 // not increase (a loop or a corrupt stack), except right after a signal frame, where the
@@ -232,6 +243,14 @@ type Config struct {
 	// address ends the stack at the frame it scanned from (start_thread), where gdb ends
 	// it, instead of adding a guessed frame.
 	ThreadStart func(pc uint64) bool
+	// Outermost, when set, reports whether a return address (its lookup pc, the
+	// instruction-set bit cleared) lies in code nothing called: the process's entry
+	// function (the one holding AT_ENTRY, crt1's _start) or the code that starts a thread
+	// (as ThreadStart). A frame there is the outermost one, whatever its CFI, back chain
+	// or stack say beyond it (_start's CFI often leaves the return address column
+	// unspecified, so its caller would repeat it or be read from the kernel's initial
+	// stack); gdb stops there too unless told "set backtrace past-entry".
+	Outermost func(pc uint64) bool
 	// ContextIsReturn says the pc of the given registers is a return address (a saved
 	// context such as a parked goroutine's g.sched): it is looked up at pc-1.
 	ContextIsReturn bool
