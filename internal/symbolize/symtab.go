@@ -325,7 +325,12 @@ func funcSyms(get func() ([]elf.Symbol, error), mask uint64, secs []*elf.Section
 	var out []sym
 	for _, y := range syms {
 		typ := elf.ST_TYPE(y.Info)
-		if (typ != elf.STT_FUNC && typ != elf.STT_GNU_IFUNC) || y.Section == elf.SHN_UNDEF || y.Value == 0 || y.Name == "" {
+		// An untyped symbol in code is an assembly label (glibc's s390x clone.S
+		// thread_start, the clone child), which gdb's minimal symbols and eu-stack name
+		// too; it names only what no sized function covers (Lookup). "$"-names are the
+		// Arm ELF ABI's mapping symbols ($a, $t, $d, $x), not labels.
+		label := typ == elf.STT_NOTYPE && y.Size == 0 && !strings.HasPrefix(y.Name, "$")
+		if (typ != elf.STT_FUNC && typ != elf.STT_GNU_IFUNC && !label) || y.Section == elf.SHN_UNDEF || y.Value == 0 || y.Name == "" {
 			continue
 		}
 		v := sym{addr: y.Value &^ mask, size: y.Size, name: y.Name, bind: elf.ST_BIND(y.Info), mode: y.Value & mask}
@@ -333,6 +338,9 @@ func funcSyms(get func() ([]elf.Symbol, error), mask uint64, secs []*elf.Section
 			if sec := secs[n]; sec.Flags&elf.SHF_EXECINSTR != 0 && sec.Addr <= v.addr && v.addr < sec.Addr+sec.Size {
 				v.secEnd = sec.Addr + sec.Size
 			}
+		}
+		if label && v.secEnd == 0 {
+			continue // not in a code section (linker-defined markers such as _end)
 		}
 		out = append(out, v)
 		if len(out) >= maxSymbols {
