@@ -1,0 +1,50 @@
+package unwind
+
+import (
+	"encoding/binary"
+	"testing"
+
+	"github.com/coredig/coredig/internal/arch"
+)
+
+// ppc64's back chain: the word at a frame's r1 is its caller's r1, and the frame's return
+// address is in the LR save doubleword 16 bytes into the caller's frame. A zero back
+// chain ends the stack; the chain vouches for no callee-saved register (r31 here).
+func TestBackChainPPC64LE(t *testing.T) {
+	a := arch.PPC64LE
+	p := newFake()
+	text := p.regions[0].b
+	for _, ret := range []int{0x108, 0x208} {
+		binary.LittleEndian.PutUint32(text[ret-4:], 0x48000001) // bl
+	}
+	p.put(0x7000, 0x7040) // frame 0's back chain
+	p.put(0x7050, textBase+0x108)
+	p.put(0x7040, 0x7080) // frame 1's
+	p.put(0x7090, textBase+0x208)
+	p.put(0x7080, 0) // the outermost frame's
+	regs := make([]uint64, len(a.RegNames))
+	regs[a.PC], regs[a.SP], regs[a.Reg("r31")] = textBase+0x10, 0x7000, 0x1234
+	u := New(Config{Arch: a, Mem: p, Modules: p, ScanWords: -1, ContextIsReturn: true}, regs)
+	var frames []*Frame
+	for u.Next() {
+		frames = append(frames, u.Frame())
+	}
+	if got, want := summary(frames), "0x400010/context 0x400108/frame_pointer 0x400208/frame_pointer "; got != want || u.Err() != nil {
+		t.Fatalf("got %s(%v), want %s", got, u.Err(), want)
+	}
+	if frames[1].SP != 0x7040 || frames[2].SP != 0x7080 || frames[0].CFA != 0x7040 {
+		t.Errorf("sp %#x, %#x; cfa %#x", frames[1].SP, frames[2].SP, frames[0].CFA)
+	}
+	if v, ok := frames[1].Regs.Get(a.Reg("r31")); ok {
+		t.Errorf("frame 1 keeps r31 = %#x, which the chain does not say", v)
+	}
+
+	// A word at r1 below it is no chain: the back chain gives nothing.
+	p.put(0x7000, 0x6000)
+	u = New(Config{Arch: a, Mem: p, Modules: p, ScanWords: -1, ContextIsReturn: true}, regs)
+	for u.Next() {
+	}
+	if u.Err() == nil {
+		t.Errorf("a back chain below the stack pointer was followed")
+	}
+}
