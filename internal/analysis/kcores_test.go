@@ -123,7 +123,11 @@ func TestKernelCoresMatchGDB(t *testing.T) {
 					if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(path)), 0o755); err != nil {
 						t.Fatal(err)
 					}
-					if err := os.Symlink(testcore.ElfutilsCore(t, name), filepath.Join(dir, path)); err != nil {
+					b, err := os.ReadFile(testcore.ElfutilsCore(t, name))
+					if err == nil {
+						err = os.WriteFile(filepath.Join(dir, path), b, 0o644)
+					}
+					if err != nil {
 						t.Fatal(err)
 					}
 				}
@@ -203,12 +207,14 @@ func TestKernelCoresMatchGDB(t *testing.T) {
 						t.Errorf("thread %d: the stack ends with an error: %s\n%s", th.TID, th.Error, dump(th.Frames))
 					}
 				}
-				// backtrace.c's executables are static: no dynamic linker's list can
-				// disagree with the mappings.
-				for _, w := range r.Warnings {
-					if strings.Contains(w, "dynamic linker lists") {
-						t.Errorf("warning: %s", w)
-					}
+			}
+			// The dynamic linker's list agrees with NT_FILE on every core: backtrace.c's
+			// static executables have none beyond their own entry, whose bias is 0
+			// (not 0x14 on i386); test-core's prelinked ld.so has l_addr 0 and no file
+			// here to tell its bias.
+			for _, w := range r.Warnings {
+				if strings.Contains(w, "dynamic linker lists") {
+					t.Errorf("warning: %s", w)
 				}
 			}
 			t.Logf("%s: %d threads, %d registers and %d frames agree with gdb-multiarch", r.Process.Arch, len(r.Threads), nregs, nframes)

@@ -218,9 +218,6 @@ func Load(c *core.Core, opts Options) *Table {
 	switch {
 	case len(fromFile) > 0:
 		t.Modules = fromFile
-		if lmErr == nil {
-			t.compare(fromFile, fromLinkMap)
-		}
 	case len(fromLinkMap) > 0:
 		t.Modules = fromLinkMap
 		if c.Files == nil {
@@ -236,6 +233,18 @@ func Load(c *core.Core, opts Options) *Table {
 	t.markExecutable()
 	for _, m := range t.Modules {
 		t.resolve(m)
+	}
+	if len(fromFile) > 0 && lmErr == nil {
+		// After resolve: a module whose ELF header the core does not keep has its bias
+		// from its file. (fromFile shares its array with t.Modules, which the vDSO was
+		// added to and which was sorted since: take the NT_FILE modules from there.)
+		var files []*Module
+		for _, m := range t.Modules {
+			if m.Source != "auxv" {
+				files = append(files, m)
+			}
+		}
+		t.compare(files, fromLinkMap)
 	}
 	return t
 }
@@ -506,13 +515,18 @@ func (t *Table) compare(fromFile, fromLinkMap []*Module) {
 			continue // the vDSO has no file mapping; it is added from AT_SYSINFO_EHDR
 		}
 		var match *Module
+		unknown := false
 		for _, m := range fromFile {
 			if m.BiasKnown && m.Bias == lm.Bias {
 				match = m
 				break
 			}
+			// A module whose bias is unknown (neither its ELF header nor its file at
+			// hand) may be this one: a prelinked library's l_addr is 0.
+			unknown = unknown || !m.BiasKnown && !m.IsVDSO && m.Start >= lm.Bias
 		}
 		switch {
+		case match == nil && unknown:
 		case match == nil:
 			t.warnf("the dynamic linker lists %s at bias %#x, which no NT_FILE mapping matches", lm.Name, lm.Bias)
 		case filepath.Base(match.Name) != filepath.Base(lm.Name):
