@@ -42,9 +42,11 @@ func (u unwindModules) FunctionStart(pc uint64) (uint64, bool) {
 	return s.FuncStart | s.FuncMode, s.Function != ""
 }
 
+// Executable: an executable segment that is a thread's stack (old kernels and programs
+// without PT_GNU_STACK map stacks rwx) is not code a call returns into.
 func (u unwindModules) Executable(addr uint64) bool {
 	if s := u.a.Core.SegmentFor(addr); s != nil {
-		return s.Flags&elf.PF_X != 0
+		return s.Flags&elf.PF_X != 0 && (s.Flags&elf.PF_W == 0 || !u.a.isStack(*s))
 	}
 	return false
 }

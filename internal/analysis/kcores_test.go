@@ -28,8 +28,10 @@ type kernelCore struct {
 	// known wrong (see the case's comment); frames from there are held to frames only.
 	gdbWrongFrom map[int]int
 	// frame0Only: elfutils ships no executable or libraries for the core, so gdb's frames
-	// past #0 are its heuristics over unnamed memory (stack addresses taken for pcs); only
-	// the signal, the threads, the registers and frame #0 are compared.
+	// past #0 are its heuristics over unnamed memory (stack addresses taken for pcs); the
+	// signal, the threads, the registers and frame #0 are compared with gdb's, and the
+	// frames eu-stack --core finds (by CFI in the core, frame pointers and aarch64's link
+	// register) are coredig's first ones, at the same pcs.
 	frame0Only bool
 	// sysroot maps paths the core names to elfutils' files, laid out under a sysroot.
 	sysroot map[string]string
@@ -217,7 +219,20 @@ func TestKernelCoresMatchGDB(t *testing.T) {
 					t.Errorf("warning: %s", w)
 				}
 			}
-			t.Logf("%s: %d threads, %d registers and %d frames agree with gdb-multiarch", r.Process.Arch, len(r.Threads), nregs, nframes)
+			neu := 0
+			if tc.frame0Only {
+				eu := euStackPCs(t, exe, corePath)
+				for _, th := range r.Threads {
+					for i, pc := range eu[th.TID] {
+						if i >= len(th.Frames) || uint64(th.Frames[i].PC) != pc {
+							t.Errorf("thread %d frame %d: eu-stack has %#x\n%s", th.TID, i, pc, dump(th.Frames))
+							break
+						}
+						neu++
+					}
+				}
+			}
+			t.Logf("%s: %d threads, %d registers and %d frames agree with gdb-multiarch, %d with eu-stack", r.Process.Arch, len(r.Threads), nregs, nframes, neu)
 		})
 	}
 }
@@ -348,4 +363,41 @@ func parseGDBKernelCore(out string) gdbKernel {
 		}
 	}
 	return g
+}
+
+var (
+	euTID   = regexp.MustCompile(`^TID (\d+):`)
+	euFrame = regexp.MustCompile(`^#\d+\s+(0x[0-9a-f]+)`)
+)
+
+// euStackPCs runs eu-stack on a core: the pcs of each thread's frames.
+func euStackPCs(t *testing.T, exe, corePath string) map[int][]uint64 {
+	t.Helper()
+	if _, err := exec.LookPath("eu-stack"); err != nil {
+		t.Fatalf("eu-stack is an oracle for this test (apt-get install elfutils; scripts/deps.sh): %v", err)
+	}
+	args := []string{"--core", corePath}
+	if exe != "" {
+		args = append(args, "-e", exe)
+	}
+	out, _ := exec.Command("eu-stack", args...).CombinedOutput() // exit status 1 where it gives up on a frame
+	pcs := map[int][]uint64{}
+	tid := 0
+	for _, line := range strings.Split(string(out), "\n") {
+		if m := euTID.FindStringSubmatch(line); m != nil {
+			tid, _ = strconv.Atoi(m[1])
+		} else if m := euFrame.FindStringSubmatch(line); m != nil && tid != 0 {
+			v, _ := strconv.ParseUint(m[1], 0, 64)
+			pcs[tid] = append(pcs[tid], v)
+		}
+	}
+	if len(pcs) == 0 {
+		t.Fatalf("eu-stack gave no frames:\n%s", out)
+	}
+	for tid, p := range pcs {
+		if k := len(p); k > 1 && p[k-1] == 0 {
+			pcs[tid] = p[:k-1] // the zero return address that ends the stack
+		}
+	}
+	return pcs
 }

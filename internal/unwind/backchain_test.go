@@ -48,3 +48,35 @@ func TestBackChainPPC64LE(t *testing.T) {
 		t.Errorf("a back chain below the stack pointer was followed")
 	}
 }
+
+// An aarch64 frame 0 that no table describes and whose frame record (at x29) does not
+// hold the link register is a leaf: its caller is at x30, with its own x29 and sp, and the
+// record at x29 is that caller's. When the record holds x30, the frame pointer is
+// followed instead.
+func TestLeafLinkRegisterARM64(t *testing.T) {
+	a := arch.ARM64
+	p := newFake()
+	text := p.regions[0].b
+	for _, ret := range []int{0x108, 0x208} {
+		binary.LittleEndian.PutUint32(text[ret-4:], 0x94000000) // bl
+	}
+	p.put(0x7020, 0) // the caller's record: the outermost frame's saved x29 ...
+	p.put(0x7028, textBase+0x208)
+	regs := make([]uint64, len(a.RegNames))
+	regs[a.PC], regs[a.SP], regs[a.FP], regs[a.LR] = textBase+0x10, 0x7000, 0x7020, textBase+0x108
+	walk := func() string {
+		u := New(Config{Arch: a, Mem: p, Modules: p, ScanWords: -1}, regs)
+		var frames []*Frame
+		for u.Next() {
+			frames = append(frames, u.Frame())
+		}
+		return summary(frames)
+	}
+	if got, want := walk(), "0x400010/context 0x400108/scan 0x400208/frame_pointer "; got != want {
+		t.Errorf("leaf: got %s, want %s", got, want)
+	}
+	p.put(0x7028, textBase+0x108) // the record holds x30: frame 0 saved it
+	if got, want := walk(), "0x400010/context 0x400108/frame_pointer "; got != want {
+		t.Errorf("framed: got %s, want %s", got, want)
+	}
+}

@@ -80,8 +80,6 @@ func (u *Unwinder) step(f *Frame) (*Frame, error) {
 			return next, nil
 		}
 	}
-	// A context frame whose pc is not code (a call through a bad pointer) has its return
-	// address at the top of the stack or in the link register: the scan finds it first.
 	if u.cfg.Arch.BackChain != nil && f.ReturnAddress {
 		// A function that called has set up its frame and saved its return address
 		// (frame 0 and an interrupted frame may not have yet: the scan's link
@@ -93,6 +91,11 @@ func (u *Unwinder) step(f *Frame) (*Frame, error) {
 			cfiErr = err
 		}
 	}
+	if next := u.stepLeaf(f); next != nil {
+		return next, nil
+	}
+	// A context frame whose pc is not code (a call through a bad pointer) has its return
+	// address at the top of the stack or in the link register: the scan finds it first.
 	if f.Index > 0 || u.executable(f.PC) {
 		if next, err := u.stepFramePointer(f); next != nil {
 			return next, nil
@@ -457,6 +460,47 @@ func (u *Unwinder) stepFramePointer(f *Frame) (*Frame, error) {
 	f.CFA, f.HasCFA = cfa, true
 	return &Frame{Index: f.Index + 1, PC: ra, SP: cfa, FoundBy: FoundByFramePointer,
 		ReturnAddress: true, Regs: next}, nil
+}
+
+// stepLeaf finds the caller of an innermost or interrupted frame that no table describes,
+// on an architecture whose calls leave the return address in a link register and whose
+// frames link frame records (aarch64, riscv64): when the record at the frame pointer does
+// not hold the link register, the function has not saved it there (a leaf, or code
+// before its prologue), so the link register is its return address and the frame pointer
+// and stack pointer are still the caller's. The link register must point just after a
+// call (when its code is in the core) and not back into the frame's own function (a
+// stale one from an earlier call). The frame is marked as found by the scan: nothing
+// but this reasoning says the function is a leaf.
+func (u *Unwinder) stepLeaf(f *Frame) *Frame {
+	a := u.cfg.Arch
+	if f.ReturnAddress || f.Signal != nil || a.RAOnStack || a.LR < 0 || a.FP < 0 {
+		return nil
+	}
+	lr, ok := f.Regs.Get(a.LR)
+	lr = stripPAC(lr)
+	if !ok || lr == 0 || lr == f.PC || !u.executable(lr) {
+		return nil
+	}
+	code := make([]byte, arch.MaxCallLen)
+	if u.read(code, lr-arch.MaxCallLen) == nil && !a.CallBefore(code) {
+		return nil
+	}
+	if fs, ok := u.cfg.Modules.(FunctionStarts); ok {
+		s1, ok1 := fs.FunctionStart(f.PC)
+		s2, ok2 := fs.FunctionStart(lr - 1)
+		if ok1 && ok2 && s1 == s2 {
+			return nil
+		}
+	}
+	if fp, ok := f.Regs.Get(a.FP); ok && fp != 0 {
+		if ra, err := u.readPtr(fp + uint64(a.FrameRecord) + uint64(a.PtrSize)); err == nil && stripPAC(ra) == lr {
+			return nil // saved in its frame record: the frame pointer step follows it
+		}
+	}
+	next := f.Regs.clone()
+	next.Known &= a.CalleeSavedMask()
+	next.Set(a.PC, lr)
+	return &Frame{Index: f.Index + 1, PC: lr, SP: f.SP, FoundBy: FoundByScan, ReturnAddress: true, Regs: next}
 }
 
 // stepBackChain follows the back chain (Arch.BackChain): the word at f's stack pointer

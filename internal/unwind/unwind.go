@@ -19,6 +19,10 @@
 //     before its prologue finished (a stack overflow faults at a push), as gdb does;
 //   - "frame_pointer": the rbp (x86_64) or x29 (aarch64) chain, {saved fp, return address}
 //     at fp, where no CFI covers the pc;
+//   - "scan" also names the caller of an innermost or interrupted frame no table
+//     describes, taken from the link register (aarch64 x30, riscv64 ra) when the frame
+//     record at the frame pointer does not hold it (a leaf that saved nothing), the
+//     link register points after a call and not into the frame's own function;
 //   - "scan": last resort, a word on the stack that points just after a call instruction
 //     in an executable mapping (arch.Arch.CallBefore: x86_64 call rel32 and call r/m64
 //     "ff /2"; aarch64 BL, BLR, BLRAA/BLRAB and their Z forms); a return address into the
