@@ -4,6 +4,7 @@ import (
 	"debug/elf"
 	"fmt"
 	"os"
+	"sort"
 	"strings"
 
 	"github.com/coredig/coredig/internal/core"
@@ -56,6 +57,9 @@ func (t *Table) modulesFromLinkMap() ([]*Module, error) {
 		progs, h = im.Progs, im.Header
 	} else {
 		return nil, fmt.Errorf("executable's program headers at %#x: %w (and %q was not found on disk)", phdr, err, exeName)
+	}
+	if _, ok := findProg(progs, elf.PT_LOAD); !ok {
+		return nil, fmt.Errorf("the executable's program headers at %#x hold no PT_LOAD", phdr)
 	}
 	var exeBias uint64
 	biasFound := false
@@ -115,8 +119,9 @@ func (t *Table) modulesFromLinkMap() ([]*Module, error) {
 		seen[lm] = true
 		laddr, err1 := c.ReadPtr(lm)
 		lname, err2 := c.ReadPtr(lm + w)
+		lld, err4 := c.ReadPtr(lm + 2*w)
 		next, err3 := c.ReadPtr(lm + 3*w)
-		if err := firstErr(err1, err2, err3); err != nil {
+		if err := firstErr(err1, err2, err3, err4); err != nil {
 			return mods, fmt.Errorf("link_map entry at %#x: %w", lm, err)
 		}
 		name := ""
@@ -132,10 +137,14 @@ func (t *Table) modulesFromLinkMap() ([]*Module, error) {
 		}
 		if i > 0 || name != "" { // the first entry, with an empty name, is the executable
 			m := &Module{Name: name, Source: "link_map", Bias: laddr, BiasKnown: true}
-			// Shared objects are linked at 0, so their ELF header sits at l_addr.
-			if im, err := elfx.ReadImage(memReader{c, laddr}); err == nil {
+			// Shared objects are linked at 0, so their ELF header usually sits at l_addr;
+			// a prelinked one's (l_addr 0) is where its first segment was mapped.
+			if im := t.linkMapImage(laddr, lld); im != nil {
 				m.image, m.BuildID = im, im.BuildID
-			} else if im := t.imageFromDisk(name, false); im != nil {
+			} else if im := t.imageFromDisk(name, false); im != nil && lld != 0 && dynamicAt(im, laddr, lld) {
+				// Only a file whose dynamic section lands on l_ld: every loaded object
+				// has one, and a file that is not the process's (the host's ld.so for a
+				// core from elsewhere) would otherwise be placed at a wrong address.
 				m.image = im
 			}
 			setExtent(m)
@@ -176,6 +185,38 @@ func setExtent(m *Module) {
 		first = false
 	}
 	m.Base = m.Start
+}
+
+// maxHeaderSearch bounds how many segments below its dynamic section linkMapImage looks
+// at for a module's ELF header.
+const maxHeaderSearch = 8
+
+// linkMapImage reads the ELF image of a link_map entry from memory: at l_addr, else at
+// the start of one of the segments at or below l_ld (a prelinked library's l_addr is 0,
+// glibc elf/link.h), taking an image only when its PT_DYNAMIC, moved by l_addr, is l_ld.
+func (t *Table) linkMapImage(laddr, lld uint64) *elfx.Image {
+	c := t.core
+	if im, err := elfx.ReadImage(memReader{c, laddr}); err == nil && (lld == 0 || dynamicAt(im, laddr, lld)) {
+		return im
+	}
+	if lld == 0 {
+		return nil
+	}
+	i := sort.Search(len(c.Segments), func(i int) bool { return c.Segments[i].End() > lld })
+	for k := 0; k < maxHeaderSearch && i-k >= 0 && i-k < len(c.Segments); k++ {
+		s := c.Segments[i-k]
+		if im, err := elfx.ReadImage(memReader{c, s.Vaddr}); err == nil && dynamicAt(im, laddr, lld) {
+			return im
+		}
+	}
+	return nil
+}
+
+// dynamicAt reports whether an image's dynamic section lies at lld once moved by laddr
+// (an image without one cannot be told wrong).
+func dynamicAt(im *elfx.Image, laddr, lld uint64) bool {
+	dyn, ok := findProg(im.Progs, elf.PT_DYNAMIC)
+	return !ok || lld == 0 || laddr+dyn.Vaddr == lld
 }
 
 func findProg(progs []elfx.Prog, t elf.ProgType) (elfx.Prog, bool) {
