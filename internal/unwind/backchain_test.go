@@ -80,3 +80,46 @@ func TestLeafLinkRegisterARM64(t *testing.T) {
 		t.Errorf("framed: got %s, want %s", got, want)
 	}
 }
+
+// FuzzBackChainLeaf unwinds ppc64le's back chain and aarch64's leaf and frame-record
+// steps over a fuzzed stack and registers, with calls in the text: the walk ends within
+// MaxDepth, its frames numbered in order, and never panics.
+func FuzzBackChainLeaf(f *testing.F) {
+	seed := make([]byte, 0x100)
+	binary.LittleEndian.PutUint64(seed[0:], stackBase+0x40)
+	binary.LittleEndian.PutUint64(seed[0x50:], textBase+0x108)
+	f.Add(seed, false, uint64(textBase+0x10), uint64(stackBase), uint64(textBase+0x108), uint64(stackBase+0x20))
+	f.Add(seed, true, uint64(textBase+0x10), uint64(stackBase), uint64(textBase+0x108), uint64(stackBase+0x20))
+	f.Fuzz(func(t *testing.T, stack []byte, arm bool, pc, sp, lr, fp uint64) {
+		if len(stack) > 1<<12 {
+			stack = stack[:1<<12]
+		}
+		p := newFake()
+		p.regions[1].b = stack
+		text := p.regions[0].b
+		a := arch.PPC64LE
+		call := uint32(0x48000001) // bl
+		if arm {
+			a, call = arch.ARM64, 0x94000000
+		}
+		for _, ret := range []int{0x108, 0x208, 0x308} {
+			binary.LittleEndian.PutUint32(text[ret-4:], call)
+		}
+		regs := make([]uint64, len(a.RegNames))
+		regs[a.PC], regs[a.SP], regs[a.LR] = pc, sp, lr
+		if a.FP >= 0 {
+			regs[a.FP] = fp
+		}
+		u := New(Config{Arch: a, Mem: p, Modules: p, MaxDepth: 64, ScanWords: 32, ContextIsReturn: !arm}, regs)
+		n := 0
+		for u.Next() {
+			if fr := u.Frame(); fr.Index != n {
+				t.Fatalf("frame index %d, want %d", fr.Index, n)
+			}
+			n++
+		}
+		if n == 0 || n > 64 {
+			t.Fatalf("%d frames", n)
+		}
+	})
+}
