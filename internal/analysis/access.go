@@ -122,10 +122,9 @@ func (a *Analysis) varReader(path string) (*dwarfvar.Reader, error) {
 	}
 	e := &varReaderEntry{}
 	if ix, f, read := a.Modules.DWARFFor(path); ix != nil {
-		d, info, addr, order := ix.Raw()
-		e.r = dwarfvar.New(d, info, addr, order, f, read)
+		info, addr, order := ix.Raw()
+		e.r = dwarfvar.New(ix, info, addr, order, f, read) // ix may be shared with other analyses (triage)
 		e.r.UseUnitIndex(ix.UnitsAt)
-		e.r.UseTypes(ix.Type) // d may be shared with other analyses (triage)
 	} else {
 		e.err = fmt.Errorf("no debug information for %s", path)
 	}

@@ -91,8 +91,12 @@ type cunit struct {
 // decodeUnit decodes the DIE tree and line table of u. Errors are kept in the unit: what
 // was decoded before them stays usable.
 func decodeUnit(ix *Index, u unitHeader, index int32) *cunit {
-	d := ix.d
 	cu := &cunit{index: index, names: make(map[dwarf.Offset]funcName)}
+	d, err := ix.Data(dwarf.Offset(u.dieOff))
+	if err != nil {
+		cu.dieErr = &FormatError{Section: ".debug_info", Offset: u.dieOff, Msg: "reading unit DIE", Err: err}
+		return cu
+	}
 	r := d.Reader()
 	r.Seek(dwarf.Offset(u.dieOff))
 	top, err := r.Next()
@@ -103,7 +107,7 @@ func decodeUnit(ix *Index, u unitHeader, index int32) *cunit {
 		cu.dieErr = &FormatError{Section: ".debug_info", Offset: u.dieOff, Msg: "reading unit DIE", Err: err}
 		return cu
 	}
-	cu.decodeLines(ix, top, u)
+	cu.decodeLines(ix, d, top, u)
 	if top.Children {
 		lang, _ := top.Val(dwarf.AttrLanguage).(int64)
 		cu.decodeDIEs(d, r, u, isC(lang))
@@ -116,18 +120,18 @@ func decodeUnit(ix *Index, u unitHeader, index int32) *cunit {
 	return cu
 }
 
-func (cu *cunit) decodeLines(ix *Index, top *dwarf.Entry, u unitHeader) {
+func (cu *cunit) decodeLines(ix *Index, d *dwarf.Data, top *dwarf.Entry, u unitHeader) {
 	if off, ok := top.Val(dwarf.AttrStmtList).(int64); ok {
 		if off < 0 {
 			cu.lnErr = &FormatError{Section: ".debug_info", Offset: u.dieOff, Msg: "negative DW_AT_stmt_list"}
 			return
 		}
-		if err := checkLineHeader(ix.line, uint64(off), ix.bo); err != nil {
+		if err := checkLineHeader(ix.sec.Line, uint64(off), ix.bo); err != nil {
 			cu.lnErr = err
 			return
 		}
 	}
-	lr, err := ix.d.LineReader(top)
+	lr, err := d.LineReader(top)
 	if err != nil {
 		cu.lnErr = &FormatError{Section: ".debug_line", Offset: u.dieOff, Msg: "opening the line table of the unit at this .debug_info offset", Err: err}
 		return
@@ -509,11 +513,16 @@ func (ix *Index) name(cu *cunit, off dwarf.Offset) (funcName, error) {
 	}
 	var fn funcName
 	var err error
-	r := ix.d.Reader()
 	seen := make(map[dwarf.Offset]bool, 4)
 	cur := off
 	for hop := 0; hop < maxNameHops && !seen[cur]; hop++ {
 		seen[cur] = true
+		d, derr := ix.Data(cur)
+		if derr != nil {
+			err = &FormatError{Section: ".debug_info", Offset: uint64(cur), Msg: "following a function name reference", Err: derr}
+			break
+		}
+		r := d.Reader()
 		r.Seek(cur)
 		e, rerr := r.Next()
 		if rerr != nil || e == nil || e.Offset != cur {

@@ -71,19 +71,28 @@ type cuSpan struct {
 
 // Index answers address queries for one module. It is safe for concurrent use.
 type Index struct {
-	d     *dwarf.Data
-	units []unitHeader
-	spans []cuSpan // sorted by lo
-	warns []error
+	sec    Sections // the raw sections; Abbrev only through views (views.go)
+	abbrev []byte
+	units  []unitHeader
+	spans  []cuSpan // sorted by lo
+	warns  []error
 	// partial: some unit is not in spans for a reason other than having no ranges (a
 	// type or skeleton unit, an unreadable DIE), so UnitsAt cannot speak for all units.
 	partial bool
-	line    []byte // .debug_line, for checkLineHeader
-	info    []byte // .debug_info and .debug_addr, for readers of other DWARF facts (Raw)
-	addr    []byte
 	bo      binary.ByteOrder
 
-	typeMu sync.Mutex // guards d's type cache (see Type)
+	typeMu sync.Mutex // guards the type caches of the views' Data (see Type)
+
+	// The views of views.go, guarded by viewMu: shadow is .debug_abbrev with the
+	// tables of the units in incl copied in (tables: the copied ones, whether they
+	// allow cross-unit references), cur the newest view, all the view of every unit
+	// once AllData has built it.
+	viewMu sync.Mutex
+	shadow []byte
+	incl   []bool
+	tables map[uint64]bool
+	cur    *dwarf.Data
+	all    *dwarf.Data
 
 	mu         sync.Mutex
 	cache      map[int32]*list.Element // unit index -> element holding *cunit
@@ -92,25 +101,26 @@ type Index struct {
 	cacheLimit int
 }
 
-// Raw returns the parsed DWARF with the raw .debug_info and .debug_addr it was built
-// from, for readers of other DWARF facts (variables, types) that should not decompress
-// the sections a second time.
-//
-// d is shared with the Index and with every other caller of Raw, possibly on other
-// goroutines. Its Readers (each caller its own), Ranges and LineReader only read it once
-// New has returned; but d.Type fills a cache inside d without a lock, so read types
-// through ix.Type instead.
-func (ix *Index) Raw() (d *dwarf.Data, info, addr []byte, order binary.ByteOrder) {
-	return ix.d, ix.info, ix.addr, ix.bo
+// Raw returns the raw .debug_info and .debug_addr the Index was built from, and their
+// byte order, for readers of other DWARF facts (variables, types) that should not
+// decompress the sections a second time; they get parsed DWARF from Data and AllData,
+// and types from Type.
+func (ix *Index) Raw() (info, addr []byte, order binary.ByteOrder) {
+	return ix.sec.Info, ix.sec.Addr, ix.bo
 }
 
-// Type reads the type at off, as (*dwarf.Data).Type does, holding the lock that makes it
-// safe to call from several goroutines: debug/dwarf keeps the types it has read in a map
-// inside the Data. The types it returns are complete and never changed afterwards.
+// Type reads the type at off, as (*dwarf.Data).Type does, in a view that decodes its
+// unit, holding the lock that makes it safe to call from several goroutines: debug/dwarf
+// keeps the types it has read in a map inside the Data. The types it returns are complete
+// and never changed afterwards.
 func (ix *Index) Type(off dwarf.Offset) (dwarf.Type, error) {
+	d, err := ix.Data(off)
+	if err != nil {
+		return nil, err
+	}
 	ix.typeMu.Lock()
 	defer ix.typeMu.Unlock()
-	return ix.d.Type(off)
+	return d.Type(off)
 }
 
 // Warnings lists problems found while building the unit table (a unit whose ranges could
@@ -128,21 +138,13 @@ func New(s Sections, opts *Options) (*Index, error) {
 		// debug/dwarf refuses the whole section on the same errors.
 		return nil, scanErr
 	}
-	d, err := dwarf.New(s.Abbrev, nil, nil, s.Info, s.Line, nil, s.Ranges, s.Str)
+	ix := &Index{sec: s, abbrev: s.Abbrev, units: units, bo: bo, cache: make(map[int32]*list.Element), cacheLimit: defaultCacheBytes}
+	// The unit table reads each unit's DIE in a view whose abbreviation tables hold only
+	// the unit DIEs' entries (views.go); the view is dropped once the table is built.
+	d, err := ix.newData(ix.unitDIEAbbrev())
 	if err != nil {
-		return nil, &FormatError{Section: ".debug_info", Msg: "debug/dwarf refused the sections", Err: err}
+		return nil, err
 	}
-	for _, sec := range []struct {
-		name string
-		b    []byte
-	}{{".debug_line_str", s.LineStr}, {".debug_str_offsets", s.StrOffsets}, {".debug_addr", s.Addr}, {".debug_rnglists", s.RngLists}} {
-		if sec.b != nil {
-			if err := d.AddSection(sec.name, sec.b); err != nil {
-				return nil, &FormatError{Section: sec.name, Msg: "debug/dwarf refused the section", Err: err}
-			}
-		}
-	}
-	ix := &Index{d: d, units: units, line: s.Line, info: s.Info, addr: s.Addr, bo: bo, cache: make(map[int32]*list.Element), cacheLimit: defaultCacheBytes}
 	if opts != nil && opts.CacheBytes > 0 {
 		ix.cacheLimit = opts.CacheBytes
 	}
@@ -154,22 +156,18 @@ func New(s Sections, opts *Options) (*Index, error) {
 			ix.warns = append(ix.warns, aerr)
 		}
 	}
-	ix.buildSpans(ar)
+	ix.buildSpans(d, ar)
 	return ix, nil
 }
 
-// buildSpans reads each unit's first DIE and its ranges into the sorted unit table.
-func (ix *Index) buildSpans(ar []arange) {
+// buildSpans reads each unit's first DIE and its ranges, in d, into the sorted unit table.
+func (ix *Index) buildSpans(d *dwarf.Data, ar []arange) {
 	byCU := make(map[uint64][]arange)
 	for _, a := range ar {
 		byCU[a.cuOff] = append(byCU[a.cuOff], a)
 	}
-	r := ix.d.Reader()
+	r := d.Reader()
 	for i, u := range ix.units {
-		// Seeking into a DWARF 5 unit is what makes debug/dwarf read the unit's
-		// str_offsets, addr, rnglists and loclists bases, which it stores in the Data
-		// without a lock. Every unit is sought here, type units included, so that no
-		// Reader writes them once the Index is shared (see Raw).
 		r.Seek(dwarf.Offset(u.dieOff))
 		if u.utype == DW_UT_type || u.utype == DW_UT_split_type {
 			ix.partial = true
@@ -190,7 +188,7 @@ func (ix *Index) buildSpans(ar []arange) {
 			ix.partial = true
 			continue
 		}
-		rs, err := ix.d.Ranges(e)
+		rs, err := d.Ranges(e)
 		if err != nil {
 			ix.warns = append(ix.warns, &FormatError{Section: ".debug_info", Offset: u.dieOff, Msg: "reading unit ranges", Err: err})
 			ix.partial = true

@@ -122,7 +122,10 @@ func TestUnitsAtMatchesSeekPC(t *testing.T) {
 	if len(ix.spans) == 0 {
 		t.Fatal("no spans")
 	}
-	d, _, _, _ := ix.Raw()
+	d, err := ix.AllData()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, s := range ix.spans {
 		for _, pc := range []uint64{s.lo, s.lo + (s.hi-s.lo)/2, s.hi - 1} {
 			e, err := d.Reader().SeekPC(pc)

@@ -30,7 +30,8 @@ type unitHeader struct {
 	dieOff uint64 // offset of the unit's first DIE
 	end    uint64 // offset one past the unit
 	vers   int
-	utype  uint8 // DWARF 5 unit type, 0 before version 5
+	utype  uint8  // DWARF 5 unit type, 0 before version 5
+	abbrev uint64 // offset of the unit's abbreviation table in .debug_abbrev
 }
 
 // DWARF 5 section 7.5.1 unit types.
@@ -134,6 +135,15 @@ func scanUnits(info []byte, bo binary.ByteOrder) ([]unitHeader, error) {
 			return units, &FormatError{Section: ".debug_info", Offset: start, Msg: "unit too short for its header"}
 		}
 		u.dieOff = off + hdr
+		ao := off // debug_abbrev_offset: after the version, and unit type and address size (5)
+		if u.vers >= 5 {
+			ao += 2
+		}
+		if is64 {
+			u.abbrev = bo.Uint64(info[ao:])
+		} else {
+			u.abbrev = uint64(bo.Uint32(info[ao:]))
+		}
 		units = append(units, u)
 		off = end
 	}

@@ -28,9 +28,22 @@ const (
 	maxGlobalDIEs = 1 << 20 // DIEs read in all during that search
 )
 
+// Source gives a Reader its parsed DWARF. A dwarfsym.Index is one: it parses the
+// abbreviation tables of the units a question needs rather than of every unit.
+type Source interface {
+	// Data returns parsed DWARF that decodes the units holding the .debug_info offsets
+	// offs (DIEs of other units may not decode in it).
+	Data(offs ...dwarf.Offset) (*dwarf.Data, error)
+	// AllData returns parsed DWARF that decodes every unit, for scans of all units.
+	AllData() (*dwarf.Data, error)
+	// Type reads the type at off; it must be safe for Readers on several goroutines
+	// that share the Source (debug/dwarf caches types in a Data without a lock).
+	Type(off dwarf.Offset) (dwarf.Type, error)
+}
+
 // Reader reads variables and types from one module's DWARF.
 type Reader struct {
-	d     *dwarf.Data
+	src   Source
 	order binary.ByteOrder
 	info  []byte // .debug_info, for the unit headers' versions
 	addr  []byte // .debug_addr (DWARF 5 indexed addresses)
@@ -40,9 +53,7 @@ type Reader struct {
 	read     func(s *elf.Section, limit uint64) ([]byte, error)
 	listOnce sync.Once
 	// units, when set, names the candidate units for a pc (see UseUnitIndex).
-	units func(pc uint64) ([]dwarf.Offset, bool)
-	// typeOf reads a type: d.Type unless UseTypes says otherwise.
-	typeOf   func(off dwarf.Offset) (dwarf.Type, error)
+	units    func(pc uint64) ([]dwarf.Offset, bool)
 	loclists []byte // .debug_loclists (DWARF 5)
 	loc      []byte // .debug_loc (DWARF 4)
 }
@@ -50,21 +61,15 @@ type Reader struct {
 // maxListSection bounds a location list section read from file.
 const maxListSection = 256 << 20
 
-// New reads variables from parsed DWARF d with its raw .debug_info and .debug_addr;
-// the location lists come from f when a variable needs them, read with read (nil:
-// (*elf.Section).Data).
-func New(d *dwarf.Data, info, addr []byte, order binary.ByteOrder, f *elf.File, read func(s *elf.Section, limit uint64) ([]byte, error)) *Reader {
+// New reads variables from the parsed DWARF of src (a dwarfsym.Index, which may be
+// shared with other Readers on other goroutines) with its raw .debug_info and
+// .debug_addr; the location lists come from f when a variable needs them, read with read
+// (nil: (*elf.Section).Data).
+func New(src Source, info, addr []byte, order binary.ByteOrder, f *elf.File, read func(s *elf.Section, limit uint64) ([]byte, error)) *Reader {
 	if read == nil {
 		read = func(s *elf.Section, _ uint64) ([]byte, error) { return s.Data() }
 	}
-	return &Reader{d: d, info: info, addr: addr, order: order, file: f, read: read, typeOf: d.Type}
-}
-
-// UseTypes makes the reader read types with typeOf (a dwarfsym.Index's Type) instead of
-// d.Type: debug/dwarf caches types in d without a lock, so Readers on several goroutines
-// that share d must read types through one lock.
-func (r *Reader) UseTypes(typeOf func(off dwarf.Offset) (dwarf.Type, error)) {
-	r.typeOf = typeOf
+	return &Reader{src: src, info: info, addr: addr, order: order, file: f, read: read}
 }
 
 // UseUnitIndex gives the reader an index of the units' address ranges (a
@@ -130,7 +135,11 @@ func (r *Reader) ScopeAt(pc uint64) (*Scope, error) {
 	if err != nil {
 		return nil, err
 	}
-	rd := r.d.Reader()
+	d, err := r.src.Data(cu.Offset)
+	if err != nil {
+		return nil, err
+	}
+	rd := d.Reader()
 	rd.Seek(cu.Offset)
 	if _, err := rd.Next(); err != nil {
 		return nil, err
@@ -170,7 +179,7 @@ func (r *Reader) ScopeAt(pc uint64) (*Scope, error) {
 		lv := level{idx: -1, inline: parent.inline}
 		switch e.Tag {
 		case dwarf.TagSubprogram, dwarf.TagLexDwarfBlock, dwarf.TagInlinedSubroutine:
-			if parent.in && r.containsPC(e, pc) {
+			if parent.in && containsPC(d, e, pc) {
 				lv.in = true
 				switch e.Tag {
 				case dwarf.TagSubprogram:
@@ -215,7 +224,6 @@ func (r *Reader) ScopeAt(pc uint64) (*Scope, error) {
 // origin follows DW_AT_abstract_origin (an inlined or out-of-line instance names its
 // variables and functions there) to the DIE that carries attribute a.
 func (r *Reader) origin(e *dwarf.Entry, a dwarf.Attr) *dwarf.Entry {
-	rd := r.d.Reader()
 	for i := 0; i < 4 && e != nil; i++ {
 		if e.Val(a) != nil {
 			return e
@@ -227,6 +235,11 @@ func (r *Reader) origin(e *dwarf.Entry, a dwarf.Attr) *dwarf.Entry {
 		if !ok {
 			return nil
 		}
+		d, err := r.src.Data(off)
+		if err != nil {
+			return nil
+		}
+		rd := d.Reader()
 		rd.Seek(off)
 		next, err := rd.Next()
 		if err != nil || next == nil || next.Offset != off {
@@ -249,7 +262,7 @@ func (r *Reader) variable(e *dwarf.Entry, pc uint64, u unitCtx) Var {
 	v := Var{Param: e.Tag == dwarf.TagFormalParameter, Name: r.name(e)}
 	if o := r.origin(e, dwarf.AttrType); o != nil {
 		if off, ok := o.Val(dwarf.AttrType).(dwarf.Offset); ok {
-			v.Type, _ = r.typeOf(off)
+			v.Type, _ = r.src.Type(off)
 		}
 	}
 	f := e.AttrField(dwarf.AttrLocation)
@@ -294,8 +307,9 @@ func (r *Reader) constBytes(cv any, t dwarf.Type) []byte {
 	return nil
 }
 
-func (r *Reader) containsPC(e *dwarf.Entry, pc uint64) bool {
-	ranges, err := r.d.Ranges(e)
+// containsPC says whether the ranges of e, a DIE that d decodes, hold pc.
+func containsPC(d *dwarf.Data, e *dwarf.Entry, pc uint64) bool {
+	ranges, err := d.Ranges(e)
 	if err != nil {
 		return false
 	}
@@ -309,12 +323,16 @@ func (r *Reader) containsPC(e *dwarf.Entry, pc uint64) bool {
 
 // unitFor finds the compile unit whose ranges hold pc.
 func (r *Reader) unitFor(pc uint64) (*dwarf.Entry, error) {
-	rd := r.d.Reader()
 	if r.units != nil {
 		offs, complete := r.units(pc)
 		for _, off := range offs {
+			d, err := r.src.Data(off)
+			if err != nil {
+				continue
+			}
+			rd := d.Reader()
 			rd.Seek(off)
-			if e, err := rd.Next(); err == nil && e != nil && r.containsPC(e, pc) {
+			if e, err := rd.Next(); err == nil && e != nil && containsPC(d, e, pc) {
 				return e, nil
 			}
 		}
@@ -322,7 +340,11 @@ func (r *Reader) unitFor(pc uint64) (*dwarf.Entry, error) {
 			return nil, fmt.Errorf("no compile unit holds %#x", pc)
 		}
 	}
-	if e, err := rd.SeekPC(pc); err == nil {
+	d, err := r.src.AllData()
+	if err != nil {
+		return nil, err
+	}
+	if e, err := d.Reader().SeekPC(pc); err == nil {
 		return e, nil
 	} else if !errors.Is(err, dwarf.ErrUnknownPC) {
 		return nil, err
@@ -364,7 +386,11 @@ func (r *Reader) Global(pc uint64, name string) (*Var, error) {
 			return v, nil
 		}
 	}
-	rd := r.d.Reader()
+	d, err := r.src.AllData()
+	if err != nil {
+		return nil, err
+	}
+	rd := d.Reader()
 	for i := 0; i < maxGlobalCUs; i++ {
 		cu, err := rd.Next()
 		if err != nil {
@@ -387,7 +413,11 @@ func (r *Reader) Global(pc uint64, name string) (*Var, error) {
 }
 
 func (r *Reader) globalIn(cuOff dwarf.Offset, name string, budget *int) *Var {
-	rd := r.d.Reader()
+	d, err := r.src.Data(cuOff)
+	if err != nil {
+		return nil
+	}
+	rd := d.Reader()
 	rd.Seek(cuOff)
 	cu, err := rd.Next()
 	if err != nil || cu == nil || !cu.Children {
@@ -402,7 +432,7 @@ func (r *Reader) globalIn(cuOff dwarf.Offset, name string, budget *int) *Var {
 		if e.Tag == dwarf.TagVariable {
 			if s, _ := e.Val(dwarf.AttrName).(string); s == name {
 				if off, ok := e.Val(dwarf.AttrType).(dwarf.Offset); ok {
-					if t, err := r.typeOf(off); err == nil {
+					if t, err := r.src.Type(off); err == nil {
 						return &Var{Name: name, Type: t}
 					}
 				}

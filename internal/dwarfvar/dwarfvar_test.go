@@ -21,8 +21,10 @@ func reader(t *testing.T, f *elf.File) *Reader {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, info, addr, order := ix.Raw()
-	return New(d, info, addr, order, f, nil)
+	info, addr, order := ix.Raw()
+	r := New(ix, info, addr, order, f, nil)
+	r.UseUnitIndex(ix.UnitsAt)
+	return r
 }
 
 // compile builds testdata/types.c into a shared library with gcc (linked, so its DWARF
@@ -217,8 +219,11 @@ func FuzzScope(f *testing.F) {
 		if err != nil {
 			return
 		}
-		d, info, addr, order := ix.Raw()
-		r := New(d, info, addr, order, ef, nil)
+		info, addr, order := ix.Raw()
+		r := New(ix, info, addr, order, ef, nil)
+		if pc&1 != 0 {
+			r.UseUnitIndex(ix.UnitsAt)
+		}
 		for _, at := range []uint64{pc, 0x1110, 0x1118} {
 			if sc, err := r.ScopeAt(at); err == nil {
 				for _, v := range sc.Vars {
@@ -259,7 +264,7 @@ func TestTypeNameForms(t *testing.T) {
 }
 
 // Readers on several goroutines share one index's dwarf.Data, as the analyses of
-// coredig triage do: with types read through the index (UseTypes), go test -race finds
+// coredig triage do: with the index as their Source (types read through it), go test -race finds
 // nothing, and every reader sees what one reader alone sees.
 func TestSharedData(t *testing.T) {
 	f := compile(t, "-O2", "-gdwarf-5")
@@ -284,10 +289,9 @@ func TestSharedData(t *testing.T) {
 		return b.String()
 	}
 	open := func() *Reader {
-		d, info, addr, order := ix.Raw()
-		r := New(d, info, addr, order, f, nil)
+		info, addr, order := ix.Raw()
+		r := New(ix, info, addr, order, f, nil)
 		r.UseUnitIndex(ix.UnitsAt)
-		r.UseTypes(ix.Type)
 		return r
 	}
 	want := describe(reader(t, f))
