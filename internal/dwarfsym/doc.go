@@ -9,6 +9,13 @@
 // A unit's DIE tree and line table are decoded only when an address inside it is looked
 // up, and decoded units live in a cache bounded by an approximate byte budget.
 //
+// debug/dwarf is only shown the abbreviation tables a question needs (views.go): its New
+// parses every unit's table up front, so the Index hands it a shadow .debug_abbrev with
+// the tables of the units decoded so far (and of the units their DW_FORM_ref_addr
+// references land in), each at its real offset, and zeros (empty tables) elsewhere.
+// [Index.Data] gives other readers (variables, types) such a view; [Index.AllData] one of
+// every unit, for scans.
+//
 // Lookup returns frames innermost first: each DW_TAG_inlined_subroutine containing the
 // address becomes a frame of its own (Inlined true), the last frame is the concrete
 // DW_TAG_subprogram. The innermost frame's file:line comes from the unit's line table (the

@@ -57,6 +57,10 @@ func TestLibcDebugFile(t *testing.T) {
 		addrs = append(addrs, a)
 	}
 	compareSample(t, ix, f, path, addrs)
+	// Only abort's unit was decoded, not the thousands of others (views.go).
+	if n, all := ix.viewStats(); n != 1 || all {
+		t.Errorf("after abort, the view decodes %d of %d units (all: %v), want 1", n, len(ix.units), all)
+	}
 	fr, err := ix.Lookup(abort)
 	want := addr2line(t, path, []uint64{abort})[abort]
 	if err != nil || len(fr) != 1 || fr[0].Function != "abort" || filepath.Base(fr[0].File) != "abort.c" ||

@@ -1,0 +1,5 @@
+__attribute__((noinline)) int other(int v)
+{
+	volatile int w = v * 3;
+	return w;
+}
