@@ -77,8 +77,14 @@ func (ix *Index) Data(offs ...dwarf.Offset) (*dwarf.Data, error) {
 		return ix.cur, nil
 	}
 	for round := 0; round == 0 || len(add) > 0; round++ {
-		if round > len(ix.units) {
-			return ix.cur, &FormatError{Section: ".debug_info", Msg: "cross-unit references do not settle"}
+		if round == maxViewRounds {
+			// References that lead on and on (each view costs a pass over every unit
+			// header): decode every unit instead.
+			d, err := ix.allLocked()
+			if err != nil {
+				return ix.cur, err
+			}
+			return d, nil
 		}
 		d, crossed, err := ix.grow(add)
 		if err != nil {
@@ -106,6 +112,15 @@ func (ix *Index) Data(offs ...dwarf.Offset) (*dwarf.Data, error) {
 func (ix *Index) AllData() (*dwarf.Data, error) {
 	ix.viewMu.Lock()
 	defer ix.viewMu.Unlock()
+	return ix.allLocked()
+}
+
+// maxViewRounds bounds the rounds of following cross-unit references for one Data call;
+// past it the view is every unit.
+const maxViewRounds = 16
+
+// allLocked is AllData with ix.viewMu held.
+func (ix *Index) allLocked() (*dwarf.Data, error) {
 	if ix.all != nil {
 		return ix.all, nil
 	}
