@@ -56,6 +56,9 @@ type Reader struct {
 	units    func(pc uint64) ([]dwarf.Offset, bool)
 	loclists []byte // .debug_loclists (DWARF 5)
 	loc      []byte // .debug_loc (DWARF 4)
+	// addrSize is the size of a target address in the location lists and .debug_addr:
+	// 4 in a 32-bit ELF file (i386, 32-bit ARM), else 8.
+	addrSize int
 }
 
 // maxListSection bounds a location list section read from file.
@@ -69,7 +72,11 @@ func New(src Source, info, addr []byte, order binary.ByteOrder, f *elf.File, rea
 	if read == nil {
 		read = func(s *elf.Section, _ uint64) ([]byte, error) { return s.Data() }
 	}
-	return &Reader{src: src, info: info, addr: addr, order: order, file: f, read: read}
+	addrSize := 8
+	if f != nil && f.Class == elf.ELFCLASS32 {
+		addrSize = 4
+	}
+	return &Reader{src: src, info: info, addr: addr, order: order, file: f, read: read, addrSize: addrSize}
 }
 
 // UseUnitIndex gives the reader an index of the units' address ranges (a

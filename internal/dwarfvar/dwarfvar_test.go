@@ -5,6 +5,7 @@ import (
 	"debug/dwarf"
 	"debug/elf"
 	"encoding/binary"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -178,6 +179,37 @@ func callAfter(t *testing.T, f *elf.File, start uint64) uint64 {
 	return 0
 }
 
+// 32-bit targets' location lists hold 4-byte addresses: the list GCC 12 wrote for deref's
+// parameter p in deref.c built with arm-linux-gnueabihf-gcc -O2 -g -marm (eu-readelf
+// --debug-dump=loc: base_address 0x87c; offset_pair 0, 4: reg0; offset_pair 4, 8:
+// entry_value(reg0), stack_value), preceded by the view pairs of the list before it,
+// and a DWARF 4 list of 4-byte pairs whose base selection is 0xffffffff.
+func TestLocList32(t *testing.T) {
+	v5 := []byte{lleGNUViewPair, 0, 0, lleGNUViewPair, 0, 0,
+		lleBaseAddress, 0x7c, 0x08, 0, 0,
+		lleOffsetPair, 0, 4, 1, 0x50,
+		lleOffsetPair, 4, 8, 4, 0xa3, 0x01, 0x50, 0x9f,
+		lleEndOfList}
+	v4 := []byte{0xff, 0xff, 0xff, 0xff, 0x00, 0x10, 0, 0, // base selection: 0x1000
+		0x00, 0, 0, 0, 0x08, 0, 0, 0, 1, 0, 0x51, // [0x1000, 0x1008): reg1
+		0, 0, 0, 0, 0, 0, 0, 0}
+	r := &Reader{order: binary.LittleEndian, loclists: v5, loc: v4, addrSize: 4}
+	r.listOnce.Do(func() {})
+	for _, tc := range []struct {
+		version int
+		pc      uint64
+		want    string
+	}{
+		{5, 0x87c, "50"}, {5, 0x87f, "50"}, {5, 0x880, "a301509f"}, {5, 0x888, ""}, {5, 0x878, ""},
+		{4, 0x1000, "51"}, {4, 0x1007, "51"}, {4, 0x1008, ""},
+	} {
+		got := r.locListAt(0, tc.pc, unitCtx{version: tc.version}, false)
+		if fmt.Sprintf("%x", got) != tc.want {
+			t.Errorf("DWARF %d at %#x: %x, want %s", tc.version, tc.pc, got, tc.want)
+		}
+	}
+}
+
 // FuzzLocList reads arbitrary bytes as location lists, both versions and both
 // addressing forms: never a panic, never a hang.
 func FuzzLocList(f *testing.F) {
@@ -185,10 +217,12 @@ func FuzzLocList(f *testing.F) {
 	f.Add([]byte{lleBaseAddressx, 0x00, lleStartxLength, 0x01, 0x20, 0x01, 0x53, 0}, uint64(0), uint64(0x1008))
 	f.Add(append(binary.LittleEndian.AppendUint64(binary.LittleEndian.AppendUint64(nil, 0), 0x10), 1, 0, 0x55), uint64(0), uint64(4))
 	f.Fuzz(func(t *testing.T, data []byte, off, pc uint64) {
-		r := &Reader{order: binary.LittleEndian, loclists: data, loc: data, addr: data}
-		for _, u := range []unitCtx{{version: 5}, {version: 4}, {version: 5, loclistsBase: 4, addrBase: 8}} {
-			r.locListAt(off%uint64(len(data)+1), pc, u, false)
-			r.locListAt(off%64, pc, u, true)
+		for _, size := range []int{8, 4} {
+			r := &Reader{order: binary.LittleEndian, loclists: data, loc: data, addr: data, addrSize: size}
+			for _, u := range []unitCtx{{version: 5}, {version: 4}, {version: 5, loclistsBase: 4, addrBase: 8}} {
+				r.locListAt(off%uint64(len(data)+1), pc, u, false)
+				r.locListAt(off%64, pc, u, true)
+			}
 		}
 	})
 }

@@ -39,9 +39,26 @@ func (r *Reader) addrx(u unitCtx, i uint64) (uint64, bool) {
 	if i > uint64(len(r.addr)) {
 		return 0, false
 	}
-	c := r.cursorAt(r.addr, u.addrBase+i*8)
-	v := c.U64()
+	c := r.cursorAt(r.addr, u.addrBase+i*uint64(r.addrBytes()))
+	v := r.address(c)
 	return v, c.Err() == nil
+}
+
+// address reads one target address (DWARF 5 §7.5.1.1: the unit's address size, which
+// GCC and Clang make the ELF class's).
+func (r *Reader) address(c *elfx.Cursor) uint64 {
+	if r.addrBytes() == 4 {
+		return uint64(c.U32())
+	}
+	return c.U64()
+}
+
+// addrBytes is the size of a target address: 4 or 8.
+func (r *Reader) addrBytes() int {
+	if r.addrSize == 4 {
+		return 4
+	}
+	return 8
 }
 
 // locListAt returns the location expression that holds at pc in the list at off (an
@@ -98,11 +115,11 @@ func (r *Reader) locListAt(off, pc uint64, u unitCtx, indexed bool) []byte {
 		case lleDefaultLocation:
 			lo, hi = 0, ^uint64(0)
 		case lleBaseAddress:
-			base, ranged = c.U64(), false
+			base, ranged = r.address(c), false
 		case lleStartEnd:
-			lo, hi = c.U64(), c.U64()
+			lo, hi = r.address(c), r.address(c)
 		case lleStartLength:
-			lo = c.U64()
+			lo = r.address(c)
 			hi = lo + c.ULEB()
 		case lleGNUViewPair:
 			c.ULEB()
@@ -130,17 +147,17 @@ func (r *Reader) locListAt(off, pc uint64, u unitCtx, indexed bool) []byte {
 }
 
 // locListV4 reads a DWARF 4 .debug_loc list: address pairs relative to the unit's base
-// (a pair whose start is all ones selects a new base), each followed by a 2-byte length
+// (a pair whose start is all ones, of the address size, selects a new base), each followed by a 2-byte length
 // and the expression; (0, 0) ends it.
 func (r *Reader) locListV4(off, pc uint64, u unitCtx) []byte {
 	c := r.cursorAt(r.loc, off)
 	base := u.base
 	for n := 0; n < maxListEnts; n++ {
-		lo, hi := c.U64(), c.U64()
+		lo, hi := r.address(c), r.address(c)
 		if c.Err() != nil || lo == 0 && hi == 0 {
 			return nil
 		}
-		if lo == ^uint64(0) {
+		if lo == ^uint64(0)>>(64-8*r.addrBytes()) {
 			base = hi
 			continue
 		}
