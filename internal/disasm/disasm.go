@@ -1,15 +1,19 @@
 // Package disasm decodes single machine instructions of the architectures coredig reads
-// (x86_64, i386, aarch64, riscv64, ppc64le, s390x) into one small,
+// (x86_64, i386, aarch64, riscv64, ppc64le, s390x, and 32-bit ARM's A32) into one small,
 // architecture-neutral Inst: its text in the usual
 // syntax (x86_64 AT&T as printed by GNU objdump, or Intel; GNU syntax elsewhere), whether
 // it is a call, branch, return or trap, its direct target, and its memory operands in a
 // form EffectiveAddr can evaluate against a thread's registers.
 //
-// The decoders are golang.org/x/arch's x86asm, arm64asm, riscv64asm, ppc64asm and s390xasm;
+// The decoders are golang.org/x/arch's x86asm, arm64asm, riscv64asm, ppc64asm, s390xasm
+// and armasm;
 // this package adds the classification, the memory-operand model and the window of
 // instructions around a pc (Window). It never panics on any input bytes.
 //
-// Limits: x86 is decoded in 64-bit and 32-bit protected mode, arm in A64 only. Memory
+// Limits: x86 is decoded in 64-bit and 32-bit protected mode, aarch64 in A64 only, and
+// 32-bit ARM in A32 only: its Thumb-2 code is refused with ErrThumb, and code whose
+// instruction set nobody said (Mode) with ErrModeUnknown, never decoded as A32. armasm
+// has no VLDM, VSTM, VPUSH or VPOP (they do not decode). Memory
 // operands cover explicit operands and the implicit stack accesses of push/pop/call/ret
 // (x86); vector structure loads and stores on aarch64 (ld1..ld4) report Size 0 (unknown). Access sizes and read/write
 // direction follow the Intel SDM vol. 2 and the Arm ARM (DDI 0487) instruction pages.
@@ -129,6 +133,10 @@ type DecodeError struct {
 }
 
 func (e *DecodeError) Error() string {
+	if errors.Is(e.Err, ErrThumb) || errors.Is(e.Err, ErrModeUnknown) {
+		// Not the bytes' fault: nothing was tried.
+		return fmt.Sprintf("%s at %#x: %v", e.Arch, e.PC, e.Err)
+	}
 	return fmt.Sprintf("%s: cannot decode instruction at %#x (bytes % x): %v", e.Arch, e.PC, e.Bytes, e.Err)
 }
 
@@ -143,11 +151,12 @@ var ErrLonePrefix = errors.New("prefix without an instruction")
 // ErrUnsupportedArch is returned for an architecture this package does not decode.
 var ErrUnsupportedArch = errors.New("unsupported architecture")
 
-// Supported reports whether instructions of a can be decoded. 32-bit ARM has none yet:
-// golang.org/x/arch's armasm decodes A32 only, and Debian's armhf code is T32 (Thumb-2).
+// Supported reports whether instructions of a can be decoded. On 32-bit ARM only A32
+// code is (DecodeMode with ModeARM): golang.org/x/arch's armasm decodes no Thumb-2, which
+// is what Debian's armhf code mostly is.
 func Supported(a *arch.Arch) bool {
 	switch a.Name {
-	case arch.AMD64.Name, arch.I386.Name, arch.ARM64.Name, arch.PPC64LE.Name, arch.S390X.Name, arch.RISCV64.Name:
+	case arch.AMD64.Name, arch.I386.Name, arch.ARM64.Name, arch.PPC64LE.Name, arch.S390X.Name, arch.RISCV64.Name, arch.ARM.Name:
 		return true
 	}
 	return false
@@ -159,8 +168,16 @@ func Decode(a *arch.Arch, code []byte, pc uint64) (Inst, error) {
 	return DecodeSyntax(a, code, pc, SyntaxDefault)
 }
 
-// DecodeSyntax is Decode with a chosen syntax.
+// DecodeSyntax is Decode with a chosen syntax. On 32-bit ARM, whose instruction set it
+// does not know, it decodes nothing (ErrModeUnknown): use DecodeMode.
 func DecodeSyntax(a *arch.Arch, code []byte, pc uint64, syn Syntax) (Inst, error) {
+	return DecodeMode(a, code, pc, syn, ModeDefault)
+}
+
+// DecodeMode is DecodeSyntax for code in a given instruction set (ThreadMode,
+// SymbolMode): on 32-bit ARM, ModeARM decodes A32, ModeThumb says ErrThumb and
+// ModeDefault ErrModeUnknown. The other architectures ignore mode.
+func DecodeMode(a *arch.Arch, code []byte, pc uint64, syn Syntax, mode Mode) (Inst, error) {
 	if a == nil {
 		return Inst{}, fmt.Errorf("disasm: %w: nil architecture", ErrUnsupportedArch)
 	}
@@ -177,6 +194,8 @@ func DecodeSyntax(a *arch.Arch, code []byte, pc uint64, syn Syntax) (Inst, error
 		return decodeS390X(code, pc)
 	case arch.RISCV64.Name:
 		return decodeRISCV64(code, pc)
+	case arch.ARM.Name:
+		return decodeARM(code, pc, mode)
 	}
 	return Inst{}, fmt.Errorf("disasm: %w: %s", ErrUnsupportedArch, a.Name)
 }

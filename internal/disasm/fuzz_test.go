@@ -32,6 +32,25 @@ var decodeSeeds = [][]byte{
 	{0x60, 0x00, 0x23, 0xe9},
 	{0xe3, 0x10, 0x20, 0x60, 0x00, 0x04},
 	{0x8b, 0x50, 0x60},
+	// 32-bit ARM A32, from TestARMMemOperands and TestARMFlow: ldr r3, [r3, #96]; push
+	// {r4, r5, fp, lr}; vpush {d8-d11}; mrc 15, 0, r3, cr13, cr0, {3}; ldr pc, [sp], #20;
+	// ldr r0, [r1, -r2]; udf #0.
+	{0x60, 0x30, 0x93, 0xe5},
+	{0x30, 0x48, 0x2d, 0xe9},
+	{0x08, 0x8b, 0x2d, 0xed},
+	{0x70, 0x3f, 0x1d, 0xee},
+	{0x14, 0xf0, 0x9d, 0xe4},
+	{0x02, 0x00, 0x11, 0xe7},
+	{0xf0, 0x00, 0xf0, 0xe7},
+}
+
+// fuzzModes are the instruction sets to try for a: 32-bit ARM's A32 and Thumb (refused)
+// besides the default (refused too); the one default elsewhere.
+func fuzzModes(a *arch.Arch) []Mode {
+	if a.Name == arch.ARM.Name {
+		return []Mode{ModeDefault, ModeARM, ModeThumb}
+	}
+	return []Mode{ModeDefault}
 }
 
 // FuzzDecode decodes random bytes as every architecture of arch.All and evaluates every
@@ -57,18 +76,20 @@ func FuzzDecode(f *testing.F) {
 		}
 		for _, a := range arch.All {
 			for _, syn := range []Syntax{SyntaxDefault, SyntaxIntel} {
-				in, err := DecodeSyntax(a, code, pc, syn)
-				if err != nil {
-					continue
-				}
-				if in.Len <= 0 || in.Len > MaxInstLen || in.Len > len(code) || string(in.Bytes) != string(code[:in.Len]) {
-					t.Fatalf("%s: bad length %d for % x", a.Name, in.Len, code)
-				}
-				if in.Text == "" || in.Mnemonic == "" {
-					t.Fatalf("%s: empty text for % x", a.Name, code)
-				}
-				for _, m := range in.Mem {
-					_, _ = EffectiveAddr(a, m, regs)
+				for _, mode := range fuzzModes(a) {
+					in, err := DecodeMode(a, code, pc, syn, mode)
+					if err != nil {
+						continue
+					}
+					if in.Len <= 0 || in.Len > MaxInstLen || in.Len > len(code) || string(in.Bytes) != string(code[:in.Len]) {
+						t.Fatalf("%s: bad length %d for % x", a.Name, in.Len, code)
+					}
+					if in.Text == "" || in.Mnemonic == "" {
+						t.Fatalf("%s: empty text for % x", a.Name, code)
+					}
+					for _, m := range in.Mem {
+						_, _ = EffectiveAddr(a, m, regs)
+					}
 				}
 			}
 		}
@@ -77,16 +98,19 @@ func FuzzDecode(f *testing.F) {
 		if len(code) > 0 {
 			mid := pc + uint64(binary.LittleEndian.Uint16(append(code, 0, 0)[:2]))%uint64(len(code))
 			for _, a := range arch.All {
-				lines, err := WindowWith(a, mem, mid, WindowConfig{Before: 4, After: 4, FuncStart: pc, Symbolize: func(uint64) string { return "f" }})
-				if err == nil && len(lines) > 9 {
-					t.Fatalf("%d lines", len(lines))
+				for _, mode := range fuzzModes(a) {
+					lines, err := WindowWith(a, mem, mid, WindowConfig{Before: 4, After: 4, FuncStart: pc, Symbolize: func(uint64) string { return "f" }, Mode: mode})
+					if err == nil && len(lines) > 9 {
+						t.Fatalf("%d lines", len(lines))
+					}
 				}
 			}
 		}
 	})
 }
 
-// FuzzDecodeOne decodes random bytes as one architecture, arch.All[which], in one syntax:
+// FuzzDecodeOne decodes random bytes as one architecture, arch.All[which&63], in one syntax
+// (Intel when which >= 128) and, on 32-bit ARM, as A32 when which&64 is set:
 // FuzzDecode's inner layer without the windows and the other decoders. A decoded
 // instruction is a non-empty prefix of the input with a text and a mnemonic, decoded again
 // from its own bytes it is the same instruction, and its memory operands evaluate
@@ -95,15 +119,22 @@ func FuzzDecodeOne(f *testing.F) {
 	for _, s := range decodeSeeds {
 		for i := range arch.All {
 			f.Add(s, uint8(i), uint64(0x401000))
+			if arch.All[i].Name == arch.ARM.Name {
+				f.Add(s, uint8(i|64), uint64(0x401000))
+			}
 		}
 	}
 	f.Fuzz(func(t *testing.T, code []byte, which uint8, pc uint64) {
-		a := arch.All[int(which)%len(arch.All)]
+		a := arch.All[int(which&63)%len(arch.All)]
 		syn := SyntaxDefault
 		if which >= 128 {
 			syn = SyntaxIntel
 		}
-		in, err := DecodeSyntax(a, code, pc, syn)
+		mode := ModeDefault
+		if which&64 != 0 {
+			mode = ModeARM
+		}
+		in, err := DecodeMode(a, code, pc, syn, mode)
 		if err != nil {
 			var de *DecodeError
 			if Supported(a) && !errors.As(err, &de) {
@@ -115,7 +146,7 @@ func FuzzDecodeOne(f *testing.F) {
 			in.Text == "" || in.Mnemonic == "" || in.PC != pc {
 			t.Fatalf("%s: % x decoded as %+v", a.Name, code, in)
 		}
-		again, err := DecodeSyntax(a, in.Bytes, pc, syn)
+		again, err := DecodeMode(a, in.Bytes, pc, syn, mode)
 		if err != nil || again.Text != in.Text || again.Len != in.Len {
 			t.Fatalf("%s: % x decoded as %q, its own %d bytes as %q (%v)", a.Name, code, in.Text, in.Len, again.Text, err)
 		}

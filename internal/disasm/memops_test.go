@@ -20,6 +20,12 @@ type memCase struct {
 
 func checkMemCases(t *testing.T, a *arch.Arch, cases []memCase) {
 	t.Helper()
+	checkMemCasesMode(t, a, ModeDefault, cases)
+}
+
+// checkMemCasesMode is checkMemCases for code in an instruction set.
+func checkMemCasesMode(t *testing.T, a *arch.Arch, mode Mode, cases []memCase) {
+	t.Helper()
 	for _, c := range cases {
 		code, err := hex.DecodeString(strings.ReplaceAll(c.hex, " ", ""))
 		if err != nil {
@@ -29,7 +35,7 @@ func checkMemCases(t *testing.T, a *arch.Arch, cases []memCase) {
 		if pc == 0 {
 			pc = 0x1000
 		}
-		in, err := Decode(a, code, pc)
+		in, err := DecodeMode(a, code, pc, SyntaxDefault, mode)
 		if err != nil {
 			t.Errorf("%s: %v", c.hex, err)
 			continue
@@ -233,6 +239,90 @@ func TestPPC64LEAddImmediate(t *testing.T) {
 		in, err := Decode(arch.PPC64LE, code, 0x1000)
 		if err != nil || in.Text != c.text || !in.HasImm || in.Imm != c.imm || in.Dest != "r9" || !reflect.DeepEqual(in.RegArgs, c.regs) {
 			t.Errorf("%s: %q imm %v %#x dest %q regs %q (%v); want %q imm %#x regs %q", c.hex, in.Text, in.HasImm, in.Imm, in.Dest, in.RegArgs, err, c.text, c.imm, c.regs)
+		}
+	}
+}
+
+// Loads and stores of 32-bit ARM's A32, bytes and text from arm-linux-gnueabihf-objdump
+// -d of an object assembled with arm-linux-gnueabihf-as -march=armv7-a
+// -mfpu=vfpv3-d16 (binutils 2.40), pc 0x1000: immediate and register offsets, pre- and
+// post-index, the multiple loads and stores and their PUSH and POP aliases, VFP loads
+// and stores, the literal pool (pc+8) and the exclusives.
+func TestARMMemOperands(t *testing.T) {
+	m := func(base string, disp int64, size int, write bool) MemOperand {
+		return MemOperand{Base: base, Disp: disp, Size: size, Write: write, AddrSize: 32}
+	}
+	pre := func(o MemOperand) []MemOperand { o.PreIndex = true; return []MemOperand{o} }
+	post := func(o MemOperand) []MemOperand { o.PostIndex = true; return []MemOperand{o} }
+	one := func(o MemOperand) []MemOperand { return []MemOperand{o} }
+	idx := func(base, index string, scale int, ext string, write bool) []MemOperand {
+		return []MemOperand{{Base: base, Index: index, Scale: scale, Extend: ext, Size: 4, Write: write, AddrSize: 32}}
+	}
+	checkMemCasesMode(t, arch.ARM, ModeARM, []memCase{
+		{hex: "60 30 93 e5", text: "ldr r3, [r3, #96]", dest: "r3", mem: one(m("r3", 0x60, 4, false))},
+		{hex: "08 10 10 e5", text: "ldr r1, [r0, #-8]", dest: "r1", mem: one(m("r0", -8, 4, false))},
+		{hex: "04 00 9d e5", text: "ldr r0, [sp, #4]", dest: "r0", mem: one(m("r13", 4, 4, false))},
+		{hex: "03 20 d1 e5", text: "ldrb r2, [r1, #3]", dest: "r2", mem: one(m("r1", 3, 1, false))},
+		{hex: "b6 20 d1 e1", text: "ldrh r2, [r1, #6]", dest: "r2", mem: one(m("r1", 6, 2, false))},
+		{hex: "d1 20 d1 e1", text: "ldrsb r2, [r1, #1]", dest: "r2", mem: one(m("r1", 1, 1, false))},
+		{hex: "f2 20 51 e1", text: "ldrsh r2, [r1, #-2]", dest: "r2", mem: one(m("r1", -2, 2, false))},
+		{hex: "d8 20 c0 e1", text: "ldrd r2, [r0, #8]", dest: "r2", also: []string{"r3"}, mem: one(m("r0", 8, 8, false))},
+		{hex: "f0 41 6d e1", text: "strd r4, [sp, #-16]!", also: []string{"r13"}, mem: pre(m("r13", -16, 8, true))},
+		{hex: "03 11 82 e7", text: "str r1, [r2, r3, lsl #2]", mem: idx("r2", "r3", 4, "", true)},
+		{hex: "02 00 11 e7", text: "ldr r0, [r1, -r2]", dest: "r0", mem: idx("r1", "r2", -1, "", false)},
+		{hex: "22 02 91 e7", text: "ldr r0, [r1, r2, lsr #4]", dest: "r0", mem: idx("r1", "r2", 1, "lsr", false)},
+		{hex: "04 00 91 e4", text: "ldr r0, [r1], #4", dest: "r0", also: []string{"r1"}, mem: post(m("r1", 4, 4, false))},
+		{hex: "04 00 a1 e5", text: "str r0, [r1, #4]!", also: []string{"r1"}, mem: pre(m("r1", 4, 4, true))},
+		{hex: "14 f0 9d e4", text: "ldr pc, [sp], #20", also: []string{"r13"}, mem: post(m("r13", 20, 4, false))},
+		{hex: "30 48 2d e9", text: "push {r4, r5, fp, lr}", also: []string{"r13"}, mem: pre(m("r13", -16, 16, true))},
+		{hex: "30 88 bd e8", text: "pop {r4, r5, fp, pc}", also: []string{"r13"}, mem: post(m("r13", 0, 16, false))},
+		{hex: "04 b0 2d e5", text: "push {fp}", also: []string{"r13"}, mem: pre(m("r13", -4, 4, true))},
+		{hex: "04 b0 9d e4", text: "pop {fp}", dest: "r11", also: []string{"r13"}, mem: post(m("r13", 0, 4, false))},
+		{hex: "0e 00 90 e8", text: "ldm r0, {r1, r2, r3}", dest: "r1", also: []string{"r2", "r3"}, mem: one(m("r0", 0, 12, false))},
+		{hex: "06 00 20 e9", text: "stmdb r0!, {r1, r2}", also: []string{"r0"}, mem: pre(m("r0", -8, 8, true))},
+		{hex: "06 00 90 e9", text: "ldmib r0, {r1, r2}", dest: "r1", also: []string{"r2"}, mem: one(m("r0", 4, 8, false))},
+		{hex: "06 00 00 e8", text: "stmda r0, {r1, r2}", mem: one(m("r0", -4, 8, true))},
+		{hex: "02 0b 91 ed", text: "vldr d0, [r1, #8]", dest: "d0", mem: one(m("r1", 8, 8, false))},
+		{hex: "01 1a 01 ed", text: "vstr s2, [r1, #-4]", mem: one(m("r1", -4, 4, true))},
+		{hex: "08 8b 2d ed", text: "vpush {d8-d11}", also: []string{"r13"}, mem: pre(m("r13", -32, 32, true))},
+		{hex: "02 8b bd ec", text: "vpop {d8}", dest: "d8", also: []string{"r13"}, mem: post(m("r13", 0, 8, false))},
+		{hex: "04 0a b0 ec", text: "vldmia r0!, {s0-s3}", dest: "s0", also: []string{"s1", "s2", "s3", "r0"}, mem: post(m("r0", 0, 16, false))},
+		{hex: "08 00 9f e5", text: "ldr r0, [pc, #8]", dest: "r0", pc: 0x1070,
+			mem: []MemOperand{{Base: "pc", Disp: 8, Size: 4, AddrSize: 32, PCValue: 0x1078}}},
+		{hex: "9f 0f 91 e1", text: "ldrex r0, [r1]", dest: "r0", mem: one(m("r1", 0, 4, false))},
+		{hex: "90 2f 81 e1", text: "strex r2, r0, [r1]", dest: "r2", mem: one(m("r1", 0, 4, true))},
+		{hex: "01 00 c1 e5", text: "strb r0, [r1, #1]", mem: one(m("r1", 1, 1, true))},
+		{hex: "b2 00 c1 e1", text: "strh r0, [r1, #2]", mem: one(m("r1", 2, 2, true))},
+		{hex: "70 3f 1d ee", text: "mrc 15, 0, r3, cr13, cr0, {3}", dest: "r3"},
+		{hex: "03 00 a0 e1", text: "mov r0, r3", dest: "r0"},
+	})
+}
+
+// The addresses of 32-bit ARM operands wrap at 32 bits, a negative index subtracts, and
+// the literal pool is read from the instruction's address plus 8.
+func TestARMEffectiveAddr(t *testing.T) {
+	regs := map[string]uint64{"r1": 0x1000, "r2": 0x10, "r3": 0xfffffff0, "r13": 0x3ffff740}
+	get := func(n string) (uint64, bool) { v, ok := regs[n]; return v, ok }
+	for _, tc := range []struct {
+		hex  string
+		pc   uint64
+		want uint64
+	}{
+		{"02 00 11 e7", 0x1000, 0xff0},      // ldr r0, [r1, -r2]
+		{"03 11 82 e7", 0x1000, 0xffffffd0}, // str r1, [r2, r3, lsl #2]: 0x10 + 0x3ffffffc0, 32 bits
+		{"60 30 93 e5", 0x1000, 0x50},       // ldr r3, [r3, #96]: wraps
+		{"08 00 9f e5", 0x1070, 0x1080},     // ldr r0, [pc, #8]
+		{"30 48 2d e9", 0x1000, 0x3ffff730}, // push {r4, r5, fp, lr}
+		{"04 00 91 e4", 0x1000, 0x1000},     // ldr r0, [r1], #4
+	} {
+		code, _ := hex.DecodeString(strings.ReplaceAll(tc.hex, " ", ""))
+		in, err := DecodeMode(arch.ARM, code, tc.pc, SyntaxDefault, ModeARM)
+		if err != nil || len(in.Mem) != 1 {
+			t.Fatalf("%s: %v %+v", tc.hex, err, in)
+		}
+		got, err := EffectiveAddr(arch.ARM, in.Mem[0], get)
+		if err != nil || got != tc.want {
+			t.Errorf("%s (%s): %#x %v, want %#x", tc.hex, in.Text, got, err, tc.want)
 		}
 	}
 }

@@ -36,6 +36,9 @@ type WindowConfig struct {
 	// Symbolize names an address ("f+0x10"), "" when unknown. May be nil.
 	Symbolize func(uint64) string
 	Syntax    Syntax
+	// Mode is the instruction set of the code around pc (ThreadMode, SymbolMode); on
+	// 32-bit ARM the window is refused unless it is ModeARM.
+	Mode Mode
 }
 
 // MaxWindow caps Before and After.
@@ -71,12 +74,17 @@ func WindowWith(a *arch.Arch, mem Memory, pc uint64, cfg WindowConfig) ([]Line, 
 		}
 		return nil, &WindowError{PC: pc, Err: fmt.Errorf("%w: no decoder for %s", ErrUnsupportedArch, name)}
 	}
+	if err := modeRefused(a, cfg.Mode); err != nil {
+		// Not a property of the bytes: no line of the window would decode.
+		return nil, &WindowError{PC: pc, Err: err}
+	}
 	before := clamp(cfg.Before)
 	after := clamp(cfg.After)
 	step := uint64(MaxInstLen)
-	fixed := a.InstLen > 0
+	instLen := instLenIn(a, cfg.Mode)
+	fixed := instLen > 0
 	if fixed {
-		step = uint64(a.InstLen)
+		step = uint64(instLen)
 	}
 	// The bytes from lo to hi; lo is chosen so that enough instructions precede pc.
 	back := uint64(before) * step
@@ -161,11 +169,11 @@ func readAround(mem Memory, lo, pc, hi uint64) ([]byte, uint64) {
 // with Err and moving on by the architecture's minimum step.
 func decodeRun(a *arch.Arch, buf []byte, start, stop uint64, cfg WindowConfig) []Line {
 	var out []Line
-	minStep := max(1, a.InstLen)
+	minStep := max(1, instLenIn(a, cfg.Mode))
 	off := 0
 	for n := 0; n < 2*MaxWindow+maxSyncBack && off < len(buf) && start+uint64(off) < stop; n++ {
 		pc := start + uint64(off)
-		in, err := DecodeSyntax(a, buf[off:], pc, cfg.Syntax)
+		in, err := DecodeMode(a, buf[off:], pc, cfg.Syntax, cfg.Mode)
 		l := Line{Inst: in, Err: err}
 		if err != nil {
 			k := min(minStep, len(buf)-off)
