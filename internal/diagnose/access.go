@@ -65,7 +65,7 @@ func accesses(f *Facts) []access {
 }
 
 // operandText renders an operand as an expression: "rax+0x60", "rdi+rsi*4+0x68",
-// "fs:-0x8", "x1+w0(uxtw)*4", "sp" (post-indexed).
+// "fs:-0x8", "x1+w0(uxtw)*4", "sp" (post-indexed), "r1-r2".
 func operandText(op disasm.MemOperand) string {
 	var b strings.Builder
 	if op.Segment == "fs" || op.Segment == "gs" {
@@ -73,15 +73,19 @@ func operandText(op disasm.MemOperand) string {
 	}
 	b.WriteString(op.Base)
 	if op.Index != "" {
-		if b.Len() > 0 && op.Base != "" {
+		scale := op.Scale
+		if scale < 0 { // 32-bit ARM's subtracted index: [r1, -r2]
+			scale = -scale
+			b.WriteByte('-')
+		} else if b.Len() > 0 && op.Base != "" {
 			b.WriteByte('+')
 		}
 		b.WriteString(op.Index)
 		if op.Extend != "" && op.Extend != "lsl" {
 			b.WriteString("(" + op.Extend + ")")
 		}
-		if op.Scale > 1 {
-			fmt.Fprintf(&b, "*%d", op.Scale)
+		if scale > 1 {
+			fmt.Fprintf(&b, "*%d", scale)
 		}
 	}
 	if op.Disp != 0 && !op.PostIndex {
