@@ -26,6 +26,9 @@ const (
 	ModeARM
 	// ModeThumb is 32-bit ARM's T32 (Thumb-2), which this package does not decode.
 	ModeThumb
+	// ModeData marks 32-bit ARM data among code (a "$d" mapping symbol: a literal pool),
+	// shown as ".word 0x..." words, not decoded.
+	ModeData
 )
 
 func (m Mode) String() string {
@@ -34,6 +37,8 @@ func (m Mode) String() string {
 		return "A32"
 	case ModeThumb:
 		return "Thumb"
+	case ModeData:
+		return "data"
 	}
 	return "default"
 }
@@ -81,7 +86,8 @@ func SymbolMode(a *arch.Arch, modeBits uint64) Mode {
 }
 
 // MappingMode is the instruction set a 32-bit ARM mapping symbol names ("$a" A32, "$t"
-// Thumb, with or without a ".suffix"; IHI 0044, 5.5.5), ModeDefault for any other name.
+// Thumb, "$d" data, with or without a ".suffix"; IHI 0044, 5.5.5), ModeDefault for any
+// other name.
 func MappingMode(name string) Mode {
 	base, _, _ := strings.Cut(name, ".")
 	switch base {
@@ -89,6 +95,8 @@ func MappingMode(name string) Mode {
 		return ModeARM
 	case "$t":
 		return ModeThumb
+	case "$d":
+		return ModeData
 	}
 	return ModeDefault
 }
@@ -100,7 +108,7 @@ func modeRefused(a *arch.Arch, mode Mode) error {
 		return nil
 	}
 	switch mode {
-	case ModeARM:
+	case ModeARM, ModeData:
 		return nil
 	case ModeThumb:
 		return ErrThumb
@@ -111,7 +119,7 @@ func modeRefused(a *arch.Arch, mode Mode) error {
 // instLenIn is the length of every instruction of a in mode when it has one length (A32:
 // 4), 0 when they vary.
 func instLenIn(a *arch.Arch, mode Mode) int {
-	if a.Name == arch.ARM.Name && mode == ModeARM {
+	if a.Name == arch.ARM.Name && (mode == ModeARM || mode == ModeData) {
 		return 4
 	}
 	return a.InstLen
@@ -135,6 +143,10 @@ func decodeARM(code []byte, pc uint64, mode Mode) (Inst, error) {
 	}
 	enc := binary.LittleEndian.Uint32(code)
 	out := Inst{PC: pc, Len: 4, Bytes: head(code, 4)}
+	if mode == ModeData {
+		out.Mnemonic, out.Text = ".word", fmt.Sprintf(".word 0x%08x", enc) // as objdump shows a literal pool
+		return out, nil
+	}
 	if enc&0xfff000f0 == 0xe7f000f0 {
 		// UDF #imm16 (permanently undefined, A32 encoding A1; GCC's __builtin_trap),
 		// which armasm does not decode.

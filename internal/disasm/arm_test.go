@@ -99,7 +99,18 @@ func TestARMModes(t *testing.T) {
 	if SymbolMode(arch.ARM, 1) != ModeThumb || SymbolMode(arch.ARM, 0) != ModeARM || SymbolMode(arch.ARM64, 1) != ModeDefault {
 		t.Error("SymbolMode")
 	}
-	if MappingMode("$a") != ModeARM || MappingMode("$t.x") != ModeThumb || MappingMode("$d") != ModeDefault {
+	if MappingMode("$a") != ModeARM || MappingMode("$t.x") != ModeThumb || MappingMode("$d") != ModeData || MappingMode("main") != ModeDefault {
 		t.Error("MappingMode")
+	}
+	// A literal pool ($d) inside an A32 window: words, as objdump shows them.
+	lines, err = WindowWith(arch.ARM, memBytes{0x400007ec, append([]byte{0x9c, 0x18, 0, 0}, a32...)}, 0x400007f4,
+		WindowConfig{Before: 2, After: 0, Mode: ModeARM, ModeAt: func(pc uint64) Mode {
+			if pc < 0x400007f0 {
+				return ModeData
+			}
+			return ModeARM
+		}})
+	if err != nil || len(lines) != 3 || lines[0].Text != ".word 0x0000189c" || lines[1].Text != "push {fp}" || lines[2].Text != "add fp, sp, #0" {
+		t.Errorf("window with a literal pool: %v %+v", err, lines)
 	}
 }

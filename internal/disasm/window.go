@@ -36,9 +36,12 @@ type WindowConfig struct {
 	// Symbolize names an address ("f+0x10"), "" when unknown. May be nil.
 	Symbolize func(uint64) string
 	Syntax    Syntax
-	// Mode is the instruction set of the code around pc (ThreadMode, SymbolMode); on
-	// 32-bit ARM the window is refused unless it is ModeARM.
+	// Mode is the instruction set of the code at pc (ThreadMode, SymbolMode); on 32-bit
+	// ARM the window is refused unless it is ModeARM.
 	Mode Mode
+	// ModeAt, when set, says the instruction set at each address of the window (32-bit
+	// ARM's mapping symbols: ModeData for a literal pool); ModeDefault from it keeps Mode.
+	ModeAt func(pc uint64) Mode
 }
 
 // MaxWindow caps Before and After.
@@ -173,7 +176,13 @@ func decodeRun(a *arch.Arch, buf []byte, start, stop uint64, cfg WindowConfig) [
 	off := 0
 	for n := 0; n < 2*MaxWindow+maxSyncBack && off < len(buf) && start+uint64(off) < stop; n++ {
 		pc := start + uint64(off)
-		in, err := DecodeMode(a, buf[off:], pc, cfg.Syntax, cfg.Mode)
+		mode := cfg.Mode
+		if cfg.ModeAt != nil {
+			if m := cfg.ModeAt(pc); m != ModeDefault && instLenIn(a, m) == instLenIn(a, mode) {
+				mode = m // A32 and its data words: one step, so the window stays in step
+			}
+		}
+		in, err := DecodeMode(a, buf[off:], pc, cfg.Syntax, mode)
 		l := Line{Inst: in, Err: err}
 		if err != nil {
 			k := min(minStep, len(buf)-off)
