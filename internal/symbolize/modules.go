@@ -85,6 +85,8 @@ type Module struct {
 	cfi       []*cfi.Table
 	ehabiOnce sync.Once
 	ehabi     *ehabi.Table
+	mapOnce   sync.Once
+	armMaps   []mappingSym // 32-bit ARM's mapping symbols, by address
 	debugOnce sync.Once
 	debug     *elf.File // separate debug file, nil when none
 	dwarfOnce sync.Once

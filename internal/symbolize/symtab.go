@@ -479,3 +479,51 @@ func (t *Table) LookupData(addr uint64) string {
 	}
 	return fmt.Sprintf("%s+%#x", syms[i].name, rel-syms[i].addr)
 }
+
+// mappingSym is one 32-bit ARM mapping symbol: kind 'a' (A32), 't' (Thumb) or 'd' (data)
+// from link-time addr on, in section shndx.
+type mappingSym struct {
+	addr  uint64
+	kind  byte
+	shndx elf.SectionIndex
+}
+
+// MappingSymbol names the 32-bit ARM mapping symbol that governs a run-time address:
+// "$a" (A32 code), "$t" (Thumb code) or "$d" (data, such as a literal pool), the nearest
+// at or before it in the same section of its module's symbol table ("ELF for the Arm
+// Architecture", IHI 0044, 5.5.5; a ".suffix" is dropped). "" when there is none: a
+// stripped file, or another architecture.
+func (t *Table) MappingSymbol(addr uint64) string {
+	m := t.ModuleFor(addr)
+	if m == nil || m.file == nil || m.file.Machine != elf.EM_ARM {
+		return ""
+	}
+	m.mapOnce.Do(func() {
+		syms, _ := m.file.Symbols()
+		for _, y := range syms {
+			if len(m.armMaps) >= maxSymbols {
+				break
+			}
+			base, _, _ := strings.Cut(y.Name, ".")
+			if len(base) != 2 || base[0] != '$' || (base[1] != 'a' && base[1] != 't' && base[1] != 'd') ||
+				elf.ST_TYPE(y.Info) != elf.STT_NOTYPE || y.Section == elf.SHN_UNDEF || y.Section >= elf.SHN_LORESERVE {
+				continue
+			}
+			m.armMaps = append(m.armMaps, mappingSym{addr: y.Value, kind: base[1], shndx: y.Section})
+		}
+		sort.SliceStable(m.armMaps, func(i, j int) bool { return m.armMaps[i].addr < m.armMaps[j].addr })
+	})
+	rel := addr - m.Bias
+	i := sort.Search(len(m.armMaps), func(i int) bool { return m.armMaps[i].addr > rel }) - 1
+	if i < 0 {
+		return ""
+	}
+	y := m.armMaps[i]
+	if int(y.shndx) >= len(m.file.Sections) {
+		return ""
+	}
+	if sec := m.file.Sections[y.shndx]; rel < sec.Addr || rel-sec.Addr >= sec.Size {
+		return "" // the symbol's section ends before the address
+	}
+	return "$" + string(y.kind)
+}
