@@ -38,7 +38,13 @@ func (a *Analysis) explainAccess(rd *report.Diagnosis, f *diagnose.Facts) {
 		return
 	}
 	pc := ctx.Regs[a.Core.Arch.RegNames[a.Core.Arch.PC]]
-	s := &origin.Search{Arch: a.Core.Arch, Prog: program{a}, Frames: a.originFrames()}
+	s := &origin.Search{Arch: a.Core.Arch, Prog: program{a}, Frames: a.originFrames(),
+		Mode: func(at uint64) disasm.Mode {
+			if at == pc {
+				return a.codeMode(at, ctx.Regs)
+			}
+			return a.codeMode(at, nil)
+		}}
 	o, err := s.Access(pc, *mem, ctx.Regs, a.faultCFA(pc))
 	if err != nil {
 		rd.AddEvidence("source_access", "unknown: "+err.Error())

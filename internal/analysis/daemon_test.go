@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"github.com/coredig/coredig/internal/disasm"
 	"net"
 	"os"
 	"os/exec"
@@ -155,7 +156,7 @@ func TestGcoreSnapshot(t *testing.T) {
 		t.Errorf("frames %s", dump(f))
 	}
 	// The text page is not in a gcore core; it comes from the verified libc.
-	if _, err := a.decodeAt(uint64(f[0].PC), 0); err != nil {
+	if _, err := a.decodeAt(uint64(f[0].PC), 0, disasm.ModeDefault); err != nil {
 		t.Errorf("code at the pc: %v", err)
 	}
 }

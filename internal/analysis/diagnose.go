@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -117,7 +118,14 @@ func (a *Analysis) Diagnose(r *report.Report, opts DiagnoseOptions) {
 	if goPC != 0 {
 		pc = goPC // the runtime's own abort is not where the program went wrong
 	}
-	rd.Disassembly = a.Disassemble(pc, opts.Window, opts.Window, opts.Syntax)
+	var modeRegs map[string]uint64
+	if goPC == 0 {
+		modeRegs = f.Regs
+		if f.Original != nil {
+			modeRegs = f.Original.Regs
+		}
+	}
+	rd.Disassembly = a.disassemble(pc, opts.Window, opts.Window, opts.Syntax, a.codeMode(pc, modeRegs))
 	owners := opts.Owners
 	if owners == nil {
 		owners = owner.New("")
@@ -142,7 +150,7 @@ func (a *Analysis) facts(r *report.Report, regs []uint64, frames []report.Frame)
 		}
 	}
 	pc := regs[c.Arch.PC]
-	if inst, err := a.decodeAt(pc, disasm.SyntaxDefault); err != nil {
+	if inst, err := a.decodeAt(pc, disasm.SyntaxDefault, a.codeMode(pc, f.Regs)); err != nil {
 		f.InstErr = err.Error()
 	} else {
 		f.Inst = &inst
@@ -183,14 +191,59 @@ func (a *Analysis) facts(r *report.Report, regs []uint64, frames []report.Frame)
 	return f
 }
 
-// decodeAt decodes the instruction at pc from the core, or the verified file on disk.
-func (a *Analysis) decodeAt(pc uint64, syntax disasm.Syntax) (disasm.Inst, error) {
+// decodeAt decodes the instruction at pc, in the instruction set mode (codeMode), from
+// the core, or the verified file on disk.
+func (a *Analysis) decodeAt(pc uint64, syntax disasm.Syntax, mode disasm.Mode) (disasm.Inst, error) {
 	buf := make([]byte, 16)
 	n, err := a.Core.ReadAt(buf, pc)
 	if n == 0 {
 		return disasm.Inst{}, fmt.Errorf("no code bytes at the pc: %v", err)
 	}
-	return disasm.DecodeSyntax(a.Core.Arch, buf[:n], pc, syntax)
+	return disasm.DecodeMode(a.Core.Arch, buf[:n], pc, syntax, mode)
+}
+
+// codeMode is the instruction set of the code at pc, for an architecture with more than
+// one (32-bit ARM: A32 or Thumb-2): that of regs (a thread's registers at pc, nil when
+// none) if they say, else that of a thread whose pc it is, else the mapping symbol ($a,
+// $t) before pc, else the mode bits of the function symbol covering pc.
+// disasm.ModeDefault when nothing says.
+func (a *Analysis) codeMode(pc uint64, regs map[string]uint64) disasm.Mode {
+	c := a.Core
+	if regs != nil {
+		if m := disasm.ThreadMode(c.Arch, func(n string) (uint64, bool) { v, ok := regs[n]; return v, ok }); m != disasm.ModeDefault {
+			return m
+		}
+	}
+	for _, t := range c.Threads {
+		if t.PC(c.Arch) != pc {
+			continue
+		}
+		if m := disasm.ThreadMode(c.Arch, func(n string) (uint64, bool) {
+			i := c.Arch.Reg(n)
+			if i < 0 || i >= len(t.Regs) {
+				return 0, false
+			}
+			return t.Regs[i], true
+		}); m != disasm.ModeDefault {
+			return m
+		}
+	}
+	if m := disasm.MappingMode(a.Modules.MappingSymbol(pc)); m == disasm.ModeARM || m == disasm.ModeThumb {
+		return m
+	}
+	if s := a.Modules.Lookup(pc); s.Function != "" {
+		return disasm.SymbolMode(c.Arch, s.FuncMode)
+	}
+	return disasm.ModeDefault
+}
+
+// dataMode says disasm.ModeData for 32-bit ARM data among code (a "$d" mapping symbol:
+// a literal pool), else disasm.ModeDefault.
+func (a *Analysis) dataMode(pc uint64) disasm.Mode {
+	if m := disasm.MappingMode(a.Modules.MappingSymbol(pc)); m == disasm.ModeData {
+		return m
+	}
+	return disasm.ModeDefault
 }
 
 // symbolizeAddr names an address "function+0xoff", or "".
@@ -208,10 +261,15 @@ func (a *Analysis) symbolizeAddr(addr uint64) string {
 // Disassemble returns a window of instructions around pc, decoding forward from the start
 // of the function that holds it when that is known.
 func (a *Analysis) Disassemble(pc uint64, before, after int, syntax disasm.Syntax) []report.DisasmLine {
+	return a.disassemble(pc, before, after, syntax, a.codeMode(pc, nil))
+}
+
+// disassemble is Disassemble of code in the instruction set mode.
+func (a *Analysis) disassemble(pc uint64, before, after int, syntax disasm.Syntax, mode disasm.Mode) []report.DisasmLine {
 	if before <= 0 && after <= 0 {
 		before, after = 6, 4
 	}
-	cfg := disasm.WindowConfig{Before: before, After: after, Symbolize: a.symbolizeAddr, Syntax: syntax}
+	cfg := disasm.WindowConfig{Before: before, After: after, Symbolize: a.symbolizeAddr, Syntax: syntax, Mode: mode, ModeAt: a.dataMode}
 	if s := a.Modules.Lookup(pc); s.Function != "" {
 		cfg.FuncStart = s.FuncStart
 	}
@@ -266,6 +324,7 @@ const MaxFunctionInsts = 4096
 func (a *Analysis) DisassembleFunction(start, size uint64, syntax disasm.Syntax) []report.DisasmLine {
 	var out []report.DisasmLine
 	pc := start
+	mode := a.codeMode(start, nil)
 	for len(out) < MaxFunctionInsts && pc < start+size {
 		buf := make([]byte, 16)
 		n, err := a.Core.ReadAt(buf, pc)
@@ -273,7 +332,16 @@ func (a *Analysis) DisassembleFunction(start, size uint64, syntax disasm.Syntax)
 			out = append(out, report.DisasmLine{PC: report.Hex(pc), Error: err.Error()})
 			break
 		}
-		inst, err := disasm.DecodeSyntax(a.Core.Arch, buf[:n], pc, syntax)
+		m := mode
+		if a.dataMode(pc) == disasm.ModeData && mode == disasm.ModeARM {
+			m = disasm.ModeData
+		}
+		inst, err := disasm.DecodeMode(a.Core.Arch, buf[:n], pc, syntax, m)
+		if errors.Is(err, disasm.ErrThumb) || errors.Is(err, disasm.ErrModeUnknown) {
+			// Every byte of the function would fail alike.
+			out = append(out, report.DisasmLine{PC: report.Hex(pc), Error: err.Error()})
+			break
+		}
 		if err != nil || inst.Len == 0 {
 			out = append(out, report.DisasmLine{PC: report.Hex(pc), Bytes: fmt.Sprintf("% x", buf[:1]), Error: fmt.Sprint(err)})
 			pc++

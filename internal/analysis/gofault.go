@@ -1,9 +1,11 @@
 package analysis
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/coredig/coredig/internal/core"
+	"github.com/coredig/coredig/internal/diagnose"
 	"github.com/coredig/coredig/internal/disasm"
 	"github.com/coredig/coredig/internal/goruntime"
 	"github.com/coredig/coredig/internal/report"
@@ -54,9 +56,19 @@ func (a *Analysis) explainGoFault(rd *report.Diagnosis, frames []report.Frame, s
 	}
 	rd.AddEvidence("go_fault", at)
 	what := ""
-	if inst, err := a.decodeAt(pc, syntax); err == nil {
+	var access *disasm.MemOperand
+	if inst, err := a.decodeAt(pc, syntax, a.codeMode(pc, nil)); err == nil {
 		rd.AddEvidence("go_fault_instruction", inst.Text)
 		what = " (" + inst.Text + ")"
+		for i := range inst.Mem {
+			if m := &inst.Mem[i]; !m.Implicit && m.Base != "" && m.Base != "pc" && m.Base != "rip" {
+				access = m
+				rd.AddEvidence("go_fault_access", diagnose.AccessText(*m))
+				break
+			}
+		}
+	} else if errors.Is(err, disasm.ErrThumb) || errors.Is(err, disasm.ErrModeUnknown) {
+		rd.AddEvidence("go_fault_instruction", "unavailable: "+err.Error())
 	}
 	if gf == nil {
 		rd.AddEvidence("go_signal", "unknown: "+err.Error())
@@ -73,7 +85,22 @@ func (a *Analysis) explainGoFault(rd *report.Diagnosis, frames []report.Frame, s
 		desc += fmt.Sprintf(" at %#x", gf.Addr)
 	}
 	rd.AddEvidence("go_signal", fmt.Sprintf("%s (goroutine %d)", desc, gf.Goid))
-	if gf.Signo == 11 && sig.Address != nil && gf.Addr < 4096 {
+	switch {
+	case gf.Signo == 11 && gf.Addr == 0 && a.Core.SigInfo == nil && access != nil && access.Disp > 0 && !access.PostIndex && access.Index == "":
+		// Under qemu-user (no NT_SIGINFO) the runtime's record says 0 for every fault
+		// (qemu-arm passes no fault address to the guest's handler), while the
+		// instruction's displacement says where in the struct it was: the offset comes
+		// from the instruction, and the base register's value is not in the core.
+		off := fmt.Sprintf("%#x", access.Disp)
+		acc := diagnose.AccessText(*access)
+		rd.AddEvidence("go_fault_address", fmt.Sprintf("unknown: the runtime recorded 0x0, not an address at %s+%s; %s's value at the fault is not in the core", access.Base, off, access.Base))
+		rd.AddEvidence("go_field_offset", off+" (from the instruction)")
+		name := sig.Name
+		if sig.CodeName != "" {
+			name += " " + sig.CodeName
+		}
+		desc = fmt.Sprintf("a nil pointer dereference (%s; the runtime recorded address 0x0, but the faulting instruction %s: the field at offset %s if %s was nil; under qemu-user, whose core has no NT_SIGINFO, the runtime's handler got no fault address)", name, acc, off, access.Base)
+	case gf.Signo == 11 && sig.Address != nil && gf.Addr < 4096:
 		desc = fmt.Sprintf("a nil pointer dereference (%s, field offset %#x)", desc, gf.Addr)
 	}
 	rd.Summary += fmt.Sprintf(" The panic came from %s, caught by the runtime in %s%s, in goroutine %d.", desc, at, what, gf.Goid)

@@ -104,6 +104,9 @@ func operandText(op disasm.MemOperand) string {
 	return b.String()
 }
 
+// AccessText says what a memory operand accesses: "reads 8 bytes at rax+0x60".
+func AccessText(op disasm.MemOperand) string { return accessText(op) }
+
 // accessText is "reads 8 bytes at rax+0x60".
 func accessText(op disasm.MemOperand) string {
 	verb := "reads"

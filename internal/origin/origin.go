@@ -130,6 +130,10 @@ type Search struct {
 	// Frames are the crashing thread's frames, for following an argument to its caller;
 	// nil leaves arguments unexplained.
 	Frames []Frame
+	// Mode says which instruction set the code at a pc is in, for an architecture with
+	// more than one (32-bit ARM); nil, or disasm.ModeDefault, is the architecture's
+	// default, with which no 32-bit ARM code is decoded.
+	Mode func(pc uint64) disasm.Mode
 }
 
 // Access is what a faulting access went through, in source terms.
@@ -354,7 +358,11 @@ func (s *Search) decodeAt(pc uint64) (disasm.Inst, error) {
 	if n == 0 {
 		return disasm.Inst{}, fmt.Errorf("no code bytes at the pc: %v", err)
 	}
-	return disasm.DecodeSyntax(s.Arch, buf[:n], pc, disasm.SyntaxATT)
+	mode := disasm.ModeDefault
+	if s.Mode != nil {
+		mode = s.Mode(pc)
+	}
+	return disasm.DecodeMode(s.Arch, buf[:n], pc, disasm.SyntaxATT, mode)
 }
 
 // readPtr reads a pointer-sized word at addr.

@@ -51,6 +51,10 @@ var (
 	DerefPPC64LE = Spec{Name: "deref-ppc64le", Source: "deref.c", Arch: ArchPPC64LE}
 	DerefS390X   = Spec{Name: "deref-s390x", Source: "deref.c", Arch: ArchS390X}
 	DerefARM     = Spec{Name: "deref-arm", Source: "deref.c", Arch: ArchARM}
+	// DerefARMA32 and DerefARMA32O2: deref.c for 32-bit ARM in A32 (-marm; the cross
+	// compiler's default, and DerefARM's, is Thumb-2), -O0 and -O2.
+	DerefARMA32   = Spec{Name: "deref-arm-a32", Source: "deref.c", Arch: ArchARM, CFlags: []string{"-O0", "-g", "-marm"}}
+	DerefARMA32O2 = Spec{Name: "deref-arm-a32-o2", Source: "deref.c", Arch: ArchARM, CFlags: []string{"-O2", "-g", "-marm"}}
 	// DerefPPC64LEO2 and DerefS390XO2: the same at -O2, where the faulting load's base
 	// register is p's DWARF location (r3, r2) rather than a reload of its stack slot.
 	DerefPPC64LEO2 = Spec{Name: "deref-ppc64le-o2", Source: "deref.c", Arch: ArchPPC64LE, CFlags: []string{"-O2", "-g"}}
@@ -125,6 +129,8 @@ var (
 	GoGoroutines = Spec{Name: "gogoroutines-x86_64", Source: "goroutines.go", Env: []string{"GOTRACEBACK=crash"}}
 	// GoGoroutinesAArch64: goroutines.go for arm64 under qemu-aarch64.
 	GoGoroutinesAArch64 = Spec{Name: "gogoroutines-aarch64", Source: "goroutines.go", Arch: ArchAArch64, Env: []string{"GOTRACEBACK=crash"}}
+	// GoCrashARM: crash.go for 32-bit ARM (GOARCH=arm: Go's code is A32) under qemu-arm.
+	GoCrashARM = Spec{Name: "gocrash-arm", Source: "crash.go", Arch: ArchARM, Env: []string{"GOTRACEBACK=crash"}}
 	// GoGoroutinesARM: goroutines.go for 32-bit ARM (GOARCH=arm, GOARM's default) under
 	// qemu-arm.
 	GoGoroutinesARM = Spec{Name: "gogoroutines-arm", Source: "goroutines.go", Arch: ArchARM, Env: []string{"GOTRACEBACK=crash"}}

@@ -1,0 +1,227 @@
+package analysis
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/coredig/coredig/internal/report"
+	"github.com/coredig/coredig/internal/symbolize"
+	"github.com/coredig/coredig/internal/testcore"
+)
+
+// armObjdump runs arm-linux-gnueabihf-objdump -d on a 32-bit ARM file and returns its
+// lines by link-time address: the bytes as coredig shows them (memory order) and the
+// text without objdump's "@" comments and <symbol> annotations.
+func armObjdump(t *testing.T, path string) map[uint64][2]string {
+	t.Helper()
+	out, err := exec.Command("arm-linux-gnueabihf-objdump", "-d", "-w", path).Output()
+	if err != nil {
+		t.Fatalf("arm-linux-gnueabihf-objdump -d %s (binutils-arm-linux-gnueabihf, scripts/deps.sh): %v", path, err)
+	}
+	line := regexp.MustCompile(`^\s*([0-9a-f]+):\t([0-9a-f]{8}) \t(.*)$`)
+	m := map[uint64][2]string{}
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		g := line.FindStringSubmatch(sc.Text())
+		if g == nil {
+			continue
+		}
+		addr, _ := strconv.ParseUint(g[1], 16, 64)
+		w, _ := strconv.ParseUint(g[2], 16, 32)
+		text := g[3]
+		if i := strings.Index(text, "\t@"); i >= 0 {
+			text = text[:i]
+		}
+		text = regexp.MustCompile(`\s*<[^>]*>`).ReplaceAllString(text, "")
+		m[addr] = [2]string{fmt.Sprintf("%02x %02x %02x %02x", w&0xff, w>>8&0xff, w>>16&0xff, w>>24), strings.Join(strings.Fields(text), " ")}
+	}
+	return m
+}
+
+var hexAddr = regexp.MustCompile(`0x([0-9a-f]+)`)
+
+// checkWindowObjdump compares every line of a disassembly window with objdump's line at
+// the same link-time address (run-time minus bias): bytes and text, branch targets
+// written as objdump writes them (link-time, bare hex). Data words past the code
+// sections, which objdump does not show, are let be. It returns the current line's text.
+func checkWindowObjdump(t *testing.T, lines []report.DisasmLine, want map[uint64][2]string, bias uint64) string {
+	t.Helper()
+	cur := ""
+	if len(lines) < 8 {
+		t.Errorf("window of %d lines: %+v", len(lines), lines)
+	}
+	for _, l := range lines {
+		at := uint64(l.PC) - bias
+		w, ok := want[at]
+		text := l.Text
+		if strings.HasPrefix(text, "b") { // b, bl, beq, ...: objdump's link-time target
+			text = hexAddr.ReplaceAllStringFunc(text, func(s string) string {
+				v, _ := strconv.ParseUint(s[2:], 16, 64)
+				return fmt.Sprintf("%x", v-bias)
+			})
+		}
+		if !ok && strings.HasPrefix(text, ".word ") {
+			continue // data after the last code section (.rodata): objdump disassembles no such thing
+		}
+		if !ok || l.Error != "" || l.Bytes != w[0] || text != w[1] {
+			t.Errorf("%#x (%#x): %q %q (%s), objdump %q %q", uint64(l.PC), at, l.Bytes, text, l.Error, w[0], w[1])
+		}
+		if l.Current {
+			cur = l.Text
+		}
+	}
+	return cur
+}
+
+// The NULL dereference of deref.c built for A32 (-marm) at -O0 and -O2, under qemu-arm:
+// the explanation from the decoded load (which qemu's core, without NT_SIGINFO, needs: the
+// fault address is the operand's, said so), the field from DWARF (at -O0 p's stack slot
+// through fp, at -O2 p's location r0), and the disassembly window line for line as
+// arm-linux-gnueabihf-objdump -d shows the same addresses, the literal pool before deref
+// as .word by its $d mapping symbol.
+func TestNullDerefARM(t *testing.T) {
+	for _, tc := range []struct {
+		spec              testcore.Spec
+		insn, reg, source string
+	}{
+		{testcore.DerefARMA32, "ldr r3, [r3, #96]", "r3", "loaded from p's stack slot at 0x?"},
+		{testcore.DerefARMA32O2, "ldr r0, [r0, #96]", "r0", "DWARF location at the pc"},
+	} {
+		t.Run(tc.spec.Name, func(t *testing.T) {
+			c := testcore.Make(t, tc.spec)
+			a, _ := open(t, c.Path, symbolize.Options{Finder: symbolize.PathFinder{Sysroot: c.Sysroot}})
+			d := a.Full(FullOptions{}).Diagnosis
+			if d == nil || d.Kind != "null_pointer_dereference" {
+				t.Fatalf("diagnosis %+v", d)
+			}
+			r := tc.reg
+			want := "NULL pointer dereference in deref: the instruction reads 4 bytes at " + r + "+0x60; " + r + " = 0x0, " +
+				"so it touched the field at offset 0x60 of a struct whose pointer " + r + " is NULL. " +
+				"In the source: p->field_at_0x60, through p (struct S *)."
+			if d.Summary != want {
+				t.Errorf("summary\n %s\nwant\n %s", d.Summary, want)
+			}
+			for k, v := range map[string]string{
+				"function": "deref", "instruction": tc.insn, "access": "reads 4 bytes at " + r + "+0x60",
+				"registers": r + " = 0x0", "computed_address": "0x60", "null_register": r, "field_offset": "0x60",
+				"fault_address": "0x60", "fault_address_source": "computed from the instruction (no NT_SIGINFO)",
+				"source_access": "p->field_at_0x60", "pointer": "p (struct S *)", "pointer_source": tc.source,
+			} {
+				if got := hexes.ReplaceAllString(d.Evidence[k], "0x?"); got != v && d.Evidence[k] != v {
+					t.Errorf("evidence %s = %q, want %q", k, d.Evidence[k], v)
+				}
+			}
+			pc := uint64(a.Core.Threads[0].PC(a.Core.Arch))
+			bias := pc - a.Modules.Lookup(pc).ModuleOffset
+			if cur := checkWindowObjdump(t, d.Disassembly, armObjdump(t, c.Exe), bias); cur != tc.insn {
+				t.Errorf("current line %q, want %q", cur, tc.insn)
+			}
+			words := 0
+			for _, l := range d.Disassembly {
+				if strings.HasPrefix(l.Text, ".word ") {
+					words++
+				}
+			}
+			if words == 0 {
+				t.Errorf("no literal pool word in the window: %+v", d.Disassembly)
+			}
+		})
+	}
+}
+
+// The other A32 faults of the issue, under qemu-arm (no NT_SIGINFO): a stack overflow
+// whose faulting instruction is recurse's store of a local below the stack (recurse.c;
+// its address, r11-0x108, computed), a call through a NULL function pointer (wildcall.c:
+// the bad pc, and the caller from lr), and a wild pointer (wild.c), each -O0 -marm
+// -no-pie (so the addresses are the link-time ones).
+func TestFaultExplanationsARM(t *testing.T) {
+	for _, tc := range []struct {
+		src, kind string
+		evidence  map[string]string
+	}{
+		{"recurse.c", "stack_overflow", map[string]string{"function": "recurse", "recursion": "recurse", "recursion_depth": "1024",
+			"instruction": "str r0, [fp, #-264]", "access": "writes 4 bytes at r11-0x108",
+			"fault_address_source": "computed from the instruction (no NT_SIGINFO)"}},
+		{"wildcall.c", "execute_non_executable", map[string]string{"pc": "0x0", "caller": "call_it+0x18", "link_register": "0x1040c"}},
+		// wild.c's pointer 0x123456789000 is 0x56789000 in 32 bits.
+		{"wild.c", "wild_pointer", map[string]string{"function": "chase", "access": "reads 4 bytes at r3+0x4",
+			"registers": "r3 = 0x56789000", "fault_address": "0x56789004", "source_access": "n->next",
+			"instruction": "ldr r3, [r3, #4]", "pointer_source": "loaded from n's stack slot at 0x103d0",
+			"fault_address_source": "computed from the instruction (no NT_SIGINFO)"}},
+	} {
+		spec := testcore.Spec{Name: strings.TrimSuffix(tc.src, ".c") + "-arm-a32", Source: tc.src, Arch: testcore.ArchARM,
+			CFlags: []string{"-O0", "-g", "-marm", "-no-pie"}}
+		t.Run(spec.Name, func(t *testing.T) {
+			c := testcore.Make(t, spec)
+			a, _ := open(t, c.Path, symbolize.Options{Finder: symbolize.PathFinder{Sysroot: c.Sysroot}})
+			d := a.Full(FullOptions{}).Diagnosis
+			if d == nil || d.Kind != tc.kind {
+				t.Fatalf("diagnosis %+v, want kind %s", d, tc.kind)
+			}
+			for k, v := range tc.evidence {
+				if got := hexes.ReplaceAllString(d.Evidence[k], "0x?"); got != v && d.Evidence[k] != v {
+					t.Errorf("evidence %s = %q, want %q (summary: %s)", k, d.Evidence[k], v, d.Summary)
+				}
+			}
+		})
+	}
+}
+
+// deref.c in Debian's default Thumb-2: nothing is decoded, and the explanation and the
+// window say why in plain words instead of showing Thumb bytes as A32 instructions.
+func TestThumbNoDecoder(t *testing.T) {
+	c := testcore.Make(t, testcore.DerefARM)
+	a, _ := open(t, c.Path, symbolize.Options{Finder: symbolize.PathFinder{Sysroot: c.Sysroot}})
+	d := a.Full(FullOptions{}).Diagnosis
+	if d == nil {
+		t.Fatal("no diagnosis")
+	}
+	pc := a.Core.Threads[0].PC(a.Core.Arch)
+	msg := "Thumb-2 code: no decoder (golang.org/x/arch decodes A32 only)"
+	if got, want := d.Evidence["instruction"], fmt.Sprintf("unavailable: arm at %#x: %s", pc, msg); got != want {
+		t.Errorf("instruction %q, want %q", got, want)
+	}
+	if len(d.Disassembly) != 1 || d.Disassembly[0].Error != fmt.Sprintf("disassembly window at %#x: %s", pc, msg) || d.Disassembly[0].Text != "" {
+		t.Errorf("window %+v", d.Disassembly)
+	}
+}
+
+// crash.go for GOARCH=arm under qemu-arm: the runtime records the nil dereference's
+// address as 0x0 there (qemu gives its handler none), so the field offset comes from the
+// decoded A32 load, said so; the window around main.readField equals objdump's.
+func TestGoNilDerefARM(t *testing.T) {
+	c := testcore.Make(t, testcore.GoCrashARM)
+	a, _ := open(t, c.Path, symbolize.Options{})
+	d := a.Full(FullOptions{}).Diagnosis
+	if d == nil || d.Kind != "abort" {
+		t.Fatalf("diagnosis %+v", d)
+	}
+	for k, v := range map[string]string{
+		"go_fault":             "main.readField at " + c.Source + ":" + strconv.Itoa(c.Line(t, "read_field")),
+		"go_fault_instruction": "ldr r1, [r0, #96]",
+		"go_fault_access":      "reads 4 bytes at r0+0x60",
+		"go_signal":            "SIGSEGV SEGV_MAPERR at 0x0 (goroutine 1)",
+		"go_fault_address":     "unknown: the runtime recorded 0x0, not an address at r0+0x60; r0's value at the fault is not in the core",
+		"go_field_offset":      "0x60 (from the instruction)",
+	} {
+		if d.Evidence[k] != v {
+			t.Errorf("evidence %s = %q, want %q", k, d.Evidence[k], v)
+		}
+	}
+	want := "The panic came from a nil pointer dereference (SIGSEGV SEGV_MAPERR; the runtime recorded address 0x0, but the faulting " +
+		"instruction reads 4 bytes at r0+0x60: the field at offset 0x60 if r0 was nil; under qemu-user, whose core has no NT_SIGINFO, " +
+		"the runtime's handler got no fault address), caught by the runtime in main.readField at " + c.Source + ":" +
+		strconv.Itoa(c.Line(t, "read_field")) + " (ldr r1, [r0, #96]), in goroutine 1."
+	if !strings.Contains(d.Summary, want) {
+		t.Errorf("summary\n %s\nlacks\n %s", d.Summary, want)
+	}
+	if cur := checkWindowObjdump(t, d.Disassembly, armObjdump(t, c.Exe), 0); cur != "ldr r1, [r0, #96]" {
+		t.Errorf("current line %q", cur)
+	}
+}
