@@ -225,6 +225,12 @@ func TestKinds(t *testing.T) {
 			f.Inst = inst(t, a, pcText, 0x62, 0xf1, 0x7c, 0x48, 0x10, 0x07) // vmovups (%rdi),%zmm0
 			return f
 		}, KindIllegalInstruction, []string{"AVX-512"}, nil},
+		{"illegal-thumb", func() *Facts {
+			// 32-bit ARM Thumb-2 code, which disasm does not decode: no claim about the bytes.
+			f := x86Facts(SIGILL, ILL_ILLOPC, pcText, map[string]uint64{"rip": pcText})
+			f.InstErr = "arm at 0x4000079e: Thumb-2 code: no decoder (golang.org/x/arch decodes A32 only)"
+			return f
+		}, KindIllegalInstruction, []string{"the instruction is not shown: arm at 0x4000079e: Thumb-2 code: no decoder"}, nil},
 		{"div", func() *Facts {
 			f := x86Facts(SIGFPE, FPE_INTDIV, pcText, map[string]uint64{"rip": pcText, "rcx": 0xffffffff00000000})
 			f.Inst = inst(t, a, pcText, 0xf7, 0xf9) // idiv %ecx
