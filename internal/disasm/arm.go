@@ -158,9 +158,20 @@ func decodeARM(code []byte, pc uint64, mode Mode) (Inst, error) {
 			return out, nil
 		}
 	}
-	armDecodeMu.Lock()
-	in, err := armasm.Decode(code[:4], armasm.ModeARM)
-	armDecodeMu.Unlock()
+	in, err := armasmDecode(enc)
+	if err != nil && enc&0x0e100010 == 0x06000000 && enc&8 != 0 && enc>>21&0x9 != 0x1 {
+		// STR and STRB (register) with an index register r8-r15: armasm's table entry
+		// for them tests bit 3 (mask 0x0e500018), so "str ip, [r9, lr, lsl #2]" (Go's
+		// code has it) would not decode. Decoded with r0-r7, then given its register.
+		if in, err = armasmDecode(enc &^ 8); err == nil {
+			for i, a := range in.Args {
+				if m, ok := a.(armasm.Mem); ok && m.Sign != 0 {
+					m.Index += 8
+					in.Args[i] = m
+				}
+			}
+		}
+	}
 	if err != nil {
 		return Inst{}, &DecodeError{Arch: "arm", PC: pc, Bytes: head(code, 4), Err: err}
 	}
@@ -193,16 +204,68 @@ func decodeARM(code []byte, pc uint64, mode Mode) (Inst, error) {
 			out.Imm, out.HasImm = int64(a.Imm()), true
 		}
 	}
-	out.Text = text
-	if enc&0x0fffffff == 0x0320f000 {
-		out.Text += " {0}" // the NOP hint, as objdump prints it
-	}
+	out.Text = armObjdumpText(text, op, enc, in)
 	if m, ok := armMem(op, in, pcValue); ok {
 		out.Mem = append(out.Mem, m)
 	}
 	armFlow(&out, op, in, always)
 	armDest(&out, op, in)
 	return out, nil
+}
+
+// armasmDecode decodes one A32 word with armasm.
+func armasmDecode(enc uint32) (armasm.Inst, error) {
+	b := binary.LittleEndian.AppendUint32(nil, enc)
+	armDecodeMu.Lock()
+	defer armDecodeMu.Unlock()
+	return armasm.Decode(b, armasm.ModeARM)
+}
+
+// armBarrierOptions name the DMB, DSB and ISB options (Arm ARM, "DMB"), as objdump does.
+var armBarrierOptions = map[string]string{"#15": "sy", "#14": "st", "#13": "ld", "#11": "ish", "#10": "ishst",
+	"#9": "ishld", "#7": "nsh", "#6": "nshst", "#5": "nshld", "#3": "osh", "#2": "oshst", "#1": "oshld"}
+
+// armObjdumpText rewrites armasm's GNU syntax where GNU objdump (binutils 2.40) spells
+// an instruction otherwise: barrier options by name, "nop" for mov r0, r0 and the NOP
+// hint ("nop {0}"), APSR_nzcv and CPSR in upper case, #0.0 for VFP compares with zero,
+// "stmia" for STM with writeback, and "ldmfd"/"stmfd" for single-register LDM/STMDB of
+// sp with writeback (which objdump does not call pop and push).
+func armObjdumpText(text, op string, enc uint32, in armasm.Inst) string {
+	switch {
+	case op == "DMB" || op == "DSB" || op == "ISB":
+		if f := strings.Fields(text); len(f) == 2 {
+			if name, ok := armBarrierOptions[f[1]]; ok {
+				return f[0] + " " + name
+			}
+		}
+	case enc&0x0fffffff == 0x0320f000:
+		return text + " {0}"
+	case enc == 0xe1a00000:
+		return "nop"
+	case op == "VMRS":
+		return strings.Replace(text, "apsr_nzcv", "APSR_nzcv", 1)
+	case op == "MRS":
+		return strings.Replace(text, "apsr", "CPSR", 1)
+	case op == "MSR" && enc&0x0fb0fff0 == 0x0120f000:
+		// MSR (register): the fields written, as binutils names them (f, s, x, c).
+		fields := ""
+		for i, c := range "fsxc" {
+			if enc>>(19-uint(i))&1 == 1 {
+				fields += string(c)
+			}
+		}
+		return fmt.Sprintf("msr%s CPSR_%s, %s", armCondNames[enc>>28], fields, armGNUReg(enc&0xf))
+	case strings.HasPrefix(op, "VCMP") && strings.HasSuffix(text, ", #0"):
+		return text + ".0"
+	case op == "STM" && armWriteback(in):
+		return "stmia" + strings.TrimPrefix(text, "stm")
+	case (op == "LDM" || op == "STMDB") && armWriteback(in) && enc>>16&0xf == 13 && bits.OnesCount16(uint16(enc)) == 1:
+		if op == "LDM" {
+			return "ldmfd" + strings.TrimPrefix(text, "ldm")
+		}
+		return "stmfd" + strings.TrimPrefix(text, "stmdb")
+	}
+	return text
 }
 
 // armConds are the condition suffixes armasm appends to an operation's name after a dot.

@@ -270,6 +270,8 @@ func TestARMMemOperands(t *testing.T) {
 		{hex: "f0 41 6d e1", text: "strd r4, [sp, #-16]!", also: []string{"r13"}, mem: pre(m("r13", -16, 8, true))},
 		{hex: "03 11 82 e7", text: "str r1, [r2, r3, lsl #2]", mem: idx("r2", "r3", 4, "", true)},
 		{hex: "02 00 11 e7", text: "ldr r0, [r1, -r2]", dest: "r0", mem: idx("r1", "r2", -1, "", false)},
+		// From Go's runtime (GOARCH=arm): armasm's own table does not decode it.
+		{hex: "0e c1 89 e7", text: "str ip, [r9, lr, lsl #2]", mem: idx("r9", "r14", 4, "", true)},
 		{hex: "22 02 91 e7", text: "ldr r0, [r1, r2, lsr #4]", dest: "r0", mem: idx("r1", "r2", 1, "lsr", false)},
 		{hex: "04 00 91 e4", text: "ldr r0, [r1], #4", dest: "r0", also: []string{"r1"}, mem: post(m("r1", 4, 4, false))},
 		{hex: "04 00 a1 e5", text: "str r0, [r1, #4]!", also: []string{"r1"}, mem: pre(m("r1", 4, 4, true))},
