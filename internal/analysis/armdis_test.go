@@ -193,8 +193,13 @@ func TestThumbNoDecoder(t *testing.T) {
 }
 
 // crash.go for GOARCH=arm under qemu-arm: the runtime records the nil dereference's
-// address as 0x0 there (qemu gives its handler none), so the field offset comes from the
-// decoded A32 load, said so; the window around main.readField equals objdump's.
+// address as 0x0 there (qemu gives its handler none), so the address comes from the
+// decoded A32 load, said so: its base register r0, which the thread's registers no longer
+// hold, from the stack slot readField loaded it from, at the faulting frame's sp
+// (runtime.sigpanic's CFA, unwound from g._panic's start, plus the 4 bytes the runtime
+// pushed). The runtime's own traceback on stderr is the oracle: it prints readField's
+// argument (0x0), the faulting pc, and addr=0x0. The window around main.readField equals
+// objdump's.
 func TestGoNilDerefARM(t *testing.T) {
 	c := testcore.Make(t, testcore.GoCrashARM)
 	a, _ := open(t, c.Path, symbolize.Options{})
@@ -202,22 +207,35 @@ func TestGoNilDerefARM(t *testing.T) {
 	if d == nil || d.Kind != "abort" {
 		t.Fatalf("diagnosis %+v", d)
 	}
+	var pc uint64
+	for _, l := range d.Disassembly {
+		if l.Current {
+			pc = uint64(l.PC)
+		}
+	}
+	for _, want := range []string{"main.readField(0x0)", fmt.Sprintf("addr=0x0 pc=%#x]", pc)} {
+		if !strings.Contains(c.Stderr, want) {
+			t.Errorf("the runtime's stderr lacks %q:\n%s", want, c.Stderr)
+		}
+	}
 	for k, v := range map[string]string{
 		"go_fault":             "main.readField at " + c.Source + ":" + strconv.Itoa(c.Line(t, "read_field")),
 		"go_fault_instruction": "ldr r1, [r0, #96]",
 		"go_fault_access":      "reads 4 bytes at r0+0x60",
 		"go_signal":            "SIGSEGV SEGV_MAPERR at 0x0 (goroutine 1)",
-		"go_fault_address":     "unknown: the runtime recorded 0x0, not an address at r0+0x60; r0's value at the fault is not in the core",
+		"go_fault_address":     "0x60 (computed from the instruction; the runtime recorded 0x0)",
 		"go_field_offset":      "0x60 (from the instruction)",
+		"go_fault_registers": fmt.Sprintf("r0 = 0x0 (loaded from the stack slot at r13+0x4 by \"ldr r0, [sp, #4]\" at %#x, r13 = SP there ", pc-4) +
+			"(runtime.sigpanic's CFA, unwound from g._panic's start, plus the 4 bytes the runtime pushed))",
 	} {
-		if d.Evidence[k] != v {
+		if got := regexp.MustCompile(`r13 = 0x[0-9a-f]+ there`).ReplaceAllString(d.Evidence[k], "r13 = SP there"); got != v {
 			t.Errorf("evidence %s = %q, want %q", k, d.Evidence[k], v)
 		}
 	}
-	want := "The panic came from a nil pointer dereference (SIGSEGV SEGV_MAPERR; the runtime recorded address 0x0, but the faulting " +
-		"instruction reads 4 bytes at r0+0x60: the field at offset 0x60 if r0 was nil; under qemu-user, whose core has no NT_SIGINFO, " +
-		"the runtime's handler got no fault address), caught by the runtime in main.readField at " + c.Source + ":" +
-		strconv.Itoa(c.Line(t, "read_field")) + " (ldr r1, [r0, #96]), in goroutine 1."
+	want := "The panic came from a nil pointer dereference (SIGSEGV SEGV_MAPERR at 0x60, computed from the instruction: it reads " +
+		"4 bytes at r0+0x60 and r0 = 0x0, so it touched the field at offset 0x60 of a nil pointer; the runtime recorded address " +
+		"0x0: under qemu-user, whose core has no NT_SIGINFO, its handler gets no fault address), caught by the runtime in " +
+		"main.readField at " + c.Source + ":" + strconv.Itoa(c.Line(t, "read_field")) + " (ldr r1, [r0, #96]), in goroutine 1."
 	if !strings.Contains(d.Summary, want) {
 		t.Errorf("summary\n %s\nlacks\n %s", d.Summary, want)
 	}

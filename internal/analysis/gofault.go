@@ -3,6 +3,7 @@ package analysis
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/coredig/coredig/internal/core"
 	"github.com/coredig/coredig/internal/diagnose"
@@ -93,12 +94,26 @@ func (a *Analysis) explainGoFault(rd *report.Diagnosis, frames []report.Frame, s
 		// from the instruction, and the base register's value is not in the core.
 		off := fmt.Sprintf("%#x", access.Disp)
 		acc := diagnose.AccessText(*access)
-		rd.AddEvidence("go_fault_address", fmt.Sprintf("unknown: the runtime recorded 0x0, not an address at %s+%s; %s's value at the fault is not in the core", access.Base, off, access.Base))
-		rd.AddEvidence("go_field_offset", off+" (from the instruction)")
 		name := sig.Name
 		if sig.CodeName != "" {
 			name += " " + sig.CodeName
 		}
+		rd.AddEvidence("go_field_offset", off+" (from the instruction)")
+		if v, how, ok := a.goFaultBase(gf, access.Base); ok {
+			addr := v + uint64(access.Disp)
+			if a.Core.Arch.PtrSize == 4 {
+				addr &= 0xffffffff
+			}
+			rd.AddEvidence("go_fault_registers", fmt.Sprintf("%s = %#x (%s)", access.Base, v, how))
+			rd.AddEvidence("go_fault_address", fmt.Sprintf("%#x (computed from the instruction; the runtime recorded 0x0)", addr))
+			if v == 0 {
+				desc = fmt.Sprintf("a nil pointer dereference (%s at %#x, computed from the instruction: it %s and %s = 0x0, so it touched the field at offset %s of a nil pointer; the runtime recorded address 0x0: under qemu-user, whose core has no NT_SIGINFO, its handler gets no fault address)", name, addr, acc, access.Base, off)
+			} else {
+				desc = fmt.Sprintf("%s at %#x (computed from the instruction: it %s and %s = %#x; the runtime recorded address 0x0: under qemu-user, whose core has no NT_SIGINFO, its handler gets no fault address)", name, addr, acc, access.Base, v)
+			}
+			break
+		}
+		rd.AddEvidence("go_fault_address", fmt.Sprintf("unknown: the runtime recorded 0x0, not an address at %s+%s; %s's value at the fault is not in the core", access.Base, off, access.Base))
 		desc = fmt.Sprintf("a nil pointer dereference (%s; the runtime recorded address 0x0, but the faulting instruction %s: the field at offset %s if %s was nil; under qemu-user, whose core has no NT_SIGINFO, the runtime's handler got no fault address)", name, acc, off, access.Base)
 	case gf.Signo == 11 && sig.Address != nil && gf.Addr < 4096:
 		desc = fmt.Sprintf("a nil pointer dereference (%s, field offset %#x)", desc, gf.Addr)
@@ -117,4 +132,74 @@ func goFaultFrame(frames []report.Frame) *report.Frame {
 		}
 	}
 	return nil
+}
+
+// goFaultBase recovers the value the faulting access's base register held when a Go
+// program faulted, for a core whose registers do not hold it (the thread has gone on to
+// the runtime's abort): the faulting frame's sp is runtime.sigpanic's CFA, found by
+// unwinding from where the runtime started the panic (g._panic's startPC and startSP),
+// plus what the signal handler pushed (goruntime.SigpanicPush); the register's value is
+// then the stack slot the function last loaded it from, when nothing on the single path
+// from that load to the fault moved sp or jumped. ok is false when any step fails.
+func (a *Analysis) goFaultBase(gf *goruntime.Fault, base string) (val uint64, how string, ok bool) {
+	c := a.Core.Arch
+	push, ok := goruntime.SigpanicPush(c)
+	if !ok || gf.PanicPC == 0 || gf.PanicSP == 0 {
+		return 0, "", false
+	}
+	regs := make([]uint64, len(c.RegNames))
+	regs[c.PC], regs[c.SP] = gf.PanicPC, gf.PanicSP
+	walk, _ := a.unwindRegs(regs, 16, true)
+	var sp uint64
+	for i := 0; i+1 < len(walk); i++ {
+		if a.Modules.Lookup(walk[i].PC).Function == "runtime.sigpanic" && walk[i].HasCFA && walk[i+1].PC == gf.PC {
+			sp = walk[i].CFA + push
+			break
+		}
+	}
+	s := a.Modules.Lookup(gf.PC)
+	if sp == 0 || s.Function == "" || gf.PC < s.FuncStart || gf.PC-s.FuncStart > 1<<16 {
+		return 0, "", false
+	}
+	mode := a.codeMode(gf.PC, nil)
+	var insts []disasm.Inst
+	for pc := s.FuncStart; pc < gf.PC && len(insts) < MaxFunctionInsts; {
+		in, err := a.decodeAt(pc, disasm.SyntaxDefault, mode)
+		if err != nil || in.Len <= 0 {
+			return 0, "", false
+		}
+		insts = append(insts, in)
+		pc += uint64(in.Len)
+	}
+	family := c.Family(base)
+	spName := c.RegNames[c.SP]
+	for j := len(insts) - 1; j >= 0; j-- {
+		in := insts[j]
+		if in.IsBranch || in.IsCall || in.IsReturn || in.Dest != "" && c.Family(in.Dest) == spName || slices.Contains(in.AlsoWrites, spName) {
+			return 0, "", false // not a single straight path, or sp moved
+		}
+		for _, b := range insts {
+			if b.IsBranch && b.Target > in.PC && b.Target <= gf.PC {
+				return 0, "", false // another path joins before the fault
+			}
+		}
+		if in.Dest == "" || c.Family(in.Dest) != family {
+			if slices.Contains(in.AlsoWrites, base) {
+				return 0, "", false
+			}
+			continue
+		}
+		if len(in.Mem) != 1 || in.Mem[0].Write || c.Family(in.Mem[0].Base) != spName || in.Mem[0].Index != "" ||
+			in.Mem[0].PreIndex || in.Mem[0].PostIndex || in.Mem[0].Size != c.PtrSize {
+			return 0, "", false
+		}
+		slot := sp + uint64(in.Mem[0].Disp)
+		buf := make([]byte, c.PtrSize)
+		if n, _ := a.Core.ReadAt(buf, slot); n != len(buf) {
+			return 0, "", false
+		}
+		return c.Word(buf), fmt.Sprintf("loaded from the stack slot at %s%+#x by %q at %#x, %s = %#x there (runtime.sigpanic's CFA, unwound from g._panic's start, plus the %d bytes the runtime pushed)",
+			spName, in.Mem[0].Disp, in.Text, in.PC, spName, sp, push), true
+	}
+	return 0, "", false
 }

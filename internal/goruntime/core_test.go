@@ -257,8 +257,16 @@ func TestCoreGoroutines(t *testing.T) {
 			}
 			want := Fault{Goid: 1, Signo: 11, Code: 1, Addr: 0x60, PC: readField}
 			for _, hint := range []uint64{0, readField} {
-				if f, err := rt.Fault(hint); err != nil || *f != want {
-					t.Errorf("fault with hint %#x: %+v, %v; want %+v", hint, f, err, want)
+				f, err := rt.Fault(hint)
+				if err != nil {
+					t.Fatalf("fault with hint %#x: %v", hint, err)
+				}
+				// Where the runtime started the panic: in gopanic, on goroutine 1's stack.
+				if fn := tab.Lookup(f.PanicPC).Function; fn != "runtime.gopanic" || f.PanicSP == 0 {
+					t.Errorf("panic started at %#x (%s), sp %#x; want in runtime.gopanic", f.PanicPC, fn, f.PanicSP)
+				}
+				if got := (Fault{Goid: f.Goid, Signo: f.Signo, Code: f.Code, Addr: f.Addr, PC: f.PC}); got != want {
+					t.Errorf("fault with hint %#x: %+v; want %+v", hint, f, want)
 				}
 			}
 			if f, err := rt.Fault(readField + 4); f != nil || err == nil || !strings.HasPrefix(err.Error(), "no goroutine among ") {

@@ -47,6 +47,7 @@ type Runtime struct {
 	g       map[string]int64 // runtime.g field offsets
 	gobuf   map[string]int64 // runtime.gobuf field offsets
 	m       map[string]int64 // runtime.m field offsets
+	panic   map[string]int64 // runtime._panic field offsets; nil when DWARF has none
 
 	mod Module      // the module that defines the runtime
 	dw  *dwarf.Data // its DWARF
@@ -83,7 +84,7 @@ func Find(p Process, a *arch.Arch) (*Runtime, error) {
 	if err != nil {
 		return nil, err
 	}
-	rt := &Runtime{p: p, arch: a, allgs: allgs, g: l.g, gobuf: l.gobuf, m: l.m, mod: m, dw: d}
+	rt := &Runtime{p: p, arch: a, allgs: allgs, g: l.g, gobuf: l.gobuf, m: l.m, panic: l.panic, mod: m, dw: d}
 	for _, f := range []string{"goid", "atomicstatus", "sched", "_panic", "sig", "sigcode0", "sigcode1", "sigpc"} {
 		if _, ok := rt.g[f]; !ok {
 			return nil, fmt.Errorf("runtime.g has no field %s in DWARF", f)
@@ -114,13 +115,15 @@ func (rt *Runtime) Version() string {
 // layout is what the DWARF says of the runtime's structures.
 type layout struct {
 	g, gobuf, m map[string]int64 // member offsets of runtime.g, runtime.gobuf, runtime.m
+	panic       map[string]int64 // and of runtime._panic
 	nWaitReason int64            // len(runtime.waitReasonStrings), 0 if not found
 }
 
-// readLayout reads the member offsets of runtime.g, runtime.gobuf and runtime.m, and the
-// length of the runtime.waitReasonStrings array, in one pass over the DWARF.
+// readLayout reads the member offsets of runtime.g, runtime.gobuf, runtime.m and
+// runtime._panic, and the length of the runtime.waitReasonStrings array, in one pass over
+// the DWARF.
 func readLayout(d *dwarf.Data) (*layout, error) {
-	want := map[string]bool{"runtime.g": true, "runtime.gobuf": true, "runtime.m": true}
+	want := map[string]bool{"runtime.g": true, "runtime.gobuf": true, "runtime.m": true, "runtime._panic": true}
 	out := map[string]map[string]int64{}
 	var wrLen int64
 	r := d.Reader()
@@ -153,5 +156,5 @@ func readLayout(d *dwarf.Data) (*layout, error) {
 	if out["runtime.g"] == nil {
 		return nil, errors.New("no runtime.g in DWARF")
 	}
-	return &layout{g: out["runtime.g"], gobuf: out["runtime.gobuf"], m: out["runtime.m"], nWaitReason: wrLen}, nil
+	return &layout{g: out["runtime.g"], gobuf: out["runtime.gobuf"], m: out["runtime.m"], panic: out["runtime._panic"], nWaitReason: wrLen}, nil
 }
