@@ -15,7 +15,7 @@
 //     a module's symbol table for nothing; the module must define runtime.allgs.
 //
 //   - The layouts of runtime.g, runtime.gobuf, runtime.m and runtime._panic (member
-//     offsets; _panic's startPC and startSP, Go 1.22+, are optional) and the
+//     offsets; _panic's startPC and startSP, read in Go 1.26, are optional) and the
 //     length of runtime.waitReasonStrings come from that module's DWARF, in one pass
 //     (Find fails when g lacks goid, atomicstatus, sched, _panic, sig, sigcode0,
 //     sigcode1 or sigpc, or gobuf lacks sp or pc). g.waitreason, g.m, m.procid,

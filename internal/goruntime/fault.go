@@ -16,7 +16,7 @@ type Fault struct {
 	Signo, Code int    // g.sig; g.sigcode0 as the int32 si_code it holds
 	Addr, PC    uint64 // g.sigcode1, g.sigpc
 	// PanicPC and PanicSP are where the runtime started the panic, g._panic's startPC
-	// and startSP (Go 1.22+: the pc after gopanic's call of _panic.start, and gopanic's
+	// and startSP (as in Go 1.26: the pc after gopanic's call of _panic.start, and gopanic's
 	// sp there): a context to unwind the goroutine's stack from, down through
 	// runtime.sigpanic to the faulting frame, when its thread's stack ends before it.
 	// 0 when unknown.
