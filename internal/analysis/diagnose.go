@@ -209,6 +209,9 @@ func (a *Analysis) decodeAt(pc uint64, syntax disasm.Syntax, mode disasm.Mode) (
 // disasm.ModeDefault when nothing says.
 func (a *Analysis) codeMode(pc uint64, regs map[string]uint64) disasm.Mode {
 	c := a.Core
+	if c.Arch.ModeBit == 0 {
+		return disasm.ModeDefault // one instruction set
+	}
 	if regs != nil {
 		if m := disasm.ThreadMode(c.Arch, func(n string) (uint64, bool) { v, ok := regs[n]; return v, ok }); m != disasm.ModeDefault {
 			return m
@@ -240,6 +243,9 @@ func (a *Analysis) codeMode(pc uint64, regs map[string]uint64) disasm.Mode {
 // dataMode says disasm.ModeData for 32-bit ARM data among code (a "$d" mapping symbol:
 // a literal pool), else disasm.ModeDefault.
 func (a *Analysis) dataMode(pc uint64) disasm.Mode {
+	if a.Core.Arch.ModeBit == 0 {
+		return disasm.ModeDefault
+	}
 	if m := disasm.MappingMode(a.Modules.MappingSymbol(pc)); m == disasm.ModeData {
 		return m
 	}
