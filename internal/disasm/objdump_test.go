@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -210,7 +209,10 @@ func TestObjdumpARM(t *testing.T) {
 // counted, not compared, and must stay rare; every word that decodes must read as
 // objdump's.
 func TestObjdumpARMGo(t *testing.T) {
-	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
+	goTool := "go" // $GOROOT/bin/go under "go test", as testcore finds it
+	if g := os.Getenv("GOROOT"); g != "" {
+		goTool = filepath.Join(g, "bin", "go")
+	}
 	out := filepath.Join(t.TempDir(), "crash")
 	cmd := exec.Command(goTool, "build", "-o", out, "../../testdata/src/crash.go")
 	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=arm", "GOARM=7", "CGO_ENABLED=0")
