@@ -9,7 +9,11 @@
 # crash and (with redis-tools' redis-benchmark) a busy server that must read as no hang,
 # postgresql-15 (initdb, postgres, pgbench under /usr/lib/postgresql/15/bin) as another, Debian's i386 CPython 3.11 through multiarch (libpython3.11:i386 and its headers;
 # testcore builds an i386 interpreter around it; installing them also upgrades the amd64
-# python3.11 packages to the same version, as Multi-Arch: same requires), and rustc for the
+# python3.11 packages to the same version, as Multi-Arch: same requires), the same for
+# ppc64el and armhf (testcore builds their interpreters with the cross compilers and
+# runs them under qemu-user with -L /, on the multiarch libc6:ARCH they bring; s390x's
+# is missing: bookworm-security has no s390x build of the amd64 python3.11's version,
+# and Multi-Arch: same allows no other), and rustc for the
 # Rust crasher when no rustup toolchain is there. The pyenv
 # CPythons (3.8-3.13) are part of the machine image.
 set -euo pipefail
@@ -20,7 +24,8 @@ pkgs=(gcc g++ gdb binutils libc6-dbg elfutils qemu-user gcc-aarch64-linux-gnu
       gcc-arm-linux-gnueabihf libc6-dev-armhf-cross
       gcc-riscv64-linux-gnu libc6-dev-riscv64-cross
       zstd lz4 xz-utils gzip python3.11 python3-numpy python3-pytest attr
-      redis-server redis-tools postgresql-15 libpython3.11:i386 libpython3.11-dev:i386)
+      redis-server redis-tools postgresql-15 libpython3.11:i386 libpython3.11-dev:i386
+      libpython3.11:ppc64el libpython3.11-dev:ppc64el libpython3.11:armhf libpython3.11-dev:armhf)
 # The Rust crasher needs rustc: a rustup toolchain in ~/.cargo/bin serves, else Debian's.
 if ! command -v rustc >/dev/null && [ ! -x "$HOME/.cargo/bin/rustc" ]; then
 	pkgs+=(rustc)
@@ -36,11 +41,14 @@ if [ ${#missing[@]} -gt 0 ]; then
 	fi
 	echo "deps.sh: installing ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
-	# The :i386 packages need the i386 architecture in dpkg; adding it again is harmless
-	# but only done when missing, and apt-get update below fetches its package lists.
-	if ! dpkg --print-foreign-architectures | grep -qx i386; then
-		dpkg --add-architecture i386
-	fi
+	# The :i386, :ppc64el and :armhf packages need their architectures in dpkg; adding
+	# one again is harmless but only done when missing, and apt-get update below fetches
+	# their package lists.
+	for a in i386 ppc64el armhf; do
+		if ! dpkg --print-foreign-architectures | grep -qx "$a"; then
+			dpkg --add-architecture "$a"
+		fi
+	done
 	apt-get update -qq
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi

@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -18,8 +19,11 @@ type pyProcess struct{ a *Analysis }
 func (p pyProcess) ReadAt(b []byte, addr uint64) (int, error) { return p.a.Core.ReadAt(b, addr) }
 func (p pyProcess) PtrSize() int                              { return p.a.Core.Arch.PtrSize }
 
-// Machine picks the 32-bit CPython layouts, which are per architecture.
+// Machine picks the CPython layouts generated for the architecture, when there are.
 func (p pyProcess) Machine() string { return p.a.Core.Arch.Name }
+
+// ByteOrder is the core's: s390x's interpreter memory is big-endian.
+func (p pyProcess) ByteOrder() binary.ByteOrder { return p.a.Core.Arch.ByteOrder }
 
 func (p pyProcess) Symbol(name string) (uint64, bool) {
 	addr, _, ok := p.a.Modules.FindSymbol(name)

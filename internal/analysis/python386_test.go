@@ -56,18 +56,29 @@ func formatPyFrames(fs []report.PythonFrame) string {
 // its _PyEval_EvalFrameDefault frames.
 func TestPythonI386(t *testing.T) {
 	tc := testcore.Make(t, testcore.PySelfI386)
+	checkPySelf(t, tc, "i386", testcore.I386LibPython311)
+}
+
+// checkPySelf checks the Python view of a pyself.py core of the named architecture
+// (as internal/arch names it), whose layout must come from the DWARF of layoutLib,
+// against what the process printed about itself, and returns the report.
+func checkPySelf(t *testing.T, tc *testcore.Core, arch, layoutLib string) *report.Report {
 	self := parseSelfReport(t, tc.Stdout)
-	a, _ := open(t, tc.Path, symbolize.Options{})
-	if a.Core.Arch.PtrSize != 4 {
-		t.Fatalf("core of %s has %d-byte pointers, want an i386 core", tc.Exe, a.Core.Arch.PtrSize)
+	opts := symbolize.Options{}
+	if tc.Sysroot != "" {
+		opts.Finder = symbolize.PathFinder{Sysroot: tc.Sysroot}
+	}
+	a, _ := open(t, tc.Path, opts)
+	if a.Core.Arch.Name != arch {
+		t.Fatalf("core of %s is of %s, want %s", tc.Exe, a.Core.Arch.Name, arch)
 	}
 	r := a.Full(FullOptions{})
 	py := r.Python
 	if py == nil || py.Error != "" {
 		t.Fatalf("python %+v", py)
 	}
-	if py.Version != self.Version || py.VersionSource == "" || !strings.Contains(py.LayoutSource, "/usr/lib/i386-linux-gnu/libpython3.11.so.1.0") {
-		t.Errorf("version %q from %q, layout %q; want %s from the i386 libpython's layout", py.Version, py.VersionSource, py.LayoutSource, self.Version)
+	if py.Version != self.Version || py.VersionSource == "" || !strings.HasPrefix(py.LayoutSource, "DWARF of "+layoutLib+" ") {
+		t.Errorf("version %q from %q, layout %q; want %s from the layout of %s", py.Version, py.VersionSource, py.LayoutSource, self.Version, layoutLib)
 	}
 	if len(py.Warnings) != 0 {
 		t.Errorf("python warnings %q", py.Warnings)
@@ -166,6 +177,7 @@ func TestPythonI386(t *testing.T) {
 	if strings.Join(merged, " ") != strings.Join(want, " ") || evals == 0 {
 		t.Errorf("merged %v over %d eval frames, want %v\n%s", merged, evals, want, dump(crashed.Frames))
 	}
+	return r
 }
 
 // threads6.py under the i386 interpreter: a SIGSEGV at 0x60 inside ctypes.string_at,

@@ -43,10 +43,16 @@ type DebugOffsets struct {
 // debugOffsetsMaxSize bounds how much of _PyRuntime is read for the header.
 const debugOffsetsMaxSize = 1024
 
-// ParseDebugOffsets decodes a _Py_DebugOffsets image (little-endian). It
+// ParseDebugOffsets decodes a little-endian _Py_DebugOffsets image. It
 // returns ok=false when the cookie is absent (CPython < 3.13) and an error
 // when the cookie is there but the rest is not a layout this package knows.
 func ParseDebugOffsets(b []byte) (d DebugOffsets, ok bool, err error) {
+	return ParseDebugOffsetsOrder(b, binary.LittleEndian)
+}
+
+// ParseDebugOffsetsOrder is ParseDebugOffsets for an image in the given byte order
+// (its fields are uint64_t in the process's order; the cookie is bytes).
+func ParseDebugOffsetsOrder(b []byte, order binary.ByteOrder) (d DebugOffsets, ok bool, err error) {
 	if len(b) < 24 || string(b[:8]) != DebugCookie {
 		return d, false, nil
 	}
@@ -56,7 +62,7 @@ func ParseDebugOffsets(b []byte) (d DebugOffsets, ok bool, err error) {
 			i += 8
 			return 0
 		}
-		v := binary.LittleEndian.Uint64(b[i:])
+		v := order.Uint64(b[i:])
 		i += 8
 		return v
 	}

@@ -51,7 +51,7 @@ func TestDebugOffsetsMatchGeneratedTable(t *testing.T) {
 	if d.Version != 0x030d00f0 {
 		t.Errorf("version %#x, want 0x30d00f0", d.Version)
 	}
-	table, ok := LayoutFor(d.Version, 8, "")
+	table, ok := LayoutFor(d.Version, 8, "", false)
 	if !ok {
 		t.Fatal("no generated 3.13 layout")
 	}

@@ -13,7 +13,8 @@ type imageProcess struct {
 	img     []byte
 	version uint32
 	ptr     int    // pointer size; 0 means 8
-	machine string // for 32-bit layouts
+	machine string // for machine-specific layouts
+	big     bool   // a big-endian process (s390x)
 }
 
 const (
@@ -24,7 +25,7 @@ const (
 func (p *imageProcess) ReadAt(b []byte, addr uint64) (int, error) {
 	if addr == versionAddr && len(b) <= 8 {
 		var v [8]byte
-		binary.LittleEndian.PutUint64(v[:], uint64(p.version))
+		p.ByteOrder().PutUint32(v[:], p.version)
 		return copy(b, v[:]), nil
 	}
 	if addr < p.base || addr-p.base >= uint64(len(p.img)) {
@@ -53,6 +54,26 @@ func (p *imageProcess) Threads() []OSThread {
 
 func (p *imageProcess) Machine() string { return p.machine }
 
+func (p *imageProcess) ByteOrder() binary.ByteOrder {
+	if p.big {
+		return binary.BigEndian
+	}
+	return binary.LittleEndian
+}
+
+// layoutOrder is the byte order of l's build.
+func layoutOrder(l Layout) binary.ByteOrder {
+	if l.BigEndian {
+		return binary.BigEndian
+	}
+	return binary.LittleEndian
+}
+
+// layoutProcess is an imageProcess of img for a process l serves.
+func layoutProcess(l Layout, img []byte) *imageProcess {
+	return &imageProcess{base: imageBase, img: img, version: l.MinVersion | 0xf0, ptr: l.PtrSize, machine: l.Machine, big: l.BigEndian}
+}
+
 func (p *imageProcess) PtrSize() int {
 	if p.ptr == 0 {
 		return 8
@@ -65,13 +86,20 @@ func (p *imageProcess) PtrSize() int {
 // the given layout. It is the fuzz seed and the walker's unit test input.
 func buildImage(l Layout) []byte {
 	img := make([]byte, 0x4000)
+	order := layoutOrder(l)
+	// put writes a word; put32 a 32-bit field (an int, or the str state's bit fields).
 	put := func(off uint64, off2 int64, v uint64) {
 		if off2 >= 0 && int(off)+int(off2)+l.PtrSize <= len(img) {
 			if l.PtrSize == 4 {
-				binary.LittleEndian.PutUint32(img[int(off)+int(off2):], uint32(v))
+				order.PutUint32(img[int(off)+int(off2):], uint32(v))
 			} else {
-				binary.LittleEndian.PutUint64(img[int(off)+int(off2):], v)
+				order.PutUint64(img[int(off)+int(off2):], v)
 			}
+		}
+	}
+	put32 := func(off uint64, off2 int64, v uint32) {
+		if off2 >= 0 && int(off)+int(off2)+4 <= len(img) {
+			order.PutUint32(img[int(off)+int(off2):], v)
 		}
 	}
 	const (
@@ -94,7 +122,7 @@ func buildImage(l Layout) []byte {
 	} else {
 		put(interp, l.InterpGILPtr, a(gil))
 	}
-	put(gilAt, l.GILLocked, 1)
+	put32(gilAt, l.GILLocked, 1)
 	put(gilAt, l.GILLastHolder, a(tstate))
 	put(interp, l.InterpThreadsHead, a(tstate))
 	put(tstate, l.TstateInterp, a(interp))
@@ -107,7 +135,7 @@ func buildImage(l Layout) []byte {
 		if l.minor() == 10 {
 			lasti = 1 // 3.10: code units
 		}
-		put(frame, l.FrameObjLasti, lasti)
+		put32(frame, l.FrameObjLasti, uint32(lasti))
 	default:
 		if l.TstateCurrentFrame >= 0 {
 			put(tstate, l.TstateCurrentFrame, a(frame))
@@ -121,7 +149,7 @@ func buildImage(l Layout) []byte {
 	put(code, l.CodeName, a(name))
 	put(code, l.CodeQualname, a(name))
 	put(code, l.CodeFilename, a(file))
-	put(code, l.CodeFirstLineno, 1)
+	put32(code, l.CodeFirstLineno, 1)
 	tabOff := l.CodeLinetable
 	var tab []byte
 	switch {
@@ -136,11 +164,11 @@ func buildImage(l Layout) []byte {
 	put(table, l.BytesSize, uint64(len(tab)))
 	copy(img[table+uint64(l.BytesSval):], tab)
 	str := func(at uint64, s string) {
-		state := uint64(1)<<l.UnicodeKindShift | 1<<l.UnicodeCompactShift | 1<<l.UnicodeASCIIShift
+		state := uint32(1)<<l.UnicodeKindShift | 1<<l.UnicodeCompactShift | 1<<l.UnicodeASCIIShift
 		if l.UnicodeReadyShift >= 0 {
 			state |= 1 << l.UnicodeReadyShift
 		}
-		put(at, l.UnicodeState, state)
+		put32(at, l.UnicodeState, state)
 		put(at, l.UnicodeLength, uint64(len(s)))
 		copy(img[at+uint64(l.ASCIISize):], s)
 	}
@@ -156,8 +184,7 @@ func TestWalkSyntheticImage(t *testing.T) {
 			name += fmt.Sprintf("-%dbit", 8*l.PtrSize)
 		}
 		t.Run(name, func(t *testing.T) {
-			p := &imageProcess{base: imageBase, img: buildImage(l), version: l.MinVersion | 0xf0, ptr: l.PtrSize, machine: l.Machine}
-			st, err := Analyze(p)
+			st, err := Analyze(layoutProcess(l, buildImage(l)))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -187,7 +214,7 @@ func TestWalkSyntheticImage(t *testing.T) {
 // TestWalkCycles makes every list point to itself: the walk must stop with
 // a cycle error, not hang.
 func TestWalkCycles(t *testing.T) {
-	l, _ := LayoutFor(0x030c0000, 8, "")
+	l, _ := LayoutFor(0x030c0000, 8, "", false)
 	img := buildImage(l)
 	binary.LittleEndian.PutUint64(img[0x1000+l.InterpNext:], imageBase+0x1000)
 	binary.LittleEndian.PutUint64(img[0x3000+l.TstateNext:], imageBase+0x3000)
@@ -212,7 +239,7 @@ func FuzzWalk(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, which uint8, img []byte) {
 		l := generatedLayouts[int(which)%len(generatedLayouts)]
-		st, err := Analyze(&imageProcess{base: imageBase, img: img, version: l.MinVersion | 0xf0, ptr: l.PtrSize, machine: l.Machine})
+		st, err := Analyze(layoutProcess(l, img))
 		if err != nil {
 			return
 		}

@@ -1,14 +1,22 @@
 package python
 
-// The i386 entry is Debian's libpython3.11 (libpython3.11:i386); its DWARF is in
-// Debian's python3.11-dbg:i386, which cannot be installed beside the amd64 python3.11
-// (it needs python3.11:i386), so go generate expects its files unpacked under
-// $HOME/.cache/coredig/python3.11-dbg-i386:
+// The i386, ppc64le, s390x and arm entries are Debian's libpython3.11 of those
+// architectures. Their DWARF is in Debian's python3.11-dbg:ARCH, which cannot be
+// installed beside the amd64 python3.11 (it needs python3.11:ARCH), so go generate
+// expects its files unpacked under $HOME/.cache/coredig/python3.11-dbg-ARCH:
 //
-//	apt-get download python3.11-dbg:i386
+//	apt-get download python3.11-dbg:i386   # and :ppc64el, :s390x, :armhf
 //	dpkg -x python3.11-dbg_*_i386.deb $HOME/.cache/coredig/python3.11-dbg-i386
 //
-//go:generate go run ./internal/gen -o offsets_gen.go -debugdir /usr/lib/debug:$HOME/.cache/coredig/python3.11-dbg-i386/usr/lib/debug /root/.pyenv/versions/3.8.*/lib/libpython3.8.so.1.0 /root/.pyenv/versions/3.9.*/lib/libpython3.9.so.1.0 /root/.pyenv/versions/3.10.*/lib/libpython3.10.so.1.0 /root/.pyenv/versions/3.11.*/lib/libpython3.11.so.1.0 /root/.pyenv/versions/3.12.*/lib/libpython3.12.so.1.0 /root/.pyenv/versions/3.13.*/lib/libpython3.13.so.1.0 /usr/lib/i386-linux-gnu/libpython3.11.so.1.0
+// The libraries themselves are the multiarch ones scripts/deps.sh installs, except
+// s390x's: bookworm-security has no s390x build of the amd64 python3.11's version, so
+// libpython3.11:s390x (which Multi-Arch: same ties to that version) cannot be
+// installed, and go generate reads bookworm's, unpacked:
+//
+//	apt-get download libpython3.11:s390x python3.11-dbg:s390x   # both 3.11.2-6+deb12u8
+//	dpkg -x libpython3.11_*_s390x.deb $HOME/.cache/coredig/libpython3.11-s390x
+//
+//go:generate go run ./internal/gen -o offsets_gen.go -debugdir /usr/lib/debug:$HOME/.cache/coredig/python3.11-dbg-i386/usr/lib/debug:$HOME/.cache/coredig/python3.11-dbg-ppc64el/usr/lib/debug:$HOME/.cache/coredig/python3.11-dbg-s390x/usr/lib/debug:$HOME/.cache/coredig/python3.11-dbg-armhf/usr/lib/debug /root/.pyenv/versions/3.8.*/lib/libpython3.8.so.1.0 /root/.pyenv/versions/3.9.*/lib/libpython3.9.so.1.0 /root/.pyenv/versions/3.10.*/lib/libpython3.10.so.1.0 /root/.pyenv/versions/3.11.*/lib/libpython3.11.so.1.0 /root/.pyenv/versions/3.12.*/lib/libpython3.12.so.1.0 /root/.pyenv/versions/3.13.*/lib/libpython3.13.so.1.0 /usr/lib/i386-linux-gnu/libpython3.11.so.1.0 /usr/lib/powerpc64le-linux-gnu/libpython3.11.so.1.0 $HOME/.cache/coredig/libpython3.11-s390x/usr/lib/s390x-linux-gnu/libpython3.11.so.1.0 /usr/lib/arm-linux-gnueabihf/libpython3.11.so.1.0
 
 // Layout holds the byte offsets (and a few sizes and bit positions) of the
 // CPython structures the walker reads. -1 means the field does not exist in
@@ -23,12 +31,18 @@ type Layout struct {
 	MinVersion, MaxVersion uint32 // PY_VERSION_HEX range this entry covers
 	Source                 string // where the values came from
 	PtrSize                int    // bytes of a pointer (and of Py_ssize_t) in the build: 8 or 4
-	// Machine is the architecture a 32-bit entry was generated for, as internal/arch
-	// names it ("i386"); "" for 64-bit entries. 32-bit ABIs disagree on the alignment of
-	// 8-byte members (int64_t, double: 4 on i386 by the i386 psABI, 8 on ARM EABI), so
-	// a 32-bit layout serves its own machine only; the 64-bit ABIs (x86_64, aarch64)
-	// all align them to 8 and share one entry.
+	// Machine is the architecture the entry was generated for, as internal/arch names
+	// it ("i386", "ppc64le"); "" for the entries generated from x86_64 builds, which
+	// serve every little-endian LP64 machine that has no entry of its own (aarch64
+	// reads them; the LP64 ABIs all align 8-byte members to 8 and make CPython's
+	// structures alike). 32-bit ABIs disagree on the alignment of 8-byte members
+	// (int64_t, double: 4 on i386 by the i386 psABI, 8 on ARM EABI), so a 32-bit layout
+	// serves its own machine only.
 	Machine string
+	// BigEndian: the build is big-endian (s390x). Bit fields are then allocated from
+	// the most significant bit of their unit, so the Unicode*Shift values differ from a
+	// little-endian build's; a big-endian process is read with big-endian entries only.
+	BigEndian bool
 
 	RuntimeSize             int64
 	RuntimeInterpretersHead int64
@@ -117,17 +131,25 @@ type Layout struct {
 	TupleItem int64
 }
 
-// LayoutFor returns the generated layout covering hexVersion (PY_VERSION_HEX) for
-// builds whose pointers are ptrSize bytes; for 4, machine names the architecture
-// (see Layout.Machine).
-func LayoutFor(hexVersion uint32, ptrSize int, machine string) (Layout, bool) {
-	if ptrSize == 8 {
-		machine = ""
-	}
-	for _, l := range generatedLayouts {
-		if hexVersion >= l.MinVersion && hexVersion <= l.MaxVersion && l.PtrSize == ptrSize && l.Machine == machine {
-			return l, true
+// LayoutFor returns the generated layout covering hexVersion (PY_VERSION_HEX) for a
+// process of the given pointer size, machine (see Layout.Machine) and byte order: the
+// machine's own entry when there is one, else, for a little-endian 64-bit process, the
+// shared LP64 entry.
+func LayoutFor(hexVersion uint32, ptrSize int, machine string, bigEndian bool) (Layout, bool) {
+	var shared *Layout
+	for i, l := range generatedLayouts {
+		if hexVersion < l.MinVersion || hexVersion > l.MaxVersion || l.PtrSize != ptrSize || l.BigEndian != bigEndian {
+			continue
 		}
+		switch {
+		case l.Machine == machine && machine != "":
+			return l, true
+		case l.Machine == "" && ptrSize == 8 && shared == nil:
+			shared = &generatedLayouts[i]
+		}
+	}
+	if shared != nil {
+		return *shared, true
 	}
 	return Layout{}, false
 }

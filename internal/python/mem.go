@@ -47,13 +47,23 @@ const (
 	MaxLineTable    = 1 << 20 // bytes of a line table read
 )
 
-// mem wraps Memory with typed little-endian reads. ptr is the size of a pointer in
-// the process, 8 or 4 bytes; CPython's Py_ssize_t, size_t, uintptr_t and (on Linux)
-// unsigned long are as wide (Include/pyport.h), so it is the size of every "word"
-// field the walker reads.
+// mem wraps Memory with typed reads in the process's byte order. ptr is the size of a
+// pointer in the process, 8 or 4 bytes; CPython's Py_ssize_t, size_t, uintptr_t and (on
+// Linux) unsigned long are as wide (Include/pyport.h), so it is the size of every "word"
+// field the walker reads. order is the byte order of every multi-byte value (nil:
+// little-endian); s390x is big-endian.
 type mem struct {
-	m   Memory
-	ptr int
+	m     Memory
+	ptr   int
+	order binary.ByteOrder
+}
+
+// bo returns r's byte order.
+func (r mem) bo() binary.ByteOrder {
+	if r.order == nil {
+		return binary.LittleEndian
+	}
+	return r.order
 }
 
 // readChunk bounds each allocation: a size read from a corrupt core costs
@@ -82,7 +92,7 @@ func (r mem) u64(what string, addr uint64) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return binary.LittleEndian.Uint64(b), nil
+	return r.bo().Uint64(b), nil
 }
 
 // word reads a pointer-sized unsigned word: a pointer, size_t, uintptr_t or unsigned long.
@@ -109,7 +119,7 @@ func (r mem) u32(what string, addr uint64) (uint32, error) {
 	if err != nil {
 		return 0, err
 	}
-	return binary.LittleEndian.Uint32(b), nil
+	return r.bo().Uint32(b), nil
 }
 
 func (r mem) u8(what string, addr uint64) (uint8, error) {
@@ -208,13 +218,13 @@ func (r mem) str(l *Layout, addr uint64, what string) (string, error) {
 	case 2:
 		u := make([]uint16, len(b)/2)
 		for i := range u {
-			u[i] = binary.LittleEndian.Uint16(b[2*i:])
+			u[i] = r.bo().Uint16(b[2*i:])
 		}
 		s = string(utf16.Decode(u))
 	case 4:
 		buf := make([]byte, 0, len(b))
 		for i := 0; i+4 <= len(b); i += 4 {
-			c := rune(binary.LittleEndian.Uint32(b[i:]))
+			c := rune(r.bo().Uint32(b[i:]))
 			if !utf8.ValidRune(c) {
 				c = utf8.RuneError
 			}

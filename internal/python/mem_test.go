@@ -1,7 +1,6 @@
 package python
 
 import (
-	"encoding/binary"
 	"errors"
 	"strings"
 	"testing"
@@ -14,18 +13,19 @@ func strImage(l Layout, kind int, ascii bool, length int, data []byte) *imagePro
 	if ascii {
 		state |= 1 << l.UnicodeASCIIShift
 	}
-	binary.LittleEndian.PutUint32(img[l.UnicodeState:], state)
+	order := layoutOrder(l)
+	order.PutUint32(img[l.UnicodeState:], state)
 	if l.PtrSize == 4 {
-		binary.LittleEndian.PutUint32(img[l.UnicodeLength:], uint32(length))
+		order.PutUint32(img[l.UnicodeLength:], uint32(length))
 	} else {
-		binary.LittleEndian.PutUint64(img[l.UnicodeLength:], uint64(length))
+		order.PutUint64(img[l.UnicodeLength:], uint64(length))
 	}
 	at := l.CompactUnicodeSize
 	if ascii {
 		at = l.ASCIISize
 	}
 	copy(img[at:], data)
-	return &imageProcess{base: imageBase, img: img, ptr: l.PtrSize, machine: l.Machine}
+	return layoutProcess(l, img)
 }
 
 // short cuts an image to 256 bytes.
@@ -36,8 +36,11 @@ func short(p *imageProcess) *imageProcess {
 
 func TestCompactStrKinds(t *testing.T) {
 	for _, l := range generatedLayouts {
-		ucs2 := []byte{0xbb, 0x03, 0xbb, 0x03} // "λλ" U+03BB
-		ucs4 := []byte{0x0d, 0xf6, 0x01, 0x00} // U+1F60D
+		order := layoutOrder(l)
+		ucs2, ucs4 := make([]byte, 4), make([]byte, 4)
+		order.PutUint16(ucs2, 0x3bb) // "λλ" U+03BB
+		order.PutUint16(ucs2[2:], 0x3bb)
+		order.PutUint32(ucs4, 0x1f60d) // U+1F60D
 		tests := []struct {
 			name   string
 			p      *imageProcess
@@ -53,7 +56,7 @@ func TestCompactStrKinds(t *testing.T) {
 			{"past the image", short(strImage(l, 1, true, 1000, nil)), "", "of 1000 bytes mapped"},
 		}
 		for _, tt := range tests {
-			got, err := (mem{tt.p, l.PtrSize}).str(&l, imageBase, "test str")
+			got, err := (mem{m: tt.p, ptr: l.PtrSize, order: tt.p.ByteOrder()}).str(&l, imageBase, "test str")
 			if tt.errHas != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.errHas) {
 					t.Errorf("%s %s: err %v, want one containing %q", l.Source, tt.name, err, tt.errHas)
@@ -69,7 +72,7 @@ func TestCompactStrKinds(t *testing.T) {
 
 func TestReadErrorSaysWhere(t *testing.T) {
 	p := &imageProcess{base: imageBase, img: make([]byte, 16)}
-	_, err := (mem{p, 8}).u64("PyThreadState.next", imageBase+12)
+	_, err := (mem{m: p, ptr: 8}).u64("PyThreadState.next", imageBase+12)
 	var re *ReadError
 	if !errors.As(err, &re) || re.What != "PyThreadState.next" || re.Addr != imageBase+12 {
 		t.Fatalf("err %v, want a ReadError for PyThreadState.next at %#x", err, imageBase+12)

@@ -2,6 +2,7 @@ package python
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"path"
@@ -34,6 +35,13 @@ type OSThread struct {
 // (see Layout.Machine).
 type Machiner interface {
 	Machine() string
+}
+
+// ByteOrderer is optionally implemented by a Process whose memory is not
+// little-endian (s390x): every word, int and bit field of the interpreter is then read
+// in its byte order, and only layouts generated from a build of that byte order serve.
+type ByteOrderer interface {
+	ByteOrder() binary.ByteOrder
 }
 
 // ModuleLister is optionally implemented by a Process to let the walker find
@@ -172,7 +180,11 @@ func Analyze(p Process) (*State, error) {
 	if !ok {
 		return nil, ErrNoPython
 	}
-	w := &walker{p: p, r: mem{p, p.PtrSize()}, st: &State{}, codeCache: map[uint64]*codeInfo{}, steps: MaxTotalFrames, localsLeft: MaxLocalsFrames, byFS: map[uint64]uint64{}, tids: map[uint64]bool{}}
+	r := mem{m: p, ptr: p.PtrSize()}
+	if bo, ok := p.(ByteOrderer); ok {
+		r.order = bo.ByteOrder()
+	}
+	w := &walker{p: p, r: r, st: &State{}, codeCache: map[uint64]*codeInfo{}, steps: MaxTotalFrames, localsLeft: MaxLocalsFrames, byFS: map[uint64]uint64{}, tids: map[uint64]bool{}}
 	if err := w.version(rt); err != nil {
 		return nil, err
 	}
@@ -217,7 +229,7 @@ func (w *walker) version(rt uint64) error {
 	}
 	var dbg *DebugOffsets
 	if hdr, err := w.r.read("_Py_DebugOffsets", rt, debugOffsetsMaxSize); err == nil {
-		d, found, perr := ParseDebugOffsets(hdr)
+		d, found, perr := ParseDebugOffsetsOrder(hdr, w.r.bo())
 		switch {
 		case found && perr != nil:
 			if st.HexVersion == 0 {
@@ -237,16 +249,16 @@ func (w *walker) version(rt uint64) error {
 		return &UnsupportedError{Version: "unknown", Reason: "no Py_Version symbol, no version string in a python module, no _Py_DebugOffsets"}
 	}
 	st.Version = FormatHexVersion(st.HexVersion)
-	ptr, machine := w.r.ptr, ""
+	ptr, machine, big := w.r.ptr, "", w.r.bo() == binary.BigEndian
 	if m, ok := w.p.(Machiner); ok {
 		machine = m.Machine()
 	}
-	base, ok := LayoutFor(st.HexVersion, ptr, machine)
-	_, have313 := LayoutFor(0x030d0000, ptr, machine)
+	base, ok := LayoutFor(st.HexVersion, ptr, machine, big)
+	_, have313 := LayoutFor(0x030d0000, ptr, machine, big)
 	switch {
 	case dbg != nil && (ok || have313):
 		if !ok {
-			base, _ = LayoutFor(0x030d0000, ptr, machine)
+			base, _ = LayoutFor(0x030d0000, ptr, machine, big)
 			base.MinVersion, base.MaxVersion = st.HexVersion, st.HexVersion
 			base.RuntimeInterpretersMain, base.RuntimeFinalizingID, base.CodeFirstTraceable = -1, -1, -1
 			// _Py_DebugOffsets publishes no GIL drop request.
@@ -261,6 +273,8 @@ func (w *walker) version(rt uint64) error {
 		st.LayoutSource = base.Source
 	case ptr != 8:
 		return &UnsupportedError{Version: st.Version, Reason: fmt.Sprintf("no generated layout for %d-bit builds of this version on %q", 8*ptr, machine)}
+	case big:
+		return &UnsupportedError{Version: st.Version, Reason: fmt.Sprintf("no generated layout for big-endian builds of this version on %q", machine)}
 	default:
 		return &UnsupportedError{Version: st.Version, Reason: "no generated layout and no _Py_DebugOffsets"}
 	}

@@ -93,18 +93,20 @@ func build(s Spec) (*Core, error) {
 			return nil, err
 		}
 	case ".py":
-		if s.Arch != ArchX86_64 && s.Arch != ArchI386 {
-			return nil, fmt.Errorf("python sources run only on %s and %s, not %s", ArchX86_64, ArchI386, s.Arch)
-		}
 		if s.Python == "" {
-			return nil, fmt.Errorf("source %s needs Spec.Python (e.g. testcore.PyenvPython(\"3.12.1\"), or I386LibPython311 for i386)", s.Source)
+			return nil, fmt.Errorf("source %s needs Spec.Python (e.g. testcore.PyenvPython(\"3.12.1\"), or a Debian libpython such as I386LibPython311 for another architecture)", s.Source)
 		}
-		if s.Arch == ArchI386 {
-			exe, err := buildI386Python(dir, s.Python)
+		if s.Arch != ArchX86_64 {
+			exe, err := buildForeignPython(dir, s.Arch, s.Python)
 			if err != nil {
 				return nil, err
 			}
 			c.Exe = exe
+			if isEmulated {
+				// qemu runs it with -L /: its libraries are Debian's multiarch ones, at
+				// the same paths as on the host (see buildForeignPython).
+				c.Sysroot = "/"
+			}
 			break
 		}
 		if _, err := os.Stat(s.Python); err != nil {
@@ -120,48 +122,102 @@ func build(s Spec) (*Core, error) {
 	return c, nil
 }
 
-// I386LibPython311 is Debian's i386 libpython3.11 (libpython3.11:i386 and, for its
-// headers, libpython3.11-dev:i386, installed through multiarch by scripts/deps.sh).
-// Debian's python3.11 executable exists only for the host's architecture, so an i386
-// .py spec names the library and testcore builds the interpreter around it.
-const I386LibPython311 = "/usr/lib/i386-linux-gnu/libpython3.11.so.1.0"
+// Debian's libpython3.11 of other architectures, installed through multiarch by
+// scripts/deps.sh with its headers (libpython3.11:ARCH and libpython3.11-dev:ARCH).
+// Debian's python3.11 executable exists only for the host's architecture, so such a
+// .py spec names the library and testcore builds the interpreter around it: with gcc
+// -m32 for i386 (run natively), with Debian's cross compiler for the others (run under
+// qemu-user).
+const (
+	I386LibPython311    = "/usr/lib/i386-linux-gnu/libpython3.11.so.1.0"
+	PPC64LELibPython311 = "/usr/lib/powerpc64le-linux-gnu/libpython3.11.so.1.0"
+	S390XLibPython311   = "/usr/lib/s390x-linux-gnu/libpython3.11.so.1.0"
+	ARMLibPython311     = "/usr/lib/arm-linux-gnueabihf/libpython3.11.so.1.0"
+)
 
-// i386PythonMain is the whole i386 interpreter: CPython's own main
-// (Programs/python.c), calling Py_BytesMain from the shared libpython.
-const i386PythonMain = `#include <Python.h>
+// pythonMain is the whole interpreter: CPython's own main (Programs/python.c),
+// calling Py_BytesMain from the shared libpython.
+const pythonMain = `#include <Python.h>
 int main(int argc, char **argv) { return Py_BytesMain(argc, argv); }
 `
 
 var libpythonVersion = regexp.MustCompile(`^libpython(3\.[0-9]+)\.so`)
 
-// buildI386Python compiles the i386 interpreter into dir with gcc -m32, linked to
-// the i386 libpython lib, and returns its path: dir/python3.X, so that it is named as
-// the python executable it stands in for. The headers are Debian's multiarch ones:
-// /usr/include/python3.X/pyconfig.h includes i386-linux-gnu/python3.X/pyconfig.h for
-// __i386__. The interpreter finds its standard library under /usr/lib/python3.X
-// (sys.prefix /usr, from the library's configured prefix), where Debian's
-// libpython3.X-stdlib:i386 puts the i386 extension modules beside the amd64 ones.
-func buildI386Python(dir, lib string) (string, error) {
+// multiarchTriple is Debian's multiarch directory name of each architecture whose
+// libpython testcore builds an interpreter for.
+var multiarchTriple = map[string]string{
+	ArchI386:    "i386-linux-gnu",
+	ArchPPC64LE: "powerpc64le-linux-gnu",
+	ArchS390X:   "s390x-linux-gnu",
+	ArchARM:     "arm-linux-gnueabihf",
+}
+
+// debianArch is Debian's name of each of those architectures (for the hint to install
+// the packages).
+var debianArch = map[string]string{ArchI386: "i386", ArchPPC64LE: "ppc64el", ArchS390X: "s390x", ArchARM: "armhf"}
+
+// buildForeignPython compiles the interpreter of another architecture into dir,
+// linked to that architecture's libpython lib, and returns its path: dir/python3.X,
+// so that it is named as the python executable it stands in for. The headers are
+// Debian's multiarch ones: /usr/include/python3.X/pyconfig.h includes
+// <TRIPLE/python3.X/pyconfig.h>, found through a directory holding only a link to
+// /usr/include/TRIPLE (so that no other host header comes into the build). The
+// interpreter finds its standard library under /usr/lib/python3.X (sys.prefix /usr,
+// from the library's configured prefix), where Debian's libpython3.X-stdlib:ARCH puts
+// the architecture's extension modules beside the host's.
+//
+// i386 builds with gcc -m32 and runs natively. The others build with Debian's cross
+// compiler (its sysroot's libc for crt files; libpython's own dependencies, libz and
+// libexpat, from the multiarch directories through -rpath-link) and run under
+// qemu-user with -L /: the program interpreter (/lib64/ld64.so.2,
+// /lib/ld64.so.1, /lib/ld-linux-armhf.so.3) and every library are then Debian's
+// multiarch libc6:ARCH and its neighbours, of the same version as the libpython that
+// needs them. The cross sysroot's ld.so (libc6-ARCH-cross) cannot serve: it is
+// another build of glibc than the multiarch libc.so.6 that libpython's dependencies
+// bring, and the two do not mix (ppc64le dies with "stack smashing detected").
+func buildForeignPython(dir, arch, lib string) (string, error) {
 	m := libpythonVersion.FindStringSubmatch(filepath.Base(lib))
 	if m == nil {
-		return "", fmt.Errorf("i386 python: %s is not a libpython3.X.so", lib)
+		return "", fmt.Errorf("%s python: %s is not a libpython3.X.so", arch, lib)
+	}
+	triple, ok := multiarchTriple[arch]
+	if !ok {
+		return "", fmt.Errorf("python sources run on %s, %s, %s, %s and %s, not %s", ArchX86_64, ArchI386, ArchPPC64LE, ArchS390X, ArchARM, arch)
+	}
+	if filepath.Dir(lib) != filepath.Join("/usr/lib", triple) {
+		return "", fmt.Errorf("%s python: %s is not in %s", arch, lib, filepath.Join("/usr/lib", triple))
 	}
 	inc := "/usr/include/python" + m[1]
-	for _, p := range []string{lib, filepath.Join("/usr/include/i386-linux-gnu", "python"+m[1], "pyconfig.h")} {
+	for _, p := range []string{lib, filepath.Join("/usr/include", triple, "python"+m[1], "pyconfig.h")} {
 		if _, err := os.Stat(p); err != nil {
-			return "", fmt.Errorf("i386 python: %w (scripts/deps.sh installs libpython%s:i386 and libpython%s-dev:i386 through multiarch)", err, m[1], m[1])
+			return "", fmt.Errorf("%s python: %w (scripts/deps.sh installs libpython%s:%s and libpython%s-dev:%s through multiarch)", arch, err, m[1], debianArch[arch], m[1], debianArch[arch])
 		}
 	}
 	src := filepath.Join(dir, "python-main.c")
-	if err := os.WriteFile(src, []byte(i386PythonMain), 0o644); err != nil {
-		return "", err
-	}
-	shim, err := i386Includes(dir)
-	if err != nil {
+	if err := os.WriteFile(src, []byte(pythonMain), 0o644); err != nil {
 		return "", err
 	}
 	exe := filepath.Join(dir, "python"+m[1])
-	if err := runTool(dir, nil, "gcc", "-m32", "-idirafter", shim, "-I", inc, "-O0", "-g", "-pthread", "-o", exe, src, lib); err != nil {
+	if arch == ArchI386 {
+		shim, err := i386Includes(dir)
+		if err != nil {
+			return "", err
+		}
+		if err := runTool(dir, nil, "gcc", "-m32", "-idirafter", shim, "-I", inc, "-O0", "-g", "-pthread", "-o", exe, src, lib); err != nil {
+			return "", err
+		}
+		return exe, nil
+	}
+	em := emulated[arch]
+	shim := filepath.Join(dir, triple+"-include")
+	if err := os.MkdirAll(shim, 0o755); err != nil {
+		return "", err
+	}
+	if err := os.Symlink(filepath.Join("/usr/include", triple), filepath.Join(shim, triple)); err != nil && !os.IsExist(err) {
+		return "", err
+	}
+	libdirs := filepath.Join("/usr/lib", triple) + ":" + filepath.Join("/lib", triple)
+	if err := runTool(dir, nil, em.Triple+"-gcc", "-idirafter", shim, "-I", inc, "-O0", "-g", "-pthread", "-o", exe, src, lib, "-Wl,-rpath-link,"+libdirs); err != nil {
 		return "", err
 	}
 	return exe, nil

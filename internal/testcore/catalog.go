@@ -153,6 +153,18 @@ var (
 	PySelfI386 = Spec{Name: "pyself-i386-py3.11", Source: "pyself.py", Arch: ArchI386, Python: I386LibPython311}
 	// Threads6I386: threads6.py under the same i386 CPython 3.11.
 	Threads6I386 = Spec{Name: "threads6-i386-py3.11", Source: "threads6.py", Arch: ArchI386, Python: I386LibPython311}
+
+	// PySelfPPC64LE, PySelfS390X and PySelfARM: pyself.py under Debian's CPython 3.11 of
+	// ppc64el, s390x and armhf (libpython3.11:ARCH in an interpreter testcore builds with
+	// the cross compiler), run under qemu-user, which writes the core.
+	PySelfPPC64LE = Spec{Name: "pyself-ppc64le-py3.11", Source: "pyself.py", Arch: ArchPPC64LE, Python: PPC64LELibPython311}
+	PySelfS390X   = Spec{Name: "pyself-s390x-py3.11", Source: "pyself.py", Arch: ArchS390X, Python: S390XLibPython311}
+	PySelfARM     = Spec{Name: "pyself-arm-py3.11", Source: "pyself.py", Arch: ArchARM, Python: ARMLibPython311}
+	// Threads6PPC64LE, Threads6S390X and Threads6ARM: threads6.py under the same
+	// interpreters: a NULL+0x60 read in ctypes.string_at with six other Python threads.
+	Threads6PPC64LE = Spec{Name: "threads6-ppc64le-py3.11", Source: "threads6.py", Arch: ArchPPC64LE, Python: PPC64LELibPython311}
+	Threads6S390X   = Spec{Name: "threads6-s390x-py3.11", Source: "threads6.py", Arch: ArchS390X, Python: S390XLibPython311}
+	Threads6ARM     = Spec{Name: "threads6-arm-py3.11", Source: "threads6.py", Arch: ArchARM, Python: ARMLibPython311}
 )
 
 // Catalog lists every catalogue spec.

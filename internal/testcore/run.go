@@ -185,25 +185,29 @@ func crash(c *Core) error {
 	if err := os.Mkdir(runDir, 0o755); err != nil {
 		return fmt.Errorf("making the run directory: %w", err)
 	}
-	var argv []string
-	switch {
-	case filepath.Ext(s.Source) == ".py":
+	argv := append([]string{c.Exe}, s.Args...)
+	if filepath.Ext(s.Source) == ".py" {
 		argv = append(append(append([]string{c.Exe}, s.PyFlags...), c.Source), s.Args...)
-	case emulated[s.Arch].Qemu != "":
-		em := emulated[s.Arch]
+	}
+	if em := emulated[s.Arch]; em.Qemu != "" {
 		qemu, err := exec.LookPath(em.Qemu)
 		if err != nil {
 			return fmt.Errorf("%s not found (apt-get install qemu-user): %w", em.Qemu, err)
 		}
-		// The guest's loader comes from the cross sysroot; its C library must too. Once
-		// Debian's multiarch C library of the same architecture is installed (libc6:armhf,
-		// pulled in by libpython3.11:armhf), the loader's default search finds it first
-		// through qemu's fallback to host paths, and a loader and libc of two builds run
-		// threads wrongly or abort. LD_LIBRARY_PATH=/lib (the sysroot's, through -L) keeps
-		// the pair together.
-		argv = append([]string{qemu, "-L", em.Sysroot, "-E", "LD_LIBRARY_PATH=/lib", c.Exe}, s.Args...)
-	default:
-		argv = append([]string{c.Exe}, s.Args...)
+		// c.Sysroot is the cross compilers' sysroot, or the root of the libraries of an
+		// interpreter built around Debian's libpython of the architecture
+		// (buildForeignPython), whose loader and C library come from that root together.
+		args := []string{qemu, "-L", c.Sysroot}
+		if c.Sysroot == em.Sysroot {
+			// The guest's loader comes from the cross sysroot; its C library must too.
+			// Once Debian's multiarch C library of the same architecture is installed
+			// (libc6:armhf, pulled in by libpython3.11:armhf), the loader's default
+			// search finds it first through qemu's fallback to host paths, and a loader
+			// and libc of two builds run threads wrongly or abort. LD_LIBRARY_PATH=/lib
+			// (the sysroot's, through -L) keeps the pair together.
+			args = append(args, "-E", "LD_LIBRARY_PATH=/lib")
+		}
+		argv = append(args, argv...)
 	}
 	// Pdeathsig fires when the thread that forked the program ends, not the process.
 	// Go ends a thread whose goroutine exits locked to it (capture's tracer does, in a

@@ -78,9 +78,11 @@ type Spec struct {
 	// opt-level=0").
 	CFlags []string
 	// Python is the interpreter for .py sources, e.g. PyenvPython("3.12.1"). For
-	// Arch ArchI386 it is the i386 libpython (I386LibPython311) that testcore builds
-	// an interpreter around with gcc -m32: the process is 32-bit and the kernel
-	// writes an i386 core.
+	// another Arch it is Debian's libpython of that architecture (I386LibPython311,
+	// PPC64LELibPython311, S390XLibPython311, ARMLibPython311) that testcore builds an
+	// interpreter around: with gcc -m32 for i386, whose core the kernel writes; with
+	// the cross compiler for ppc64le, s390x and arm, run under qemu-user (-L /), whose
+	// core qemu writes.
 	Python string
 	// PyFlags are interpreter options put before the script, e.g.
 	// {"-X", "faulthandler"} (which installs handlers that dump a Python
@@ -134,7 +136,8 @@ type Core struct {
 	// working directory of the crashed process).
 	Dir string
 	// Sysroot is the emulated architecture's sysroot (AArch64Sysroot for aarch64
-	// cores), "" for native ones.
+	// cores; "/" for a Python interpreter of another architecture, whose libraries are
+	// Debian's multiarch ones at their host paths), "" for native ones.
 	Sysroot string
 	// PID is the pid of the crashed process (of qemu-aarch64 for aarch64
 	// cores, which is also the guest's getpid()).

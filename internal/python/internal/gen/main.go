@@ -10,13 +10,15 @@
 // under one of the -debugdir roots (ROOT/.build-id/xx/rest.debug, as gdb looks
 // for it under /usr/lib/debug). The version is taken from the file name's "3.X"
 // and from the PY_VERSION string found in .rodata; the pointer size from the ELF
-// class, and for 32-bit builds the machine. One table entry is written per input and
-// keyed by its minor version range, pointer size and (32-bit) machine. A field that
-// the build does not have is written as -1.
+// class, the machine and the byte order from the ELF header. One table entry is
+// written per input and keyed by its minor version range, pointer size, machine (""
+// for x86_64 builds, whose entries serve every little-endian LP64 machine without its
+// own) and byte order. A field that the build does not have is written as -1.
 package main
 
 import (
 	"bytes"
+	"encoding/binary"
 	"debug/dwarf"
 	"debug/elf"
 	"flag"
@@ -220,7 +222,8 @@ func resolve(st *dwarf.StructType, path string) (int64, *dwarf.StructField, bool
 	return off, last, true
 }
 
-func value(ts types, f field) (int64, bool) {
+// value returns field f's value in a build of the given byte order.
+func value(ts types, f field, bigEndian bool) (int64, bool) {
 	for _, sn := range f.structs {
 		st := ts[sn]
 		if st == nil {
@@ -246,9 +249,21 @@ func value(ts types, f field) (int64, bool) {
 				if m.BitSize == 0 {
 					return 0, false
 				}
-				// DWARF 4+ DW_AT_data_bit_offset counts from the start of the
-				// enclosing struct (state); it is little-endian bit order.
-				return m.DataBitOffset - m.ByteOffset*8, true
+				// DWARF 4+ DW_AT_data_bit_offset counts bits from the start of the
+				// enclosing struct (state) in memory order. The walker wants the
+				// shift of the field in the storage unit read as one integer (the
+				// state's unsigned int): in a little-endian build the same number;
+				// in a big-endian one (s390x: the ABI allocates bit fields from the
+				// most significant bit) the count from the unit's other end.
+				pos := m.DataBitOffset - m.ByteOffset*8
+				if bigEndian {
+					unit := 8 * m.Type.Size()
+					if unit <= 0 || pos+m.BitSize > unit {
+						return 0, false
+					}
+					pos = unit - pos - m.BitSize
+				}
+				return pos, true
 			}
 		}
 	}
@@ -283,7 +298,8 @@ type entry struct {
 	version string
 	minor   int
 	ptrSize int
-	machine string // 32-bit builds: the architecture as internal/arch names it
+	machine string // the architecture as internal/arch names it; "" for x86_64 builds
+	big     bool   // a big-endian build
 	source  string
 	values  map[string]int64
 }
@@ -354,21 +370,36 @@ func load(path string, debugRoots []string) (entry, error) {
 	if err != nil {
 		return entry{}, fmt.Errorf("%s: DWARF types: %w", path, err)
 	}
-	e := entry{version: ver, source: source, ptrSize: 8, values: map[string]int64{}}
+	e := entry{version: ver, source: source, ptrSize: 8, values: map[string]int64{}, big: f.ByteOrder == binary.BigEndian}
 	if f.Class == elf.ELFCLASS32 {
 		e.ptrSize = 4
-		switch f.Machine {
-		case elf.EM_386:
-			e.machine = "i386"
-		case elf.EM_ARM:
-			e.machine = "arm"
-		default:
-			e.machine = strings.ToLower(strings.TrimPrefix(f.Machine.String(), "EM_"))
+	}
+	// x86_64 builds make the shared LP64 entries (Machine ""); any other build an
+	// entry of its own machine.
+	switch f.Machine {
+	case elf.EM_X86_64:
+	case elf.EM_386:
+		e.machine = "i386"
+	case elf.EM_ARM:
+		e.machine = "arm"
+	case elf.EM_PPC64:
+		e.machine = "ppc64"
+		if !e.big {
+			e.machine = "ppc64le"
 		}
+	case elf.EM_AARCH64:
+		e.machine = "aarch64"
+	case elf.EM_S390:
+		e.machine = "s390"
+		if e.ptrSize == 8 {
+			e.machine = "s390x"
+		}
+	default:
+		e.machine = strings.ToLower(strings.TrimPrefix(f.Machine.String(), "EM_"))
 	}
 	e.minor, _ = strconv.Atoi(strings.Split(ver, ".")[1])
 	for _, fl := range fields {
-		v, ok := value(ts, fl)
+		v, ok := value(ts, fl, e.big)
 		if !ok {
 			v = -1
 		}
@@ -405,6 +436,9 @@ func main() {
 		if entries[i].ptrSize != entries[j].ptrSize {
 			return entries[i].ptrSize > entries[j].ptrSize
 		}
+		if entries[i].machine != entries[j].machine {
+			return entries[i].machine < entries[j].machine
+		}
 		return entries[i].minor < entries[j].minor
 	})
 	var b bytes.Buffer
@@ -419,6 +453,9 @@ func main() {
 		fmt.Fprintf(&b, "PtrSize: %d,\n", e.ptrSize)
 		if e.machine != "" {
 			fmt.Fprintf(&b, "Machine: %q,\n", e.machine)
+		}
+		if e.big {
+			fmt.Fprintf(&b, "BigEndian: true,\n")
 		}
 		for _, fl := range fields {
 			fmt.Fprintf(&b, "%s: %d,\n", fl.name, e.values[fl.name])

@@ -1,0 +1,77 @@
+package analysis
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/coredig/coredig/internal/report"
+	"github.com/coredig/coredig/internal/testcore"
+)
+
+// CPython on ppc64le, s390x and 32-bit ARM: Debian's libpython3.11 of the architecture
+// (multiarch) in an interpreter built with the cross compiler, run under qemu-user,
+// which writes the core. As on i386 (checkPySelf), every Python thread's stack is
+// exactly what the process printed about itself before os.abort(), the GIL holder is
+// the aborting thread, middle's locals are read, and the crashing thread's
+// _PyEval_EvalFrameDefault frames carry its Python frames; the native frames around
+// them are the ones os.abort() and the interpreter's entry make (checkPySelfNative).
+
+func TestPythonPPC64LE(t *testing.T) {
+	tc := testcore.Make(t, testcore.PySelfPPC64LE)
+	r := checkPySelf(t, tc, "ppc64le", testcore.PPC64LELibPython311)
+	checkPySelfNative(t, tc, r, pySelfNative)
+}
+
+// pySelfNative is the aborting thread's native stack, innermost first: glibc's
+// pthread_kill internals (unnamed: Debian's libc6 of the architecture has no debug file
+// here), raise, abort, libpython's os_abort and cfunction_vectorcall (static), the call
+// into the eval loop and its Python frames, _PyEval_Vector (static), PyEval_EvalCode,
+// run_mod and friends, the interpreter's entry, main and __libc_start_call_main
+// (static).
+var pySelfNative = []string{
+	"?", "raise", "abort", "?", "?", "PyObject_Vectorcall",
+	"_PyEval_EvalFrameDefault[crash_now middle main <module>]",
+	"?", "PyEval_EvalCode", "?", "_PyRun_SimpleFileObject", "_PyRun_AnyFileObject",
+	"Py_RunMain", "Py_BytesMain", "main@python-main.c:2", "?", "__libc_start_main",
+}
+
+// checkPySelfNative checks the native frames of pyself.py's aborting thread, outermost
+// last: libc's raise and abort, libpython's os.abort and calls, the eval loop carrying
+// the four Python frames, the interpreter's entry down to main (python-main.c:2) and
+// __libc_start_main. libpython's static functions have no name (their symbols are in
+// Debian's python3.11-dbg, which cannot be installed beside the host's python3.11);
+// unnamed frames are "?", a frame's Python frames follow in brackets.
+func checkPySelfNative(t *testing.T, tc *testcore.Core, r *report.Report, want []string) {
+	t.Helper()
+	var crashed *report.Thread
+	for i := range r.Threads {
+		if r.Threads[i].Crashed {
+			crashed = &r.Threads[i]
+		}
+	}
+	if crashed == nil {
+		t.Fatal("no crashed thread")
+	}
+	var got []string
+	for _, f := range crashed.Frames {
+		name := f.Function
+		if name == "" {
+			name = "?"
+		}
+		if len(f.Python) > 0 {
+			var py []string
+			for _, pf := range f.Python {
+				py = append(py, pf.Function)
+			}
+			name += "[" + strings.Join(py, " ") + "]"
+		}
+		if f.File != "" {
+			name += fmt.Sprintf("@%s:%d", strings.TrimPrefix(f.File, tc.Dir+"/"), f.Line)
+		}
+		got = append(got, name)
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") || crashed.TID != tc.PID {
+		t.Errorf("thread %d (pid %d) native frames:\n  %s\nwant\n  %s", crashed.TID, tc.PID, strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+	}
+}
