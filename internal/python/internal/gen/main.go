@@ -18,9 +18,9 @@ package main
 
 import (
 	"bytes"
-	"encoding/binary"
 	"debug/dwarf"
 	"debug/elf"
+	"encoding/binary"
 	"flag"
 	"fmt"
 	"go/format"
