@@ -12,8 +12,9 @@
 # python3.11 packages to the same version, as Multi-Arch: same requires), the same for
 # ppc64el and armhf (testcore builds their interpreters with the cross compilers and
 # runs them under qemu-user with -L /, on the multiarch libc6:ARCH they bring; s390x's
-# is missing: bookworm-security has no s390x build of the amd64 python3.11's version,
-# and Multi-Arch: same allows no other), and rustc for the
+# cannot be installed: bookworm-security has no s390x build of the amd64 python3.11's
+# version, and Multi-Arch: same allows no other, so scripts/python-s390x.sh unpacks
+# bookworm's into the user's cache instead), and rustc for the
 # Rust crasher when no rustup toolchain is there. The pyenv
 # CPythons (3.8-3.13) are part of the machine image.
 set -euo pipefail
@@ -52,6 +53,9 @@ if [ ${#missing[@]} -gt 0 ]; then
 	apt-get update -qq
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+# Bookworm's s390x CPython 3.11 and the libraries it needs, unpacked into the user's
+# cache (see above; kept out of dpkg's database).
+bash "$(dirname "$0")/python-s390x.sh" >/dev/null
 # Cores written by real kernels of other architectures, from elfutils' test suite (Debian's
 # source package; kept in the user's cache, not in the tree).
 bash "$(dirname "$0")/elfutils-cores.sh" >/dev/null

@@ -92,6 +92,21 @@ func checkPySelfNativeIn(t *testing.T, tc *testcore.Core, r *report.Report, want
 	}
 }
 
+// s390x: a big-endian process (bookworm's libpython3.11:s390x, unpacked by
+// scripts/python-s390x.sh), read with the layout of that build, whose str state bit
+// fields count from the most significant bit; Py_Version, an unsigned long, has its
+// version in its last four bytes.
+func TestPythonS390X(t *testing.T) {
+	tc := testcore.Make(t, testcore.PySelfS390X)
+	// The layout names the library as go generate read it (internal/python/layout.go).
+	r := checkPySelf(t, tc, "s390x", "/root/.cache/coredig/python3.11-s390x/usr/lib/s390x-linux-gnu/libpython3.11.so.1.0")
+	if py := r.Python; py != nil && !strings.HasPrefix(py.VersionSource, "Py_Version symbol at ") {
+		t.Errorf("version from %q, want the Py_Version symbol", py.VersionSource)
+	}
+	// s390x's _start has CFI, so the stack goes on to it.
+	checkPySelfNative(t, tc, r, append(pySelfNative[:len(pySelfNative):len(pySelfNative)], "_start"))
+}
+
 // 32-bit ARM: an ILP32 process whose ABI aligns 8-byte members to 8 (unlike i386),
 // read with the layout of Debian's armhf build; the same frames as on ppc64le.
 func TestPythonARM(t *testing.T) {

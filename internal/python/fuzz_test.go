@@ -24,8 +24,13 @@ const (
 
 func (p *imageProcess) ReadAt(b []byte, addr uint64) (int, error) {
 	if addr == versionAddr && len(b) <= 8 {
+		// Py_Version is an unsigned long: a word in the process's byte order.
 		var v [8]byte
-		p.ByteOrder().PutUint32(v[:], p.version)
+		if p.PtrSize() == 4 {
+			p.ByteOrder().PutUint32(v[:], p.version)
+		} else {
+			p.ByteOrder().PutUint64(v[:], uint64(p.version))
+		}
 		return copy(b, v[:]), nil
 	}
 	if addr < p.base || addr-p.base >= uint64(len(p.img)) {

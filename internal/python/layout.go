@@ -11,12 +11,10 @@ package python
 // The libraries themselves are the multiarch ones scripts/deps.sh installs, except
 // s390x's: bookworm-security has no s390x build of the amd64 python3.11's version, so
 // libpython3.11:s390x (which Multi-Arch: same ties to that version) cannot be
-// installed, and go generate reads bookworm's, unpacked:
+// installed, and go generate reads bookworm's (3.11.2-6+deb12u8, as is its
+// python3.11-dbg:s390x), unpacked by scripts/python-s390x.sh.
 //
-//	apt-get download libpython3.11:s390x python3.11-dbg:s390x   # both 3.11.2-6+deb12u8
-//	dpkg -x libpython3.11_*_s390x.deb $HOME/.cache/coredig/libpython3.11-s390x
-//
-//go:generate go run ./internal/gen -o offsets_gen.go -debugdir /usr/lib/debug:$HOME/.cache/coredig/python3.11-dbg-i386/usr/lib/debug:$HOME/.cache/coredig/python3.11-dbg-ppc64el/usr/lib/debug:$HOME/.cache/coredig/python3.11-dbg-s390x/usr/lib/debug:$HOME/.cache/coredig/python3.11-dbg-armhf/usr/lib/debug /root/.pyenv/versions/3.8.*/lib/libpython3.8.so.1.0 /root/.pyenv/versions/3.9.*/lib/libpython3.9.so.1.0 /root/.pyenv/versions/3.10.*/lib/libpython3.10.so.1.0 /root/.pyenv/versions/3.11.*/lib/libpython3.11.so.1.0 /root/.pyenv/versions/3.12.*/lib/libpython3.12.so.1.0 /root/.pyenv/versions/3.13.*/lib/libpython3.13.so.1.0 /usr/lib/i386-linux-gnu/libpython3.11.so.1.0 /usr/lib/powerpc64le-linux-gnu/libpython3.11.so.1.0 $HOME/.cache/coredig/libpython3.11-s390x/usr/lib/s390x-linux-gnu/libpython3.11.so.1.0 /usr/lib/arm-linux-gnueabihf/libpython3.11.so.1.0
+//go:generate go run ./internal/gen -o offsets_gen.go -debugdir /usr/lib/debug:$HOME/.cache/coredig/python3.11-dbg-i386/usr/lib/debug:$HOME/.cache/coredig/python3.11-dbg-ppc64el/usr/lib/debug:$HOME/.cache/coredig/python3.11-dbg-s390x/usr/lib/debug:$HOME/.cache/coredig/python3.11-dbg-armhf/usr/lib/debug /root/.pyenv/versions/3.8.*/lib/libpython3.8.so.1.0 /root/.pyenv/versions/3.9.*/lib/libpython3.9.so.1.0 /root/.pyenv/versions/3.10.*/lib/libpython3.10.so.1.0 /root/.pyenv/versions/3.11.*/lib/libpython3.11.so.1.0 /root/.pyenv/versions/3.12.*/lib/libpython3.12.so.1.0 /root/.pyenv/versions/3.13.*/lib/libpython3.13.so.1.0 /usr/lib/i386-linux-gnu/libpython3.11.so.1.0 /usr/lib/powerpc64le-linux-gnu/libpython3.11.so.1.0 $HOME/.cache/coredig/python3.11-s390x/usr/lib/s390x-linux-gnu/libpython3.11.so.1.0 /usr/lib/arm-linux-gnueabihf/libpython3.11.so.1.0
 
 // Layout holds the byte offsets (and a few sizes and bit positions) of the
 // CPython structures the walker reads. -1 means the field does not exist in

@@ -21,7 +21,7 @@ func TestLayoutForPtrSizeAndMachine(t *testing.T) {
 		{"aarch64 3.11 shares it", 0x030b07f0, 8, "aarch64", false, "DWARF of /root/.pyenv/versions/3.11."},
 		{"ppc64le 3.11: Debian's", 0x030b02f0, 8, "ppc64le", false, "DWARF of /usr/lib/powerpc64le-linux-gnu/libpython3.11.so.1.0"},
 		{"ppc64le 3.12 shares x86_64's", 0x030c01f0, 8, "ppc64le", false, "DWARF of /root/.pyenv/versions/3.12."},
-		{"s390x 3.11: Debian's, big-endian", 0x030b02f0, 8, "s390x", true, "DWARF of /root/.cache/coredig/libpython3.11-s390x/"},
+		{"s390x 3.11: Debian's, big-endian", 0x030b02f0, 8, "s390x", true, "DWARF of /root/.cache/coredig/python3.11-s390x/"},
 		{"s390x 3.12: no big-endian entry", 0x030c01f0, 8, "s390x", true, ""},
 		{"i386 3.11", 0x030b02f0, 4, "i386", false, "DWARF of /usr/lib/i386-linux-gnu/libpython3.11.so.1.0"},
 		{"arm 3.11: its own (8-byte members aligned to 8)", 0x030b02f0, 4, "arm", false, "DWARF of /usr/lib/arm-linux-gnueabihf/libpython3.11.so.1.0"},

@@ -526,7 +526,7 @@ var generatedLayouts = []Layout{
 	},
 	{
 		MinVersion: 0x030b0000, MaxVersion: 0x030bffff,
-		Source:                  "DWARF of /root/.cache/coredig/libpython3.11-s390x/usr/lib/s390x-linux-gnu/libpython3.11.so.1.0 with its debug file .build-id/01/56d1c34e35dccc60982c65628992b769f9391a.debug (CPython 3.11.2)",
+		Source:                  "DWARF of /root/.cache/coredig/python3.11-s390x/usr/lib/s390x-linux-gnu/libpython3.11.so.1.0 with its debug file .build-id/01/56d1c34e35dccc60982c65628992b769f9391a.debug (CPython 3.11.2)",
 		PtrSize:                 8,
 		Machine:                 "s390x",
 		BigEndian:               true,

@@ -213,7 +213,13 @@ func (w *walker) warn(format string, args ...any) {
 func (w *walker) version(rt uint64) error {
 	st := w.st
 	if a, ok := w.p.Symbol("Py_Version"); ok {
-		v, err := w.r.u32("Py_Version", a)
+		// const unsigned long Py_Version (Python/getversion.c): a word, whose low 32
+		// bits are the version's, first on little-endian machines, last on s390x.
+		word, err := w.r.word("Py_Version", a)
+		v := uint32(word)
+		if err == nil && word>>32 != 0 {
+			err = &CorruptError{What: "Py_Version", Addr: a, Reason: fmt.Sprintf("%#x is wider than PY_VERSION_HEX", word)}
+		}
 		if err != nil {
 			w.warn("Py_Version symbol unreadable: %v", err)
 		} else if v>>24 == 3 {

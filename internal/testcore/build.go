@@ -97,15 +97,16 @@ func build(s Spec) (*Core, error) {
 			return nil, fmt.Errorf("source %s needs Spec.Python (e.g. testcore.PyenvPython(\"3.12.1\"), or a Debian libpython such as I386LibPython311 for another architecture)", s.Source)
 		}
 		if s.Arch != ArchX86_64 {
-			exe, err := buildForeignPython(dir, s.Arch, s.Python)
+			exe, root, err := buildForeignPython(dir, s.Arch, s.Python)
 			if err != nil {
 				return nil, err
 			}
 			c.Exe = exe
 			if isEmulated {
-				// qemu runs it with -L /: its libraries are Debian's multiarch ones, at
-				// the same paths as on the host (see buildForeignPython).
-				c.Sysroot = "/"
+				// qemu runs it with -L ROOT: "/" for Debian's multiarch libraries, at
+				// the same paths as on the host, or the directory the packages were
+				// unpacked into (see buildForeignPython).
+				c.Sysroot = root
 			}
 			break
 		}
@@ -131,9 +132,17 @@ func build(s Spec) (*Core, error) {
 const (
 	I386LibPython311    = "/usr/lib/i386-linux-gnu/libpython3.11.so.1.0"
 	PPC64LELibPython311 = "/usr/lib/powerpc64le-linux-gnu/libpython3.11.so.1.0"
-	S390XLibPython311   = "/usr/lib/s390x-linux-gnu/libpython3.11.so.1.0"
 	ARMLibPython311     = "/usr/lib/arm-linux-gnueabihf/libpython3.11.so.1.0"
 )
+
+// S390XLibPython311 is bookworm's s390x libpython3.11, not installed but unpacked with
+// its headers, its standard library and the s390x libraries it needs (libc6, zlib1g,
+// libexpat1, libffi8, libgcc-s1) into ${XDG_CACHE_HOME:-$HOME/.cache}/coredig/
+// python3.11-s390x by scripts/python-s390x.sh (which scripts/deps.sh runs): multiarch
+// cannot install it, since bookworm-security has no s390x build of the version of the
+// host's python3.11 and Multi-Arch: same requires that version. qemu-s390x is given
+// that directory with -L.
+var S390XLibPython311 = filepath.Join(userCache(), "coredig", "python3.11-s390x", "usr/lib/s390x-linux-gnu/libpython3.11.so.1.0")
 
 // pythonMain is the whole interpreter: CPython's own main (Programs/python.c),
 // calling Py_BytesMain from the shared libpython.
@@ -157,70 +166,81 @@ var multiarchTriple = map[string]string{
 var debianArch = map[string]string{ArchI386: "i386", ArchPPC64LE: "ppc64el", ArchS390X: "s390x", ArchARM: "armhf"}
 
 // buildForeignPython compiles the interpreter of another architecture into dir,
-// linked to that architecture's libpython lib, and returns its path: dir/python3.X,
-// so that it is named as the python executable it stands in for. The headers are
-// Debian's multiarch ones: /usr/include/python3.X/pyconfig.h includes
-// <TRIPLE/python3.X/pyconfig.h>, found through a directory holding only a link to
-// /usr/include/TRIPLE (so that no other host header comes into the build). The
-// interpreter finds its standard library under /usr/lib/python3.X (sys.prefix /usr,
-// from the library's configured prefix), where Debian's libpython3.X-stdlib:ARCH puts
-// the architecture's extension modules beside the host's.
+// linked to that architecture's libpython lib, and returns its path, dir/python3.X (so
+// that it is named as the python executable it stands in for), and the root its
+// libraries are under: lib is ROOT/usr/lib/TRIPLE/libpython3.X.so.1.0, ROOT "/" for
+// Debian's multiarch packages, or the directory scripts/python-s390x.sh unpacked them
+// into. The headers are Debian's multiarch ones under ROOT/usr/include:
+// python3.X/pyconfig.h includes <TRIPLE/python3.X/pyconfig.h>, found through a
+// directory holding only a link to ROOT/usr/include/TRIPLE (so that no other host
+// header comes into the build). The interpreter finds its standard library under
+// ROOT/usr/lib/python3.X (sys.prefix /usr, from the library's configured prefix),
+// where Debian's libpython3.X-stdlib:ARCH puts the architecture's extension modules.
 //
 // i386 builds with gcc -m32 and runs natively. The others build with Debian's cross
 // compiler (its sysroot's libc for crt files; libpython's own dependencies, libz and
-// libexpat, from the multiarch directories through -rpath-link) and run under
-// qemu-user with -L /: the program interpreter (/lib64/ld64.so.2,
-// /lib/ld64.so.1, /lib/ld-linux-armhf.so.3) and every library are then Debian's
-// multiarch libc6:ARCH and its neighbours, of the same version as the libpython that
-// needs them. The cross sysroot's ld.so (libc6-ARCH-cross) cannot serve: it is
-// another build of glibc than the multiarch libc.so.6 that libpython's dependencies
-// bring, and the two do not mix (ppc64le dies with "stack smashing detected").
-func buildForeignPython(dir, arch, lib string) (string, error) {
+// libexpat, from ROOT's multiarch directories through -rpath-link) and run under
+// qemu-user with -L ROOT: the program interpreter (/lib64/ld64.so.2, /lib/ld64.so.1,
+// /lib/ld-linux-armhf.so.3) and every library are then Debian's libc6:ARCH and its
+// neighbours, of the versions the libpython was built with. The cross sysroot's
+// ld.so (libc6-ARCH-cross) cannot serve: it is another build of glibc than the
+// libc6:ARCH libc.so.6 that libpython's dependencies bring, and the two do not mix
+// (ppc64le dies with "stack smashing detected").
+func buildForeignPython(dir, arch, lib string) (exe, root string, err error) {
 	m := libpythonVersion.FindStringSubmatch(filepath.Base(lib))
 	if m == nil {
-		return "", fmt.Errorf("%s python: %s is not a libpython3.X.so", arch, lib)
+		return "", "", fmt.Errorf("%s python: %s is not a libpython3.X.so", arch, lib)
 	}
 	triple, ok := multiarchTriple[arch]
 	if !ok {
-		return "", fmt.Errorf("python sources run on %s, %s, %s, %s and %s, not %s", ArchX86_64, ArchI386, ArchPPC64LE, ArchS390X, ArchARM, arch)
+		return "", "", fmt.Errorf("python sources run on %s, %s, %s, %s and %s, not %s", ArchX86_64, ArchI386, ArchPPC64LE, ArchS390X, ArchARM, arch)
 	}
-	if filepath.Dir(lib) != filepath.Join("/usr/lib", triple) {
-		return "", fmt.Errorf("%s python: %s is not in %s", arch, lib, filepath.Join("/usr/lib", triple))
+	libdir := filepath.Join("/usr/lib", triple)
+	root, ok = strings.CutSuffix(filepath.Dir(lib), libdir)
+	if !ok {
+		return "", "", fmt.Errorf("%s python: %s is not in ROOT%s", arch, lib, libdir)
 	}
-	inc := "/usr/include/python" + m[1]
-	for _, p := range []string{lib, filepath.Join("/usr/include", triple, "python"+m[1], "pyconfig.h")} {
+	if root == "" {
+		root = "/"
+	}
+	inc := filepath.Join(root, "usr/include/python"+m[1])
+	hint := fmt.Sprintf("scripts/deps.sh installs libpython%s:%s and libpython%s-dev:%s through multiarch", m[1], debianArch[arch], m[1], debianArch[arch])
+	if arch == ArchS390X {
+		hint = "scripts/python-s390x.sh, which scripts/deps.sh runs, unpacks them"
+	}
+	for _, p := range []string{lib, filepath.Join(root, "usr/include", triple, "python"+m[1], "pyconfig.h")} {
 		if _, err := os.Stat(p); err != nil {
-			return "", fmt.Errorf("%s python: %w (scripts/deps.sh installs libpython%s:%s and libpython%s-dev:%s through multiarch)", arch, err, m[1], debianArch[arch], m[1], debianArch[arch])
+			return "", "", fmt.Errorf("%s python: %w (%s)", arch, err, hint)
 		}
 	}
 	src := filepath.Join(dir, "python-main.c")
 	if err := os.WriteFile(src, []byte(pythonMain), 0o644); err != nil {
-		return "", err
+		return "", "", err
 	}
-	exe := filepath.Join(dir, "python"+m[1])
+	exe = filepath.Join(dir, "python"+m[1])
 	if arch == ArchI386 {
 		shim, err := i386Includes(dir)
 		if err != nil {
-			return "", err
+			return "", "", err
 		}
 		if err := runTool(dir, nil, "gcc", "-m32", "-idirafter", shim, "-I", inc, "-O0", "-g", "-pthread", "-o", exe, src, lib); err != nil {
-			return "", err
+			return "", "", err
 		}
-		return exe, nil
+		return exe, root, nil
 	}
 	em := emulated[arch]
 	shim := filepath.Join(dir, triple+"-include")
 	if err := os.MkdirAll(shim, 0o755); err != nil {
-		return "", err
+		return "", "", err
 	}
-	if err := os.Symlink(filepath.Join("/usr/include", triple), filepath.Join(shim, triple)); err != nil && !os.IsExist(err) {
-		return "", err
+	if err := os.Symlink(filepath.Join(root, "usr/include", triple), filepath.Join(shim, triple)); err != nil && !os.IsExist(err) {
+		return "", "", err
 	}
-	libdirs := filepath.Join("/usr/lib", triple) + ":" + filepath.Join("/lib", triple)
+	libdirs := filepath.Join(root, "usr/lib", triple) + ":" + filepath.Join(root, "lib", triple)
 	if err := runTool(dir, nil, em.Triple+"-gcc", "-idirafter", shim, "-I", inc, "-O0", "-g", "-pthread", "-o", exe, src, lib, "-Wl,-rpath-link,"+libdirs); err != nil {
-		return "", err
+		return "", "", err
 	}
-	return exe, nil
+	return exe, root, nil
 }
 
 // i386Includes makes dir/i386-include, the include directory gcc -m32 builds add.

@@ -13,17 +13,25 @@ import (
 // these cores are the only ones here that kernels other than x86_64's wrote.
 func ElfutilsCore(t testing.TB, name string) string {
 	t.Helper()
-	dir := os.Getenv("XDG_CACHE_HOME")
+	dir := userCache()
 	if dir == "" {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			t.Fatalf("testcore: elfutils cores: %v", err)
-		}
-		dir = filepath.Join(home, ".cache")
+		t.Fatalf("testcore: elfutils cores: neither $XDG_CACHE_HOME nor $HOME is set")
 	}
 	path := filepath.Join(dir, "coredig", "elfutils-cores", name)
 	if _, err := os.Stat(path); err != nil {
 		t.Fatalf("testcore: %v (run scripts/elfutils-cores.sh, which scripts/deps.sh calls, to fetch elfutils' test cores)", err)
 	}
 	return path
+}
+
+// userCache is $XDG_CACHE_HOME, else $HOME/.cache ("" when neither is known).
+func userCache() string {
+	if dir := os.Getenv("XDG_CACHE_HOME"); dir != "" {
+		return dir
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(home, ".cache")
 }
