@@ -127,3 +127,15 @@ var pySelfNativeARM = []string{
 	"PyEval_EvalCode", "_PyRun_SimpleFileObject", "_PyRun_AnyFileObject",
 	"Py_RunMain", "Py_BytesMain", "main@python-main.c:2", "__libc_start_main",
 }
+
+// threads6.py under CPython 3.11 of ppc64le, s390x and 32-bit ARM: a NULL+0x60 read in
+// ctypes.string_at, seven Python threads each at its own line, the crashing thread's
+// Python stack merged into its native one (checkThreads6, as on i386). qemu-user writes
+// no NT_SIGINFO: the signal is from NT_PRSTATUS.
+func TestPythonThreads6Foreign(t *testing.T) {
+	for _, spec := range []testcore.Spec{testcore.Threads6PPC64LE, testcore.Threads6S390X, testcore.Threads6ARM} {
+		t.Run(spec.Name, func(t *testing.T) {
+			checkThreads6(t, testcore.Make(t, spec))
+		})
+	}
+}

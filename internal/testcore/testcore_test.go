@@ -441,6 +441,45 @@ func TestPySelfI386(t *testing.T) {
 	}
 }
 
+// TestPySelfForeign makes pyself.py's core under the interpreters testcore builds with
+// the cross compilers around Debian's libpython3.11 of ppc64el, s390x and armhf: qemu's
+// core of the interpreter in the spec's directory, of the architecture, two threads,
+// SIGABRT, the script's report on stdout, and the root qemu was given as Sysroot.
+func TestPySelfForeign(t *testing.T) {
+	for _, tt := range []struct {
+		spec    Spec
+		machine elf.Machine
+		root    string
+	}{
+		{PySelfPPC64LE, elf.EM_PPC64, "/"},
+		{PySelfS390X, elf.EM_S390, strings.TrimSuffix(S390XLibPython311, "/usr/lib/s390x-linux-gnu/libpython3.11.so.1.0")},
+		{PySelfARM, elf.EM_ARM, "/"},
+	} {
+		t.Run(tt.spec.Name, func(t *testing.T) {
+			c := Make(t, tt.spec)
+			ci := readCoreInfo(t, c.Path)
+			if ci.typ != elf.ET_CORE || ci.machine != tt.machine {
+				t.Fatalf("ELF type %v machine %v, want ET_CORE %v", ci.typ, ci.machine, tt.machine)
+			}
+			if c.Signal != syscall.SIGABRT || ci.count(ntPRSTATUS) != 2 || c.Sysroot != tt.root {
+				t.Errorf("signal %v, %d NT_PRSTATUS notes, sysroot %q; want SIGABRT, 2, %q", c.Signal, ci.count(ntPRSTATUS), c.Sysroot, tt.root)
+			}
+			f, err := elf.Open(c.Exe)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			libs, _ := f.ImportedLibraries()
+			if c.Exe != filepath.Join(c.Dir, "python3.11") || f.Machine != tt.machine || !slices.Contains(libs, "libpython3.11.so.1.0") {
+				t.Errorf("interpreter %s: machine %v, needs %v; want %v and libpython3.11.so.1.0", c.Exe, f.Machine, libs, tt.machine)
+			}
+			if !strings.HasPrefix(c.Stdout, "stacks {\"version\": \"3.11.") {
+				t.Errorf("stdout %q, stderr %q", c.Stdout, c.Stderr)
+			}
+		})
+	}
+}
+
 func TestNoSignalIsAnError(t *testing.T) {
 	// "-c pass" runs before the script and exits 0.
 	s := Spec{Name: "exits-cleanly", Source: "abort.py", Python: PyenvPython("3.12.1"), PyFlags: []string{"-c", "pass"}}
