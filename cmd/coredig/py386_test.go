@@ -14,7 +14,25 @@ import (
 // thread's Python stack exactly as the process printed it about itself before
 // os.abort(), in JSON and in the text view.
 func TestPyI386(t *testing.T) {
-	tc := testcore.Make(t, testcore.PySelfI386)
+	checkPySelfCmd(t, testcore.Make(t, testcore.PySelfI386))
+}
+
+// The same for qemu-user's cores of Debian's CPython 3.11 on ppc64le, big-endian s390x
+// and 32-bit ARM, read with --sysroot (the root qemu was given).
+func TestPyForeign(t *testing.T) {
+	for _, spec := range []testcore.Spec{testcore.PySelfPPC64LE, testcore.PySelfS390X, testcore.PySelfARM} {
+		t.Run(spec.Name, func(t *testing.T) {
+			checkPySelfCmd(t, testcore.Make(t, spec))
+		})
+	}
+}
+
+func checkPySelfCmd(t *testing.T, tc *testcore.Core) {
+	t.Helper()
+	args := []string{tc.Path}
+	if tc.Sysroot != "" {
+		args = append(args, "--sysroot", tc.Sysroot)
+	}
 	var self struct {
 		Version string
 		GIL     int
@@ -30,7 +48,7 @@ func TestPyI386(t *testing.T) {
 	if len(self.Threads) != 2 {
 		t.Fatalf("the script reported %d threads, want 2:\n%s", len(self.Threads), tc.Stdout)
 	}
-	code, out, errs := runCmd("py", tc.Path, "--format", "json")
+	code, out, errs := runCmd(append([]string{"py", "--format", "json"}, args...)...)
 	if code != exitOK {
 		t.Fatalf("coredig py: exit %d: %s", code, errs)
 	}
@@ -70,7 +88,7 @@ func TestPyI386(t *testing.T) {
 	if doc.Python.Version != self.Version || doc.Python.GILHolderTID != self.GIL {
 		t.Errorf("version %q, GIL holder %d; want %q, %d", doc.Python.Version, doc.Python.GILHolderTID, self.Version, self.GIL)
 	}
-	code, text, errs := runCmd("py", tc.Path)
+	code, text, errs := runCmd(append([]string{"py"}, args...)...)
 	if code != exitOK {
 		t.Fatalf("coredig py: exit %d: %s", code, errs)
 	}
