@@ -119,8 +119,9 @@ func TestPythonARM(t *testing.T) {
 // must contain. Debian's armhf libpython3.11 has no unwind tables (its .ARM.exidx holds
 // one entry, its .eh_frame none; its .debug_frame is in python3.11-dbg:armhf), so its
 // frames are found by Thumb-2 prologue analysis and stack scans (marked guessed); a
-// scan may add a stale frame between two of them (libc's _IO_file_close_it below
-// run_mod, seen here), and glibc's armhf pthread_kill shows two unnamed frames.
+// scan may add a stale frame between two of them (libc's _IO_file_close_it between two
+// unnamed libpython frames above _PyRun_SimpleFileObject, seen here), and glibc's armhf
+// pthread_kill shows two unnamed frames.
 var pySelfNativeARM = []string{
 	"raise", "abort", "PyObject_Vectorcall",
 	"_PyEval_EvalFrameDefault[crash_now middle main <module>]",

@@ -5,14 +5,17 @@
 // (function, qualified name, file, current line, first line).
 //
 // Scope: CPython 3.8 to 3.13 on 64-bit little-endian Linux (x86_64,
-// aarch64), default (GIL) builds; 3.14 from its published _Py_DebugOffsets
-// only; CPython 3.11 on i386. Anything else is reported as unsupported with an
-// *UnsupportedError.
+// aarch64, ppc64le), default (GIL) builds; 3.14 from its published
+// _Py_DebugOffsets only; CPython 3.11 on i386, 32-bit ARM and big-endian s390x.
+// Anything else is reported as unsupported with an *UnsupportedError.
 //
 // Words (pointers, Py_ssize_t, size_t, unsigned long) are read at the process's
-// pointer size, little-endian; Py_ssize_t values are sign-extended. Layouts are
-// chosen by version and pointer size, and for 32-bit processes by machine too
-// (Machiner), since 32-bit ABIs align 8-byte members differently. The few object
+// pointer size, in its byte order (ByteOrderer; little-endian when the Process does
+// not say); Py_ssize_t values are sign-extended. Layouts are chosen by version,
+// pointer size, machine (Machiner) and byte order: a machine's own generated entry
+// first, else for little-endian 64-bit processes the entries of x86_64 builds. 32-bit
+// ABIs align 8-byte members differently, and a big-endian build allocates bit fields
+// from the most significant bit, so neither borrows another machine's entry. The few object
 // headers read for locals follow Include/object.h: PyObject_HEAD is two words,
 // PyObject_VAR_HEAD three.
 //
@@ -23,9 +26,10 @@
 //     Include/internal/pycore_runtime.h (3.13) and
 //     Include/internal/pycore_debug_offsets.h (3.14).
 //   - generatedLayouts (offsets_gen.go), written by ./internal/gen from the
-//     DWARF of the pyenv builds named in each entry, and of Debian's i386
-//     libpython3.11 (DWARF from its debug file in python3.11-dbg:i386); keyed by
-//     minor version, pointer size and, for 32-bit builds, machine.
+//     DWARF of the pyenv builds named in each entry, and of Debian's i386,
+//     ppc64el, s390x and armhf libpython3.11 (DWARF from their debug files in
+//     python3.11-dbg:ARCH); keyed by minor version, pointer size, machine and
+//     byte order.
 //     Patch releases of one minor version share a layout (CPython keeps
 //     internal struct layouts stable within a minor release, except for
 //     fields appended at the end such as 3.12's _finalizing_id).

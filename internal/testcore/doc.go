@@ -43,7 +43,11 @@
 //
 // Only linux/amd64 hosts are supported (aarch64 cores come from qemu-user).
 // Python crashers run under an x86_64 interpreter given by Spec.Python
-// (pyenv builds at /root/.pyenv/versions/*/bin). Each run is bounded by
+// (pyenv builds at /root/.pyenv/versions/*/bin), or, for i386, ppc64le, s390x
+// and arm, under an interpreter testcore builds around Debian's libpython3.11 of
+// the architecture (I386LibPython311, PPC64LELibPython311, S390XLibPython311,
+// ARMLibPython311; see buildForeignPython), the emulated ones under qemu-user
+// with -L the root of their libraries (Core.Sysroot). Each run is bounded by
 // Spec.Timeout (default 2 minutes); its stdout and stderr are kept up to
 // 1 MiB each.
 package testcore
