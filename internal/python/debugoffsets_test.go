@@ -80,9 +80,12 @@ func TestParseDebugOffsetsRejects(t *testing.T) {
 func FuzzParseDebugOffsets(f *testing.F) {
 	f.Add(debugOffsetsImage(f, lib313))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		d, ok, err := ParseDebugOffsets(b)
-		if ok && err == nil && (d.IFrameOwner >= d.IFrameSize || d.TstateCurrentFrame >= d.TstateSize) {
-			t.Fatalf("accepted out-of-structure offsets: %+v", d)
+		// Both byte orders: s390x's _Py_DebugOffsets is big-endian.
+		for _, order := range []binary.ByteOrder{binary.LittleEndian, binary.BigEndian} {
+			d, ok, err := ParseDebugOffsetsOrder(b, order)
+			if ok && err == nil && (d.IFrameOwner >= d.IFrameSize || d.TstateCurrentFrame >= d.TstateSize) {
+				t.Fatalf("accepted out-of-structure offsets (%v): %+v", order, d)
+			}
 		}
 	})
 }
