@@ -11,7 +11,9 @@
 # testcore builds an i386 interpreter around it; installing them also upgrades the amd64
 # python3.11 packages to the same version, as Multi-Arch: same requires), the same for
 # ppc64el and armhf (testcore builds their interpreters with the cross compilers and
-# runs them under qemu-user with -L /, on the multiarch libc6:ARCH they bring; s390x's
+# runs them under qemu-user with -L /, on the multiarch libc6:ARCH they bring, and keeps
+# the cross-compiled C programs on their sysroot's libc with the guest's
+# LD_LIBRARY_PATH, since the host's ld.so.cache then names libc6:ARCH; s390x's
 # cannot be installed: bookworm-security has no s390x build of the amd64 python3.11's
 # version, and Multi-Arch: same allows no other, so scripts/python-s390x.sh unpacks
 # bookworm's into the user's cache instead), and rustc for the
