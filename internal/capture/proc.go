@@ -58,6 +58,7 @@ func parseSmaps(r io.Reader, name string) ([]vma, error) {
 	var out []vma
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 64<<10)
+	sc.Split(scanLF)
 	for n := 1; sc.Scan(); n++ {
 		line := sc.Text()
 		k, v, ok := strings.Cut(line, ":")
@@ -86,6 +87,18 @@ func parseSmaps(r io.Reader, name string) ([]vma, error) {
 		return nil, &FormatError{File: name, Err: err}
 	}
 	return out, nil
+}
+
+// scanLF splits at "\n" only. bufio.ScanLines also drops a "\r" before it, which would cut
+// one from a file name that ends in "\r": the kernel escapes only "\n" in a mapping's path.
+func scanLF(data []byte, atEOF bool) (advance int, token []byte, err error) {
+	if i := bytes.IndexByte(data, '\n'); i >= 0 {
+		return i + 1, data[:i], nil
+	}
+	if atEOF && len(data) > 0 {
+		return len(data), data, nil
+	}
+	return 0, nil, nil
 }
 
 func kB(s string) uint64 {
