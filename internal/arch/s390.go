@@ -14,22 +14,7 @@ import (
 // fprs[16] of 8 bytes), as on s390x. A compat process's upper register halves come in
 // NT_S390_HIGH_GPRS, which is not read here.
 var S390 = func() *Arch {
-	names := []string{"pswm", "pswa"}
-	sizes := []int{4, 4}
-	for i := 0; i < 16; i++ {
-		names, sizes = append(names, fmt.Sprintf("r%d", i)), append(sizes, 4)
-	}
-	for i := 0; i < 16; i++ {
-		names, sizes = append(names, fmt.Sprintf("a%d", i)), append(sizes, 4)
-	}
-	names, sizes = append(names, "orig_r2"), append(sizes, 4)
-	noteRegs := []NoteReg{{Name: "fpc", Note: 2, Off: 0, Size: 4}}
-	for i := 0; i < 16; i++ {
-		noteRegs = append(noteRegs, NoteReg{Name: fmt.Sprintf("f%d", i), Note: 2, Off: 8 + 8*i, Size: 8})
-	}
-	for _, r := range noteRegs {
-		names, sizes = append(names, r.Name), append(sizes, r.Size)
-	}
+	names, sizes, noteRegs := s390Registers(4)
 	display := []string{"pswa", "r15", "r14"}
 	for i := 0; i < 14; i++ {
 		display = append(display, fmt.Sprintf("r%d", i))

@@ -15,22 +15,7 @@ import (
 // 0-15, f0-f15 are 16-31 in the order f0 f2 f4 f6 f1 f3 f5 f7 f8 f10 f12 f14 f9 f11 f13
 // f15; GCC's CFI keeps the return address in column 14 (r14).
 var S390X = func() *Arch {
-	names := []string{"pswm", "pswa"}
-	sizes := []int{8, 8}
-	for i := 0; i < 16; i++ {
-		names, sizes = append(names, fmt.Sprintf("r%d", i)), append(sizes, 8)
-	}
-	for i := 0; i < 16; i++ {
-		names, sizes = append(names, fmt.Sprintf("a%d", i)), append(sizes, 4)
-	}
-	names, sizes = append(names, "orig_r2"), append(sizes, 8)
-	noteRegs := []NoteReg{{Name: "fpc", Note: 2, Off: 0, Size: 4}}
-	for i := 0; i < 16; i++ {
-		noteRegs = append(noteRegs, NoteReg{Name: fmt.Sprintf("f%d", i), Note: 2, Off: 8 + 8*i, Size: 8})
-	}
-	for _, r := range noteRegs {
-		names, sizes = append(names, r.Name), append(sizes, r.Size)
-	}
+	names, sizes, noteRegs := s390Registers(8)
 	display := []string{"pswa", "r15", "r14", "r11"}
 	for i := 0; i < 16; i++ {
 		if i != 11 && i != 14 && i != 15 {
@@ -186,4 +171,26 @@ func s390xExtraRegs() []ExtraReg {
 		out = append(out, extra(n, 0x30c, 8+8*i, 8))
 	}
 	return out
+}
+
+// s390Registers lists pr_reg's registers (s390_regs, with words of the given size: 8 on
+// s390x, 4 for 31-bit s390; the access registers are 4 bytes either way) followed by
+// NT_PRFPREG's (s390_fp_regs: fpc, 4 bytes of padding, fprs[16] of 8 bytes).
+func s390Registers(word int) (names []string, sizes []int, noteRegs []NoteReg) {
+	names, sizes = []string{"pswm", "pswa"}, []int{word, word}
+	for i := 0; i < 16; i++ {
+		names, sizes = append(names, fmt.Sprintf("r%d", i)), append(sizes, word)
+	}
+	for i := 0; i < 16; i++ {
+		names, sizes = append(names, fmt.Sprintf("a%d", i)), append(sizes, 4)
+	}
+	names, sizes = append(names, "orig_r2"), append(sizes, word)
+	noteRegs = []NoteReg{{Name: "fpc", Note: 2, Off: 0, Size: 4}}
+	for i := 0; i < 16; i++ {
+		noteRegs = append(noteRegs, NoteReg{Name: fmt.Sprintf("f%d", i), Note: 2, Off: 8 + 8*i, Size: 8})
+	}
+	for _, r := range noteRegs {
+		names, sizes = append(names, r.Name), append(sizes, r.Size)
+	}
+	return names, sizes, noteRegs
 }
