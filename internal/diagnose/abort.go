@@ -232,6 +232,19 @@ func (f *Facts) hasFunc(pred func(string) bool) string {
 	return ""
 }
 
+// raisedDirectly says the stack shows raise (or gsignal, pthread_kill) and no abort: the
+// program sent itself SIGABRT, as elfutils' backtrace test does, and did not call abort().
+func (f *Facts) raisedDirectly() bool {
+	if len(f.Functions) == 0 {
+		return false
+	}
+	aborted := f.hasFunc(func(s string) bool { return s == "abort" || s == "__abort" || s == "__GI_abort" }) != ""
+	raised := f.hasFunc(func(s string) bool {
+		return s == "raise" || s == "__raise" || s == "gsignal" || s == "__GI_raise" || s == "pthread_kill" || s == "__pthread_kill"
+	}) != ""
+	return raised && !aborted
+}
+
 func (f *Facts) abort(d *Diagnosis) {
 	d.Kind = KindAbort
 	m := ParseMessage(f.AbortMessage)
@@ -323,6 +336,11 @@ func (f *Facts) abort(d *Diagnosis) {
 	default:
 		if m.Text != "" {
 			d.Summary = fmt.Sprintf("abort()%s with the message \"%s\".", by, m.Text)
+		} else if f.raisedDirectly() {
+			d.Summary = "raise(SIGABRT) was called directly, not abort(), with no message recorded."
+			if caller != "" {
+				d.Summary = fmt.Sprintf("%s called raise(SIGABRT) directly, not abort(), with no message recorded.", caller)
+			}
 		} else {
 			d.Summary = fmt.Sprintf("abort()%s, with no message recorded.", strings.Replace(by, " called", " was called", 1))
 			if by == "" {

@@ -300,6 +300,12 @@ func TestKinds(t *testing.T) {
 			f.Functions = []string{"__kernel_vsyscall", "", "raise", "abort", "do_abort", "main"}
 			return f
 		}, KindAbort, []string{"abort() was called from do_abort, with no message recorded."}, nil},
+		{"raise-sigabrt", func() *Facts {
+			// raise(SIGABRT) called directly (elfutils' backtrace-child): no abort frame.
+			f := x86Facts(SIGABRT, SI_TKILL, 0, map[string]uint64{"rip": pcText})
+			f.Functions = []string{"raise", "sigusr2", "stdarg", "backtracegen", "start", "start_thread", "__clone"}
+			return f
+		}, KindAbort, []string{"sigusr2 called raise(SIGABRT) directly, not abort(), with no message recorded."}, map[string]string{"caller": "sigusr2"}},
 		{"no-signal", func() *Facts { return &Facts{} }, KindUnknown, []string{"no signal information"}, nil},
 		{"sigsys", func() *Facts { return x86Facts(SIGSYS, 1, 0, nil) }, KindUnknown, []string{"SIGSYS (SYS_SECCOMP)"}, nil},
 	} {
