@@ -114,3 +114,24 @@ func coreHeader(class elf.Class, data elf.Data, m elf.Machine) []byte {
 	}
 	return b.Bytes()
 }
+
+// A static glibc program that sends itself SIGABRT from a signal handler (elfutils'
+// backtrace-child, on real kernels' cores of four architectures): the report says raise was
+// called directly, not abort(), and the culprit frame is the handler, not the C library's
+// raise linked into the program.
+func TestStaticRaiseCulprit(t *testing.T) {
+	for _, name := range []string{"backtrace.x86_64", "backtrace.i386", "backtrace.aarch64", "backtrace.s390x"} {
+		core := testcore.ElfutilsCore(t, name+".core")
+		exe := testcore.ElfutilsCore(t, name+".exec")
+		_, out, errs := runCmd(core, exe)
+		for _, w := range []string{
+			"sigusr2 called raise(SIGABRT) directly, not abort(), with no message recorded.",
+			"culprit frame          sigusr2 (",
+			"signature    abort @ sigusr2 < stdarg < backtracegen",
+		} {
+			if !strings.Contains(out, w) {
+				t.Errorf("%s: output lacks %q (stderr %q):\n%s", name, w, errs, out)
+			}
+		}
+	}
+}

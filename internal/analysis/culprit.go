@@ -8,6 +8,7 @@ import (
 	"github.com/coredig/coredig/internal/owner"
 	"github.com/coredig/coredig/internal/python"
 	"github.com/coredig/coredig/internal/report"
+	"github.com/coredig/coredig/internal/signature"
 	"github.com/coredig/coredig/internal/symbolize"
 )
 
@@ -28,7 +29,7 @@ func (a *Analysis) culprit(r *report.Report, crashed *report.Thread, owners *own
 	for i := range crashed.Frames {
 		f := &crashed.Frames[i]
 		cands = append(cands, culpritFrame{native: i, nf: f})
-		frames = append(frames, owner.Frame{Module: f.Module, Function: f.Function})
+		frames = append(frames, owner.Frame{Module: f.Module, Function: f.Function, CLibrary: signature.CLibraryMachinery(f.Function)})
 		for j := range f.Python {
 			p := &f.Python[j]
 			cands = append(cands, culpritFrame{native: i, py: p, nf: f})

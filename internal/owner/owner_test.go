@@ -206,6 +206,7 @@ func TestPick(t *testing.T) {
 		{"Go runtime", []Frame{{Module: "/opt/crash", Function: "runtime.sigpanic"}, {Module: "/opt/crash", Function: "<signal handler called>"}, {Module: "/opt/crash", Function: "main.crash"}}, 2},
 		{"Rust std", []Frame{{Module: "/opt/panic", Function: "core::panicking::panic_bounds_check"}, {Module: "/opt/panic", Function: "<core::x as y>::z"}, {Module: "/opt/panic", Function: "panic::pick"}}, 2},
 		{"pc outside modules", []Frame{{Function: ""}, {Module: "/opt/w", Function: "main"}}, 1},
+		{"static libc", []Frame{{Module: "/opt/static", Function: "raise", CLibrary: true}, {Module: "/opt/static", Function: "sigusr2"}}, 1},
 		{"ctypes into a script", []Frame{
 			{Module: "/usr/lib/x86_64-linux-gnu/libc.so.6"}, {Module: "/usr/bin/python3.11", Function: "PyBytes_FromString"},
 			{Module: "/usr/lib/x86_64-linux-gnu/libffi.so.8.1.2", Function: "ffi_call_unix64"},

@@ -13,6 +13,9 @@ type Frame struct {
 	Function string
 	Python   bool
 	File     string
+	// CLibrary says the function is the C library's by its name (a static binary's raise
+	// or memcpy), whatever module holds it.
+	CLibrary bool
 }
 
 // runtimeModules are base-name prefixes of the shared objects every program runs on:
@@ -70,6 +73,9 @@ func Runtime(fr Frame) string {
 		if strings.HasPrefix(fn, r.prefix) || strings.HasPrefix(fr.Function, r.prefix) {
 			return r.what
 		}
+	}
+	if fr.CLibrary {
+		return "the C library"
 	}
 	if fr.Module == "" {
 		return "no module"

@@ -251,6 +251,15 @@ var stringRoutines = map[string]bool{
 	"wmemchr": true, "wcslen": true, "wcsnlen": true, "wcscpy": true, "wcscmp": true, "wcschr": true, "bzero": true,
 }
 
+// CLibraryMachinery reports whether fn is one of the C library's functions that never
+// identify a bug, by name alone: the paths to a deliberate death (raise, abort, assert, the
+// fortify and stack-protector checks), the allocator's entry points and the string and
+// memory routines. A static binary carries them inside the program itself, where no
+// module name says they are the C library's.
+func CLibraryMachinery(fn string) bool {
+	return terminalFuncs[fn] || skipFuncs[fn] || isStringRoutine(fn, "")
+}
+
 // isStringRoutine reports whether fn is a libc string or memory routine: by its exact
 // name anywhere (static binaries carry them), or as an optimized variant in libc or
 // spelled with glibc's reserved leading underscores.
