@@ -176,7 +176,7 @@ func (a *Analysis) Frame(index int, pc uint64, returnAddr bool, foundBy string) 
 	s := a.Modules.Lookup(lookupPC(pc, returnAddr))
 	if s.Module != nil {
 		f.Module = s.Module.Name
-		f.ModuleOffset = report.HexPtr(pc - s.Module.Bias)
+		f.ModuleOffset = report.HexPtr(moduleOffset(s.Module, pc))
 		f.Unverified = s.Module.Unverified
 	}
 	if s.Function != "" {
@@ -184,6 +184,18 @@ func (a *Analysis) Frame(index int, pc uint64, returnAddr bool, foundBy string) 
 		f.FunctionOffset = report.HexPtr(pc - s.FuncStart)
 	}
 	return f
+}
+
+// moduleOffset is pc's link-time address in m: pc minus the load bias. Where the bias is
+// unknown (no ELF header in the core, no file, no link_map entry) it is the offset from
+// the module's first mapping, which for a shared library or a PIE (linked at 0) is the
+// link-time address too, and in every case the same in every run, where the absolute pc
+// changes with ASLR.
+func moduleOffset(m *symbolize.Module, pc uint64) uint64 {
+	if !m.BiasKnown {
+		return pc - m.Base
+	}
+	return pc - m.Bias
 }
 
 // SourceFrames symbolizes one pc with DWARF where available: the inlined calls at pc

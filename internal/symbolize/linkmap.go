@@ -135,6 +135,9 @@ func (t *Table) modulesFromLinkMap() ([]*Module, error) {
 				name = t.interpName(exeName, progs, exeBias)
 			}
 		}
+		if i > 0 {
+			t.linkMap = append(t.linkMap, linkMapEntry{Name: name, Addr: laddr, Dynamic: lld})
+		}
 		if i > 0 || name != "" { // the first entry, with an empty name, is the executable
 			m := &Module{Name: name, Source: "link_map", Bias: laddr, BiasKnown: true}
 			// Shared objects are linked at 0, so their ELF header usually sits at l_addr;

@@ -154,6 +154,16 @@ type Table struct {
 	Warnings []string
 	core     *core.Core
 	opts     Options
+	// linkMap is every entry of the dynamic linker's list that could be read, with or
+	// without an image: where a module's ELF header is in neither the core nor a file,
+	// its l_addr is the load bias.
+	linkMap []linkMapEntry
+}
+
+// linkMapEntry is one struct link_map: l_name, l_addr and l_ld.
+type linkMapEntry struct {
+	Name          string
+	Addr, Dynamic uint64
 }
 
 // Close releases open files.
@@ -248,7 +258,45 @@ func Load(c *core.Core, opts Options) *Table {
 		}
 		t.compare(files, fromLinkMap)
 	}
+	t.biasFromLinkMap()
 	return t
+}
+
+// biasUnknown ends the notes of a module whose load bias could not be found.
+const biasUnknown = "; load bias unknown"
+
+// setBias records a load bias found after the module was first read, replacing the note
+// that said it was unknown with how, when given.
+func (m *Module) setBias(b uint64, how string) {
+	m.Bias, m.BiasKnown = b, true
+	notes := m.Notes[:0]
+	for _, n := range m.Notes {
+		if !strings.HasSuffix(n, biasUnknown) {
+			notes = append(notes, n)
+		}
+	}
+	if how != "" {
+		notes = append(notes, how)
+	}
+	m.Notes = notes
+}
+
+// biasFromLinkMap gives a module whose load bias is still unknown (no ELF header in the
+// core, no file) the l_addr of the link_map entry whose dynamic section (l_ld) lies in
+// it. l_ld, not the name, picks the entry: NT_FILE names resolve symlinks (libc-2.16.so)
+// and link_map names do not (libc.so.6), and prelinked libraries share l_addr 0.
+func (t *Table) biasFromLinkMap() {
+	for _, m := range t.Modules {
+		if m.BiasKnown || m.IsVDSO || m.Source != "NT_FILE" {
+			continue
+		}
+		for _, e := range t.linkMap {
+			if e.Dynamic >= m.Start && e.Dynamic < m.End && e.Addr <= m.Start {
+				m.setBias(e.Addr, fmt.Sprintf("load bias %#x from the dynamic linker's list (%s), whose l_ld %#x lies in this module", e.Addr, e.Name, e.Dynamic))
+				break
+			}
+		}
+	}
 }
 
 // modulesFromNTFile groups NT_FILE mappings into ELF modules.
@@ -287,6 +335,11 @@ func (t *Table) modulesFromNTFile() []*Module {
 			if im, err := elfx.ReadImage(memReader{c, first.Start}); err == nil {
 				m.image = im
 				m.BuildID = im.BuildID
+			} else if at, im := headerCopy(c, m, first.Start); im != nil {
+				m.image = im
+				m.BuildID = im.BuildID
+				m.Notes = append(m.Notes, fmt.Sprintf("ELF header read at %#x, where the data segment maps file page 0 again "+
+					"(the page at %#x is not in the core)", at, first.Start))
 			} else if !isNotELF(err) {
 				m.Notes = append(m.Notes, fmt.Sprintf("ELF header in core memory: %v", err))
 			} else {
@@ -299,7 +352,7 @@ func (t *Table) modulesFromNTFile() []*Module {
 				m.image = im
 				m.Notes = append(m.Notes, "program headers read from the file on disk (the core lacks the ELF header page)")
 			} else if t.executableMapping(m) {
-				m.Notes = append(m.Notes, "ELF header not readable from the core or disk; load bias unknown")
+				m.Notes = append(m.Notes, "ELF header not readable from the core or disk"+biasUnknown)
 				m.Base = first.Start
 				out = append(out, m)
 				continue
@@ -313,7 +366,7 @@ func (t *Table) modulesFromNTFile() []*Module {
 				m.Base = b + lo
 			}
 		} else {
-			m.Notes = append(m.Notes, fmt.Sprintf("no PT_LOAD covers file offset %#x; load bias unknown", first.FileOff))
+			m.Notes = append(m.Notes, fmt.Sprintf("no PT_LOAD covers file offset %#x", first.FileOff)+biasUnknown)
 			m.Base = first.Start
 		}
 		out = append(out, m)
@@ -323,10 +376,16 @@ func (t *Table) modulesFromNTFile() []*Module {
 
 // mapsFirstPageAt reports whether the ELF image whose header is at base, loaded with
 // its first PT_LOAD there, maps file page 0 at addr through another PT_LOAD.
+//
+// The header is read at base, else (where the core lacks that page: a filtered core, or
+// one whose first page of text was not dumped) from the page at addr itself, which is
+// file page 0 too when the answer is yes.
 func mapsFirstPageAt(c *core.Core, base, addr uint64) bool {
 	im, err := elfx.ReadImage(memReader{c, base})
 	if err != nil {
-		return false
+		if im, err = elfx.ReadImage(memReader{c, addr}); err != nil {
+			return false
+		}
 	}
 	lo, ok := lowestLoad(im.Progs)
 	if !ok || base < lo {
@@ -339,6 +398,22 @@ func mapsFirstPageAt(c *core.Core, base, addr uint64) bool {
 		}
 	}
 	return false
+}
+
+// headerCopy reads a module's ELF image from another of its mappings of file page 0,
+// when the one at base is not in the core. Old linkers (2 MiB max-page-size, no separate
+// code pages) lay out the data segment's first page as file page 0, and the kernel dumps
+// written data pages where it may skip text.
+func headerCopy(c *core.Core, m *Module, base uint64) (uint64, *elfx.Image) {
+	for _, f := range m.Mappings {
+		if f.FileOff != 0 || f.Start == base {
+			continue
+		}
+		if im, err := elfx.ReadImage(memReader{c, f.Start}); err == nil {
+			return f.Start, im
+		}
+	}
+	return 0, nil
 }
 
 // executableMapping reports whether any of the module's mappings is executable.
@@ -497,7 +572,7 @@ func (t *Table) resolve(m *Module) {
 	if m.image == nil {
 		m.image = im
 		if b, ok := elfx.LoadBias(im.Progs, m.Mappings[0].Start, m.Mappings[0].FileOff); ok && len(m.Mappings) > 0 {
-			m.Bias, m.BiasKnown = b, true
+			m.setBias(b, "")
 		}
 	}
 	ef, err := elf.NewFile(f)
