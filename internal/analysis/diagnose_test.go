@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/coredig/coredig/internal/disasm"
 	"github.com/coredig/coredig/internal/report"
 	"github.com/coredig/coredig/internal/symbolize"
 	"github.com/coredig/coredig/internal/testcore"
@@ -292,13 +293,15 @@ func TestReraiseOfKill(t *testing.T) {
 	}
 }
 
-// A Go panic from a nil dereference, on x86_64 and on arm64 (under qemu): the crashing
-// thread's stack goes from the runtime's abort, through its signal handler (whose CFI
-// on arm64 ends the stack, so the unwinder follows the return address to the
-// trampoline) and the injected runtime.sigpanic call, to the faulting main.readField
+// A Go panic from a nil dereference, on x86_64, i386, and arm64 and 32-bit ARM (under
+// qemu): the crashing thread's stack goes from the runtime's abort, through its signal
+// handler (whose CFI on arm64 and ARM ends the stack, so the unwinder follows the return
+// address to the kernel's trampoline, which on ARM lies above the CFA Go's CFI gives)
+// and the injected runtime.sigpanic call (after which the link register the runtime
+// pushed, 16 bytes on arm64 and 4 on ARM, is popped), to the faulting main.readField
 // and on to runtime.goexit.
 func TestGoPanicBacktrace(t *testing.T) {
-	for _, spec := range []testcore.Spec{testcore.GoCrash, testcore.GoCrashAArch64} {
+	for _, spec := range []testcore.Spec{testcore.GoCrash, testcore.GoCrashAArch64, testcore.GoCrashI386, testcore.GoCrashARM} {
 		t.Run(spec.Name, func(t *testing.T) {
 			tc := testcore.Make(t, spec)
 			a, _ := open(t, tc.Path, symbolize.Options{})
@@ -319,8 +322,21 @@ func TestGoPanicBacktrace(t *testing.T) {
 			if !slices.Equal(names, want) {
 				t.Errorf("crashing stack\n%q\nwant\n%q", names, want)
 			}
-			if readField == nil || readField.Line != tc.Line(t, "read_field") || readField.FunctionOffset == nil || *readField.FunctionOffset != 0 {
-				t.Errorf("main.readField frame %+v, want line %d at offset 0 (the faulting load)", readField, tc.Line(t, "read_field"))
+			if readField == nil || readField.Line != tc.Line(t, "read_field") {
+				t.Fatalf("main.readField frame %+v, want line %d", readField, tc.Line(t, "read_field"))
+			}
+			// The frame's pc is the faulting load of p.b (offset 0x60), not a return
+			// address: the first instruction with register arguments (amd64, arm64),
+			// after p's load from the stack with stack arguments (386, arm).
+			code := make([]byte, 16)
+			n, _ := a.Core.ReadAt(code, uint64(readField.PC))
+			mode := disasm.ModeDefault
+			if a.Core.Arch.Name == "arm" {
+				mode = disasm.ModeARM
+			}
+			in, err := disasm.DecodeMode(a.Core.Arch, code[:max(n, 0)], uint64(readField.PC), disasm.SyntaxDefault, mode)
+			if err != nil || len(in.Mem) != 1 || in.Mem[0].Disp != 0x60 || in.Mem[0].Write {
+				t.Errorf("main.readField at %v+%v: %q (%v), want the load at offset 0x60", readField.PC, readField.FunctionOffset, in.Text, err)
 			}
 			if e := r.Threads[0].Error; e != "" {
 				t.Errorf("crashing thread error %q", e)

@@ -102,6 +102,11 @@ type Arch struct {
 	// is the stack pointer before the call, 160 on s390x, whose ELF ABI defines the CFA
 	// as the caller's r15 plus its 160-byte register save area.
 	CFABias uint64
+	// GoPanicPush is how far Go's runtime moves the stack pointer, on a link-register
+	// machine, to save the faulting code's link register before it fakes a call of
+	// runtime.sigpanic (preparePanic in runtime/signal_<arch>.go): the stack alignment
+	// on arm64, sys.MinFrameSize on ppc64 and s390x, a word on 32-bit ARM and riscv64.
+	GoPanicPush uint64
 
 	// PrStatus describes struct elf_prstatus for this architecture.
 	PrStatus PrStatusLayout

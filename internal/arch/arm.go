@@ -57,7 +57,8 @@ var ARM = func() *Arch {
 		// as on i386: 124 bytes.
 		PrPsInfo: PrPsInfoLayout{Size: 124, State: 0, SName: 1, Zomb: 2, Nice: 3, Flag: 4,
 			UID: 8, UIDSize: 2, GID: 10, PID: 12, FName: 28, PsArgs: 44},
-		PageSize: 4096,
+		GoPanicPush: 4, // runtime/signal_arm.go
+		PageSize:    4096,
 		// AAPCS §6.1: arguments in r0-r3, the result in r0; r4-r11 and sp keep their
 		// values; no red zone; 8-byte stack alignment at public interfaces.
 		HWCap:  armHWCap,
@@ -71,7 +72,7 @@ var ARM = func() *Arch {
 		CallBefore:   armCallBefore,
 		ReadPrologue: armPrologue,
 		ModeBit:      1,
-		Signals: []SignalLayout{{
+		Signals: append([]SignalLayout{{
 			// glibc's __default_rt_sa_restorer (Thumb-2: mov.w r7, #173; svc 0), for a
 			// handler with SA_SIGINFO. At it sp points at struct rt_sigframe
 			// (arch/arm/kernel/signal.c): struct siginfo (128), then struct sigframe:
@@ -90,21 +91,7 @@ var ARM = func() *Arch {
 			Context:    20,
 			Regs:       armSigcontextRegs(),
 			Fault:      armFault,
-		}, {
-			// The kernel's own return codes (sigreturn_codes, when no SA_RESTORER), A32:
-			// mov r7, #173 (rt_sigreturn); svc 0.
-			Trampoline: []byte{0xad, 0x70, 0xa0, 0xe3, 0x00, 0x00, 0x00, 0xef},
-			Context:    128 + 20,
-			Regs:       armSigcontextRegs(),
-			Fault:      armFault,
-		}, {
-			// A32 mov r7, #119 (sigreturn); svc 0.
-			Trampoline: []byte{0x77, 0x70, 0xa0, 0xe3, 0x00, 0x00, 0x00, 0xef},
-			NoSigInfo:  true,
-			Context:    20,
-			Regs:       armSigcontextRegs(),
-			Fault:      armFault,
-		}},
+		}}, armKernelReturnCodes()...),
 	}
 	// The frame pointer is r11 in ARM code and r7 in Thumb code, with records laid out
 	// differently by each compiler: no frame-pointer unwinding.
@@ -165,4 +152,33 @@ func armFault(read ReadFunc, ctx uint64, signo int, mapped func(uint64) bool) (C
 		f.Code = 2
 	}
 	return f, true
+}
+
+// armKernelReturnCodes are the rt_sigreturn and sigreturn trampolines a handler installed
+// without SA_RESTORER returns to (Go's runtime installs its handlers so), and glibc's
+// A32 restorers. Each is "mov r7, #NR; svc #imm" in A32, or "movs r7, #NR; svc 0" in
+// Thumb. The svc immediate differs: 0 in glibc's restorers, NR|0x900000 in a 32-bit ARM
+// kernel's vectors page (arch/arm/kernel/sigreturn_codes.S, which qemu-arm copies), NR
+// in an arm64 kernel's compat page (arch/arm64/kernel/sigreturn32.S).
+func armKernelReturnCodes() []SignalLayout {
+	var out []SignalLayout
+	for _, call := range []struct {
+		nr      byte
+		rt      bool
+		context uint64
+	}{{173, true, 128 + 20}, {119, false, 20}} {
+		mov := []byte{call.nr, 0x70, 0xa0, 0xe3} // mov r7, #nr
+		for _, svc := range [][]byte{
+			{0x00, 0x00, 0x00, 0xef},    // svc #0
+			{call.nr, 0x00, 0x90, 0xef}, // svc #(0x900000|nr)
+			{call.nr, 0x00, 0x00, 0xef}, // svc #nr
+		} {
+			out = append(out, SignalLayout{Trampoline: append(append([]byte{}, mov...), svc...), NoSigInfo: !call.rt,
+				Context: call.context, Regs: armSigcontextRegs(), Fault: armFault})
+		}
+		// Thumb: movs r7, #nr; svc 0.
+		out = append(out, SignalLayout{Trampoline: []byte{call.nr, 0x27, 0x00, 0xdf}, NoSigInfo: !call.rt,
+			Context: call.context, Regs: armSigcontextRegs(), Fault: armFault})
+	}
+	return out
 }

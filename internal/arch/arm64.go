@@ -53,8 +53,9 @@ var ARM64 = func() *Arch {
 			{Type: 0x401, Name: "NT_ARM_TLS", MaxSize: 16},
 			{Type: 0x404, Name: "NT_ARM_SYSTEM_CALL", MaxSize: 4},
 		},
-		PageSize: 4096,
-		InstLen:  4, // A64 instructions are 32 bits (Arm ARM C1.2)
+		GoPanicPush: 16, // runtime/signal_arm64.go: sys.StackAlign
+		PageSize:    4096,
+		InstLen:     4, // A64 instructions are 32 bits (Arm ARM C1.2)
 		// AAPCS64 §6.1.1 (x0-x7 carry arguments, x0 the result; x19-x28, the frame
 		// pointer x29 and sp are callee-saved) and §6.2.2 (sp 16-byte aligned; no red
 		// zone in the base standard, and Linux defines none).

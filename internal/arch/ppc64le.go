@@ -59,8 +59,9 @@ var PPC64LE = func() *Arch {
 			TimevalLen: 16, Regs: 112, RegsSize: 48 * 8, FPValid: 496},
 		PrPsInfo: PrPsInfoLayout{Size: 136, State: 0, SName: 1, Zomb: 2, Nice: 3, Flag: 8,
 			UID: 16, UIDSize: 4, GID: 20, PID: 24, FName: 40, PsArgs: 56},
-		PageSize: 4096,
-		InstLen:  4,
+		GoPanicPush: 32, // runtime/signal_ppc64x.go: sys.MinFrameSize
+		PageSize:    4096,
+		InstLen:     4,
 		// ELFv2 ABI §2.2: arguments in r3-r10, the result in r3; r14-r31, the stack pointer
 		// r1 and the TOC pointer r2 (restored by the caller after a call) keep their values;
 		// 288 bytes below r1 are a protected zone; the stack is 16-byte aligned.

@@ -56,7 +56,8 @@ var RISCV64 = func() *Arch {
 		CoreRegSets: []RegSetNote{
 			{Type: 2, Name: "NT_PRFPREG", MaxSize: 264, FP: true},
 		},
-		PageSize: 4096,
+		GoPanicPush: 8, // runtime/signal_riscv64.go: goarch.PtrSize
+		PageSize:    4096,
 		// InstLen 0: with the C extension (every Linux distribution's baseline)
 		// instructions are 2 or 4 bytes (RISC-V unprivileged ISA §1.5).
 		//

@@ -51,7 +51,8 @@ var S390X = func() *Arch {
 			TimevalLen: 16, Regs: 112, RegsSize: 216, FPValid: 328},
 		PrPsInfo: PrPsInfoLayout{Size: 136, State: 0, SName: 1, Zomb: 2, Nice: 3, Flag: 8,
 			UID: 16, UIDSize: 4, GID: 20, PID: 24, FName: 40, PsArgs: 56},
-		PageSize: 4096,
+		GoPanicPush: 8, // runtime/signal_linux_s390x.go: sys.MinFrameSize
+		PageSize:    4096,
 		// s390x ELF ABI supplement §1.2: arguments in r2-r6, the result in r2; r6-r13,
 		// the stack pointer r15 and f8-f15 keep their values across a call (r14 holds the
 		// return address); no red zone (the caller provides a 160-byte register save

@@ -197,31 +197,41 @@ const maxHandlerWords = 128
 // from its stack pointer up to its CFA, where a handler's prologue saved it. The
 // trampoline's own frame then starts at the CFA (less Arch.CFABias), where the kernel put
 // the rt_sigframe.
+//
+// Go's 32-bit ARM runtime.sigtramp pushes r4-r11 with a MOVM the assembler's CFI does
+// not count, so its CFA is 32 bytes low and its saved return address lies above it, at
+// the top of the handler's frame. Failing the first search, the words above the CFA are
+// searched too (within maxHandlerWords of the stack pointer), and a trampoline found
+// there starts its frame just above the word that held its address.
 func (u *Unwinder) stepToTrampoline(f *Frame) *Frame {
 	a := u.cfg.Arch
 	if a.TrampolineLen() == 0 || !f.HasCFA || f.CFA <= f.SP || (f.CFA-f.SP)/uint64(a.PtrSize) > maxHandlerWords {
 		return nil
 	}
+	at := func(pc, sp uint64) *Frame {
+		regs := newRegisters(len(a.RegNames))
+		regs.Set(a.PC, pc)
+		regs.Set(a.SP, sp)
+		return &Frame{Index: f.Index + 1, PC: pc, SP: sp, FoundBy: FoundByScan, Regs: regs}
+	}
 	isTramp := func(pc uint64) bool { return u.trampolineAt(pc) != nil }
-	var cands []uint64
 	if a.LR >= 0 {
-		if lr, ok := f.Regs.Get(a.LR); ok {
-			cands = append(cands, stripPAC(lr))
+		if lr, ok := f.Regs.Get(a.LR); ok && isTramp(stripPAC(lr)) {
+			return at(stripPAC(lr), f.CFA-a.CFABias)
 		}
 	}
-	buf := make([]byte, f.CFA-f.SP)
-	if u.read(buf, f.SP) == nil {
-		for i := 0; i+a.PtrSize <= len(buf); i += a.PtrSize {
-			cands = append(cands, stripPAC(a.Word(buf[i:])))
+	w := uint64(a.PtrSize)
+	buf := make([]byte, maxHandlerWords*w)
+	n, _ := u.cfg.Mem.ReadAt(buf, f.SP)
+	for off := uint64(0); off+w <= uint64(max(n, 0)); off += w {
+		pc := stripPAC(a.Word(buf[off:]))
+		if !isTramp(pc) {
+			continue
 		}
-	}
-	for _, pc := range cands {
-		if isTramp(pc) {
-			regs := newRegisters(len(a.RegNames))
-			regs.Set(a.PC, pc)
-			regs.Set(a.SP, f.CFA-a.CFABias)
-			return &Frame{Index: f.Index + 1, PC: pc, SP: f.CFA - a.CFABias, FoundBy: FoundByScan, Regs: regs}
+		if f.SP+off < f.CFA {
+			return at(pc, f.CFA-a.CFABias)
 		}
+		return at(pc, f.SP+off+w)
 	}
 	return nil
 }
@@ -367,13 +377,13 @@ func (u *Unwinder) applyRow(f *Frame, row *cfi.Row) (*Frame, error) {
 	if faultEntry && a.LR >= 0 {
 		// On a link-register machine the runtime made room on the stack and saved the
 		// faulting code's link register there before it faked the call (Go's arm64
-		// preparePanic: sp -= 16; *sp = lr): undo both.
+		// preparePanic: sp -= 16; *sp = lr; 4 bytes on 32-bit ARM): undo both.
 		lr, err := u.readPtr(cfa)
 		if err != nil {
 			return nil, fmt.Errorf("link register saved by the runtime at %#x: %w", cfa, err)
 		}
 		next.Set(a.LR, lr)
-		sp = cfa + 16
+		sp = cfa + a.GoPanicPush
 	}
 	next.Set(a.SP, sp)
 	next.Set(a.PC, ra)
