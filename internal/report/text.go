@@ -428,7 +428,7 @@ func (p *printer) modules(r *Report, detail bool) {
 		p.f("0x%012x  %-40s %-19s %s\n", uint64(m.Base), id, status, name)
 		if detail {
 			if m.Bias != nil {
-				p.f("%16s load bias %s, extent %s-%s, from %s\n", "", m.Bias, m.Start, m.End, m.Source)
+				p.f("%16s load bias %s, extent %s-%s, from %s\n", "", biasText(*m.Bias, m.End), m.Start, m.End, m.Source)
 			}
 			if m.File != "" && m.File != m.Path {
 				p.f("%16s file %s\n", "", m.File)
@@ -676,4 +676,15 @@ func shellQuote(s string) string {
 		return b.String()
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// biasText shows a load bias. A module loaded below its link-time address (i386's vDSO,
+// linked at 0xffffe000) has a negative bias, which JSON keeps as its 64-bit two's
+// complement (pc - bias is right in 64-bit arithmetic); in a 32-bit process, where the
+// module ends below 4 GiB, it is shown signed: -0x8807000, not 0xfffffffff77f9000.
+func biasText(bias, end Hex) string {
+	if int64(bias) < 0 && uint64(end) <= 1<<32 {
+		return fmt.Sprintf("-%#x", -uint64(bias))
+	}
+	return bias.String()
 }

@@ -69,3 +69,22 @@ func TestRegsWide(t *testing.T) {
 		t.Errorf("ppc64le regs:\n%s\nwant\n%s", b.String(), want)
 	}
 }
+
+// A negative load bias (i386's vDSO, linked at 0xffffe000 and loaded at 0xf77f7000 in
+// elfutils' backtrace.i386.core) is shown signed in a 32-bit process; a 64-bit one
+// keeps its hex value, whatever its sign.
+func TestBiasText(t *testing.T) {
+	for _, tc := range []struct {
+		bias, end Hex
+		want      string
+	}{
+		{0xfffffffff77f9000, 0xf77f8000, "-0x8807000"},
+		{0x56555000, 0x56558000, "0x56555000"},
+		{0x7fff1c6cc000, 0x7fff1bdce000, "0x7fff1c6cc000"},
+		{0xffffffffff000000, 0x7fff1bdce000, "0xffffffffff000000"},
+	} {
+		if got := biasText(tc.bias, tc.end); got != tc.want {
+			t.Errorf("biasText(%v, %v) = %s, want %s", tc.bias, tc.end, got, tc.want)
+		}
+	}
+}
