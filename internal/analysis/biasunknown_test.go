@@ -117,6 +117,7 @@ func crashFrame0(t *testing.T, r *report.Report) report.Frame {
 	return report.Frame{}
 }
 
+// Cores whose modules map file page 0 twice, from linkers without separate code pages.
 // elfutils' test-core.core (x86_64, Fedora 2012, prelinked glibc 2.16) was written by a
 // kernel that dumped no text page, and test-core-lib.so comes from a linker without
 // separate code pages: its data segment maps file page 0 again at +0x200000, and that
@@ -155,6 +156,22 @@ func TestOldLayoutLibraryCore(t *testing.T) {
 			t.Errorf("libc-2.16.so load bias %v without a header, a file or link_map", m.Bias)
 		}
 		want := "null_pointer_dereference @ test-core-lib.so+0x619 < test-core-main+0x68a < libc-2.16.so+0x21a05"
+		if r.Signature == nil || r.Signature.Text != want {
+			t.Errorf("signature %+v, want %s", r.Signature, want)
+		}
+	})
+
+	// The same layout on aarch64 (64 KiB pages): testfile_aarch64_core's a.out maps file
+	// page 0 at 0x400000 (not dumped) and again at 0x410000, where eu-unstrip -n reads
+	// its build-id (c0b04d1b...@0x410214). One module, linked at its address (bias 0).
+	t.Run("aarch64", func(t *testing.T) {
+		a, _ := open(t, testcore.ElfutilsCore(t, "testfile_aarch64_core"), symbolize.Options{Finder: noFiles{}})
+		r := a.Full(FullOptions{})
+		m := module(r, "a.out")
+		if m.Bias == nil || *m.Bias != 0 || m.Start != 0x400000 || m.End != 0x420000 || m.BuildID != "c0b04d1be94584a0f4f971796782099962d3e9d1" {
+			t.Errorf("a.out: %+v", m)
+		}
+		want := "wild_pointer @ a.out+0x400548 < libc-2.17.so+0x20b38 < a.out+0x40040c"
 		if r.Signature == nil || r.Signature.Text != want {
 			t.Errorf("signature %+v, want %s", r.Signature, want)
 		}
