@@ -47,7 +47,7 @@ func elfutilsBacktrace(crash0, join0 []string, crashEnd, mainEnd []string) [][]s
 }
 
 // TestKernelCoresMatchGDB reads elfutils' test cores, which real kernels of ppc64le,
-// s390x, aarch64, i386, x86_64, riscv64 and 32-bit ARM wrote, and compares coredig with
+// s390x, aarch64, i386, x86_64 (and x32), riscv64 and 32-bit ARM wrote, and compares coredig with
 // gdb-multiarch on the same core: the signal, every thread (its LWP, the crashing one
 // first), every register gdb prints that coredig has (by gdb's name or its alias), and
 // every frame's pc, function and file:line where gdb gives them. The backtrace.* cores
@@ -89,6 +89,12 @@ func TestKernelCoresMatchGDB(t *testing.T) {
 		{core: "backtrace.x86_64.fp", signal: "SIGABRT", gdbWrongFrom: map[int]int{28872: 3},
 			frames: elfutilsBacktrace(nil, nil, []string{"__clone"}, libcEnd)},
 
+		// x32 (static glibc, CFI throughout): x86_64's registers, DWARF and code with
+		// 32-bit pointers in 8-byte stack slots. gdb stops the main thread after main;
+		// __libc_start_main and _start are elfutils' (and eu-stack's).
+		{core: "backtrace.x32", signal: "SIGABRT",
+			frames: elfutilsBacktrace(nil, nil, []string{"__clone"}, libcEnd)},
+		{core: "testfile-x32-core", signal: "SIGSEGV", frame0Only: true},
 		{core: "testfile_aarch64_core", signal: "SIGSEGV", frame0Only: true},
 		{core: "testfile_i686_core", signal: "SIGSEGV", frame0Only: true},
 		{core: "testfile-riscv64-core", signal: "SIGSEGV", frame0Only: true},

@@ -75,13 +75,18 @@ var AMD64 = func() *Arch {
 			GOTRelocs: []uint32{uint32(elf.R_X86_64_JMP_SLOT), uint32(elf.R_X86_64_GLOB_DAT)}},
 	}
 	a.PC, a.SP, a.FP, a.LR, a.TLS = a.Reg("rip"), a.Reg("rsp"), a.Reg("rbp"), -1, a.Reg("fs_base")
-	return a.finish(map[int]string{
+	return a.finish(amd64DWARFRegs(), amd64SubRegs())
+}()
+
+// amd64DWARFRegs are the psABI's DWARF register numbers (x86_64 and x32).
+func amd64DWARFRegs() map[int]string {
+	return map[int]string{
 		0: "rax", 1: "rdx", 2: "rcx", 3: "rbx", 4: "rsi", 5: "rdi", 6: "rbp", 7: "rsp",
 		8: "r8", 9: "r9", 10: "r10", 11: "r11", 12: "r12", 13: "r13", 14: "r14", 15: "r15",
 		16: "rip", 49: "eflags", 50: "es", 51: "cs", 52: "ss", 53: "ds", 54: "fs", 55: "gs",
 		58: "fs_base", 59: "gs_base",
-	}, amd64SubRegs())
-}()
+	}
+}
 
 // amd64SubRegs names the parts of the general registers (Intel SDM vol. 1, 3.4.1): eax,
 // ax, al and ah of rax, and r8d, r8w, r8b of r8; eip of rip. The 16-bit "sp" is left

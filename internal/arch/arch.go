@@ -107,6 +107,10 @@ type Arch struct {
 	// runtime.sigpanic (preparePanic in runtime/signal_<arch>.go): the stack alignment
 	// on arm64, sys.MinFrameSize on ppc64 and s390x, a word on 32-bit ARM and riscv64.
 	GoPanicPush uint64
+	// StackSlot is the size of a return address or saved frame pointer on the stack when
+	// it is not PtrSize: 8 on x32, whose 32-bit pointers are pushed and called with
+	// 64-bit slots. 0 means PtrSize.
+	StackSlot int
 
 	// PrStatus describes struct elf_prstatus for this architecture.
 	PrStatus PrStatusLayout
@@ -565,6 +569,14 @@ func (a *Arch) SignalFrameAt(code []byte) *SignalLayout {
 		}
 	}
 	return nil
+}
+
+// Slot is the size of a stack slot holding a return address or a saved frame pointer.
+func (a *Arch) Slot() int {
+	if a.StackSlot > 0 {
+		return a.StackSlot
+	}
+	return a.PtrSize
 }
 
 // TrampolineLen is the length of the longest signal trampoline: the bytes to read at a

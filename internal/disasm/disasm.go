@@ -156,7 +156,7 @@ var ErrUnsupportedArch = errors.New("unsupported architecture")
 // is what Debian's armhf code mostly is.
 func Supported(a *arch.Arch) bool {
 	switch a.Name {
-	case arch.AMD64.Name, arch.I386.Name, arch.ARM64.Name, arch.PPC64LE.Name, arch.S390X.Name, arch.RISCV64.Name, arch.ARM.Name:
+	case arch.AMD64.Name, arch.X32.Name, arch.I386.Name, arch.ARM64.Name, arch.PPC64LE.Name, arch.S390X.Name, arch.RISCV64.Name, arch.ARM.Name:
 		return true
 	}
 	return false
@@ -182,7 +182,7 @@ func DecodeMode(a *arch.Arch, code []byte, pc uint64, syn Syntax, mode Mode) (In
 		return Inst{}, fmt.Errorf("disasm: %w: nil architecture", ErrUnsupportedArch)
 	}
 	switch a.Name {
-	case arch.AMD64.Name:
+	case arch.AMD64.Name, arch.X32.Name:
 		return decodeX86(code, pc, syn, 64, a.Name)
 	case arch.I386.Name:
 		return decodeX86(code, pc, syn, 32, a.Name)

@@ -220,7 +220,7 @@ func (u *Unwinder) stepToTrampoline(f *Frame) *Frame {
 			return at(stripPAC(lr), f.CFA-a.CFABias)
 		}
 	}
-	w := uint64(a.PtrSize)
+	w := uint64(a.Slot())
 	buf := make([]byte, maxHandlerWords*w)
 	n, _ := u.cfg.Mem.ReadAt(buf, f.SP)
 	for off := uint64(0); off+w <= uint64(max(n, 0)); off += w {
@@ -449,7 +449,7 @@ func (u *Unwinder) stepFramePointer(f *Frame) (*Frame, error) {
 	if fp < f.SP {
 		return nil, nil
 	}
-	ps := uint64(a.PtrSize)
+	ps := uint64(a.Slot())
 	savedFP, err := u.readPtr(fp)
 	if err != nil {
 		return nil, fmt.Errorf("frame %d: frame record at %#x: %w", f.Index, fp, err)
@@ -562,7 +562,7 @@ func (u *Unwinder) stepScan(f *Frame) *Frame {
 	if u.cfg.ScanWords < 0 {
 		return nil
 	}
-	ps := uint64(a.PtrSize)
+	ps := uint64(a.Slot())
 	start := f.SP
 	if f.HasCFA && f.CFA > start {
 		start = f.CFA - ps // a CFI frame's return address slot is just below its CFA
