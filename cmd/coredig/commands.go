@@ -11,6 +11,7 @@ import (
 
 	"github.com/coredig/coredig/internal/analysis"
 	"github.com/coredig/coredig/internal/disasm"
+	"github.com/coredig/coredig/internal/diskcache"
 	"github.com/coredig/coredig/internal/owner"
 	"github.com/coredig/coredig/internal/report"
 )
@@ -54,6 +55,14 @@ Exit status: 0 analysed, 1 analysed with warnings that matter (e.g. a truncated 
 		Version:       version + " (JSON schema " + report.SchemaVersion + ")",
 		SilenceErrors: true,
 		SilenceUsage:  true,
+		PersistentPreRunE: func(*cobra.Command, []string) error {
+			// The cache bound is read where the cache is written; a value that does not
+			// parse is the caller's mistake, said before any work.
+			if _, err := diskcache.Max(); err != nil {
+				return usageError{err}
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return st.render(args, report.ViewFull)
 		},

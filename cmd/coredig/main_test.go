@@ -83,6 +83,17 @@ func TestBadInput(t *testing.T) {
 	}
 }
 
+// A cache bound that does not parse is bad usage, said in one line before any work.
+func TestBadCacheMax(t *testing.T) {
+	tc := testcore.Make(t, testcore.DerefPIE)
+	t.Setenv("COREDIG_CACHE_MAX", "lots")
+	code, out, errs := runCmd("summary", tc.Path)
+	want := `coredig: COREDIG_CACHE_MAX: "lots" is not a size (bytes, or a number with K, M, G or T, or off)` + "\n"
+	if code != exitBad || errs != want || out != "" {
+		t.Errorf("exit %d, stdout %q, stderr %q; want %d and %q", code, out, errs, exitBad, want)
+	}
+}
+
 func TestExitStatusAndJSON(t *testing.T) {
 	tc := testcore.Make(t, testcore.DerefPIE)
 	code, out, errs := runCmd("summary", "--format", "json", tc.Path)

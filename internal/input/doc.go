@@ -16,7 +16,9 @@
 // default) and by the free space of the cache directory less 512 MiB. A
 // corrupt or cut stream fails with a *CorruptError naming the format and
 // the offsets, or, with Options.KeepPartial, yields the readable prefix.
-// The cache is never pruned here. Decoder memory: zstd windows are capped
+// The cache is kept within a bound (internal/diskcache: COREDIG_CACHE_MAX, 8 GiB
+// by default): writing a new core removes the least recently used cores and
+// section sets past it, and reusing one marks it used. Decoder memory: zstd windows are capped
 // at 512 MiB (klauspost's default MaxWindowSize), LZ4 blocks at 4 MiB by
 // the format; an xz block header may ask for a dictionary of up to 4 GiB,
 // which ulikunitz/xz allocates but only touches as output is produced, so

@@ -5,6 +5,7 @@ package input
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // The real core committed by the fixtures (see testdata/fixtures/README.md
@@ -376,5 +378,59 @@ func TestSparseWriterLimits(t *testing.T) {
 	f.ReadAt(b, 512<<10-2)
 	if st.Size() != 576<<10 || !bytes.Equal(b, []byte{0, 0, 1, 1}) {
 		t.Errorf("file size %d bytes around the boundary %v", st.Size(), b)
+	}
+}
+
+// The cache stays within its bound: three different compressed cores (the fixture, and
+// two copies with one byte changed in their padding, so three cache keys) opened in turn
+// with a bound of two cores' allocated size; the third open removes the least recently
+// used one. The first was reused (touched) after the second was written, so the second
+// goes.
+func TestCacheBound(t *testing.T) {
+	plain := plainCore(t)
+	dir := t.TempDir()
+	cache := filepath.Join(t.TempDir(), "cache")
+	var paths []string
+	for i := range 3 {
+		b := append([]byte(nil), plain...)
+		b[len(b)-1] ^= byte(i) // the last byte of the last segment: a different core
+		p := filepath.Join(dir, fmt.Sprintf("core%d", i))
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		compress(t, Zstd, p, p+".zst")
+		paths = append(paths, p+".zst")
+	}
+	open := func(p string, max int64) *Source {
+		t.Helper()
+		s, err := Open(p, Options{CacheDir: cache, CacheMax: max})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		return s
+	}
+	first := open(paths[0], -1)
+	var sys syscall.Stat_t
+	if err := syscall.Stat(first.CachePath, &sys); err != nil {
+		t.Fatal(err)
+	}
+	bound := 2*sys.Blocks*512 + 4096
+	second := open(paths[1], bound)
+	time.Sleep(10 * time.Millisecond) // mtimes must differ
+	if again := open(paths[0], bound); again.Method != "reused cache "+first.CachePath {
+		t.Fatalf("first core not reused: %s", again.Method)
+	}
+	third := open(paths[2], bound)
+	if want := " (over the cache's bound of " + fmt.Sprint(bound) + " bytes: 1 least recently used entries removed)"; !strings.HasSuffix(third.Method, want) {
+		t.Errorf("third open: method %q, want it to end %q", third.Method, want)
+	}
+	for _, c := range []struct {
+		path string
+		kept bool
+	}{{first.CachePath, true}, {second.CachePath, false}, {third.CachePath, true}} {
+		if _, err := os.Stat(c.path); (err == nil) != c.kept {
+			t.Errorf("%s: exists %v, want %v", c.path, err == nil, c.kept)
+		}
 	}
 }

@@ -15,6 +15,8 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/coredig/coredig/internal/diskcache"
 )
 
 // DefaultMaxSize bounds the decompressed size of a core unless
@@ -27,6 +29,12 @@ type Options struct {
 	// $XDG_CACHE_HOME/coredig (~/.cache/coredig), or a directory under
 	// os.TempDir() when that cannot be created.
 	CacheDir string
+	// CacheMax bounds the cache directory's decompressed cores and sections
+	// (internal/diskcache): after a new core is written there, the least recently used
+	// entries are removed. 0 means diskcache.Max() (COREDIG_CACHE_MAX, else 8 GiB) for the
+	// default directory, and no pruning of a CacheDir given without a CacheMax; -1 means
+	// no pruning.
+	CacheMax int64
 	// MaxSize bounds the decompressed size in bytes; 0 means
 	// DefaultMaxSize.
 	MaxSize int64
@@ -180,6 +188,7 @@ func Open(path string, opts Options) (*Source, error) {
 		if cst, err := cf.Stat(); err == nil && cst.Mode().IsRegular() {
 			src.f, src.size, src.CachePath = cf, cst.Size(), cached
 			src.Method = "reused cache " + cached
+			diskcache.Touch(cached)
 			return src, nil
 		}
 		cf.Close()
@@ -200,6 +209,13 @@ func Open(path string, opts Options) (*Source, error) {
 	src.remove = false
 	src.CachePath = cached
 	src.Method = "decompressed to cache " + cached
+	max := opts.CacheMax
+	if max == 0 && opts.CacheDir == "" {
+		max, _ = diskcache.Max()
+	}
+	if removed := diskcache.Prune(dir, max, cached); len(removed) > 0 {
+		src.Method += fmt.Sprintf(" (over the cache's bound of %d bytes: %d least recently used entries removed)", max, len(removed))
+	}
 	return src, nil
 }
 

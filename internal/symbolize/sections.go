@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/coredig/coredig/internal/diskcache"
 	"github.com/coredig/coredig/internal/elfx"
 )
 
@@ -23,7 +24,8 @@ var minCachedSection uint64 = 64 << 10
 // mapping, not a copy on the heap. A compressed one (Debian's debug files compress
 // theirs) is decompressed once per machine into the section cache,
 // $XDG_CACHE_HOME/coredig/sections/<build-id>/, and mapped from there: at fleet scale
-// the same libc's debug info is read for every core. Without a mapping, or when the
+// the same libc's debug info is read for every core. The cache is kept within
+// internal/diskcache's bound, shared with decompressed cores. Without a mapping, or when the
 // cache cannot be written, it falls back to reading onto the heap.
 func (m *Module) sectionReader(t *Table, f *elf.File) ReadSectionFunc {
 	data := func(s *elf.Section, _ uint64) ([]byte, error) { return s.Data() }
@@ -92,6 +94,7 @@ func sectionReaderFor(mp *elfx.Mapped, id []byte, keep func(*elfx.Mapped)) ReadS
 			return mp.Decompress(s, raw, limit)
 		}
 		if b := mapCached(path, size, keep); b != nil {
+			diskcache.Touch(filepath.Dir(path))
 			return b, nil
 		}
 		b, err := mp.Decompress(s, raw, limit)
@@ -99,6 +102,10 @@ func sectionReaderFor(mp *elfx.Mapped, id []byte, keep func(*elfx.Mapped)) ReadS
 			return nil, err
 		}
 		if storeCached(path, b) == nil {
+			if max, _ := diskcache.Max(); max > 0 {
+				// path is <root>/sections/<build-id>/<section>.
+				diskcache.Prune(filepath.Dir(filepath.Dir(filepath.Dir(path))), max, filepath.Dir(path))
+			}
 			if c := mapCached(path, size, keep); c != nil {
 				return c, nil // the cached copy is off the heap; b is garbage now
 			}
