@@ -24,7 +24,8 @@ const (
 	ModeDefault Mode = iota
 	// ModeARM is 32-bit ARM's A32.
 	ModeARM
-	// ModeThumb is 32-bit ARM's T32 (Thumb-2), which this package does not decode.
+	// ModeThumb is 32-bit ARM's T32 (Thumb-2), decoded by this package's own decoder
+	// (thumb.go).
 	ModeThumb
 	// ModeData marks 32-bit ARM data among code (a "$d" mapping symbol: a literal pool),
 	// shown as ".word 0x..." words, not decoded.
@@ -42,9 +43,6 @@ func (m Mode) String() string {
 	}
 	return "default"
 }
-
-// ErrThumb is wrapped for 32-bit ARM code in Thumb state.
-var ErrThumb = errors.New("Thumb-2 code: no decoder (golang.org/x/arch decodes A32 only)")
 
 // ErrModeUnknown is wrapped for 32-bit ARM code whose instruction set is not known.
 var ErrModeUnknown = errors.New("32-bit ARM code of unknown instruction set (A32 or Thumb-2: neither the registers nor a symbol say which): not decoded")
@@ -101,26 +99,26 @@ func MappingMode(name string) Mode {
 	return ModeDefault
 }
 
-// modeRefused says why no code of a in mode is decoded (ErrThumb, ErrModeUnknown), nil
-// when it is.
+// modeRefused says why no code of a in mode is decoded (ErrModeUnknown), nil when it is.
 func modeRefused(a *arch.Arch, mode Mode) error {
 	if a.Name != arch.ARM.Name {
 		return nil
 	}
 	switch mode {
-	case ModeARM, ModeData:
+	case ModeARM, ModeData, ModeThumb:
 		return nil
-	case ModeThumb:
-		return ErrThumb
 	}
 	return ErrModeUnknown
 }
 
 // instLenIn is the length of every instruction of a in mode when it has one length (A32:
-// 4), 0 when they vary.
+// 4), 0 when they vary (T32: 2 or 4).
 func instLenIn(a *arch.Arch, mode Mode) int {
 	if a.Name == arch.ARM.Name && (mode == ModeARM || mode == ModeData) {
 		return 4
+	}
+	if a.Name == arch.ARM.Name && mode == ModeThumb {
+		return 0
 	}
 	return a.InstLen
 }
@@ -129,14 +127,17 @@ func instLenIn(a *arch.Arch, mode Mode) int {
 // package variable (decoderCover) without a lock.
 var armDecodeMu sync.Mutex
 
-// decodeARM decodes one 32-bit ARM instruction in mode: A32 with armasm, in the syntax
-// GNU objdump prints (registers sl, fp, ip, sp, lr, pc; direct branch targets as absolute
-// addresses); Thumb and an unknown mode are refused with ErrThumb and ErrModeUnknown.
+// decodeARM decodes one 32-bit ARM instruction in mode: A32 with armasm, T32 with
+// decodeThumb, in the syntax GNU objdump prints (registers sl, fp, ip, sp, lr, pc; direct
+// branch targets as absolute addresses); an unknown mode is refused with ErrModeUnknown.
 // Memory operands are those of armMem; register names in Mem, RegArgs, Dest and
 // AlsoWrites are arch.ARM's (r0-r15, and s0-s31, d0-d31 for VFP).
 func decodeARM(code []byte, pc uint64, mode Mode) (Inst, error) {
 	if err := modeRefused(arch.ARM, mode); err != nil {
 		return Inst{}, &DecodeError{Arch: "arm", PC: pc, Bytes: head(code, 4), Err: err}
+	}
+	if mode == ModeThumb {
+		return decodeThumb(code, pc)
 	}
 	if len(code) < 4 {
 		return Inst{}, &DecodeError{Arch: "arm", PC: pc, Bytes: head(code, 4), Err: ErrTruncated}
@@ -175,12 +176,18 @@ func decodeARM(code []byte, pc uint64, mode Mode) (Inst, error) {
 	if err != nil {
 		return Inst{}, &DecodeError{Arch: "arm", PC: pc, Bytes: head(code, 4), Err: err}
 	}
+	// A32 reads the pc as the instruction's address plus 8 (Arm ARM, "Use of the PC").
+	armFill(&out, in, enc, pc+8)
+	return out, nil
+}
+
+// armFill fills out from armasm's decoding in of the word enc, the pc reading as pcValue
+// (A32: the instruction's address plus 8; T32: plus 4).
+func armFill(out *Inst, in armasm.Inst, enc uint32, pcValue uint64) {
 	op, cond := armOp(in.Op)
 	out.Mnemonic = strings.ToLower(op)
 	always := cond == "" // AL, or an unconditional encoding
 	text := armasm.GNUSyntax(in)
-	// A32 reads the pc as the instruction's address plus 8 (Arm ARM, "Use of the PC").
-	pcValue := pc + 8
 	for _, a := range in.Args {
 		switch a := a.(type) {
 		case armasm.PCRel:
@@ -208,9 +215,8 @@ func decodeARM(code []byte, pc uint64, mode Mode) (Inst, error) {
 	if m, ok := armMem(op, in, pcValue); ok {
 		out.Mem = append(out.Mem, m)
 	}
-	armFlow(&out, op, in, always)
-	armDest(&out, op, in)
-	return out, nil
+	armFlow(out, op, in, always)
+	armDest(out, op, in)
 }
 
 // armasmDecode decodes one A32 word with armasm.

@@ -130,10 +130,13 @@ type DecodeError struct {
 	PC    uint64
 	Bytes []byte
 	Err   error
+	// Len is the length of the instruction that did not decode when the bytes say it
+	// (T32: 2 or 4 from the first halfword), 0 when unknown.
+	Len int
 }
 
 func (e *DecodeError) Error() string {
-	if errors.Is(e.Err, ErrThumb) || errors.Is(e.Err, ErrModeUnknown) {
+	if errors.Is(e.Err, ErrModeUnknown) {
 		// Not the bytes' fault: nothing was tried.
 		return fmt.Sprintf("%s at %#x: %v", e.Arch, e.PC, e.Err)
 	}

@@ -1,6 +1,7 @@
 package disasm
 
 import (
+	"errors"
 	"fmt"
 
 	"golang.org/x/arch/riscv64/riscv64asm"
@@ -30,14 +31,15 @@ type Line struct {
 // WindowConfig controls Window.
 type WindowConfig struct {
 	Before, After int // instructions before and after pc (capped at MaxWindow each)
-	// FuncStart is the start of the function holding pc, 0 when unknown. On x86_64 the
-	// window then decodes forward from it, which is always in sync.
+	// FuncStart is the start of the function holding pc, 0 when unknown. On the
+	// variable-length instruction sets (x86, riscv64, s390x, T32) the window then decodes
+	// forward from it, which is always in sync; T32 without it shows nothing before pc.
 	FuncStart uint64
 	// Symbolize names an address ("f+0x10"), "" when unknown. May be nil.
 	Symbolize func(uint64) string
 	Syntax    Syntax
 	// Mode is the instruction set of the code at pc (ThreadMode, SymbolMode); on 32-bit
-	// ARM the window is refused unless it is ModeARM.
+	// ARM the window is refused when it is ModeDefault.
 	Mode Mode
 	// ModeAt, when set, says the instruction set at each address of the window (32-bit
 	// ARM's mapping symbols: ModeData for a literal pool); ModeDefault from it keeps Mode.
@@ -46,6 +48,10 @@ type WindowConfig struct {
 
 // MaxWindow caps Before and After.
 const MaxWindow = 256
+
+// maxFuncBack is how far before pc (bytes) a window decodes forward from the function's
+// start.
+const maxFuncBack = 4096
 
 // maxSyncBack is how far before pc (bytes) x86 decoding may start when the function start
 // is unknown or far away.
@@ -91,9 +97,13 @@ func WindowWith(a *arch.Arch, mem Memory, pc uint64, cfg WindowConfig) ([]Line, 
 	}
 	// The bytes from lo to hi; lo is chosen so that enough instructions precede pc.
 	back := uint64(before) * step
+	thumb := a.Name == arch.ARM.Name && cfg.Mode == ModeThumb
 	if !fixed {
 		back = maxSyncBack
-		if cfg.FuncStart != 0 && cfg.FuncStart <= pc && pc-cfg.FuncStart <= 4096 {
+		if thumb {
+			back = 0 // no way to tell the halfwords that start instructions from the others
+		}
+		if cfg.FuncStart != 0 && cfg.FuncStart <= pc && pc-cfg.FuncStart <= maxFuncBack {
 			back = pc - cfg.FuncStart
 		}
 		if before == 0 {
@@ -116,6 +126,13 @@ func WindowWith(a *arch.Arch, mem Memory, pc uint64, cfg WindowConfig) ([]Line, 
 	if pc > lo {
 		if fixed {
 			lines = decodeRun(a, buf, lo, pc, cfg)
+		} else if thumb {
+			// Forward from the function's start; dropped if that run does not land on pc
+			// (data not marked as such, or a FuncStart that is not an instruction's).
+			lines = decodeRun(a, buf, lo, pc, cfg)
+			if n := len(lines); n > 0 && lines[n-1].PC+uint64(lines[n-1].Len) != pc {
+				lines = nil
+			}
 		} else {
 			lines = syncBefore(a, buf, lo, pc, cfg)
 		}
@@ -173,19 +190,29 @@ func readAround(mem Memory, lo, pc, hi uint64) ([]byte, uint64) {
 func decodeRun(a *arch.Arch, buf []byte, start, stop uint64, cfg WindowConfig) []Line {
 	var out []Line
 	minStep := max(1, instLenIn(a, cfg.Mode))
+	if a.Name == arch.ARM.Name && cfg.Mode == ModeThumb {
+		minStep = 2
+	}
 	off := 0
-	for n := 0; n < 2*MaxWindow+maxSyncBack && off < len(buf) && start+uint64(off) < stop; n++ {
+	for n := 0; n < 2*MaxWindow+maxSyncBack+maxFuncBack/2 && off < len(buf) && start+uint64(off) < stop; n++ {
 		pc := start + uint64(off)
 		mode := cfg.Mode
 		if cfg.ModeAt != nil {
-			if m := cfg.ModeAt(pc); m != ModeDefault && instLenIn(a, m) == instLenIn(a, mode) {
-				mode = m // A32 and its data words: one step, so the window stays in step
+			m := cfg.ModeAt(pc)
+			if m != ModeDefault && instLenIn(a, m) == instLenIn(a, mode) || mode == ModeThumb && m == ModeData {
+				// A32 and its data words: one step, so the window stays in step; T32's
+				// literal pools are words too
+				mode = m
 			}
 		}
 		in, err := DecodeMode(a, buf[off:], pc, cfg.Syntax, mode)
 		l := Line{Inst: in, Err: err}
 		if err != nil {
 			k := min(minStep, len(buf)-off)
+			var de *DecodeError
+			if errors.As(err, &de) && de.Len > 0 {
+				k = min(de.Len, len(buf)-off)
+			}
 			l.Inst = Inst{PC: pc, Len: k, Bytes: head(buf[off:], k)}
 		} else if in.Target != 0 && cfg.Symbolize != nil {
 			l.TargetName = cfg.Symbolize(in.Target)
