@@ -50,10 +50,11 @@ var hexAddr = regexp.MustCompile(`0x([0-9a-f]+)`)
 // the same link-time address (run-time minus bias): bytes and text, branch targets
 // written as objdump writes them (link-time, bare hex). Data words past the code
 // sections, which objdump does not show, are let be. It returns the current line's text.
-func checkWindowObjdump(t *testing.T, lines []report.DisasmLine, want map[uint64][2]string, bias uint64) string {
+// The window must have at least minLines lines.
+func checkWindowObjdump(t *testing.T, lines []report.DisasmLine, want map[uint64][2]string, bias uint64, minLines int) string {
 	t.Helper()
 	cur := ""
-	if len(lines) < 8 {
+	if len(lines) < minLines {
 		t.Errorf("window of %d lines: %+v", len(lines), lines)
 	}
 	for _, l := range lines {
@@ -119,7 +120,7 @@ func TestNullDerefARM(t *testing.T) {
 			}
 			pc := uint64(a.Core.Threads[0].PC(a.Core.Arch))
 			bias := pc - a.Modules.Lookup(pc).ModuleOffset
-			if cur := checkWindowObjdump(t, d.Disassembly, armObjdump(t, c.Exe), bias); cur != tc.insn {
+			if cur := checkWindowObjdump(t, d.Disassembly, armObjdump(t, c.Exe), bias, 8); cur != tc.insn {
 				t.Errorf("current line %q, want %q", cur, tc.insn)
 			}
 			words := 0
@@ -173,23 +174,89 @@ func TestFaultExplanationsARM(t *testing.T) {
 	}
 }
 
-// deref.c in Debian's default Thumb-2: nothing is decoded, and the explanation and the
-// window say why in plain words instead of showing Thumb bytes as A32 instructions.
-func TestThumbNoDecoder(t *testing.T) {
-	c := testcore.Make(t, testcore.DerefARM)
-	a, _ := open(t, c.Path, symbolize.Options{Finder: symbolize.PathFinder{Sysroot: c.Sysroot}})
-	d := a.Full(FullOptions{}).Diagnosis
-	if d == nil {
-		t.Fatal("no diagnosis")
+// deref.c in Debian's default Thumb-2 at -O0 and -O2, under qemu-arm: the same
+// explanation as TestNullDerefARM's from the T32 decoder, and the window line for line as
+// arm-linux-gnueabihf-objdump -d shows the same addresses (armThumbObjdump), decoded
+// forward from deref's start, and with as many lines as it has.
+func TestNullDerefThumb(t *testing.T) {
+	for _, tc := range []struct {
+		spec              testcore.Spec
+		insn, reg, source string
+		lines             int
+	}{
+		{testcore.DerefARM, "ldr r3, [r3, #96]", "r3", "loaded from p's stack slot at 0x?", 10},
+		// At -O2 the load is deref's first instruction, and _fini's A32 code (crti.o, in
+		// .fini) follows its bx lr: nothing before the pc, the A32 after it.
+		{testcore.DerefARMO2, "ldr r0, [r0, #96]", "r0", "DWARF location at the pc", 5},
+	} {
+		t.Run(tc.spec.Name, func(t *testing.T) {
+			c := testcore.Make(t, tc.spec)
+			a, _ := open(t, c.Path, symbolize.Options{Finder: symbolize.PathFinder{Sysroot: c.Sysroot}})
+			d := a.Full(FullOptions{}).Diagnosis
+			if d == nil || d.Kind != "null_pointer_dereference" {
+				t.Fatalf("diagnosis %+v", d)
+			}
+			r := tc.reg
+			want := "NULL pointer dereference in deref: the instruction reads 4 bytes at " + r + "+0x60; " + r + " = 0x0, " +
+				"so it touched the field at offset 0x60 of a struct whose pointer " + r + " is NULL. " +
+				"In the source: p->field_at_0x60, through p (struct S *)."
+			if d.Summary != want {
+				t.Errorf("summary\n %s\nwant\n %s", d.Summary, want)
+			}
+			for k, v := range map[string]string{
+				"function": "deref", "instruction": tc.insn, "access": "reads 4 bytes at " + r + "+0x60",
+				"registers": r + " = 0x0", "computed_address": "0x60", "null_register": r, "field_offset": "0x60",
+				"fault_address": "0x60", "fault_address_source": "computed from the instruction (no NT_SIGINFO)",
+				"source_access": "p->field_at_0x60", "pointer": "p (struct S *)", "pointer_source": tc.source,
+			} {
+				if got := hexes.ReplaceAllString(d.Evidence[k], "0x?"); got != v && d.Evidence[k] != v {
+					t.Errorf("evidence %s = %q, want %q", k, d.Evidence[k], v)
+				}
+			}
+			pc := uint64(a.Core.Threads[0].PC(a.Core.Arch))
+			bias := pc - a.Modules.Lookup(pc).ModuleOffset
+			if cur := checkWindowObjdump(t, d.Disassembly, armThumbObjdump(t, c.Exe), bias, tc.lines); cur != tc.insn {
+				t.Errorf("current line %q, want %q", cur, tc.insn)
+			}
+		})
 	}
-	pc := a.Core.Threads[0].PC(a.Core.Arch)
-	msg := "Thumb-2 code: no decoder (golang.org/x/arch decodes A32 only)"
-	if got, want := d.Evidence["instruction"], fmt.Sprintf("unavailable: arm at %#x: %s", pc, msg); got != want {
-		t.Errorf("instruction %q, want %q", got, want)
+}
+
+// armThumbObjdump is armObjdump for Thumb code: objdump prints a T32 instruction as one or
+// two halfwords ("6e1b", "f8d3 3060"), given here in memory order ("1b 6e").
+func armThumbObjdump(t *testing.T, path string) map[uint64][2]string {
+	t.Helper()
+	out, err := exec.Command("arm-linux-gnueabihf-objdump", "-d", "-w", path).Output()
+	if err != nil {
+		t.Fatalf("arm-linux-gnueabihf-objdump -d %s (binutils-arm-linux-gnueabihf, scripts/deps.sh): %v", path, err)
 	}
-	if len(d.Disassembly) != 1 || d.Disassembly[0].Error != fmt.Sprintf("disassembly window at %#x: %s", pc, msg) || d.Disassembly[0].Text != "" {
-		t.Errorf("window %+v", d.Disassembly)
+	line := regexp.MustCompile(`^\s*([0-9a-f]+):\t([0-9a-f]{4}(?: [0-9a-f]{4})?|[0-9a-f]{8}) *\t(.*)$`)
+	m := map[uint64][2]string{}
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		g := line.FindStringSubmatch(sc.Text())
+		if g == nil {
+			continue
+		}
+		addr, _ := strconv.ParseUint(g[1], 16, 64)
+		var b []string
+		if len(g[2]) == 8 { // a literal pool word
+			w, _ := strconv.ParseUint(g[2], 16, 32)
+			b = []string{fmt.Sprintf("%02x %02x %02x %02x", w&0xff, w>>8&0xff, w>>16&0xff, w>>24)}
+		} else {
+			for _, h := range strings.Fields(g[2]) {
+				v, _ := strconv.ParseUint(h, 16, 16)
+				b = append(b, fmt.Sprintf("%02x %02x", v&0xff, v>>8))
+			}
+		}
+		text := g[3]
+		if i := strings.Index(text, "\t@"); i >= 0 {
+			text = text[:i]
+		}
+		text = regexp.MustCompile(`\s*<[^>]*>`).ReplaceAllString(text, "")
+		m[addr] = [2]string{strings.Join(b, " "), strings.Join(strings.Fields(text), " ")}
 	}
+	return m
 }
 
 // crash.go for GOARCH=arm under qemu-arm: the runtime records the nil dereference's
@@ -239,7 +306,7 @@ func TestGoNilDerefARM(t *testing.T) {
 	if !strings.Contains(d.Summary, want) {
 		t.Errorf("summary\n %s\nlacks\n %s", d.Summary, want)
 	}
-	if cur := checkWindowObjdump(t, d.Disassembly, armObjdump(t, c.Exe), 0); cur != "ldr r1, [r0, #96]" {
+	if cur := checkWindowObjdump(t, d.Disassembly, armObjdump(t, c.Exe), 0, 8); cur != "ldr r1, [r0, #96]" {
 		t.Errorf("current line %q", cur)
 	}
 }

@@ -243,13 +243,20 @@ func (a *Analysis) codeMode(pc uint64, regs map[string]uint64) disasm.Mode {
 // dataMode says disasm.ModeData for 32-bit ARM data among code (a "$d" mapping symbol:
 // a literal pool), else disasm.ModeDefault.
 func (a *Analysis) dataMode(pc uint64) disasm.Mode {
-	if a.Core.Arch.ModeBit == 0 {
-		return disasm.ModeDefault
-	}
-	if m := disasm.MappingMode(a.Modules.MappingSymbol(pc)); m == disasm.ModeData {
+	if m := a.mappingMode(pc); m == disasm.ModeData {
 		return m
 	}
 	return disasm.ModeDefault
+}
+
+// mappingMode is the instruction set 32-bit ARM's mapping symbols ($a, $t, $d) say the
+// code at pc is in, disasm.ModeDefault when none does: a window crosses from Thumb code
+// into its literal pool and into the A32 code of the next section (crti's _fini).
+func (a *Analysis) mappingMode(pc uint64) disasm.Mode {
+	if a.Core.Arch.ModeBit == 0 {
+		return disasm.ModeDefault
+	}
+	return disasm.MappingMode(a.Modules.MappingSymbol(pc))
 }
 
 // symbolizeAddr names an address "function+0xoff", or "".
@@ -275,7 +282,7 @@ func (a *Analysis) disassemble(pc uint64, before, after int, syntax disasm.Synta
 	if before <= 0 && after <= 0 {
 		before, after = 6, 4
 	}
-	cfg := disasm.WindowConfig{Before: before, After: after, Symbolize: a.symbolizeAddr, Syntax: syntax, Mode: mode, ModeAt: a.dataMode}
+	cfg := disasm.WindowConfig{Before: before, After: after, Symbolize: a.symbolizeAddr, Syntax: syntax, Mode: mode, ModeAt: a.mappingMode}
 	if s := a.Modules.Lookup(pc); s.Function != "" {
 		cfg.FuncStart = s.FuncStart
 	}
@@ -339,18 +346,23 @@ func (a *Analysis) DisassembleFunction(start, size uint64, syntax disasm.Syntax)
 			break
 		}
 		m := mode
-		if a.dataMode(pc) == disasm.ModeData && mode == disasm.ModeARM {
+		if a.dataMode(pc) == disasm.ModeData && (mode == disasm.ModeARM || mode == disasm.ModeThumb) {
 			m = disasm.ModeData
 		}
 		inst, err := disasm.DecodeMode(a.Core.Arch, buf[:n], pc, syntax, m)
-		if errors.Is(err, disasm.ErrThumb) || errors.Is(err, disasm.ErrModeUnknown) {
+		if errors.Is(err, disasm.ErrModeUnknown) {
 			// Every byte of the function would fail alike.
 			out = append(out, report.DisasmLine{PC: report.Hex(pc), Error: err.Error()})
 			break
 		}
 		if err != nil || inst.Len == 0 {
-			out = append(out, report.DisasmLine{PC: report.Hex(pc), Bytes: fmt.Sprintf("% x", buf[:1]), Error: fmt.Sprint(err)})
-			pc++
+			k := 1
+			var de *disasm.DecodeError
+			if errors.As(err, &de) && de.Len > 0 && de.Len <= n {
+				k = de.Len // a T32 instruction not decoded: its length is known
+			}
+			out = append(out, report.DisasmLine{PC: report.Hex(pc), Bytes: fmt.Sprintf("% x", buf[:k]), Error: fmt.Sprint(err)})
+			pc += uint64(k)
 			continue
 		}
 		l := report.DisasmLine{PC: report.Hex(pc), Bytes: fmt.Sprintf("% x", inst.Bytes), Text: inst.Text}

@@ -68,7 +68,7 @@ func (a *Analysis) explainGoFault(rd *report.Diagnosis, frames []report.Frame, s
 				break
 			}
 		}
-	} else if errors.Is(err, disasm.ErrThumb) || errors.Is(err, disasm.ErrModeUnknown) {
+	} else if errors.Is(err, disasm.ErrModeUnknown) {
 		rd.AddEvidence("go_fault_instruction", "unavailable: "+err.Error())
 	}
 	if gf == nil {

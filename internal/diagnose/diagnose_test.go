@@ -225,12 +225,13 @@ func TestKinds(t *testing.T) {
 			f.Inst = inst(t, a, pcText, 0x62, 0xf1, 0x7c, 0x48, 0x10, 0x07) // vmovups (%rdi),%zmm0
 			return f
 		}, KindIllegalInstruction, []string{"AVX-512"}, nil},
-		{"illegal-thumb", func() *Facts {
-			// 32-bit ARM Thumb-2 code, which disasm does not decode: no claim about the bytes.
+		{"illegal-unknown-mode", func() *Facts {
+			// 32-bit ARM code of no known instruction set, which disasm does not decode: no
+			// claim about the bytes.
 			f := x86Facts(SIGILL, ILL_ILLOPC, pcText, map[string]uint64{"rip": pcText})
-			f.InstErr = "arm at 0x4000079e: Thumb-2 code: no decoder (golang.org/x/arch decodes A32 only)"
+			f.InstErr = "arm at 0x4000079e: " + disasm.ErrModeUnknown.Error()
 			return f
-		}, KindIllegalInstruction, []string{"the instruction is not shown: arm at 0x4000079e: Thumb-2 code: no decoder"}, nil},
+		}, KindIllegalInstruction, []string{"the instruction is not shown: arm at 0x4000079e: 32-bit ARM code of unknown instruction set"}, nil},
 		{"div", func() *Facts {
 			f := x86Facts(SIGFPE, FPE_INTDIV, pcText, map[string]uint64{"rip": pcText, "rcx": 0xffffffff00000000})
 			f.Inst = inst(t, a, pcText, 0xf7, 0xf9) // idiv %ecx
@@ -353,8 +354,8 @@ func TestARM64Kinds(t *testing.T) {
 		map[string]string{"link_register": "0xaaaab0000820"})
 }
 
-// A qemu-arm core of recurse.c has no NT_SIGINFO and coredig has no Thumb-2 decoder, so
-// the fault address is unknown; the stack pointer is in the PROT_NONE guard page below the
+// A qemu-arm core of recurse.c has no NT_SIGINFO; were its faulting store not decoded,
+// the fault address would be unknown; the stack pointer is in the PROT_NONE guard page below the
 // stack (the layout and registers are those of the real core, checked against gdb-multiarch
 // in analysis' TestRecurseARM), and that alone says the thread ran off its stack. The same
 // fault with sp inside the stack is not explained by the stack: it stays a wild pointer.

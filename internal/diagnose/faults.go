@@ -80,7 +80,7 @@ func (f *Facts) ill(d *Diagnosis) {
 	switch {
 	case f.Inst != nil:
 		d.Summary = fmt.Sprintf("Illegal instruction %s%s (%s): the CPU does not support it (e.g. AVX-512 or a newer ISA extension), or it needs privilege.", f.Inst.Text, f.in(), codeOrNumber(f.Signo, f.Code))
-	case strings.Contains(f.InstErr, disasm.ErrThumb.Error()) || strings.Contains(f.InstErr, disasm.ErrModeUnknown.Error()):
+	case strings.Contains(f.InstErr, disasm.ErrModeUnknown.Error()):
 		// Nothing was decoded: the bytes say nothing either way.
 		d.Summary = fmt.Sprintf("Illegal instruction%s (%s); the instruction is not shown: %s.", f.in(), codeOrNumber(f.Signo, f.Code), f.InstErr)
 	case f.InstErr != "":

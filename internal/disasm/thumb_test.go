@@ -238,7 +238,9 @@ func compareThumbFile(t *testing.T, path string) thumbFileStats {
 			}
 			st.undecoded++
 			st.undecodedBy[strings.Fields(text)[0]]++
-			if strings.HasPrefix(text, "vldr") { t.Logf("%#x %v", pc, err) }
+			if strings.HasPrefix(text, "vldr") {
+				t.Logf("%#x %v", pc, err)
+			}
 			continue
 		}
 		st.compared++

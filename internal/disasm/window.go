@@ -42,7 +42,8 @@ type WindowConfig struct {
 	// ARM the window is refused when it is ModeDefault.
 	Mode Mode
 	// ModeAt, when set, says the instruction set at each address of the window (32-bit
-	// ARM's mapping symbols: ModeData for a literal pool); ModeDefault from it keeps Mode.
+	// ARM's mapping symbols: ModeData for a literal pool, ModeARM and ModeThumb where the
+	// code changes instruction set); ModeDefault from it keeps Mode.
 	ModeAt func(pc uint64) Mode
 }
 
@@ -198,11 +199,8 @@ func decodeRun(a *arch.Arch, buf []byte, start, stop uint64, cfg WindowConfig) [
 		pc := start + uint64(off)
 		mode := cfg.Mode
 		if cfg.ModeAt != nil {
-			m := cfg.ModeAt(pc)
-			if m != ModeDefault && instLenIn(a, m) == instLenIn(a, mode) || mode == ModeThumb && m == ModeData {
-				// A32 and its data words: one step, so the window stays in step; T32's
-				// literal pools are words too
-				mode = m
+			if m := cfg.ModeAt(pc); m != ModeDefault && (instLenIn(a, m) == instLenIn(a, mode) || a.Name == arch.ARM.Name) {
+				mode = m // 32-bit ARM: A32, T32 and data words, each decoded as it is
 			}
 		}
 		in, err := DecodeMode(a, buf[off:], pc, cfg.Syntax, mode)

@@ -55,6 +55,8 @@ var (
 	// compiler's default, and DerefARM's, is Thumb-2), -O0 and -O2.
 	DerefARMA32   = Spec{Name: "deref-arm-a32", Source: "deref.c", Arch: ArchARM, CFlags: []string{"-O0", "-g", "-marm"}}
 	DerefARMA32O2 = Spec{Name: "deref-arm-a32-o2", Source: "deref.c", Arch: ArchARM, CFlags: []string{"-O2", "-g", "-marm"}}
+	// DerefARMO2: deref.c in the default Thumb-2 at -O2.
+	DerefARMO2 = Spec{Name: "deref-arm-o2", Source: "deref.c", Arch: ArchARM, CFlags: []string{"-O2", "-g"}}
 	// DerefPPC64LEO2 and DerefS390XO2: the same at -O2, where the faulting load's base
 	// register is p's DWARF location (r3, r2) rather than a reload of its stack slot.
 	DerefPPC64LEO2 = Spec{Name: "deref-ppc64le-o2", Source: "deref.c", Arch: ArchPPC64LE, CFlags: []string{"-O2", "-g"}}
