@@ -42,10 +42,22 @@ var decodeSeeds = [][]byte{
 	{0x14, 0xf0, 0x9d, 0xe4},
 	{0x02, 0x00, 0x11, 0xe7},
 	{0xf0, 0x00, 0xf0, 0xe7},
+	// 32-bit ARM T32, from TestThumbMemOperands and TestThumbFlow: ldr r3, [r3, #96];
+	// ldr.w r3, [r3, #96]; ldmia.w sp!, {r4-r8, pc}; vpush {d8-d11}; bl; tbh [pc, r1,
+	// lsl #1]; ldr.w r1, [r2, #4]!; ite eq; and a 32-bit first halfword alone.
+	{0x1b, 0x6e},
+	{0xd3, 0xf8, 0x60, 0x30},
+	{0xbd, 0xe8, 0xf0, 0x81},
+	{0x2d, 0xed, 0x08, 0x8b},
+	{0xff, 0xf7, 0xfe, 0xff},
+	{0xdf, 0xe8, 0x11, 0xf0},
+	{0x52, 0xf8, 0x04, 0x1f},
+	{0x0c, 0xbf},
+	{0xd3, 0xf8},
 }
 
-// fuzzModes are the instruction sets to try for a: 32-bit ARM's A32 and Thumb (refused)
-// besides the default (refused too); the one default elsewhere.
+// fuzzModes are the instruction sets to try for a: 32-bit ARM's A32 and Thumb besides the
+// default (refused); the one default elsewhere.
 func fuzzModes(a *arch.Arch) []Mode {
 	if a.Name == arch.ARM.Name {
 		return []Mode{ModeDefault, ModeARM, ModeThumb}
@@ -110,7 +122,8 @@ func FuzzDecode(f *testing.F) {
 }
 
 // FuzzDecodeOne decodes random bytes as one architecture, arch.All[which&63], in one syntax
-// (Intel when which >= 128) and, on 32-bit ARM, as A32 when which&64 is set:
+// (Intel when which >= 128) and, on 32-bit ARM, as A32 when which&64 is set and which <
+// 128, as T32 when both which&64 and which&128 are (syntax means nothing there):
 // FuzzDecode's inner layer without the windows and the other decoders. A decoded
 // instruction is a non-empty prefix of the input with a text and a mnemonic, decoded again
 // from its own bytes it is the same instruction, and its memory operands evaluate
@@ -121,6 +134,7 @@ func FuzzDecodeOne(f *testing.F) {
 			f.Add(s, uint8(i), uint64(0x401000))
 			if arch.All[i].Name == arch.ARM.Name {
 				f.Add(s, uint8(i|64), uint64(0x401000))
+				f.Add(s, uint8(i|192), uint64(0x401000))
 			}
 		}
 	}
@@ -133,14 +147,24 @@ func FuzzDecodeOne(f *testing.F) {
 		mode := ModeDefault
 		if which&64 != 0 {
 			mode = ModeARM
+			if which&128 != 0 {
+				mode = ModeThumb
+			}
 		}
+		thumb := a.Name == arch.ARM.Name && mode == ModeThumb
 		in, err := DecodeMode(a, code, pc, syn, mode)
 		if err != nil {
 			var de *DecodeError
 			if Supported(a) && !errors.As(err, &de) {
 				t.Fatalf("%s: error %v (%T) is not a *DecodeError", a.Name, err, err)
 			}
+			if thumb && (de.Len != 2 && de.Len != 4 || len(code) >= 2 && de.Len != thumbLen(binary.LittleEndian.Uint16(code))) {
+				t.Fatalf("T32: % x: %v of length %d", code, err, de.Len)
+			}
 			return
+		}
+		if thumb && (len(code) < 2 || in.Len != thumbLen(binary.LittleEndian.Uint16(code))) {
+			t.Fatalf("T32: % x decoded with length %d", code, in.Len)
 		}
 		if in.Len <= 0 || in.Len > MaxInstLen || in.Len > len(code) || string(in.Bytes) != string(code[:in.Len]) ||
 			in.Text == "" || in.Mnemonic == "" || in.PC != pc {

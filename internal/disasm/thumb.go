@@ -195,6 +195,17 @@ func (d *thumbDec) flow() {
 		}
 	}
 	in.NoFallThrough = !d.cond && (in.IsReturn || in.IsTrap || in.IsBranch)
+	if in.IsReturn || in.IsBranch || in.IsCall {
+		// As armDest: a return, branch or call writes no register but a written-back base.
+		in.Dest = ""
+		var also []string
+		for _, r := range in.AlsoWrites {
+			if len(in.Mem) == 1 && r == in.Mem[0].Base && (in.Mem[0].PreIndex || in.Mem[0].PostIndex) {
+				also = append(also, r)
+			}
+		}
+		in.AlsoWrites = also
+	}
 }
 
 // sext sign-extends the low n bits of v.

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"debug/elf"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math/rand"
@@ -313,5 +314,180 @@ func TestObjdumpThumbPrograms(t *testing.T) {
 				t.Errorf("%s %s: %d mismatches of %d", src, opt, st.mismatches, st.compared)
 			}
 		}
+	}
+}
+
+// thumbHex turns objdump's halfwords ("f8d3 3060") into the bytes in memory order
+// ("d3 f8 60 30").
+func thumbHex(s string) string {
+	var out []string
+	for _, h := range strings.Fields(s) {
+		out = append(out, h[2:4]+" "+h[0:2])
+	}
+	return strings.Join(out, " ")
+}
+
+// Loads and stores of T32, bytes and text from arm-linux-gnueabihf-objdump -d of an
+// object assembled with arm-linux-gnueabihf-as -march=armv7-a -mfpu=vfpv3-d16 -mthumb
+// (binutils 2.40) at 0x1000: every 16-bit form, the 32-bit immediate (imm12, negative,
+// pre- and post-index), register and literal forms, LDRD/STRD, the exclusives, the
+// unprivileged forms, the multiples with their PUSH and POP, VFP, TBB and TBH. A literal
+// reads Align(pc, 4) + 4, TBB/TBH's pc base pc + 4 (DDI 0406C, A8.8.64, A8.8.238).
+func TestThumbMemOperands(t *testing.T) {
+	m := func(base string, disp int64, size int, write bool) MemOperand {
+		return MemOperand{Base: base, Disp: disp, Size: size, Write: write, AddrSize: 32}
+	}
+	pre := func(o MemOperand) []MemOperand { o.PreIndex = true; return []MemOperand{o} }
+	post := func(o MemOperand) []MemOperand { o.PostIndex = true; return []MemOperand{o} }
+	one := func(o MemOperand) []MemOperand { return []MemOperand{o} }
+	idx := func(base, index string, scale, size int, write bool) []MemOperand {
+		return []MemOperand{{Base: base, Index: index, Scale: scale, Size: size, Write: write, AddrSize: 32}}
+	}
+	lit := func(disp int64, size int, pcv uint64) []MemOperand {
+		return []MemOperand{{Base: "pc", Disp: disp, Size: size, AddrSize: 32, PCValue: pcv}}
+	}
+	cases := []memCase{
+		{hex: "6e1b", text: "ldr r3, [r3, #96]", dest: "r3", mem: one(m("r3", 96, 4, false))},
+		{hex: "9801", text: "ldr r0, [sp, #4]", dest: "r0", mem: one(m("r13", 4, 4, false))},
+		{hex: "91ff", text: "str r1, [sp, #1020]", mem: one(m("r13", 1020, 4, true))},
+		{hex: "78ca", text: "ldrb r2, [r1, #3]", dest: "r2", mem: one(m("r1", 3, 1, false))},
+		{hex: "77ca", text: "strb r2, [r1, #31]", mem: one(m("r1", 31, 1, true))},
+		{hex: "88ca", text: "ldrh r2, [r1, #6]", dest: "r2", mem: one(m("r1", 6, 2, false))},
+		{hex: "87ca", text: "strh r2, [r1, #62]", mem: one(m("r1", 62, 2, true))},
+		{hex: "5888", text: "ldr r0, [r1, r2]", dest: "r0", mem: idx("r1", "r2", 1, 4, false)},
+		{hex: "5488", text: "strb r0, [r1, r2]", mem: idx("r1", "r2", 1, 1, true)},
+		{hex: "5688", text: "ldrsb r0, [r1, r2]", dest: "r0", mem: idx("r1", "r2", 1, 1, false)},
+		{hex: "5e88", text: "ldrsh r0, [r1, r2]", dest: "r0", mem: idx("r1", "r2", 1, 2, false)},
+		{hex: "4a02", text: "ldr r2, [pc, #8]", dest: "r2", pc: 0x1016, mem: lit(8, 4, 0x1018)},
+		{hex: "f8d3 3060", text: "ldr.w r3, [r3, #96]", dest: "r3", mem: one(m("r3", 96, 4, false))},
+		{hex: "f8d7 3fff", text: "ldr.w r3, [r7, #4095]", dest: "r3", mem: one(m("r7", 4095, 4, false))},
+		{hex: "f850 1c08", text: "ldr.w r1, [r0, #-8]", dest: "r1", mem: one(m("r0", -8, 4, false))},
+		{hex: "f931 2c02", text: "ldrsh.w r2, [r1, #-2]", dest: "r2", mem: one(m("r1", -2, 2, false))},
+		{hex: "f991 2001", text: "ldrsb.w r2, [r1, #1]", dest: "r2", mem: one(m("r1", 1, 1, false))},
+		{hex: "f852 1f04", text: "ldr.w r1, [r2, #4]!", dest: "r1", also: []string{"r2"}, mem: pre(m("r2", 4, 4, false))},
+		{hex: "f84d 1d04", text: "str.w r1, [sp, #-4]!", also: []string{"r13"}, mem: pre(m("r13", -4, 4, true))},
+		{hex: "f851 0b04", text: "ldr.w r0, [r1], #4", dest: "r0", also: []string{"r1"}, mem: post(m("r1", 4, 4, false))},
+		{hex: "f85d fb04", text: "ldr.w pc, [sp], #4", also: []string{"r13"}, mem: post(m("r13", 4, 4, false))},
+		{hex: "f831 0902", text: "ldrh.w r0, [r1], #-2", dest: "r0", also: []string{"r1"}, mem: post(m("r1", -2, 2, false))},
+		{hex: "f842 1023", text: "str.w r1, [r2, r3, lsl #2]", mem: idx("r2", "r3", 4, 4, true)},
+		{hex: "f812 1003", text: "ldrb.w r1, [r2, r3]", dest: "r1", mem: idx("r2", "r3", 1, 1, false)},
+		{hex: "f932 1013", text: "ldrsh.w r1, [r2, r3, lsl #1]", dest: "r1", mem: idx("r2", "r3", 2, 2, false)},
+		{hex: "f85f 2008", text: "ldr.w r2, [pc, #-8]", dest: "r2", pc: 0x104c, mem: lit(-8, 4, 0x1050)},
+		{hex: "f8df 2028", text: "ldr.w r2, [pc, #40]", dest: "r2", pc: 0x1050, mem: lit(40, 4, 0x1054)},
+		{hex: "e9d0 2302", text: "ldrd r2, r3, [r0, #8]", dest: "r2", also: []string{"r3"}, mem: one(m("r0", 8, 8, false))},
+		{hex: "e96d 4504", text: "strd r4, r5, [sp, #-16]!", also: []string{"r13"}, mem: pre(m("r13", -16, 8, true))},
+		{hex: "e8f2 0102", text: "ldrd r0, r1, [r2], #8", dest: "r0", also: []string{"r1", "r2"}, mem: post(m("r2", 8, 8, false))},
+		{hex: "e9df 0104", text: "ldrd r0, r1, [pc, #16]", dest: "r0", also: []string{"r1"}, pc: 0x1060, mem: lit(16, 8, 0x1064)},
+		{hex: "e851 0f00", text: "ldrex r0, [r1]", dest: "r0", mem: one(m("r1", 0, 4, false))},
+		{hex: "e851 0f02", text: "ldrex r0, [r1, #8]", dest: "r0", mem: one(m("r1", 8, 4, false))},
+		{hex: "e841 0200", text: "strex r2, r0, [r1]", dest: "r2", mem: one(m("r1", 0, 4, true))},
+		{hex: "e8d1 0f4f", text: "ldrexb r0, [r1]", dest: "r0", mem: one(m("r1", 0, 1, false))},
+		{hex: "e8c1 0f52", text: "strexh r2, r0, [r1]", dest: "r2", mem: one(m("r1", 0, 2, true))},
+		{hex: "e8d2 017f", text: "ldrexd r0, r1, [r2]", dest: "r0", also: []string{"r1"}, mem: one(m("r2", 0, 8, false))},
+		{hex: "e8c2 0173", text: "strexd r3, r0, r1, [r2]", dest: "r3", mem: one(m("r2", 0, 8, true))},
+		{hex: "f851 0e04", text: "ldrt r0, [r1, #4]", dest: "r0", mem: one(m("r1", 4, 4, false))},
+		{hex: "f801 0e08", text: "strbt r0, [r1, #8]", mem: one(m("r1", 8, 1, true))},
+		{hex: "f931 0e00", text: "ldrsht r0, [r1]", dest: "r0", mem: one(m("r1", 0, 2, false))},
+		{hex: "b5b0", text: "push {r4, r5, r7, lr}", also: []string{"r13"}, mem: pre(m("r13", -16, 16, true))},
+		{hex: "bdb0", text: "pop {r4, r5, r7, pc}", also: []string{"r13"}, mem: post(m("r13", 0, 16, false))},
+		{hex: "b480", text: "push {r7}", also: []string{"r13"}, mem: pre(m("r13", -4, 4, true))},
+		{hex: "bc80", text: "pop {r7}", dest: "r7", also: []string{"r13"}, mem: post(m("r13", 0, 4, false))},
+		{hex: "c80e", text: "ldmia r0!, {r1, r2, r3}", dest: "r1", also: []string{"r2", "r3", "r0"}, mem: post(m("r0", 0, 12, false))},
+		{hex: "c803", text: "ldmia r0, {r0, r1}", dest: "r0", also: []string{"r1"}, mem: one(m("r0", 0, 8, false))},
+		{hex: "c006", text: "stmia r0!, {r1, r2}", also: []string{"r0"}, mem: post(m("r0", 0, 8, true))},
+		{hex: "e92d 41f0", text: "stmdb sp!, {r4, r5, r6, r7, r8, lr}", also: []string{"r13"}, mem: pre(m("r13", -24, 24, true))},
+		{hex: "e8bd 81f0", text: "ldmia.w sp!, {r4, r5, r6, r7, r8, pc}", also: []string{"r13"}, mem: post(m("r13", 0, 24, false))},
+		{hex: "e890 000e", text: "ldmia.w r0, {r1, r2, r3}", dest: "r1", also: []string{"r2", "r3"}, mem: one(m("r0", 0, 12, false))},
+		{hex: "e910 0006", text: "ldmdb r0, {r1, r2}", dest: "r1", also: []string{"r2"}, mem: one(m("r0", -8, 8, false))},
+		{hex: "e920 0006", text: "stmdb r0!, {r1, r2}", also: []string{"r0"}, mem: pre(m("r0", -8, 8, true))},
+		{hex: "ed91 0b02", text: "vldr d0, [r1, #8]", dest: "d0", mem: one(m("r1", 8, 8, false))},
+		{hex: "ed01 1a01", text: "vstr s2, [r1, #-4]", mem: one(m("r1", -4, 4, true))},
+		{hex: "ed2d 8b08", text: "vpush {d8-d11}", also: []string{"r13"}, mem: pre(m("r13", -32, 32, true))},
+		{hex: "ecbd 8b02", text: "vpop {d8}", dest: "d8", also: []string{"r13"}, mem: post(m("r13", 0, 8, false))},
+		{hex: "ecb0 0a04", text: "vldmia r0!, {s0-s3}", dest: "s0", also: []string{"s1", "s2", "s3", "r0"}, mem: post(m("r0", 0, 16, false))},
+		{hex: "ed9f 7b02", text: "vldr d7, [pc, #8]", dest: "d7", pc: 0x10c2, mem: lit(8, 8, 0x10c4)},
+		{hex: "e8d0 f001", text: "tbb [r0, r1]", mem: idx("r0", "r1", 1, 1, false)},
+		{hex: "e8df f011", text: "tbh [pc, r1, lsl #1]", pc: 0x10ca,
+			mem: []MemOperand{{Base: "pc", Index: "r1", Scale: 2, Size: 2, AddrSize: 32, PCValue: 0x10ce}}},
+	}
+	for i := range cases {
+		cases[i].hex = thumbHex(cases[i].hex)
+	}
+	checkMemCasesMode(t, arch.ARM, ModeThumb, cases)
+}
+
+// Calls, branches, returns and traps of T32 (objdump's bytes and text): targets absolute,
+// BLX to A32 from Align(pc, 4), CBZ/CBNZ and conditional branches falling through.
+func TestThumbFlow(t *testing.T) {
+	for _, tc := range []struct {
+		hex, text                     string
+		pc, target                    uint64
+		call, branch, ret, trap, stop bool
+	}{
+		{hex: "4770", text: "bx lr", ret: true, stop: true},
+		{hex: "bdb0", text: "pop {r4, r5, r7, pc}", ret: true, stop: true},
+		{hex: "e8bd 81f0", text: "ldmia.w sp!, {r4, r5, r6, r7, r8, pc}", ret: true, stop: true},
+		{hex: "f85d fb04", text: "ldr.w pc, [sp], #4", ret: true, stop: true},
+		{hex: "46f7", text: "mov pc, lr", ret: true, stop: true},
+		{hex: "4718", text: "bx r3", branch: true, stop: true},
+		{hex: "4798", text: "blx r3", call: true},
+		{hex: "f7ff fffe", text: "bl 0x1000", target: 0x1000, call: true},
+		{hex: "f000 e802", text: "blx 0x1008", pc: 0x1002, target: 0x1008, call: true},
+		{hex: "f7ff bffe", text: "b.w 0x1000", target: 0x1000, branch: true, stop: true},
+		{hex: "f43f affe", text: "beq.w 0x1000", target: 0x1000, branch: true},
+		{hex: "dd12", text: "ble.n 0x1028", target: 0x1028, branch: true},
+		{hex: "e7fa", text: "b.n 0xff8", target: 0xff8, branch: true, stop: true},
+		{hex: "b11b", text: "cbz r3, 0x100a", target: 0x100a, branch: true},
+		{hex: "b93b", text: "cbnz r3, 0x1012", target: 0x1012, branch: true},
+		{hex: "e8d0 f001", text: "tbb [r0, r1]", branch: true, stop: true},
+		{hex: "deff", text: "udf #255", trap: true, stop: true},
+		{hex: "f7f0 a000", text: "udf.w #0", trap: true, stop: true},
+		{hex: "be01", text: "bkpt 0x0001", trap: true, stop: true},
+		{hex: "df00", text: "svc 0"},
+		{hex: "bf00", text: "nop"},
+		{hex: "bf0c", text: "ite eq"},
+	} {
+		code, _ := hex.DecodeString(strings.ReplaceAll(thumbHex(tc.hex), " ", ""))
+		pc := tc.pc
+		if pc == 0 {
+			pc = 0x1000
+		}
+		in, err := DecodeMode(arch.ARM, code, pc, SyntaxDefault, ModeThumb)
+		if err != nil {
+			t.Errorf("%s: %v", tc.hex, err)
+			continue
+		}
+		if in.Text != tc.text || in.Target != tc.target || in.IsCall != tc.call || in.IsBranch != tc.branch ||
+			in.IsReturn != tc.ret || in.IsTrap != tc.trap || in.NoFallThrough != tc.stop {
+			t.Errorf("%s: %q target %#x call %v branch %v ret %v trap %v stop %v, want %+v", tc.hex, in.Text, in.Target,
+				in.IsCall, in.IsBranch, in.IsReturn, in.IsTrap, in.NoFallThrough, tc)
+		}
+	}
+}
+
+// An instruction not decoded, or cut short, still says its length (2 or 4, from the
+// first halfword), and a window steps over it.
+func TestThumbUndecodedLength(t *testing.T) {
+	for _, tc := range []struct {
+		code []byte
+		n    int
+		err  error
+	}{
+		{[]byte{0x9f, 0xfa}, 4, ErrTruncated},                  // f a9f: a 32-bit first halfword alone
+		{[]byte{0x80, 0xfa, 0x81, 0xf0}, 4, ErrThumbUndecoded}, // sadd8 r0, r0, r1 (f a80 f081)
+		{[]byte{0x50, 0xb6}, 2, ErrThumbUndecoded},             // setend le (b650)
+		{[]byte{0x50}, 2, ErrTruncated},
+	} {
+		_, err := DecodeMode(arch.ARM, tc.code, 0x1000, SyntaxDefault, ModeThumb)
+		var de *DecodeError
+		if !errors.As(err, &de) || !errors.Is(err, tc.err) || de.Len != tc.n {
+			t.Errorf("% x: %v, want %v of length %d", tc.code, err, tc.err, tc.n)
+		}
+	}
+	code := []byte{0x80, 0xfa, 0x81, 0xf0, 0x1b, 0x6e, 0x70, 0x47}
+	lines, err := WindowWith(arch.ARM, memBytes{0x1000, code}, 0x1004, WindowConfig{Before: 2, After: 1, FuncStart: 0x1000, Mode: ModeThumb})
+	if err != nil || len(lines) != 3 || lines[0].Err == nil || lines[0].Len != 4 || lines[1].Text != "ldr r3, [r3, #96]" ||
+		!lines[1].Current || lines[2].Text != "bx lr" {
+		t.Errorf("window %+v %v", lines, err)
 	}
 }
