@@ -1,19 +1,22 @@
 // Package disasm decodes single machine instructions of the architectures coredig reads
-// (x86_64, i386, aarch64, riscv64, ppc64le, s390x, and 32-bit ARM's A32) into one small,
+// (x86_64, i386, aarch64, riscv64, ppc64le, s390x, and 32-bit ARM's A32 and T32) into one small,
 // architecture-neutral Inst: its text in the usual
 // syntax (x86_64 AT&T as printed by GNU objdump, or Intel; GNU syntax elsewhere), whether
 // it is a call, branch, return or trap, its direct target, and its memory operands in a
 // form EffectiveAddr can evaluate against a thread's registers.
 //
 // The decoders are golang.org/x/arch's x86asm, arm64asm, riscv64asm, ppc64asm, s390xasm
-// and armasm;
+// and armasm, and this package's own T32 (Thumb-2) decoder (thumb.go), which x/arch lacks;
 // this package adds the classification, the memory-operand model and the window of
 // instructions around a pc (Window). It never panics on any input bytes.
 //
 // Limits: x86 is decoded in 64-bit and 32-bit protected mode, aarch64 in A64 only, and
-// 32-bit ARM in A32 only: its Thumb-2 code is refused with ErrThumb, and code whose
-// instruction set nobody said (Mode) with ErrModeUnknown, never decoded as A32. armasm
-// has no VLDM, VSTM, VPUSH or VPOP (they do not decode). Memory
+// 32-bit ARM in A32 and T32: code whose instruction set nobody said (Mode) is refused
+// with ErrModeUnknown, never guessed. T32 is decoded one instruction at a time without
+// the IT state before it, so inside an IT block the text lacks the condition objdump
+// adds; its SIMD, saturating and parallel arithmetic, system instructions and memory
+// hints are ErrThumbUndecoded errors whose DecodeError.Len is still the instruction's
+// length. armasm has no VLDM, VSTM, VPUSH or VPOP; this package decodes them. Memory
 // operands cover explicit operands and the implicit stack accesses of push/pop/call/ret
 // (x86); vector structure loads and stores on aarch64 (ld1..ld4) report Size 0 (unknown). Access sizes and read/write
 // direction follow the Intel SDM vol. 2 and the Arm ARM (DDI 0487) instruction pages.
@@ -154,9 +157,9 @@ var ErrLonePrefix = errors.New("prefix without an instruction")
 // ErrUnsupportedArch is returned for an architecture this package does not decode.
 var ErrUnsupportedArch = errors.New("unsupported architecture")
 
-// Supported reports whether instructions of a can be decoded. On 32-bit ARM only A32
-// code is (DecodeMode with ModeARM): golang.org/x/arch's armasm decodes no Thumb-2, which
-// is what Debian's armhf code mostly is.
+// Supported reports whether instructions of a can be decoded. On 32-bit ARM that needs
+// the instruction set (DecodeMode with ModeARM for A32, ModeThumb for T32, the Thumb-2
+// that Debian's armhf code mostly is); T32 is decoded without IT-block state.
 func Supported(a *arch.Arch) bool {
 	switch a.Name {
 	case arch.AMD64.Name, arch.X32.Name, arch.I386.Name, arch.ARM64.Name, arch.PPC64LE.Name, arch.S390X.Name, arch.RISCV64.Name, arch.ARM.Name:
@@ -178,8 +181,8 @@ func DecodeSyntax(a *arch.Arch, code []byte, pc uint64, syn Syntax) (Inst, error
 }
 
 // DecodeMode is DecodeSyntax for code in a given instruction set (ThreadMode,
-// SymbolMode): on 32-bit ARM, ModeARM decodes A32, ModeThumb says ErrThumb and
-// ModeDefault ErrModeUnknown. The other architectures ignore mode.
+// SymbolMode): on 32-bit ARM, ModeARM decodes A32, ModeThumb T32, ModeData a ".word",
+// and ModeDefault says ErrModeUnknown. The other architectures ignore mode.
 func DecodeMode(a *arch.Arch, code []byte, pc uint64, syn Syntax, mode Mode) (Inst, error) {
 	if a == nil {
 		return Inst{}, fmt.Errorf("disasm: %w: nil architecture", ErrUnsupportedArch)

@@ -362,7 +362,6 @@ func (d *thumbDec) t16(hw uint16) bool {
 		d.args(rd, 15)
 		d.dest(rd)
 		d.imm(int64(imm))
-		d.in.Address = (d.pc&^3 + 4 + uint64(imm)) & 0xffffffff
 	case h>>11 == 0x15: // ADD (SP plus immediate)
 		rd, imm := h>>8&7, (h&0xff)*4
 		d.set("add", fmt.Sprintf("%s, sp, #%d", tr(rd), imm))
@@ -701,8 +700,8 @@ func t32Shift(typ, imm uint32) string {
 	return fmt.Sprintf(", %s #%d", [...]string{"lsl", "lsr", "asr", "ror"}[typ], imm)
 }
 
-// t32DPNames are the 32-bit data-processing operations by op (A6.3.1, A6.3.11): name, and
-// whether objdump writes ".w" (those with a 16-bit form).
+// t32DPNames are the 32-bit data-processing operations with two register operands by
+// op (A6.3.1, A6.3.11); "" for the others (and the compares and moves decoded apart).
 var t32DPNames = [16]string{"and", "bic", "orr", "orn", "eor", "", "", "", "add", "", "adc", "sbc", "", "sub", "rsb", ""}
 
 // t32ShiftedReg decodes data processing (shifted register) (A6.3.11).
