@@ -836,6 +836,26 @@ func (d *thumbDec) t32PlainImm(h1, h2 uint32) bool {
 		d.set(name, fmt.Sprintf("%s, %s, #%d, #%d", tr(rd), tr(rn), lsb, h2&31+1))
 		d.args(rd, rn)
 		d.dest(rd)
+	case 16, 18, 24, 26: // SSAT, USAT
+		sh, imm := h1>>5&1, lsb
+		if sh == 1 && imm == 0 {
+			return false // SSAT16, USAT16
+		}
+		sat := h2 & 31
+		name := "usat"
+		if op < 24 {
+			name, sat = "ssat", sat+1
+		}
+		shift := ""
+		switch {
+		case sh == 1:
+			shift = fmt.Sprintf(", asr #%d", imm)
+		case imm != 0:
+			shift = fmt.Sprintf(", lsl #%d", imm)
+		}
+		d.set(name, fmt.Sprintf("%s, #%d, %s%s", tr(rd), sat, tr(rn), shift))
+		d.args(rd, rn)
+		d.dest(rd)
 	case 22: // BFI, BFC
 		msb := h2 & 31
 		if msb < lsb {
@@ -930,8 +950,11 @@ func (d *thumbDec) t32LoadStore(h1, h2 uint32) bool {
 	} else {
 		name = "str" + name
 	}
+	if rt == 15 && size == 1 && load && rn != 15 {
+		return d.t32Hint(h1, h2)
+	}
 	if rt == 15 && (size != 4 || !load) {
-		return false // PLD, PLI and unpredictable forms
+		return false // PLD, PLI (literal), unpredictable forms
 	}
 	var ops string
 	switch {
@@ -1010,6 +1033,36 @@ func (d *thumbDec) t32LoadStore(h1, h2 uint32) bool {
 	return true
 }
 
+// t32Hint decodes the memory hints PLD and PLI (immediate and register; A6.3.8), which
+// access no memory a fault could come from: no Mem.
+func (d *thumbDec) t32Hint(h1, h2 uint32) bool {
+	rn := h1 & 15
+	name := "pld"
+	if h1>>8&1 == 1 {
+		name = "pli"
+	}
+	switch {
+	case h1>>7&1 == 1: // imm12
+		d.set(name, thumbAddrImm(rn, h2&0xfff))
+	case h2>>8&15 == 0xc: // negative imm8
+		d.set(name, thumbAddrPUW(rn, -int64(h2&0xff), true, false, false))
+	case h2>>6&0x3f == 0 && h2&15 != 13 && h2&15 != 15: // register
+		if sh := h2 >> 4 & 3; sh != 0 {
+			d.set(name, fmt.Sprintf("[%s, %s, lsl #%d]", tr(rn), tr(h2&15), sh))
+		} else {
+			d.set(name, fmt.Sprintf("[%s, %s]", tr(rn), tr(h2&15)))
+		}
+		d.args(h2 & 15)
+	default:
+		return false
+	}
+	d.in.RegArgs = append([]string{an(rn)}, d.in.RegArgs...)
+	return true
+}
+
+// t32Parallel are the parallel additions and subtractions by op1 (A6.3.13, A6.3.14).
+var t32Parallel = [8]string{"add8", "add16", "asx", "", "sub8", "sub16", "sax", ""}
+
 // t32DataReg decodes data processing (register) (A6.3.12) and miscellaneous operations
 // (A6.3.16): shifts by a register, extends, byte reversal, CLZ.
 func (d *thumbDec) t32DataReg(h1, h2 uint32) bool {
@@ -1045,6 +1098,15 @@ func (d *thumbDec) t32DataReg(h1, h2 uint32) bool {
 			d.set(name, fmt.Sprintf("%s, %s, %s%s", tr(rd), tr(rn), tr(rm), rot))
 			d.args(rd, rn, rm)
 		}
+		d.dest(rd)
+	case op1>>3 == 1 && op2>>3 == 0 && op2&3 != 3 && t32Parallel[op1&7] != "": // parallel add/subtract
+		prefix := [2][3]string{{"s", "q", "sh"}, {"u", "uq", "uh"}}[op2>>2&1][op2&3]
+		d.set(prefix+t32Parallel[op1&7], fmt.Sprintf("%s, %s, %s", tr(rd), tr(rn), tr(rm)))
+		d.args(rd, rn, rm)
+		d.dest(rd)
+	case op1 == 10 && op2 == 8: // SEL
+		d.set("sel", fmt.Sprintf("%s, %s, %s", tr(rd), tr(rn), tr(rm)))
+		d.args(rd, rn, rm)
 		d.dest(rd)
 	case op1>>2 == 2 && op2>>2 == 2: // REV, REV16, RBIT, REVSH, CLZ
 		if rn != rm {
