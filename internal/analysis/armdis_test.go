@@ -174,6 +174,40 @@ func TestFaultExplanationsARM(t *testing.T) {
 	}
 }
 
+// TestFaultExplanationsARM's faults in Debian's default Thumb-2 (-O0 -no-pie): the
+// wild pointer's load decoded by the T32 decoder, its address computed (no NT_SIGINFO),
+// the pointer from the 16-bit load before it (at 0x103c8), and the call through NULL,
+// whose caller is named from lr without its Thumb bit (0x10401: call_it+0xc).
+func TestFaultExplanationsThumb(t *testing.T) {
+	for _, tc := range []struct {
+		src, kind string
+		evidence  map[string]string
+	}{
+		{"wildcall.c", "execute_non_executable", map[string]string{"pc": "0x0", "caller": "call_it+0xc", "link_register": "0x10401"}},
+		{"wild.c", "wild_pointer", map[string]string{"function": "chase", "access": "reads 4 bytes at r3+0x4",
+			"registers": "r3 = 0x56789000", "fault_address": "0x56789004", "source_access": "n->next",
+			"instruction": "ldr r3, [r3, #4]", "pointer_source": "loaded from n's stack slot at 0x103c8",
+			"computed_address": "0x56789004", "pc": "0x103ca",
+			"fault_address_source": "computed from the instruction (no NT_SIGINFO)"}},
+	} {
+		spec := testcore.Spec{Name: strings.TrimSuffix(tc.src, ".c") + "-arm-thumb", Source: tc.src, Arch: testcore.ArchARM,
+			CFlags: []string{"-O0", "-g", "-no-pie"}}
+		t.Run(spec.Name, func(t *testing.T) {
+			c := testcore.Make(t, spec)
+			a, _ := open(t, c.Path, symbolize.Options{Finder: symbolize.PathFinder{Sysroot: c.Sysroot}})
+			d := a.Full(FullOptions{}).Diagnosis
+			if d == nil || d.Kind != tc.kind {
+				t.Fatalf("diagnosis %+v, want kind %s", d, tc.kind)
+			}
+			for k, v := range tc.evidence {
+				if got := hexes.ReplaceAllString(d.Evidence[k], "0x?"); got != v && d.Evidence[k] != v {
+					t.Errorf("evidence %s = %q, want %q (summary: %s)", k, d.Evidence[k], v, d.Summary)
+				}
+			}
+		})
+	}
+}
+
 // deref.c in Debian's default Thumb-2 at -O0 and -O2, under qemu-arm: the same
 // explanation as TestNullDerefARM's from the T32 decoder, and the window line for line as
 // arm-linux-gnueabihf-objdump -d shows the same addresses (armThumbObjdump), decoded

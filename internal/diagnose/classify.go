@@ -468,7 +468,11 @@ func (f *Facts) execFault(d *Diagnosis, pc uint64, m *Mapping) {
 	if have {
 		name := ""
 		if f.Symbolize != nil {
-			name = f.Symbolize(caller)
+			at := caller
+			if f.Arch != nil {
+				at &^= f.Arch.ModeBit // without 32-bit ARM's Thumb bit: lr 0x10401 returns to 0x10400
+			}
+			name = f.Symbolize(at)
 		}
 		if name != "" {
 			d.add("caller", "%s", name)
