@@ -338,6 +338,7 @@ func (a *Analysis) DisassembleFunction(start, size uint64, syntax disasm.Syntax)
 	var out []report.DisasmLine
 	pc := start
 	mode := a.codeMode(start, nil)
+	var it disasm.ThumbIT // Thumb-2: the IT block's condition on the instructions in it
 	for len(out) < MaxFunctionInsts && pc < start+size {
 		buf := make([]byte, 16)
 		n, err := a.Core.ReadAt(buf, pc)
@@ -350,6 +351,11 @@ func (a *Analysis) DisassembleFunction(start, size uint64, syntax disasm.Syntax)
 			m = disasm.ModeData
 		}
 		inst, err := disasm.DecodeMode(a.Core.Arch, buf[:n], pc, syntax, m)
+		if err == nil && m == disasm.ModeThumb {
+			it.Apply(&inst)
+		} else {
+			it.Reset()
+		}
 		if errors.Is(err, disasm.ErrModeUnknown) {
 			// Every byte of the function would fail alike.
 			out = append(out, report.DisasmLine{PC: report.Hex(pc), Error: err.Error()})

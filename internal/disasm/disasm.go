@@ -12,9 +12,9 @@
 //
 // Limits: x86 is decoded in 64-bit and 32-bit protected mode, aarch64 in A64 only, and
 // 32-bit ARM in A32 and T32: code whose instruction set nobody said (Mode) is refused
-// with ErrModeUnknown, never guessed. T32 is decoded one instruction at a time without
-// the IT state before it, so inside an IT block the text lacks the condition objdump
-// adds; its SIMD, saturating and parallel arithmetic, system instructions and memory
+// with ErrModeUnknown, never guessed. A T32 instruction decoded alone has no IT state,
+// so inside an IT block its text lacks the condition objdump adds (a window decoded from
+// the function's start has it: ThumbIT); its SIMD, saturating and parallel arithmetic, system instructions and memory
 // hints are ErrThumbUndecoded errors whose DecodeError.Len is still the instruction's
 // length. armasm has no VLDM, VSTM, VPUSH or VPOP; this package decodes them. Memory
 // operands cover explicit operands and the implicit stack accesses of push/pop/call/ret
@@ -159,7 +159,7 @@ var ErrUnsupportedArch = errors.New("unsupported architecture")
 
 // Supported reports whether instructions of a can be decoded. On 32-bit ARM that needs
 // the instruction set (DecodeMode with ModeARM for A32, ModeThumb for T32, the Thumb-2
-// that Debian's armhf code mostly is); T32 is decoded without IT-block state.
+// that Debian's armhf code mostly is); a T32 instruction alone has no IT-block state.
 func Supported(a *arch.Arch) bool {
 	switch a.Name {
 	case arch.AMD64.Name, arch.X32.Name, arch.I386.Name, arch.ARM64.Name, arch.PPC64LE.Name, arch.S390X.Name, arch.RISCV64.Name, arch.ARM.Name:

@@ -21,7 +21,9 @@ import (
 //
 // One instruction is decoded without the IT state before it: inside an IT block objdump
 // adds the block's condition to the name ("ldreq", "addeq" for a 16-bit "adds"), which
-// the text here lacks; the operands and memory accesses are the same.
+// the text of an instruction decoded alone lacks (the operands and memory accesses are
+// the same). A run decoded in order (Window from the function's start, a function's
+// listing) carries the state in a ThumbIT and has the conditions.
 
 // ErrThumbUndecoded is wrapped for a T32 instruction this package does not decode.
 var ErrThumbUndecoded = errors.New("T32 instruction not decoded")
@@ -1204,3 +1206,65 @@ func (d *thumbDec) t32Coproc(h1, h2 uint32) bool {
 	armFill(d.in, in, enc, d.pc+4)
 	return d.in.Target == 0 && !d.in.IsBranch && !d.in.IsCall && !d.in.IsReturn
 }
+
+// t16FlagSetting are the 16-bit operations that set the flags outside an IT block and
+// not inside one, where objdump drops their "s" ("adds" is "addeq"; DDI 0406C A6.2.1).
+var t16FlagSetting = map[string]bool{"lsls": true, "lsrs": true, "asrs": true, "adds": true, "subs": true, "movs": true,
+	"ands": true, "eors": true, "adcs": true, "sbcs": true, "rors": true, "negs": true, "orrs": true, "muls": true, "bics": true, "mvns": true}
+
+// ThumbIT is the state of an IT block while a run of T32 instructions is decoded in
+// order: the conditions of the instructions still to come in it.
+type ThumbIT struct{ conds []string }
+
+// Apply gives in, the next instruction of the run, the condition of the IT block it is
+// in (as objdump writes it: "ldreq", "addeq" for the 16-bit "adds", "moveq.w") and makes
+// a branch in it conditional; an IT instruction starts a block.
+func (s *ThumbIT) Apply(in *Inst) {
+	isIT := strings.HasPrefix(in.Mnemonic, "it") && in.Len == 2 && len(in.Bytes) == 2
+	if len(s.conds) > 0 && !isIT { // an IT in a block starts another, as objdump reads it
+		cond := s.conds[0]
+		s.conds = s.conds[1:]
+		if in.Mnemonic == "bkpt" {
+			return // unconditional even here
+		}
+		name, rest, _ := strings.Cut(in.Text, " ")
+		base, suffix, _ := strings.Cut(name, ".")
+		if in.Len == 2 && t16FlagSetting[base] {
+			base = strings.TrimSuffix(base, "s")
+		}
+		text := base + cond
+		if suffix != "" {
+			text += "." + suffix
+		}
+		if rest != "" {
+			text += " " + rest
+		}
+		in.Text = text
+		if in.IsBranch || in.IsReturn || in.IsTrap {
+			in.NoFallThrough = false
+		}
+		return
+	}
+	if !isIT {
+		return
+	}
+	first, mask := uint32(in.Bytes[0])>>4, uint32(in.Bytes[0])&15
+	n := 4 - bits.TrailingZeros32(mask)
+	s.conds = make([]string, n)
+	for k := 0; k < n; k++ {
+		c := first
+		if k > 0 && mask>>(4-k)&1 != first&1 {
+			c ^= 1
+		}
+		s.conds[k] = "al"
+		if c < 14 {
+			s.conds[k] = armCondNames[c]
+		}
+	}
+}
+
+// InBlock reports whether the next instruction is in an IT block.
+func (s *ThumbIT) InBlock() bool { return len(s.conds) > 0 }
+
+// Reset ends any IT block (undecoded bytes, data).
+func (s *ThumbIT) Reset() { s.conds = nil }

@@ -124,15 +124,17 @@ func WindowWith(a *arch.Arch, mem Memory, pc uint64, cfg WindowConfig) ([]Line, 
 		return nil, &WindowError{PC: pc, Err: fmt.Errorf("no bytes readable at the pc")}
 	}
 	var lines []Line
+	it := &ThumbIT{} // T32: the IT block the run is in, carried over to the pc
 	if pc > lo {
 		if fixed {
-			lines = decodeRun(a, buf, lo, pc, cfg)
+			lines = decodeRun(a, buf, lo, pc, cfg, it)
 		} else if thumb {
 			// Forward from the function's start; dropped if that run does not land on pc
 			// (data not marked as such, or a FuncStart that is not an instruction's).
-			lines = decodeRun(a, buf, lo, pc, cfg)
+			lines = decodeRun(a, buf, lo, pc, cfg, it)
 			if n := len(lines); n > 0 && lines[n-1].PC+uint64(lines[n-1].Len) != pc {
 				lines = nil
+				it.Reset()
 			}
 		} else {
 			lines = syncBefore(a, buf, lo, pc, cfg)
@@ -141,7 +143,7 @@ func WindowWith(a *arch.Arch, mem Memory, pc uint64, cfg WindowConfig) ([]Line, 
 			lines = lines[len(lines)-before:]
 		}
 	}
-	rest := decodeRun(a, buf[pc-lo:], pc, hi, cfg)
+	rest := decodeRun(a, buf[pc-lo:], pc, hi, cfg, it)
 	if len(rest) > after+1 {
 		rest = rest[:after+1]
 	}
@@ -187,8 +189,9 @@ func readAround(mem Memory, lo, pc, hi uint64) ([]byte, uint64) {
 }
 
 // decodeRun decodes from start (buf[0]) up to stop, recording undecodable bytes as lines
-// with Err and moving on by the architecture's minimum step.
-func decodeRun(a *arch.Arch, buf []byte, start, stop uint64, cfg WindowConfig) []Line {
+// with Err and moving on by the architecture's minimum step (T32: the instruction's
+// length), T32 instructions in an IT block with its condition (it, carried between runs).
+func decodeRun(a *arch.Arch, buf []byte, start, stop uint64, cfg WindowConfig, it *ThumbIT) []Line {
 	var out []Line
 	minStep := max(1, instLenIn(a, cfg.Mode))
 	if a.Name == arch.ARM.Name && cfg.Mode == ModeThumb {
@@ -204,6 +207,13 @@ func decodeRun(a *arch.Arch, buf []byte, start, stop uint64, cfg WindowConfig) [
 			}
 		}
 		in, err := DecodeMode(a, buf[off:], pc, cfg.Syntax, mode)
+		if a.Name == arch.ARM.Name && it != nil {
+			if err == nil && mode == ModeThumb {
+				it.Apply(&in)
+			} else {
+				it.Reset()
+			}
+		}
 		l := Line{Inst: in, Err: err}
 		if err != nil {
 			k := min(minStep, len(buf)-off)
@@ -237,7 +247,7 @@ func syncBefore(a *arch.Arch, buf []byte, lo, pc uint64, cfg WindowConfig) []Lin
 	}
 	for s := 0; s < n; s++ {
 		if lands[s] {
-			return decodeRun(a, buf[s:n], lo+uint64(s), pc, cfg)
+			return decodeRun(a, buf[s:n], lo+uint64(s), pc, cfg, nil)
 		}
 	}
 	return nil
