@@ -208,6 +208,32 @@ func TestFaultExplanationsThumb(t *testing.T) {
 	}
 }
 
+// itload.c at -O2 in Thumb-2: the faulting load is inside an IT block ("ite gt"), so the
+// instruction reads with the block's condition, as objdump shows it ("ldrgt"), in the
+// evidence (decoded alone, with the IT state from pick's start) and in the window.
+func TestNullDerefThumbIT(t *testing.T) {
+	spec := testcore.Spec{Name: "itload-arm-o2", Source: "itload.c", Arch: testcore.ArchARM, CFlags: []string{"-O2", "-g"}}
+	c := testcore.Make(t, spec)
+	a, _ := open(t, c.Path, symbolize.Options{Finder: symbolize.PathFinder{Sysroot: c.Sysroot}})
+	d := a.Full(FullOptions{}).Diagnosis
+	if d == nil || d.Kind != "null_pointer_dereference" {
+		t.Fatalf("diagnosis %+v", d)
+	}
+	for k, v := range map[string]string{
+		"function": "pick", "instruction": "ldrgt r0, [r0, #96]", "access": "reads 4 bytes at r0+0x60",
+		"registers": "r0 = 0x0", "field_offset": "0x60", "fault_address": "0x60", "source_access": "p->field_at_0x60",
+	} {
+		if d.Evidence[k] != v {
+			t.Errorf("evidence %s = %q, want %q", k, d.Evidence[k], v)
+		}
+	}
+	pc := uint64(a.Core.Threads[0].PC(a.Core.Arch))
+	bias := pc - a.Modules.Lookup(pc).ModuleOffset
+	if cur := checkWindowObjdump(t, d.Disassembly, armThumbObjdump(t, c.Exe), bias, 4); cur != "ldrgt r0, [r0, #96]" {
+		t.Errorf("current line %q", cur)
+	}
+}
+
 // deref.c in Debian's default Thumb-2 at -O0 and -O2, under qemu-arm: the same
 // explanation as TestNullDerefARM's from the T32 decoder, and the window line for line as
 // arm-linux-gnueabihf-objdump -d shows the same addresses (armThumbObjdump), decoded

@@ -199,7 +199,19 @@ func (a *Analysis) decodeAt(pc uint64, syntax disasm.Syntax, mode disasm.Mode) (
 	if n == 0 {
 		return disasm.Inst{}, fmt.Errorf("no code bytes at the pc: %v", err)
 	}
-	return disasm.DecodeMode(a.Core.Arch, buf[:n], pc, syntax, mode)
+	inst, err := disasm.DecodeMode(a.Core.Arch, buf[:n], pc, syntax, mode)
+	if err == nil && mode == disasm.ModeThumb {
+		// The condition of an IT block the instruction is in, from the function's start.
+		if s := a.Modules.Lookup(pc); s.Function != "" && s.FuncStart <= pc && pc-s.FuncStart <= 4096 {
+			code := make([]byte, pc-s.FuncStart)
+			if k, _ := a.Core.ReadAt(code, s.FuncStart); k == len(code) {
+				if it, ok := disasm.ThumbITBefore(code, s.FuncStart, pc, a.mappingMode); ok {
+					it.Apply(&inst)
+				}
+			}
+		}
+	}
+	return inst, err
 }
 
 // codeMode is the instruction set of the code at pc, for an architecture with more than

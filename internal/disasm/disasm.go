@@ -14,7 +14,7 @@
 // 32-bit ARM in A32 and T32: code whose instruction set nobody said (Mode) is refused
 // with ErrModeUnknown, never guessed. A T32 instruction decoded alone has no IT state,
 // so inside an IT block its text lacks the condition objdump adds (a window decoded from
-// the function's start has it: ThumbIT); its SIMD, saturating and parallel arithmetic, system instructions and memory
+// the function's start has it: ThumbIT, ThumbITBefore); its SIMD, saturating and parallel arithmetic, system instructions and memory
 // hints are ErrThumbUndecoded errors whose DecodeError.Len is still the instruction's
 // length. armasm has no VLDM, VSTM, VPUSH or VPOP; this package decodes them. Memory
 // operands cover explicit operands and the implicit stack accesses of push/pop/call/ret

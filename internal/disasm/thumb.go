@@ -23,7 +23,8 @@ import (
 // adds the block's condition to the name ("ldreq", "addeq" for a 16-bit "adds"), which
 // the text of an instruction decoded alone lacks (the operands and memory accesses are
 // the same). A run decoded in order (Window from the function's start, a function's
-// listing) carries the state in a ThumbIT and has the conditions.
+// listing) carries the state in a ThumbIT and has the conditions; ThumbITBefore finds
+// the state at a pc for an instruction decoded alone.
 
 // ErrThumbUndecoded is wrapped for a T32 instruction this package does not decode.
 var ErrThumbUndecoded = errors.New("T32 instruction not decoded")
@@ -1268,3 +1269,35 @@ func (s *ThumbIT) InBlock() bool { return len(s.conds) > 0 }
 
 // Reset ends any IT block (undecoded bytes, data).
 func (s *ThumbIT) Reset() { s.conds = nil }
+
+// ThumbITBefore is the IT state in force at pc for T32 code decoded in order from start
+// (code holds the bytes from start on; modeAt, which may be nil, marks literal pools as
+// ModeData): what an instruction at pc decoded alone needs to read as objdump's. ok is
+// false when the run does not land on pc (bytes missing, or start not an instruction's).
+func ThumbITBefore(code []byte, start, pc uint64, modeAt func(uint64) Mode) (it ThumbIT, ok bool) {
+	if pc < start || pc-start > uint64(len(code)) {
+		return ThumbIT{}, false
+	}
+	off := uint64(0)
+	for n := 0; off < pc-start && n < maxFuncBack; n++ {
+		at := start + off
+		if modeAt != nil && modeAt(at) == ModeData {
+			it.Reset()
+			off += 4
+			continue
+		}
+		in, err := decodeThumb(code[off:], at)
+		if err != nil {
+			it.Reset()
+			var de *DecodeError
+			if !errors.As(err, &de) || de.Len == 0 || errors.Is(err, ErrTruncated) {
+				return ThumbIT{}, false
+			}
+			off += uint64(de.Len)
+			continue
+		}
+		it.Apply(&in)
+		off += uint64(in.Len)
+	}
+	return it, off == pc-start
+}

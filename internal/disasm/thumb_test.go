@@ -517,8 +517,17 @@ func TestThumbWindowIT(t *testing.T) {
 	if !lines[5].IsReturn || lines[5].NoFallThrough {
 		t.Errorf("bxeq lr: return %v, no fall-through %v", lines[5].IsReturn, lines[5].NoFallThrough)
 	}
-	// Alone, the same instruction has no condition: nothing says it is in a block.
-	if in, err := DecodeMode(arch.ARM, code[10:], 0x100a, SyntaxDefault, ModeThumb); err != nil || in.Text != "mov.w ip, #2" {
+	// Alone, the same instruction has no condition: nothing says it is in a block; with
+	// the state from the function's start it has.
+	in, err := DecodeMode(arch.ARM, code[10:], 0x100a, SyntaxDefault, ModeThumb)
+	if err != nil || in.Text != "mov.w ip, #2" {
 		t.Errorf("alone: %q %v", in.Text, err)
+	}
+	it, ok := ThumbITBefore(code, 0x1000, 0x100a, nil)
+	if it.Apply(&in); !ok || in.Text != "movne.w ip, #2" {
+		t.Errorf("after ThumbITBefore: %q %v", in.Text, ok)
+	}
+	if _, ok := ThumbITBefore(code, 0x1000, 0x100b, nil); ok {
+		t.Errorf("ThumbITBefore landed on an odd pc")
 	}
 }
