@@ -152,6 +152,9 @@ func FuzzDecodeOne(f *testing.F) {
 			}
 		}
 		thumb := a.Name == arch.ARM.Name && mode == ModeThumb
+		if thumb {
+			_, _ = ThumbITBefore(code, pc, pc+uint64(len(code)/2), nil) // must not panic
+		}
 		in, err := DecodeMode(a, code, pc, syn, mode)
 		if err != nil {
 			var de *DecodeError
