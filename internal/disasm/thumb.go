@@ -180,6 +180,9 @@ func (d *thumbDec) multiple(base, list uint32, db, write, wback bool) {
 func (d *thumbDec) branch(name string, target uint64, call, cond bool) {
 	target &= 0xffffffff
 	d.set(name, fmt.Sprintf("%#x", target))
+	if cond && strings.HasPrefix(name, "b") {
+		d.in.Mnemonic = "b" // as A32's "beq": the operation without its condition
+	}
 	d.in.Target = target
 	d.in.IsCall, d.in.IsBranch, d.cond = call, !call, cond
 }
