@@ -14,10 +14,10 @@
 // 32-bit ARM in A32 and T32: code whose instruction set nobody said (Mode) is refused
 // with ErrModeUnknown, never guessed. A T32 instruction decoded alone has no IT state,
 // so inside an IT block its text lacks the condition objdump adds (a window decoded from
-// the function's start has it: ThumbIT, ThumbITBefore); its SIMD, saturating and parallel arithmetic, system instructions and memory
-// hints are ErrThumbUndecoded errors whose DecodeError.Len is still the instruction's
-// length. armasm has no VLDM, VSTM, VPUSH or VPOP; this package decodes them. Memory
-// operands cover explicit operands and the implicit stack accesses of push/pop/call/ret
+// the function's start has it: ThumbIT, ThumbITBefore); its Advanced SIMD, QADD family,
+// halfword multiplies and system instructions are ErrThumbUndecoded errors whose
+// DecodeError.Len is still the instruction's length. armasm has no VLDM, VSTM, VPUSH or
+// VPOP; this package decodes them. Memory operands cover explicit operands and the implicit stack accesses of push/pop/call/ret
 // (x86); vector structure loads and stores on aarch64 (ld1..ld4) report Size 0 (unknown). Access sizes and read/write
 // direction follow the Intel SDM vol. 2 and the Arm ARM (DDI 0487) instruction pages.
 // On ppc64le the loads and stores of the Power ISA 3.1 (D, DS, DQ, X and prefixed

@@ -15,9 +15,10 @@ import (
 // CPS and SETEND, and of the 32-bit ones the loads and stores (single, dual, exclusive,
 // unprivileged, multiple, and the VFP VLDR, VSTR, VLDM, VSTM, VPUSH, VPOP), the branches
 // (B, BL, BLX, TBB, TBH), data processing with a modified or plain immediate or a shifted
-// register, shifts by a register, extends, byte reversal, CLZ, the multiplies and
-// divides, the barriers and hints, MRC/MCR and VFP arithmetic. The rest is an
-// ErrThumbUndecoded DecodeError that still has the instruction's length.
+// register, shifts by a register, extends, byte reversal, CLZ, SSAT/USAT, SEL, the
+// parallel additions and subtractions, the multiplies and divides, PLD/PLI, the barriers
+// and hints, MRC/MCR and VFP arithmetic. The rest is an ErrThumbUndecoded DecodeError
+// that still has the instruction's length.
 //
 // One instruction is decoded without the IT state before it: inside an IT block objdump
 // adds the block's condition to the name ("ldreq", "addeq" for a 16-bit "adds"), which
