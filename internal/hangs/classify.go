@@ -137,11 +137,28 @@ func frameIndex(frames []Frame, prefixes ...string) int {
 	return -1
 }
 
-// classify says what thread t waits for, or nil when it is not blocked in a system call.
+// gilLoop is the wait of a thread that is on the CPU inside take_gil: between two of its
+// timed waits (5 ms each), or taking the GIL's mutex, it still waits for the GIL, and a
+// snapshot of a loaded machine often catches a waiter there. nil for any other running
+// thread, and for the holder itself (just through take_gil).
+func gilLoop(p *Process, t *Thread) *Wait {
+	if frameIndex(t.Frames, "take_gil") < 0 || p.Python != nil && p.Python.GILHolder == t.TID {
+		return nil
+	}
+	w := &Wait{Kind: KindGIL, Where: t.Where, Detail: "take_gil: waiting for the GIL (running its wait loop)"}
+	if p.Python != nil && p.Python.GILHolder != 0 {
+		w.OwnerTID = p.Python.GILHolder
+		w.Detail += fmt.Sprintf(", held by thread %d", w.OwnerTID)
+	}
+	return w
+}
+
+// classify says what thread t waits for, or nil when it is neither blocked in a system
+// call nor in take_gil's loop.
 func classify(p *Process, t *Thread, isThread func(int) bool, idents map[uint64]int) *Wait {
 	sc, ok := SyscallOf(p.Arch, t.Regs, t.Code)
 	if !ok {
-		return nil
+		return gilLoop(p, t)
 	}
 	sc.Restart(t.Frames)
 	w := &Wait{Syscall: &sc, Call: sc.DescribeMem(p.Arch, p.Mem), Where: t.Where}

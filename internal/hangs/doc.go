@@ -23,7 +23,8 @@
 // CPython's take_gil (the holder is the interpreter's GIL holder, found by package
 // python) and PyThread_acquire_lock_timed (a threading.Lock or RLock; an RLock's owner is
 // its rlock_owner, a pthread_t, found by looking on the waiting thread's stack for the
-// RLock object whose lock is the semaphore waited on). Nothing needs debug symbols: the
+// RLock object whose lock is the semaphore waited on). A thread on the CPU inside
+// take_gil, between two of its 5 ms timed waits, waits for the GIL too. Nothing needs debug symbols: the
 // exported and GLIBC_PRIVATE symbols of libc name the frames, and the layouts come from
 // the glibc and CPython headers below.
 //

@@ -46,8 +46,8 @@ type Diagnosis struct {
 
 // Result is what Explain found.
 type Result struct {
-	// Waits maps a tid to what the thread waits for; threads not in a system call have
-	// none.
+	// Waits maps a tid to what the thread waits for; threads neither in a system call nor
+	// in take_gil's loop have none.
 	Waits map[int]*Wait
 	// Edges are the waits whose owner is a thread of the process, by waiting tid.
 	Edges map[int]Edge

@@ -279,6 +279,23 @@ func TestExplainGIL(t *testing.T) {
 			t.Errorf("summary %q lacks %q", d.Summary, s)
 		}
 	}
+	// A waiter on the CPU in take_gil's loop (between two timed waits, as a snapshot
+	// under load finds it) still waits for the GIL; the holder just through take_gil does
+	// not.
+	p.Threads[2] = Thread{TID: 3, Regs: regs(0), Frames: []Frame{{Function: "take_gil", Module: "/bin/python3"},
+		{Function: "PyEval_RestoreThread", Module: "/bin/python3"}}}
+	d = Explain(p).Diagnosis
+	if d == nil || d.Kind != KindGILHeld || d.Root != 1 || !strings.Contains(d.Summary, "2, 3") {
+		t.Errorf("diagnosis %+v with thread 3 running in take_gil, want gil_held by 1 with waiters 2, 3", d)
+	}
+	if w := Explain(p).Waits[3]; w == nil || w.Kind != KindGIL || w.OwnerTID != 1 || w.Detail != "take_gil: waiting for the GIL (running its wait loop), held by thread 1" {
+		t.Errorf("thread 3's wait %+v", w)
+	}
+	p.Python.GILHolder = 3
+	if w := Explain(p).Waits[3]; w != nil {
+		t.Errorf("the holder, in take_gil's tail, waits %+v", w)
+	}
+	p.Python.GILHolder = 1
 	// A holder running the eval loop is a busy interpreter, not a hang; so is one in a
 	// libc function the interpreter called itself.
 	for _, frames := range [][]Frame{
