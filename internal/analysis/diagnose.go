@@ -48,6 +48,7 @@ func (a *Analysis) Diagnose(r *report.Report, opts DiagnoseOptions) {
 		}
 	}
 	f := a.facts(r, t.Regs, crashed.Frames)
+	f.Rseq = a.rseqArea(t)
 	si := a.Core.SigInfo
 	f.Signo = r.Signal.Number
 	if si == nil {
@@ -91,6 +92,9 @@ func (a *Analysis) Diagnose(r *report.Report, opts DiagnoseOptions) {
 		rd.EvidenceOrder = append(rd.EvidenceOrder, it.Key)
 	}
 	a.explainAccess(rd, f)
+	if original == nil && !f.NoSigInfo && f.Code > 0 && core.IsFaultSignal(f.Signo) {
+		a.nestedFault(r, t, crashed.Frames, rd)
+	}
 	if c := callerOutsideLibc(crashed.Frames); c != "" && original == nil && f.HasAddr {
 		rd.AddEvidence("called_from", c)
 	}
@@ -314,6 +318,61 @@ func (a *Analysis) disassemble(pc uint64, before, after int, syntax disasm.Synta
 		out = append(out, report.DisasmLine{PC: report.Hex(pc), Error: err.Error(), Current: true})
 	}
 	return out
+}
+
+// nestedFault says so when the crash happened inside a signal handler that was handling
+// an earlier fault (a crash reporter that faulted, or a kernel check that killed it): the
+// earlier fault, from the signal frame on the stack, is often the bug.
+func (a *Analysis) nestedFault(r *report.Report, t *core.Thread, frames []report.Frame, rd *report.Diagnosis) {
+	o, sig := a.originalFault(r, t)
+	if o == nil || sig.Code <= 0 {
+		return
+	}
+	od := diagnose.Classify(o)
+	rd.Original = sig
+	rd.AddEvidence("earlier_fault", od.Summary)
+	handler, faulted := "a signal handler", ""
+	for i, fr := range frames {
+		if fr.Function == SignalHandlerCalled {
+			if i > 0 && frames[i-1].Function != "" {
+				handler = "the signal handler " + frames[i-1].Function
+			}
+			break
+		}
+	}
+	if len(o.Functions) > 0 && o.Functions[0] != "" {
+		faulted = " in " + o.Functions[0]
+	}
+	rd.Summary += fmt.Sprintf(" It happened inside %s, which was handling an earlier %s%s (see earlier fault).", handler, sig.Name, faulted)
+}
+
+// rseqArea finds the restartable-sequence area glibc registered for thread t: the thread
+// pointer plus __rseq_offset (both symbols are ld.so's, glibc 2.35 and later). It is nil
+// when glibc registered none (__rseq_size 0: an older kernel, or the glibc.pthread.rseq
+// tunable off) or the symbols or their values are not at hand.
+func (a *Analysis) rseqArea(t *core.Thread) *diagnose.RseqArea {
+	if !t.HasTLS {
+		return nil
+	}
+	sizeAt, _, ok := a.Modules.FindSymbol("__rseq_size")
+	if !ok {
+		return nil
+	}
+	offAt, _, ok := a.Modules.FindSymbol("__rseq_offset")
+	if !ok {
+		return nil
+	}
+	c := a.Core
+	var size [4]byte
+	off := make([]byte, c.Arch.PtrSize)
+	if c.ReadFull(size[:], sizeAt) != nil || c.Arch.ByteOrder.Uint32(size[:]) == 0 || c.ReadFull(off, offAt) != nil {
+		return nil
+	}
+	o := int64(c.Arch.Word(off))
+	if c.Arch.PtrSize == 4 {
+		o = int64(int32(o))
+	}
+	return &diagnose.RseqArea{Addr: t.TLS + uint64(o), TP: t.TLS, Offset: o}
 }
 
 // abortMessage reads glibc's __abort_msg (set by assert and the malloc checks).

@@ -313,13 +313,22 @@ func (f *Facts) segv(d *Diagnosis) {
 
 	// x86 general protection: SI_KERNEL with no address (arch/x86/kernel/traps.c).
 	if f.Code == SI_KERNEL {
+		if f.rseqFault(d, a) {
+			return
+		}
 		d.Kind = KindNonCanonical
 		if a != nil && a.err == nil && f.Arch != nil && !f.Arch.Canonical(a.ea) {
 			d.add("non_canonical_address", "%s", hex(a.ea))
 			d.Summary = fmt.Sprintf("General protection fault%s: the instruction %s, and %s is a non-canonical address (a corrupted, uninitialised or freed pointer).", f.in(), describe(), hex(a.ea))
 			return
 		}
-		if a != nil {
+		if f.alignedGP(d, a) {
+			return
+		}
+		if a != nil && a.err == nil && f.Arch != nil && mappingAt(f.Mappings, a.ea) != nil {
+			// The address is canonical and mapped: not a bad pointer.
+			d.Summary = fmt.Sprintf("General protection fault%s (the kernel gives no fault address): the instruction %s, and %s is a canonical, mapped address, so the processor rejected something else: a segment, a privileged or I/O instruction, or, when the thread was returning from the kernel, its saved context.", f.in(), describe(), hex(a.ea))
+		} else if a != nil {
 			d.Summary = fmt.Sprintf("General protection fault%s (the kernel gives no fault address): the instruction %s; a non-canonical pointer is the usual cause.", f.in(), describe())
 		} else {
 			d.Summary = fmt.Sprintf("General protection fault%s (the kernel gives no fault address): most often a non-canonical pointer (corrupted or freed); the faulting instruction is not available to check.", f.in())

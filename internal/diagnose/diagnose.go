@@ -48,6 +48,7 @@ const (
 	KindAbort              = "abort"
 	KindKilledBySignal     = "killed_by_signal"
 	KindReraised           = "reraised"
+	KindRseq               = "corrupted_rseq_area" // the kernel's rseq check failed
 	KindUnknown            = "unknown"
 )
 
@@ -176,6 +177,10 @@ type Facts struct {
 	// ("faulthandler"); otherwise it is inferred from Functions.
 	Original   *Facts
 	ReraisedBy string
+
+	// Rseq is the crashing thread's restartable-sequence area (glibc's, found through
+	// __rseq_offset), nil when unknown or none is registered.
+	Rseq *RseqArea
 }
 
 // Item is one piece of evidence.
@@ -192,7 +197,8 @@ type Item struct {
 // below_stack, sp, recursion, recursion_depth, return_address, link_register, caller,
 // file, trap_instruction, divisor, divisor_value, sender_pid, sender_uid, reraised_by,
 // reraised_signal, abort_message, cause, assertion, assert_file, assert_line,
-// assert_function, heap_check, exception_type.
+// assert_function, heap_check, exception_type, rseq_area, rseq_cs,
+// rseq_problem, writes_near_area.
 type Diagnosis struct {
 	Kind    string
 	Summary string

@@ -170,3 +170,62 @@ func (f *Facts) fpe(d *Diagnosis) {
 	}
 	d.Summary = fmt.Sprintf("Integer division by zero%s at %s.", f.in(), f.Inst.Text)
 }
+
+// requiredAlignment is the alignment an x86 instruction demands of its memory operand
+// op, 0 when it demands none. Misaligning it raises #GP, not #AC, so Linux sends SIGSEGV
+// with SI_KERNEL and no address (Intel SDM vol. 1, 14.9 and 15.7; vol. 2, each
+// instruction's "Protected Mode Exceptions"): legacy SSE instructions with a 16-byte
+// memory operand, except the unaligned moves; the VEX and EVEX aligned moves (vmovaps,
+// vmovdqa, the non-temporal stores), by their operand's size; cmpxchg16b; fxsave and
+// fxrstor (16 bytes); the xsave family (64 bytes).
+func requiredAlignment(a string, inst *disasm.Inst, op disasm.MemOperand) int {
+	if inst == nil || (a != "x86_64" && a != "i386" && a != "x32") {
+		return 0
+	}
+	mn := inst.Mnemonic
+	switch mn {
+	case "movups", "movupd", "movdqu", "lddqu", "maskmovdqu":
+		return 0
+	case "cmpxchg16b", "fxsave", "fxrstor", "fxsave64", "fxrstor64":
+		return 16
+	case "xsave", "xsave64", "xsaveopt", "xsaveopt64", "xsavec", "xsavec64", "xsaves", "xsaves64",
+		"xrstor", "xrstor64", "xrstors", "xrstors64":
+		return 64
+	case "vmovaps", "vmovapd", "vmovdqa", "vmovdqa32", "vmovdqa64", "vmovntps", "vmovntpd", "vmovntdq", "vmovntdqa":
+		if op.Size >= 16 {
+			return op.Size
+		}
+		return 0
+	}
+	if strings.HasPrefix(mn, "v") || op.Size != 16 || op.Implicit {
+		return 0
+	}
+	return 16
+}
+
+// alignedGP explains a general protection fault from an instruction that needs an
+// aligned operand at a misaligned address; it returns false when that is not the case.
+func (f *Facts) alignedGP(d *Diagnosis, a *access) bool {
+	if a == nil || a.err != nil || f.Arch == nil {
+		return false
+	}
+	need := requiredAlignment(f.Arch.Name, f.Inst, a.op)
+	if need == 0 || a.ea%uint64(need) == 0 {
+		return false
+	}
+	off := a.ea % uint64(need)
+	d.Kind = KindMisaligned
+	d.add("required_alignment", "%d", need)
+	d.add("misaligned_by", "%s", hex(off))
+	regs := ""
+	if r := regsText(f.Arch, a.op, f.Regs); r != "" && (a.op.Disp != 0 || a.op.Index != "") {
+		regs = " (" + r + ")"
+	}
+	d.Summary = fmt.Sprintf("General protection fault%s: %s needs a %d-byte aligned address, but the instruction %s = %s%s, %d bytes past a %d-byte boundary.", f.in(), f.Inst.Mnemonic, need, accessText(a.op), hex(a.ea), regs, off, need)
+	if base := a.op.Base; (base == "rsp" || base == "esp") && a.op.Index == "" && uint64(a.op.Disp)%uint64(need) == 0 {
+		sp := f.Regs[base]
+		d.add("sp", "%s", hex(sp))
+		d.Summary += fmt.Sprintf(" The stack pointer %s is misaligned: the ABI wants it 16-byte aligned at every call, so this function was entered with a misaligned stack (hand-written assembly, a JIT, or a thread or signal entry that skipped the alignment).", hex(sp))
+	}
+	return true
+}

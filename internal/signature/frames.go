@@ -272,7 +272,7 @@ func isStringRoutine(fn, mod string) bool {
 	if !stringRoutines[stem] {
 		return false
 	}
-	return trimmed != fn || strings.HasPrefix(mod, "libc.so") || strings.HasPrefix(mod, "libc-")
+	return trimmed != fn || isLibc(mod)
 }
 
 // isPythonInterpreter reports whether a module is CPython itself: libpython, or a

@@ -63,7 +63,16 @@ func Of(r *report.Report, depth int) *report.Signature {
 		s.Frames = hangFrames(r, depth)
 	} else if th != nil {
 		reraised := r.Diagnosis != nil && r.Diagnosis.Original != nil && r.Diagnosis.Evidence["cause"] != "go_runtime"
-		s.Frames = Frames(th.Frames, depth, reraised)
+		frames := th.Frames
+		if r.Diagnosis != nil && r.Diagnosis.Kind == "corrupted_rseq_area" {
+			// The kernel's check stops the thread wherever it returns to user space,
+			// often inside a C library call (a sleep, a read; on i386 the vDSO's
+			// __kernel_vsyscall): that call is no place of the bug's, its caller is.
+			for len(frames) > 0 && (isLibc(path.Base(frames[0].Module)) || isVDSO(path.Base(frames[0].Module))) {
+				frames = frames[1:]
+			}
+		}
+		s.Frames = Frames(frames, depth, reraised)
 	}
 	s.Text = Text(s.Class, s.Frames)
 	if r.Diagnosis != nil && hangKinds[r.Diagnosis.Kind] && len(s.Frames) > 0 {
@@ -129,6 +138,11 @@ func hangFrames(r *report.Report, depth int) []string {
 		names = []string{}
 	}
 	return names
+}
+
+// isLibc reports whether a module's base name is the C library's.
+func isLibc(mod string) bool {
+	return strings.HasPrefix(mod, "libc.so") || strings.HasPrefix(mod, "libc-")
 }
 
 // program is the base name of the executable, or the command name.

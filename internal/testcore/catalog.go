@@ -106,6 +106,17 @@ var (
 	Recurse = Spec{Name: "recurse-x86_64", Source: "recurse.c"}
 	// SigHandler: NULL write inside a SIGUSR1 handler (signal frame on stack).
 	SigHandler = Spec{Name: "sighandler-x86_64", Source: "sighandler.c"}
+	// RseqClobber: rseqclobber.c overwrites the thread's rseq area and sleeps, so the
+	// kernel's rseq check sends SIGSEGV SI_KERNEL. RseqClobberHandler does it inside a
+	// SIGSEGV handler, after a write to a read-only page.
+	RseqClobber        = Spec{Name: "rseqclobber-x86_64", Source: "rseqclobber.c"}
+	RseqClobberHandler = Spec{Name: "rseqclobber-handler-x86_64", Source: "rseqclobber.c", Args: []string{"handler"}}
+	// RseqClobberI386: rseqclobber.c for i386 (the area's rseq_cs is still 64 bits).
+	RseqClobberI386 = Spec{Name: "rseqclobber-i386", Source: "rseqclobber.c", Arch: ArchI386}
+	// SSEMisaligned: sse_misaligned.c, movaps to an address 8 bytes off 16-byte alignment
+	// (SIGSEGV SI_KERNEL); SSEMisalignedStack calls printf with a misaligned stack.
+	SSEMisaligned      = Spec{Name: "sse-misaligned-x86_64", Source: "sse_misaligned.c"}
+	SSEMisalignedStack = Spec{Name: "sse-misaligned-stack-x86_64", Source: "sse_misaligned.c", Args: []string{"stack"}}
 	// Throw: uncaught C++ exception from an inlined chain (-O2 -g).
 	Throw = Spec{Name: "throw-x86_64-o2", Source: "throw.cc", CFlags: []string{"-O2", "-g"}}
 	// Static: statically linked NULL+0x60 read.
@@ -173,7 +184,7 @@ var (
 func Catalog() []Spec {
 	return []Spec{DerefPIE, DerefNoPIE, DerefO2NoFP, DerefAArch64, SigHandlerAArch64,
 		AbortAArch64, StaticAArch64, WildCallAArch64, Abort, Assert, KillQuit,
-		KillSegv, Threads20, Recurse, SigHandler, Throw, Static, DivZero, Trap, WildCall,
+		KillSegv, Threads20, Recurse, SigHandler, RseqClobber, RseqClobberHandler, SSEMisaligned, SSEMisalignedStack, Throw, Static, DivZero, Trap, WildCall,
 		Rodata, HeapCorrupt, GoCrash, GoCrashAArch64, RustPanic, Threads6Py, AbortPy, AtexitPy, FinalizePy}
 }
 

@@ -1,0 +1,155 @@
+package diagnose
+
+import (
+	"encoding/binary"
+	"testing"
+
+	"github.com/coredig/coredig/internal/arch"
+)
+
+// rseqFacts is a SIGSEGV SI_KERNEL on x86_64 whose thread has its rseq area at
+// 0x55d0c1000100 (the heap of x86Maps), holding rseq_cs csPtr and flags areaFlags; cs, if
+// not nil, is the struct rseq_cs placed at csPtr; sig is the word before abort_ip.
+func rseqFacts(t *testing.T, csPtr uint64, areaFlags uint32, cs []byte, sigAt uint64, sig uint32) *Facts {
+	t.Helper()
+	const area, pc = 0x55d0c1000100, 0x55d0c0100000
+	f := x86Facts(SIGSEGV, SI_KERNEL, 0, map[string]uint64{"rip": pc, "rbx": 0x55d0c1000000})
+	f.Inst = inst(t, arch.AMD64, pc, 0x48, 0x89, 0x03) // mov %rax,(%rbx)
+	f.Functions = []string{"scribble"}
+	a := make([]byte, 32)
+	binary.LittleEndian.PutUint64(a[8:], csPtr)
+	binary.LittleEndian.PutUint32(a[16:], areaFlags)
+	mem := fakeMem{area: a}
+	if cs != nil {
+		mem[csPtr] = cs
+	}
+	if sigAt != 0 {
+		var s [4]byte
+		binary.LittleEndian.PutUint32(s[:], sig)
+		mem[sigAt] = s[:]
+	}
+	f.Mem = mem
+	f.Rseq = &RseqArea{Addr: area, TP: area - 0x920, Offset: 0x920}
+	return f
+}
+
+// rseqCSBytes lays out a struct rseq_cs.
+func rseqCSBytes(version, flags uint32, start, postCommit, abort uint64) []byte {
+	b := make([]byte, 32)
+	binary.LittleEndian.PutUint32(b[0:], version)
+	binary.LittleEndian.PutUint32(b[4:], flags)
+	binary.LittleEndian.PutUint64(b[8:], start)
+	binary.LittleEndian.PutUint64(b[16:], postCommit)
+	binary.LittleEndian.PutUint64(b[24:], abort)
+	return b
+}
+
+// TestRseqChecks holds each of the kernel's checks (kernel/rseq.c, rseq_get_rseq_cs and
+// rseq_need_restart) to its own reason, and a descriptor that passes them all to the
+// general-protection explanation.
+func TestRseqChecks(t *testing.T) {
+	const cs, start, abort = 0x55d0c0500040, 0x55d0c0100000 - 0x10, 0x55d0c0100200
+	good := func() []byte { return rseqCSBytes(0, 0, start, 0x20, abort) }
+	for _, tc := range []struct {
+		name    string
+		f       *Facts
+		problem string // "" when the check passes: the crash is a general protection fault
+	}{
+		{"kernel address", rseqFacts(t, 0xffff888000000000, 0, nil, 0, 0),
+			"its rseq_cs 0xffff888000000000 is not a user-space address"},
+		{"unmapped", rseqFacts(t, 0x66660000, 0, nil, 0, 0),
+			"its rseq_cs 0x66660000 points to no readable mapping"},
+		{"version", rseqFacts(t, cs, 0, rseqCSBytes(0x2690ab68, 0, start, 0x20, abort), 0, 0),
+			"its rseq_cs 0x55d0c0500040 points to a struct rseq_cs of version 0x2690ab68, not 0"},
+		{"start", rseqFacts(t, cs, 0, rseqCSBytes(0, 0, 1<<60, 0x20, abort), 0, 0),
+			"the struct rseq_cs at 0x55d0c0500040 has start_ip 0x1000000000000000, not a user-space address"},
+		{"overflow", rseqFacts(t, cs, 0, rseqCSBytes(0, 0, start, ^uint64(0)-0x8, abort), 0, 0),
+			"the struct rseq_cs at 0x55d0c0500040 has start_ip 0x55d0c00ffff0 and post_commit_offset 0xfffffffffffffff7, whose sum overflows"},
+		{"abort inside", rseqFacts(t, cs, 0, rseqCSBytes(0, 0, start, 0x20, start+8), 0, 0),
+			"the struct rseq_cs at 0x55d0c0500040 has abort_ip 0x55d0c00ffff8 inside its own critical section 0x55d0c00ffff0-0x55d0c0100010"},
+		{"signature", rseqFacts(t, cs, 0, good(), abort-4, 0x90909090),
+			"the struct rseq_cs at 0x55d0c0500040 has abort_ip 0x55d0c0100200, and the 4 bytes before it are 0x90909090, not glibc's signature 0x53053053"},
+		{"no restart flags", rseqFacts(t, cs, 1, good(), abort-4, 0x53053053),
+			"the thread was inside the critical section of the struct rseq_cs at 0x55d0c0500040, and the retired NO_RESTART flags are set (descriptor 0x0, area 0x1)"},
+		{"valid", rseqFacts(t, cs, 0, good(), abort-4, 0x53053053), ""},
+		{"cleared", rseqFacts(t, 0, 0, nil, 0, 0), ""},
+	} {
+		d := Classify(tc.f)
+		if tc.problem == "" {
+			check(t, tc.name, d, KindNonCanonical, []string{"General protection fault in scribble"}, nil)
+			continue
+		}
+		check(t, tc.name, d, KindRseq, []string{
+			"The kernel killed the thread in scribble with SIGSEGV (SI_KERNEL) as it returned to user space",
+			"area at 0x55d0c1000100 (in its thread control block) fails the kernel's check: " + tc.problem + ".",
+			"The interrupted instruction writes into the same mapping (at 0x55d0c1000000)",
+		}, map[string]string{
+			"rseq_area":        "0x55d0c1000100 (thread pointer 0x55d0c0fff7e0 + 0x920, glibc's __rseq_offset)",
+			"rseq_problem":     tc.problem,
+			"writes_near_area": "the interrupted instruction writes 0x55d0c1000000, in the area's mapping [heap] [0x55d0c1000000-0x55d0c1400000 rw-]",
+		})
+	}
+
+	// An area the core does not hold, or one in read-only memory.
+	f := rseqFacts(t, cs, 0, nil, 0, 0)
+	f.Mem = fakeMem{}
+	check(t, "area not in the core", Classify(f), KindNonCanonical, nil, nil)
+	f = rseqFacts(t, cs, 0, nil, 0, 0)
+	f.Rseq.Addr = 0x55d0c0380000
+	f.Mem = fakeMem{0x55d0c0380000: make([]byte, 32)}
+	check(t, "read-only area", Classify(f), KindRseq, []string{"Something overwrote the thread's TLS or control block."},
+		map[string]string{"rseq_problem": "the area is in the read-only mapping /usr/local/bin/python3.12 [0x55d0c037d000-0x55d0c0500000 r--], so the kernel cannot write it"})
+	// Only SI_KERNEL is the kernel's check.
+	f = rseqFacts(t, 0xffff888000000000, 0, nil, 0, 0)
+	f.Code, f.Addr, f.HasAddr = SEGV_MAPERR, 0x55d0c1000000, true
+	if d := Classify(f); d.Kind == KindRseq {
+		t.Errorf("SEGV_MAPERR classified as %s: %s", d.Kind, d.Summary)
+	}
+}
+
+// TestRequiredAlignment: which x86 instructions raise #GP at a misaligned operand, and
+// the general protection fault they explain.
+func TestRequiredAlignment(t *testing.T) {
+	for _, tc := range []struct {
+		code []byte
+		want int
+	}{
+		{[]byte{0x0f, 0x29, 0x07}, 16},             // movaps %xmm0,(%rdi)
+		{[]byte{0x66, 0x0f, 0x6f, 0x07}, 16},       // movdqa (%rdi),%xmm0
+		{[]byte{0x66, 0x0f, 0xef, 0x07}, 16},       // pxor (%rdi),%xmm0
+		{[]byte{0xf3, 0x0f, 0x6f, 0x07}, 0},        // movdqu (%rdi),%xmm0
+		{[]byte{0x0f, 0x11, 0x07}, 0},              // movups %xmm0,(%rdi)
+		{[]byte{0xf2, 0x0f, 0x10, 0x07}, 0},        // movsd (%rdi),%xmm0: 8 bytes
+		{[]byte{0xc5, 0xf8, 0x28, 0x07}, 16},       // vmovaps (%rdi),%xmm0
+		{[]byte{0xc5, 0xfc, 0x28, 0x07}, 32},       // vmovaps (%rdi),%ymm0
+		{[]byte{0xc5, 0xf9, 0xef, 0x07}, 0},        // vpxor (%rdi),%xmm0,%xmm0: VEX needs none
+		{[]byte{0x48, 0x0f, 0xc7, 0x0f}, 16},       // cmpxchg16b (%rdi)
+		{[]byte{0x0f, 0xae, 0x07}, 16},             // fxsave (%rdi)
+		{[]byte{0x48, 0x8b, 0x07}, 0},              // mov (%rdi),%rax
+		{[]byte{0x0f, 0x28, 0x44, 0x24, 0x10}, 16}, // movaps 0x10(%rsp),%xmm0
+	} {
+		in := inst(t, arch.AMD64, 0x1000, tc.code...)
+		if len(in.Mem) != 1 {
+			t.Fatalf("%s: %d memory operands", in.Text, len(in.Mem))
+		}
+		if got := requiredAlignment("x86_64", in, in.Mem[0]); got != tc.want {
+			t.Errorf("%s: alignment %d, want %d", in.Text, got, tc.want)
+		}
+		if got := requiredAlignment("aarch64", in, in.Mem[0]); got != 0 {
+			t.Errorf("%s on aarch64: alignment %d", in.Text, got)
+		}
+	}
+
+	const pc = 0x55d0c0100000
+	f := x86Facts(SIGSEGV, SI_KERNEL, 0, map[string]uint64{"rip": pc, "rsp": 0x7ffd5a800008})
+	f.HasAddr = false
+	f.Inst = inst(t, arch.AMD64, pc, 0x0f, 0x29, 0x44, 0x24, 0x50) // movaps %xmm0,0x50(%rsp)
+	f.Functions = []string{"printf"}
+	check(t, "misaligned stack", Classify(f), KindMisaligned, []string{
+		"General protection fault in printf: movaps needs a 16-byte aligned address, but the instruction writes 16 bytes at rsp+0x50 = 0x7ffd5a800058 (rsp = 0x7ffd5a800008), 8 bytes past a 16-byte boundary.",
+		"The stack pointer 0x7ffd5a800008 is misaligned"},
+		map[string]string{"required_alignment": "16", "misaligned_by": "0x8", "sp": "0x7ffd5a800008"})
+	// Aligned and mapped: no bad pointer, and coredig says it cannot tell more.
+	f.Regs["rsp"] = 0x7ffd5a800000
+	check(t, "aligned", Classify(f), KindNonCanonical, []string{"General protection fault in printf (the kernel gives no fault address): the instruction writes 16 bytes at rsp+0x50; rsp = 0x7ffd5a800000, and 0x7ffd5a800050 is a canonical, mapped address, so the processor rejected something else"}, nil)
+}
