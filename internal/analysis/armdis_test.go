@@ -101,23 +101,7 @@ func TestNullDerefARM(t *testing.T) {
 			if d == nil || d.Kind != "null_pointer_dereference" {
 				t.Fatalf("diagnosis %+v", d)
 			}
-			r := tc.reg
-			want := "NULL pointer dereference in deref: the instruction reads 4 bytes at " + r + "+0x60; " + r + " = 0x0, " +
-				"so it touched the field at offset 0x60 of a struct whose pointer " + r + " is NULL. " +
-				"In the source: p->field_at_0x60, through p (struct S *)."
-			if d.Summary != want {
-				t.Errorf("summary\n %s\nwant\n %s", d.Summary, want)
-			}
-			for k, v := range map[string]string{
-				"function": "deref", "instruction": tc.insn, "access": "reads 4 bytes at " + r + "+0x60",
-				"registers": r + " = 0x0", "computed_address": "0x60", "null_register": r, "field_offset": "0x60",
-				"fault_address": "0x60", "fault_address_source": "computed from the instruction (no NT_SIGINFO)",
-				"source_access": "p->field_at_0x60", "pointer": "p (struct S *)", "pointer_source": tc.source,
-			} {
-				if got := hexes.ReplaceAllString(d.Evidence[k], "0x?"); got != v && d.Evidence[k] != v {
-					t.Errorf("evidence %s = %q, want %q", k, d.Evidence[k], v)
-				}
-			}
+			checkDerefExplanation(t, d, 4, tc.reg, tc.insn, tc.source)
 			pc := uint64(a.Core.Threads[0].PC(a.Core.Arch))
 			bias := pc - a.Modules.Lookup(pc).ModuleOffset
 			if cur := checkWindowObjdump(t, d.Disassembly, armObjdump(t, c.Exe), bias, 8); cur != tc.insn {
@@ -256,23 +240,7 @@ func TestNullDerefThumb(t *testing.T) {
 			if d == nil || d.Kind != "null_pointer_dereference" {
 				t.Fatalf("diagnosis %+v", d)
 			}
-			r := tc.reg
-			want := "NULL pointer dereference in deref: the instruction reads 4 bytes at " + r + "+0x60; " + r + " = 0x0, " +
-				"so it touched the field at offset 0x60 of a struct whose pointer " + r + " is NULL. " +
-				"In the source: p->field_at_0x60, through p (struct S *)."
-			if d.Summary != want {
-				t.Errorf("summary\n %s\nwant\n %s", d.Summary, want)
-			}
-			for k, v := range map[string]string{
-				"function": "deref", "instruction": tc.insn, "access": "reads 4 bytes at " + r + "+0x60",
-				"registers": r + " = 0x0", "computed_address": "0x60", "null_register": r, "field_offset": "0x60",
-				"fault_address": "0x60", "fault_address_source": "computed from the instruction (no NT_SIGINFO)",
-				"source_access": "p->field_at_0x60", "pointer": "p (struct S *)", "pointer_source": tc.source,
-			} {
-				if got := hexes.ReplaceAllString(d.Evidence[k], "0x?"); got != v && d.Evidence[k] != v {
-					t.Errorf("evidence %s = %q, want %q", k, d.Evidence[k], v)
-				}
-			}
+			checkDerefExplanation(t, d, 4, tc.reg, tc.insn, tc.source)
 			pc := uint64(a.Core.Threads[0].PC(a.Core.Arch))
 			bias := pc - a.Modules.Lookup(pc).ModuleOffset
 			if cur := checkWindowObjdump(t, d.Disassembly, armThumbObjdump(t, c.Exe), bias, tc.lines); cur != tc.insn {

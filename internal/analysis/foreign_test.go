@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/coredig/coredig/internal/core"
+	"github.com/coredig/coredig/internal/report"
 	"github.com/coredig/coredig/internal/symbolize"
 	"github.com/coredig/coredig/internal/testcore"
 )
@@ -90,23 +91,7 @@ func TestNullDerefPPC64LES390X(t *testing.T) {
 			if d == nil || d.Kind != "null_pointer_dereference" {
 				t.Fatalf("diagnosis %+v", d)
 			}
-			r := tc.reg
-			want := "NULL pointer dereference in deref: the instruction reads 8 bytes at " + r + "+0x60; " + r + " = 0x0, " +
-				"so it touched the field at offset 0x60 of a struct whose pointer " + r + " is NULL. " +
-				"In the source: p->field_at_0x60, through p (struct S *)."
-			if d.Summary != want {
-				t.Errorf("summary\n %s\nwant\n %s", d.Summary, want)
-			}
-			for k, v := range map[string]string{
-				"function": "deref", "instruction": tc.insn, "access": "reads 8 bytes at " + r + "+0x60",
-				"registers": r + " = 0x0", "computed_address": "0x60", "null_register": r, "field_offset": "0x60",
-				"fault_address": "0x60", "fault_address_source": "computed from the instruction (no NT_SIGINFO)",
-				"source_access": "p->field_at_0x60", "pointer": "p (struct S *)", "pointer_source": tc.source,
-			} {
-				if got := hexes.ReplaceAllString(d.Evidence[k], "0x?"); got != v && d.Evidence[k] != v {
-					t.Errorf("evidence %s = %q, want %q", k, d.Evidence[k], v)
-				}
-			}
+			checkDerefExplanation(t, d, 8, tc.reg, tc.insn, tc.source)
 			if v, ok := d.Evidence["matches_fault_address"]; ok {
 				t.Errorf("matches_fault_address = %q, but the fault address was computed from the same operand", v)
 			}
@@ -188,6 +173,30 @@ func TestFaultExplanationsPPC64LES390X(t *testing.T) {
 				t.Errorf("fault_address_source %q", d.Evidence["fault_address_source"])
 			}
 		})
+	}
+}
+
+// checkDerefExplanation checks the diagnosis of deref.c's NULL dereference on a core
+// without NT_SIGINFO: the summary, and the evidence of a load of size bytes at reg+0x60
+// by insn, with p's value found as source says ("0x?" stands for any address).
+func checkDerefExplanation(t *testing.T, d *report.Diagnosis, size int, reg, insn, source string) {
+	t.Helper()
+	r := reg
+	want := fmt.Sprintf("NULL pointer dereference in deref: the instruction reads %d bytes at %s+0x60; %s = 0x0, ", size, r, r) +
+		"so it touched the field at offset 0x60 of a struct whose pointer " + r + " is NULL. " +
+		"In the source: p->field_at_0x60, through p (struct S *)."
+	if d.Summary != want {
+		t.Errorf("summary\n %s\nwant\n %s", d.Summary, want)
+	}
+	for k, v := range map[string]string{
+		"function": "deref", "instruction": insn, "access": fmt.Sprintf("reads %d bytes at %s+0x60", size, r),
+		"registers": r + " = 0x0", "computed_address": "0x60", "null_register": r, "field_offset": "0x60",
+		"fault_address": "0x60", "fault_address_source": "computed from the instruction (no NT_SIGINFO)",
+		"source_access": "p->field_at_0x60", "pointer": "p (struct S *)", "pointer_source": source,
+	} {
+		if got := hexes.ReplaceAllString(d.Evidence[k], "0x?"); got != v && d.Evidence[k] != v {
+			t.Errorf("evidence %s = %q, want %q", k, d.Evidence[k], v)
+		}
 	}
 }
 
