@@ -21,6 +21,14 @@ func FuzzClassify(f *testing.F) {
 	f.Add(uint8(8), int8(1), uint64(0x401000), []byte{0xf7, 0x7d, 0xf8}, []byte{1, 0, 0, 0, 0, 0, 0, 0}, false)
 	f.Add(uint8(6), int8(-6), uint64(0), []byte{0x90}, []byte("free(): invalid pointer\x00"), false)
 	f.Add(uint8(11), int8(-128), uint64(0), []byte{0x48, 0x8b, 0x43, 0x10}, []byte{0xde, 0xad}, false)
+	// SI_KERNEL with an rseq area at 0x1000 whose rseq_cs (0x1008) points into itself: a
+	// version that is not 0, as redis's memory test leaves it.
+	rs := make([]byte, 64)
+	for i := 0; i+8 <= len(rs); i += 8 {
+		binary.LittleEndian.PutUint64(rs[i:], 0x1000+uint64(i))
+	}
+	rs[1] |= 1
+	f.Add(uint8(11), int8(-128), uint64(0), []byte{0x48, 0x89, 0x03}, rs, false)
 	// A libstdc++ exception header: type_info pointer, then "GNUCC++\0" 80 bytes later.
 	exc := make([]byte, 128)
 	binary.LittleEndian.PutUint64(exc[0:], 0x1000)
@@ -29,7 +37,7 @@ func FuzzClassify(f *testing.F) {
 	kinds := map[string]bool{}
 	for _, k := range []string{KindNullPointer, KindWildPointer, KindNonCanonical, KindWriteReadOnly, KindExecNonExecutable,
 		KindStackOverflow, KindMisaligned, KindBusErrorMappedFile, KindBusError, KindIllegalInstruction, KindTrap,
-		KindDivideByZero, KindArithmetic, KindBreakpoint, KindAbort, KindKilledBySignal, KindReraised, KindUnknown} {
+		KindDivideByZero, KindArithmetic, KindBreakpoint, KindAbort, KindKilledBySignal, KindReraised, KindRseq, KindUnknown} {
 		kinds[k] = true
 	}
 	rules := DefaultRules()
@@ -62,7 +70,11 @@ func FuzzClassify(f *testing.F) {
 		}
 		fns := strings.Fields(string(seed))
 		fin := len(seed)%2 == 0
-		fc := &Facts{Arch: a, Signo: int(signo), Code: int(code), Addr: addr, HasAddr: len(text)%2 == 0,
+		c := int(code)
+		if c == -128 {
+			c = SI_KERNEL // si_code 0x80 does not fit the int8
+		}
+		fc := &Facts{Arch: a, Signo: int(signo), Code: c, Addr: addr, HasAddr: len(text)%2 == 0,
 			SenderPID: int(word(3) & 0xffff), HasSender: len(seed)%3 == 0, PID: int(word(4) & 0xffff), TID: 7,
 			Regs: regs, Mappings: maps, Functions: fns, Modules: fns, PythonFinalizing: &fin,
 			Mem:       fakeMem{pc &^ 0xfff: seed, regs[a.RegNames[a.SP]]: seed, 0x1000: seed},
@@ -71,6 +83,9 @@ func FuzzClassify(f *testing.F) {
 			fc.Inst = &in
 		} else {
 			fc.InstErr = err.Error()
+		}
+		if len(seed) > 1 && seed[1]&1 == 1 {
+			fc.Rseq = &RseqArea{Addr: 0x1000 + word(5)&0x1f, TP: 0x1000, Offset: int64(word(5) & 0x1f)}
 		}
 		if len(seed) > 4 && seed[0]&1 == 1 {
 			o := *fc
