@@ -115,6 +115,12 @@ func TestDiagnosisCatalogue(t *testing.T) {
 		{testcore.Spec{Name: "constwrite-x86_64-o2", Source: "constwrite.c", CFlags: []string{"-O2", "-g"}}, "write_to_readonly",
 			map[string]string{"function": "poke", "source_access": "limits[2].hi", "pointer": "&limits (const struct limit [4] *)"}, ""},
 		{testcore.Recurse, "stack_overflow", map[string]string{"function": "recurse", "recursion": "recurse", "recursion_depth": "1024", "matches_fault_address": "true"}, ""},
+		// A SIGSEGV handler without an alternate stack: the kernel cannot deliver the
+		// overflow's SIGSEGV to it and sends SI_KERNEL.
+		{testcore.Spec{Name: "recurse-handler-x86_64", Source: "recurse.c", Args: []string{"handler"}}, "stack_overflow", map[string]string{"function": "recurse", "recursion": "recurse",
+			"code": "SI_KERNEL (128)", "signal_delivery": "failed: no room for the signal frame on the stack"}, ""},
+		{testcore.Spec{Name: "recurse-handler-i386", Source: "recurse.c", Arch: testcore.ArchI386, Args: []string{"handler"}}, "stack_overflow", map[string]string{"function": "recurse", "recursion": "recurse",
+			"code": "SI_KERNEL (128)", "signal_delivery": "failed: no room for the signal frame on the stack"}, ""},
 		{testcore.Rodata, "write_to_readonly", map[string]string{"function": "shout", "section": ".rodata", "access": "writes 1 byte at rax", "source_access": "*s"}, ""},
 		{testcore.DivZero, "divide_by_zero", map[string]string{"function": "divide", "instruction": "idivl -0x8(%rbp)", "divisor_value": "0x0"}, ""},
 		{testcore.Trap, "trap", map[string]string{"function": "do_trap", "trap_instruction": "ud2"}, ""},

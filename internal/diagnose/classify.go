@@ -322,6 +322,9 @@ func (f *Facts) segv(d *Diagnosis) {
 			d.Summary = fmt.Sprintf("General protection fault%s: the instruction %s, and %s is a non-canonical address (a corrupted, uninitialised or freed pointer).", f.in(), describe(), hex(a.ea))
 			return
 		}
+		if f.deliveryOverflow(d, a) {
+			return
+		}
 		if f.alignedGP(d, a) {
 			return
 		}
@@ -516,6 +519,20 @@ func (f *Facts) spOverflow(d *Diagnosis) bool {
 		return false
 	}
 	return f.stackOverflow(d, sp, true)
+}
+
+// deliveryOverflow explains a SIGSEGV with SI_KERNEL on a thread that overflowed its
+// stack: the overflow's own SIGSEGV went to a handler, and the kernel could not write
+// the handler's signal frame on the exhausted stack, so it killed the thread
+// (signal_setup_done, force_sigsegv). Without a handler the overflow would have been a
+// SEGV_MAPERR; with one on an alternate stack (sigaltstack) the handler would have run.
+func (f *Facts) deliveryOverflow(d *Diagnosis, a *access) bool {
+	if !(a != nil && a.err == nil && f.stackOverflow(d, a.ea, false)) && !f.spOverflow(d) {
+		return false
+	}
+	d.Summary += " A signal handler was due to run (for this fault, or another signal), but the kernel could not write its signal frame on the exhausted stack (the handler has no alternate stack: sigaltstack(2)), so it killed the thread with SIGSEGV (SI_KERNEL) instead."
+	d.add("signal_delivery", "failed: no room for the signal frame on the stack")
+	return true
 }
 
 // stackOverflow reports a fault in or next to the guard gap below a stack. With fromSP,
