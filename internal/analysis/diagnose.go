@@ -48,7 +48,6 @@ func (a *Analysis) Diagnose(r *report.Report, opts DiagnoseOptions) {
 		}
 	}
 	f := a.facts(r, t.Regs, crashed.Frames)
-	f.Rseq = a.rseqArea(t)
 	si := a.Core.SigInfo
 	f.Signo = r.Signal.Number
 	if si == nil {
@@ -57,6 +56,11 @@ func (a *Analysis) Diagnose(r *report.Report, opts DiagnoseOptions) {
 		f.Code = si.Code
 		f.Addr, f.HasAddr = si.Addr, si.HasAddr
 		f.SenderPID, f.SenderUID, f.HasSender = si.SenderPID, int(si.SenderUID), si.HasSender
+		if f.Signo == diagnose.SIGSEGV && f.Code == diagnose.SI_KERNEL {
+			// Only the kernel's own SIGSEGV can come from its rseq check; looking
+			// the symbols up may read every module's symbol table.
+			f.Rseq = a.rseqArea(t)
+		}
 	}
 	if f.Signo == 6 {
 		f.AbortMessage = a.abortMessage()
