@@ -131,6 +131,7 @@ func TestDiagnosisCatalogue(t *testing.T) {
 		{testcore.KillSegv, "killed_by_signal", map[string]string{"signal": "SIGSEGV (11)", "code": "SI_USER (0)"}, ""},
 		{testcore.Spec{Name: "misaligned-x86_64", Source: "misaligned.c"}, "misaligned_access", map[string]string{"function": "load_odd"}, ""},
 		{testcore.Spec{Name: "noncanon-x86_64", Source: "noncanon.c"}, "non_canonical_address", map[string]string{"function": "poisoned", "non_canonical_address": "0xdead000000000010", "access": "reads 8 bytes at rax+0x10", "source_access": "n->c"}, ""},
+		{testcore.Spec{Name: "hlt-x86_64", Source: "hlt.c"}, "illegal_instruction", map[string]string{"function": "halt", "code": "SI_KERNEL (128)", "privileged_instruction": "hlt"}, ""},
 		{testcore.Spec{Name: "int3-x86_64", Source: "int3.c"}, "breakpoint", map[string]string{"function": "debug_hook"}, ""},
 		{testcore.Spec{Name: "wild-x86_64", Source: "wild.c"}, "wild_pointer", map[string]string{"function": "chase", "fault_address": "0x123456789008", "source_access": "n->next"}, ""},
 		{testcore.Spec{Name: "threadoverflow-x86_64", Source: "threadoverflow.c"}, "stack_overflow", map[string]string{"recursion": "descend"}, ""},

@@ -198,7 +198,7 @@ type Item struct {
 // file, trap_instruction, divisor, divisor_value, sender_pid, sender_uid, reraised_by,
 // reraised_signal, abort_message, cause, assertion, assert_file, assert_line,
 // assert_function, heap_check, exception_type, required_alignment, misaligned_by,
-// signal_delivery, rseq_area, rseq_cs, rseq_problem, writes_near_area.
+// signal_delivery, privileged_instruction, rseq_area, rseq_cs, rseq_problem, writes_near_area.
 type Diagnosis struct {
 	Kind    string
 	Summary string

@@ -3,6 +3,7 @@ package diagnose
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/coredig/coredig/internal/disasm"
@@ -226,6 +227,51 @@ func (f *Facts) alignedGP(d *Diagnosis, a *access) bool {
 		sp := f.Regs[base]
 		d.add("sp", "%s", hex(sp))
 		d.Summary += fmt.Sprintf(" The stack pointer %s is misaligned: the ABI wants it 16-byte aligned at every call, so this function was entered with a misaligned stack (hand-written assembly, a JIT, or a thread or signal entry that skipped the alignment).", hex(sp))
+	}
+	return true
+}
+
+// privilegedInsts are x86 instructions a user-space program may not execute: the
+// processor raises #GP and Linux sends SIGSEGV with SI_KERNEL (Intel SDM vol. 3, 2.8:
+// the system instructions; in, out and the string forms need ioperm or iopl).
+var privilegedInsts = map[string]string{
+	"hlt": "halts the processor", "cli": "disables interrupts", "sti": "enables interrupts",
+	"in": "reads an I/O port", "out": "writes an I/O port", "insb": "reads an I/O port", "insw": "reads an I/O port",
+	"insd": "reads an I/O port", "outsb": "writes an I/O port", "outsw": "writes an I/O port", "outsd": "writes an I/O port",
+	"lgdt": "loads the GDT", "lidt": "loads the IDT", "lldt": "loads the LDT", "ltr": "loads the task register",
+	"lmsw": "writes CR0", "clts": "writes CR0", "invd": "invalidates caches", "wbinvd": "writes back caches",
+	"invlpg": "invalidates a TLB entry", "rdmsr": "reads a model-specific register", "wrmsr": "writes a model-specific register",
+	"swapgs": "swaps the GS base", "sysret": "returns from a system call", "sysexit": "returns from a system call",
+}
+
+// privileged explains a general protection fault from an instruction user space may
+// not execute; it returns false for any other instruction.
+func (f *Facts) privileged(d *Diagnosis) bool {
+	if f.Inst == nil || f.Arch == nil || (f.Arch.Name != "x86_64" && f.Arch.Name != "i386" && f.Arch.Name != "x32") {
+		return false
+	}
+	mn, why := f.Inst.Mnemonic, ""
+	switch {
+	case privilegedInsts[mn] != "":
+		why = fmt.Sprintf("%s %s, which only the kernel may do", mn, privilegedInsts[mn])
+	case mn == "mov" && len(f.Inst.RegArgs) > 0 && slices.ContainsFunc(f.Inst.RegArgs, func(r string) bool {
+		return strings.HasPrefix(r, "cr") || strings.HasPrefix(r, "dr")
+	}):
+		why = "a move to or from a control or debug register is for the kernel only"
+	case mn == "int" && f.Inst.HasImm && f.Inst.Imm != 3 && f.Inst.Imm != 0x80 && f.Inst.Imm != 4:
+		why = fmt.Sprintf("int $%#x goes through an interrupt gate user space may not use (only int3, into and int $0x80 are open)", f.Inst.Imm)
+	default:
+		return false
+	}
+	d.Kind = KindIllegalInstruction
+	d.add("privileged_instruction", "%s", f.Inst.Text)
+	d.Summary = fmt.Sprintf("General protection fault%s: the instruction %s is privileged: %s.", f.in(), f.Inst.Text, why)
+	if mn == "hlt" {
+		d.Summary += " glibc executes hlt as its last resort when abort() or _exit() did not end the process; anywhere else the program ran into data or through a corrupted code pointer."
+	} else if strings.HasPrefix(mn, "in") && mn != "int" && mn != "invd" && mn != "invlpg" || strings.HasPrefix(mn, "out") {
+		d.Summary += " Port I/O needs ioperm(2) or iopl(2) first; a program that never asked for it ran into data or through a corrupted code pointer."
+	} else {
+		d.Summary += " User space never runs it on purpose: the program ran into data or through a corrupted code pointer."
 	}
 	return true
 }

@@ -153,3 +153,30 @@ func TestRequiredAlignment(t *testing.T) {
 	f.Regs["rsp"] = 0x7ffd5a800000
 	check(t, "aligned", Classify(f), KindNonCanonical, []string{"General protection fault in printf (the kernel gives no fault address): the instruction writes 16 bytes at rsp+0x50; rsp = 0x7ffd5a800000, and 0x7ffd5a800050 is a canonical, mapped address, so the processor rejected something else"}, nil)
 }
+
+// TestPrivileged: instructions user space may not execute, and one it may.
+func TestPrivileged(t *testing.T) {
+	const pc = 0x55d0c0100000
+	for _, tc := range []struct {
+		code []byte
+		want string // summary fragment; "" when not privileged
+	}{
+		{[]byte{0xf4}, "the instruction hlt is privileged: hlt halts the processor, which only the kernel may do. glibc executes hlt as its last resort"},
+		{[]byte{0xec}, "the instruction in (%dx),%al is privileged: in reads an I/O port, which only the kernel may do. Port I/O needs ioperm(2) or iopl(2) first"},
+		{[]byte{0x0f, 0x20, 0xc0}, "the instruction mov %cr0,%rax is privileged: a move to or from a control or debug register is for the kernel only. User space never runs it on purpose"},
+		{[]byte{0xcd, 0x29}, "the instruction int $0x29 is privileged: int $0x29 goes through an interrupt gate user space may not use"},
+		{[]byte{0xcd, 0x80}, ""},
+		{[]byte{0x90}, ""},
+	} {
+		f := x86Facts(SIGSEGV, SI_KERNEL, 0, map[string]uint64{"rip": pc})
+		f.HasAddr = false
+		f.Inst = inst(t, arch.AMD64, pc, tc.code...)
+		f.Functions = []string{"halt"}
+		d := Classify(f)
+		if tc.want == "" {
+			check(t, f.Inst.Text, d, KindNonCanonical, []string{"the instruction " + f.Inst.Text + " accesses no memory coredig can compute, so the cause is not known."}, nil)
+			continue
+		}
+		check(t, f.Inst.Text, d, KindIllegalInstruction, []string{"General protection fault in halt: " + tc.want}, map[string]string{"privileged_instruction": f.Inst.Text})
+	}
+}
