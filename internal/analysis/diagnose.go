@@ -329,7 +329,9 @@ func (a *Analysis) disassemble(pc uint64, before, after int, syntax disasm.Synta
 // earlier fault, from the signal frame on the stack, is often the bug.
 func (a *Analysis) nestedFault(r *report.Report, t *core.Thread, frames []report.Frame, rd *report.Diagnosis) {
 	o, sig := a.originalFault(r, t)
-	if o == nil || sig.Code <= 0 {
+	// Only a fault's: a timer's SIGALRM or a profiler's SIGPROF also has a positive
+	// si_code (SI_KERNEL).
+	if o == nil || sig.Code <= 0 || !core.IsFaultSignal(sig.Number) {
 		return
 	}
 	od := diagnose.Classify(o)
