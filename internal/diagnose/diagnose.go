@@ -40,6 +40,7 @@ const (
 	KindMisaligned         = "misaligned_access"
 	KindBusErrorMappedFile = "bus_error_mapped_file"
 	KindBusError           = "bus_error"
+	KindHardwareMemory     = "hardware_memory_error"
 	KindIllegalInstruction = "illegal_instruction"
 	KindTrap               = "trap"
 	KindDivideByZero       = "divide_by_zero"
@@ -85,11 +86,15 @@ const (
 	BUS_ADRALN  = 1
 	BUS_ADRERR  = 2
 	BUS_OBJERR  = 3
-	ILL_ILLOPC  = 1
-	ILL_ILLOPN  = 2
-	FPE_INTDIV  = 1
-	FPE_INTOVF  = 2
-	TRAP_BRKPT  = 1
+	// BUS_MCEERR_AR and BUS_MCEERR_AO: a hardware memory error (machine check) the
+	// thread consumed, or one the kernel found in its memory first (mm/memory-failure.c).
+	BUS_MCEERR_AR = 4
+	BUS_MCEERR_AO = 5
+	ILL_ILLOPC    = 1
+	ILL_ILLOPN    = 2
+	FPE_INTDIV    = 1
+	FPE_INTOVF    = 2
+	TRAP_BRKPT    = 1
 )
 
 // Memory reads process memory. It returns the bytes read and an error saying why fewer

@@ -535,3 +535,19 @@ func TestRustPanic(t *testing.T) {
 		}
 	}
 }
+
+// TestHardwareMemoryError: SIGBUS with BUS_MCEERR_AR or _AO is the machine's fault, not
+// the program's (mm/memory-failure.c kills with them; no kernel here has
+// CONFIG_MEMORY_FAILURE to make a real core).
+func TestHardwareMemoryError(t *testing.T) {
+	const pc = 0x55d0c0100000
+	f := x86Facts(SIGBUS, BUS_MCEERR_AR, 0x55d0c1002000, map[string]uint64{"rip": pc, "rdi": 0x55d0c1002000})
+	f.Inst = inst(t, arch.AMD64, pc, 0x48, 0x8b, 0x07) // mov (%rdi),%rax
+	f.Functions = []string{"checksum"}
+	check(t, "consumed", Classify(f), KindHardwareMemory, []string{
+		"Hardware memory error in checksum: the thread used a page the machine reported as corrupt (a machine check, BUS_MCEERR_AR) at 0x55d0c1002000, in the mapping [heap] [0x55d0c1000000-0x55d0c1400000 rw-] (the instruction reads 8 bytes at rdi; rdi = 0x55d0c1002000). The memory is faulty, not the program: check the machine's EDAC or mcelog records before debugging the code."},
+		map[string]string{"mapping": "[heap] [0x55d0c1000000-0x55d0c1400000 rw-]", "fault_address": "0x55d0c1002000"})
+	f.Code = BUS_MCEERR_AO
+	check(t, "early kill", Classify(f), KindHardwareMemory, []string{
+		"Hardware memory error: the kernel found a corrupt page at 0x55d0c1002000, in the mapping [heap] [0x55d0c1000000-0x55d0c1400000 rw-], before the thread used it (BUS_MCEERR_AO, early kill)."}, nil)
+}

@@ -36,6 +36,22 @@ func (f *Facts) bus(d *Diagnosis) {
 		}
 		d.Summary = fmt.Sprintf("Misaligned access%s at %s%s (alignment checking is on: the AC flag, or an instruction that requires alignment)%s.", f.in(), hex(addr), align, semi(desc))
 		return
+	case BUS_MCEERR_AR, BUS_MCEERR_AO:
+		d.Kind = KindHardwareMemory
+		where := "memory"
+		if m := mappingAt(f.Mappings, f.Addr); m != nil {
+			d.add("mapping", "%s", mappingText(m))
+			where = "the mapping " + mappingText(m)
+		}
+		if f.Code == BUS_MCEERR_AR {
+			if desc != "" {
+				where += " (the instruction " + desc + ")"
+			}
+			d.Summary = fmt.Sprintf("Hardware memory error%s: the thread used a page the machine reported as corrupt (a machine check, BUS_MCEERR_AR) at %s, in %s. The memory is faulty, not the program: check the machine's EDAC or mcelog records before debugging the code.", f.in(), hex(f.Addr), where)
+		} else {
+			d.Summary = fmt.Sprintf("Hardware memory error: the kernel found a corrupt page at %s, in %s, before the thread used it (BUS_MCEERR_AO, early kill). The memory is faulty, not the program: check the machine's EDAC or mcelog records.", hex(f.Addr), where)
+		}
+		return
 	case BUS_ADRERR, BUS_OBJERR:
 		if m := mappingAt(f.Mappings, f.Addr); m != nil && m.Name != "" && !strings.HasPrefix(m.Name, "[") {
 			d.Kind = KindBusErrorMappedFile
