@@ -260,6 +260,14 @@ func afterSignalFrame(fns []string) []string {
 }
 
 func (f *Facts) segv(d *Diagnosis) {
+	switch f.Code {
+	case SEGV_CPERR:
+		f.controlProtection(d)
+		return
+	case SEGV_MTESERR, SEGV_MTEAERR:
+		f.tagMismatch(d)
+		return
+	}
 	pc, havePC := f.reg(f.pcName())
 	acc := accesses(f)
 	if !f.HasAddr && f.NoSigInfo && len(acc) > 0 && acc[0].err == nil {

@@ -41,6 +41,8 @@ const (
 	KindBusErrorMappedFile = "bus_error_mapped_file"
 	KindBusError           = "bus_error"
 	KindHardwareMemory     = "hardware_memory_error"
+	KindControlProtection  = "control_protection"
+	KindTagMismatch        = "memory_tag_mismatch"
 	KindIllegalInstruction = "illegal_instruction"
 	KindTrap               = "trap"
 	KindDivideByZero       = "divide_by_zero"
@@ -83,9 +85,15 @@ const (
 	SI_TKILL    = -6
 	SEGV_MAPERR = 1
 	SEGV_ACCERR = 2
-	BUS_ADRALN  = 1
-	BUS_ADRERR  = 2
-	BUS_OBJERR  = 3
+	// SEGV_MTEAERR, SEGV_MTESERR: an arm64 memory-tag check failed, asynchronously or
+	// at the access; SEGV_CPERR: a control-protection fault (x86 CET shadow stack or
+	// indirect-branch tracking, arm64 GCS).
+	SEGV_MTEAERR = 8
+	SEGV_MTESERR = 9
+	SEGV_CPERR   = 10
+	BUS_ADRALN   = 1
+	BUS_ADRERR   = 2
+	BUS_OBJERR   = 3
 	// BUS_MCEERR_AR and BUS_MCEERR_AO: a hardware memory error (machine check) the
 	// thread consumed, or one the kernel found in its memory first (mm/memory-failure.c).
 	BUS_MCEERR_AR = 4
@@ -203,7 +211,7 @@ type Item struct {
 // file, trap_instruction, divisor, divisor_value, sender_pid, sender_uid, reraised_by,
 // reraised_signal, abort_message, cause, assertion, assert_file, assert_line,
 // assert_function, heap_check, exception_type, required_alignment, misaligned_by,
-// signal_delivery, privileged_instruction, rseq_area, rseq_cs, rseq_problem, writes_near_area.
+// signal_delivery, privileged_instruction, pointer_tag, rseq_area, rseq_cs, rseq_problem, writes_near_area.
 type Diagnosis struct {
 	Kind    string
 	Summary string

@@ -551,3 +551,28 @@ func TestHardwareMemoryError(t *testing.T) {
 	check(t, "early kill", Classify(f), KindHardwareMemory, []string{
 		"Hardware memory error: the kernel found a corrupt page at 0x55d0c1002000, in the mapping [heap] [0x55d0c1000000-0x55d0c1400000 rw-], before the thread used it (BUS_MCEERR_AO, early kill)."}, nil)
 }
+
+// TestControlProtectionAndTags: SEGV_CPERR and the MTE codes name their mechanism; a
+// shadow-stack fault has no address and must not be called a NULL dereference. (No
+// machine here has CET, GCS or MTE hardware for a real core.)
+func TestControlProtectionAndTags(t *testing.T) {
+	const pc, sp = 0x55d0c0100000, 0x7ffd5a800000
+	f := x86Facts(SIGSEGV, SEGV_CPERR, 0, map[string]uint64{"rip": pc, "rsp": sp})
+	f.Inst = inst(t, arch.AMD64, pc, 0xc3) // ret
+	f.Functions = []string{"parse_request"}
+	f.Mem = fakeMem{sp: word(0x4141414141414141)}
+	check(t, "shadow stack", Classify(f), KindControlProtection, []string{
+		"Control-protection fault in parse_request: the return to 0x4141414141414141 does not match the shadow stack's copy of the return address. The return address on the stack was overwritten"},
+		map[string]string{"return_address": "0x4141414141414141"})
+	f.Inst = inst(t, arch.AMD64, pc, 0xff, 0xd0) // call *%rax
+	check(t, "branch tracking", Classify(f), KindControlProtection, []string{
+		"Control-protection fault in parse_request: the indirect branch call *%rax went to an instruction that is not a branch target"}, nil)
+
+	g := &Facts{Arch: arch.ARM64, Signo: SIGSEGV, Code: SEGV_MTESERR, Addr: 0x0b00ffff80001010, HasAddr: true,
+		Regs: map[string]uint64{"pc": 0x400000}, Functions: []string{"use_after_free"}}
+	check(t, "MTE sync", Classify(g), KindTagMismatch, []string{
+		"Memory tag mismatch (MTE) in use_after_free: the access at 0xb00ffff80001010 used a pointer tagged 0xb, which is not the tag of the memory there"},
+		map[string]string{"pointer_tag": "0xb"})
+	g.Code, g.Addr = SEGV_MTEAERR, 0
+	check(t, "MTE async", Classify(g), KindTagMismatch, []string{"Memory tag mismatch (MTE, asynchronous) in use_after_free: an access before this point"}, nil)
+}

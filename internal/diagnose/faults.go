@@ -291,3 +291,47 @@ func (f *Facts) privileged(d *Diagnosis) bool {
 	}
 	return true
 }
+
+// controlProtection explains SEGV_CPERR: the processor's control-flow protection stopped
+// a return or an indirect branch (x86 CET: arch/x86/kernel/cet.c reports no address;
+// arm64 GCS reports the pc).
+func (f *Facts) controlProtection(d *Diagnosis) {
+	d.Kind = KindControlProtection
+	if f.Inst != nil && f.Inst.IsReturn {
+		sp, _ := f.reg(f.spName())
+		ret, ok := f.readWord(sp)
+		to := ""
+		if ok {
+			d.add("return_address", "%s", hex(ret))
+			to = " to " + hex(ret)
+			if f.Symbolize != nil {
+				if s := f.Symbolize(ret); s != "" {
+					to += " (" + s + ")"
+				}
+			}
+		}
+		d.Summary = fmt.Sprintf("Control-protection fault%s: the return%s does not match the shadow stack's copy of the return address. The return address on the stack was overwritten (a stack buffer overflow, or a return-oriented exploit), or the stack was switched behind the shadow stack's back (a hand-written longjmp or coroutine switch).", f.in(), to)
+		return
+	}
+	if f.Inst != nil && (f.Inst.IsCall || f.Inst.IsBranch) {
+		d.Summary = fmt.Sprintf("Control-protection fault%s: the indirect branch %s went to an instruction that is not a branch target (no endbr64 or bti): a corrupted function pointer, or code built without branch-target marks.", f.in(), f.Inst.Text)
+		return
+	}
+	d.Summary = fmt.Sprintf("Control-protection fault%s: the shadow stack or branch tracking stopped a return or an indirect branch (a corrupted return address or function pointer).", f.in())
+}
+
+// tagMismatch explains arm64 memory tagging (MTE) faults: the pointer's tag, its top
+// byte's low nibble, differs from the tag of the memory it reaches. Allocators that tag
+// memory give freed and neighbouring blocks other tags, so the mismatch is a use after
+// free or an overflow. The asynchronous mode reports no address, and the thread has run
+// on past the access.
+func (f *Facts) tagMismatch(d *Diagnosis) {
+	d.Kind = KindTagMismatch
+	if f.Code == SEGV_MTEAERR {
+		d.Summary = fmt.Sprintf("Memory tag mismatch (MTE, asynchronous)%s: an access before this point used a pointer whose tag does not match its memory's, a use after free or a buffer overflow; the asynchronous mode records neither the address nor the instruction.", f.in())
+		return
+	}
+	tag := f.Addr >> 56 & 0xf
+	d.add("pointer_tag", "%#x", tag)
+	d.Summary = fmt.Sprintf("Memory tag mismatch (MTE)%s: the access at %s used a pointer tagged %#x, which is not the tag of the memory there: a use after free or a buffer overflow.", f.in(), hex(f.Addr), tag)
+}

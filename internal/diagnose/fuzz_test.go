@@ -36,7 +36,7 @@ func FuzzClassify(f *testing.F) {
 	f.Add(uint8(6), int8(-6), uint64(0), []byte{0x90}, exc, false)
 	kinds := map[string]bool{}
 	for _, k := range []string{KindNullPointer, KindWildPointer, KindNonCanonical, KindWriteReadOnly, KindExecNonExecutable,
-		KindStackOverflow, KindMisaligned, KindBusErrorMappedFile, KindBusError, KindHardwareMemory, KindIllegalInstruction, KindTrap,
+		KindStackOverflow, KindMisaligned, KindBusErrorMappedFile, KindBusError, KindHardwareMemory, KindControlProtection, KindTagMismatch, KindIllegalInstruction, KindTrap,
 		KindDivideByZero, KindArithmetic, KindBreakpoint, KindAbort, KindKilledBySignal, KindReraised, KindRseq, KindUnknown} {
 		kinds[k] = true
 	}
