@@ -147,7 +147,7 @@ func (cu *cunit) decodeLines(ix *Index, d *dwarf.Data, top *dwarf.Entry, u unitH
 			cu.lnErr = &FormatError{Section: ".debug_line", Offset: u.dieOff, Msg: fmt.Sprintf("more than %d rows", maxLineRows)}
 			break
 		}
-		if err := lr.Next(&e); err != nil {
+		if err := lineNext(lr, &e); err != nil {
 			if err != io.EOF {
 				cu.lnErr = &FormatError{Section: ".debug_line", Offset: u.dieOff, Msg: "decoding the line program", Err: err}
 			}
@@ -563,4 +563,17 @@ func (ix *Index) name(cu *cunit, off dwarf.Offset) (funcName, error) {
 		ix.cacheBytes += c
 	}
 	return fn, err
+}
+
+// lineNext is lr.Next with debug/dwarf's panics turned into errors. Its line program
+// reader converts DW_LNE_define_file's directory index from uint64 to int unchecked
+// (line.go, readFileEntry), so a forged index is negative and indexes out of range;
+// a fuzz campaign found it.
+func lineNext(lr *dwarf.LineReader, e *dwarf.LineEntry) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("debug/dwarf: %v", r)
+		}
+	}()
+	return lr.Next(e)
 }
