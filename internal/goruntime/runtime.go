@@ -76,7 +76,7 @@ func Find(p Process, a *arch.Arch) (*Runtime, error) {
 	if m == nil {
 		return nil, ErrNotGo
 	}
-	d, err := m.ELF().DWARF()
+	d, err := elfDWARF(m.ELF())
 	if err != nil {
 		return nil, fmt.Errorf("no DWARF for runtime.g: %w", err)
 	}
@@ -157,4 +157,16 @@ func readLayout(d *dwarf.Data) (*layout, error) {
 		return nil, errors.New("no runtime.g in DWARF")
 	}
 	return &layout{g: out["runtime.g"], gobuf: out["runtime.gobuf"], m: out["runtime.m"], panic: out["runtime._panic"], nWaitReason: wrLen}, nil
+}
+
+// elfDWARF is f.DWARF with the standard library's panics on hostile sections turned
+// into errors (golang/go#75516, an open slice-bounds panic in debug/elf's DWARF; the
+// same family coredig's fuzzing found in debug/dwarf's line reader).
+func elfDWARF(f *elf.File) (d *dwarf.Data, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			d, err = nil, fmt.Errorf("debug/elf: %v", r)
+		}
+	}()
+	return f.DWARF()
 }
