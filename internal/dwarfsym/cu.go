@@ -4,6 +4,7 @@ import (
 	"debug/dwarf"
 	"errors"
 	"fmt"
+	"github.com/coredig/coredig/internal/dwarf/die"
 	"io"
 	"sort"
 
@@ -97,7 +98,7 @@ func decodeUnit(ix *Index, u unitHeader, index int32) *cunit {
 		cu.dieErr = &FormatError{Section: ".debug_info", Offset: u.dieOff, Msg: "reading unit DIE", Err: err}
 		return cu
 	}
-	r := d.Reader()
+	r := die.NewReader(d)
 	r.Seek(dwarf.Offset(u.dieOff))
 	top, err := r.Next()
 	if err != nil || top == nil {
@@ -240,7 +241,7 @@ func typeOnly(t dwarf.Tag, c bool) bool {
 
 // decodeDIEs walks the unit's DIEs after the unit DIE, iteratively, recording functions and
 // inlined subroutines with code. c says the unit is C (see typeOnly).
-func (cu *cunit) decodeDIEs(d *dwarf.Data, r *dwarf.Reader, u unitHeader, c bool) {
+func (cu *cunit) decodeDIEs(d *dwarf.Data, r *die.Reader, u unitHeader, c bool) {
 	// stack[i] is the innermost node enclosing depth i+1, or -1.
 	stack := []int32{-1}
 	// scope[i] is the C++ scope ("ns::Class::") of the DIEs at depth i+1: gdb names a
@@ -522,7 +523,7 @@ func (ix *Index) name(cu *cunit, off dwarf.Offset) (funcName, error) {
 			err = &FormatError{Section: ".debug_info", Offset: uint64(cur), Msg: "following a function name reference", Err: derr}
 			break
 		}
-		r := d.Reader()
+		r := die.NewReader(d)
 		r.Seek(cur)
 		e, rerr := r.Next()
 		if rerr != nil || e == nil || e.Offset != cur {

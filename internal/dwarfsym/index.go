@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/coredig/coredig/internal/dwarf/die"
 	"sort"
 	"sync"
 )
@@ -166,7 +167,7 @@ func (ix *Index) buildSpans(d *dwarf.Data, ar []arange) {
 	for _, a := range ar {
 		byCU[a.cuOff] = append(byCU[a.cuOff], a)
 	}
-	r := d.Reader()
+	r := die.NewReader(d)
 	for i, u := range ix.units {
 		r.Seek(dwarf.Offset(u.dieOff))
 		if u.utype == DW_UT_type || u.utype == DW_UT_split_type {

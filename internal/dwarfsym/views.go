@@ -2,6 +2,7 @@ package dwarfsym
 
 import (
 	"debug/dwarf"
+	"github.com/coredig/coredig/internal/dwarf/die"
 	"sort"
 )
 
@@ -128,7 +129,7 @@ func (ix *Index) allLocked() (*dwarf.Data, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := d.Reader()
+	r := die.NewReader(d)
 	for _, u := range ix.units {
 		r.Seek(dwarf.Offset(u.dieOff)) // see preseek
 	}
@@ -191,7 +192,7 @@ func (ix *Index) grow(add []int32) (*dwarf.Data, []int32, error) {
 // debug/dwarf read the unit's str_offsets, addr, rnglists and loclists bases, which it
 // stores in the Data without a lock, so it is done before the Data is shared.
 func (ix *Index) preseek(d *dwarf.Data) {
-	r := d.Reader()
+	r := die.NewReader(d)
 	for i, u := range ix.units {
 		if ix.incl[i] || i > 0 && ix.incl[i-1] {
 			r.Seek(dwarf.Offset(u.dieOff))
@@ -203,7 +204,7 @@ func (ix *Index) preseek(d *dwarf.Data) {
 // their references land in.
 func (ix *Index) refsOutside(d *dwarf.Data, ui int32) []int32 {
 	u := ix.units[ui]
-	r := d.Reader()
+	r := die.NewReader(d)
 	r.Seek(dwarf.Offset(u.dieOff))
 	var out []int32
 	for n := 0; n < maxDIEs; n++ {

@@ -14,6 +14,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/coredig/coredig/internal/dwarf/die"
 	"strconv"
 	"strings"
 	"sync"
@@ -146,7 +147,7 @@ func (r *Reader) ScopeAt(pc uint64) (*Scope, error) {
 	if err != nil {
 		return nil, err
 	}
-	rd := d.Reader()
+	rd := die.NewReader(d)
 	rd.Seek(cu.Offset)
 	if _, err := rd.Next(); err != nil {
 		return nil, err
@@ -246,7 +247,7 @@ func (r *Reader) origin(e *dwarf.Entry, a dwarf.Attr) *dwarf.Entry {
 		if err != nil {
 			return nil
 		}
-		rd := d.Reader()
+		rd := die.NewReader(d)
 		rd.Seek(off)
 		next, err := rd.Next()
 		if err != nil || next == nil || next.Offset != off {
@@ -337,7 +338,7 @@ func (r *Reader) unitFor(pc uint64) (*dwarf.Entry, error) {
 			if err != nil {
 				continue
 			}
-			rd := d.Reader()
+			rd := die.NewReader(d)
 			rd.Seek(off)
 			if e, err := rd.Next(); err == nil && e != nil && containsPC(d, e, pc) {
 				return e, nil
@@ -397,7 +398,7 @@ func (r *Reader) Global(pc uint64, name string) (*Var, error) {
 	if err != nil {
 		return nil, err
 	}
-	rd := d.Reader()
+	rd := die.NewReader(d)
 	for i := 0; i < maxGlobalCUs; i++ {
 		cu, err := rd.Next()
 		if err != nil {
@@ -424,7 +425,7 @@ func (r *Reader) globalIn(cuOff dwarf.Offset, name string, budget *int) *Var {
 	if err != nil {
 		return nil
 	}
-	rd := d.Reader()
+	rd := die.NewReader(d)
 	rd.Seek(cuOff)
 	cu, err := rd.Next()
 	if err != nil || cu == nil || !cu.Children {

@@ -5,6 +5,7 @@ import (
 	"debug/elf"
 	"errors"
 	"fmt"
+	"github.com/coredig/coredig/internal/dwarf/die"
 
 	"github.com/coredig/coredig/internal/arch"
 )
@@ -126,7 +127,7 @@ func readLayout(d *dwarf.Data) (*layout, error) {
 	want := map[string]bool{"runtime.g": true, "runtime.gobuf": true, "runtime.m": true, "runtime._panic": true}
 	out := map[string]map[string]int64{}
 	var wrLen int64
-	r := d.Reader()
+	r := die.NewReader(d)
 	for len(out) < len(want) || wrLen == 0 {
 		e, err := r.Next()
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"debug/dwarf"
 	"errors"
 	"fmt"
+	"github.com/coredig/coredig/internal/dwarf/die"
 )
 
 // What a parked goroutine waits on, read from the runtime's own bookkeeping:
@@ -81,7 +82,7 @@ func readWaitLayout(d *dwarf.Data) (*waitLayout, error) {
 	}
 	out := map[string]map[string]int64{}
 	l := &waitLayout{traceable: -1}
-	r := d.Reader()
+	r := die.NewReader(d)
 	for len(out) < len(want) || l.semCount == 0 {
 		e, err := r.Next()
 		if err != nil {
@@ -124,7 +125,7 @@ func readWaitLayout(d *dwarf.Data) (*waitLayout, error) {
 }
 
 // members reads the member offsets of the struct entry e, whose children r reads next.
-func members(r *dwarf.Reader, e *dwarf.Entry) map[string]int64 {
+func members(r *die.Reader, e *dwarf.Entry) map[string]int64 {
 	off := map[string]int64{}
 	for e.Children {
 		m, err := r.Next()
