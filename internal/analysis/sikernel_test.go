@@ -61,7 +61,7 @@ func TestRseqCorrupted(t *testing.T) {
 			frames := r.Threads[0].Frames
 			napLine := c.Line(t, "nap")
 			if i := frameIndex(frames, "nap"); i < 0 || frames[i].Line != napLine {
-				t.Errorf("no nap at line %d in %s", napLine, frameNames(frames))
+				t.Errorf("no nap at line %d in %s", napLine, dumpArm(frames))
 			}
 			if sig := r.Signature.Text; sig != "corrupted_rseq_area @ nap < main" && !tc.handler {
 				t.Errorf("signature %q: the C library's and the vDSO's frames are no place of the bug's", sig)
@@ -84,7 +84,7 @@ func TestRseqCorrupted(t *testing.T) {
 			}
 			h, s, m := frameIndex(frames, "on_segv"), frameIndex(frames, SignalHandlerCalled), frameIndex(frames, "main")
 			if h < 0 || s != h+1 || m != s+1 || frames[h].Line != c.Line(t, "handler_nap") || frames[m].Line != c.Line(t, "readonly_write") {
-				t.Errorf("stack %s: want on_segv, the signal frame, main at the read-only write", frameNames(frames))
+				t.Errorf("stack %s: want on_segv, the signal frame, main at the read-only write", dumpArm(frames))
 			}
 		})
 	}
@@ -97,14 +97,6 @@ func frameIndex(frames []report.Frame, fn string) int {
 		}
 	}
 	return -1
-}
-
-func frameNames(frames []report.Frame) string {
-	var s []string
-	for _, f := range frames {
-		s = append(s, fmt.Sprintf("%s:%d", f.Function, f.Line))
-	}
-	return strings.Join(s, " < ")
 }
 
 // TestAlignedSSEGeneralProtection: movaps at an address 8 bytes off 16-byte alignment
@@ -135,7 +127,7 @@ func TestAlignedSSEGeneralProtection(t *testing.T) {
 	}
 	frames := r.Threads[0].Frames
 	if len(frames) < 3 || frames[0].Function != "_mm_store_ps" || frames[1].Function != "store_vec" || frames[1].Line != c.Line(t, "movaps") || frames[2].Function != "main" {
-		t.Errorf("stack %s, want _mm_store_ps inlined in store_vec at line %d, then main", frameNames(frames), c.Line(t, "movaps"))
+		t.Errorf("stack %s, want _mm_store_ps inlined in store_vec at line %d, then main", dumpArm(frames), c.Line(t, "movaps"))
 	}
 
 	// glibc's printf entered with the stack 8 bytes off: its movaps to its own frame faults.
@@ -153,6 +145,6 @@ func TestAlignedSSEGeneralProtection(t *testing.T) {
 	}
 	frames = r.Threads[0].Frames
 	if i := frameIndex(frames, "call_misaligned"); i != 1 || frames[1].Line != c.Line(t, "stack_call") || !strings.Contains(frames[0].Function, "printf") {
-		t.Errorf("stack %s, want printf, then call_misaligned at line %d", frameNames(frames), c.Line(t, "stack_call"))
+		t.Errorf("stack %s, want printf, then call_misaligned at line %d", dumpArm(frames), c.Line(t, "stack_call"))
 	}
 }
