@@ -122,7 +122,8 @@ func TestNullDerefARM(t *testing.T) {
 
 // The other A32 faults of the issue, under qemu-arm (no NT_SIGINFO): a stack overflow
 // whose faulting instruction is recurse's store of a local below the stack (recurse.c;
-// its address, r11-0x108, computed), a call through a NULL function pointer (wildcall.c:
+// its address, r11-0x108, computed) or, the stack moved (recurseARMBothWays), its push
+// of fp and lr 8 bytes below the stack's lowest address, a call through a NULL function pointer (wildcall.c:
 // the bad pc, and the caller from lr), and a wild pointer (wild.c), each -O0 -marm
 // -no-pie (so the addresses are the link-time ones).
 func TestFaultExplanationsARM(t *testing.T) {
@@ -130,9 +131,6 @@ func TestFaultExplanationsARM(t *testing.T) {
 		src, kind string
 		evidence  map[string]string
 	}{
-		{"recurse.c", "stack_overflow", map[string]string{"function": "recurse", "recursion": "recurse", "recursion_depth": "1024",
-			"instruction": "str r0, [fp, #-264]", "access": "writes 4 bytes at r11-0x108",
-			"fault_address_source": "computed from the instruction (no NT_SIGINFO)"}},
 		{"wildcall.c", "execute_non_executable", map[string]string{"pc": "0x0", "caller": "call_it+0x18", "link_register": "0x1040c"}},
 		// wild.c's pointer 0x123456789000 is 0x56789000 in 32 bits.
 		{"wild.c", "wild_pointer", map[string]string{"function": "chase", "access": "reads 4 bytes at r3+0x4",
@@ -151,6 +149,27 @@ func TestFaultExplanationsARM(t *testing.T) {
 			}
 			for k, v := range tc.evidence {
 				if got := hexes.ReplaceAllString(d.Evidence[k], "0x?"); got != v && d.Evidence[k] != v {
+					t.Errorf("evidence %s = %q, want %q (summary: %s)", k, d.Evidence[k], v, d.Summary)
+				}
+			}
+		})
+	}
+	cores, sps := recurseARMBothWays(t, "recurse-arm-a32", []string{"-O0", "-g", "-marm", "-no-pie"})
+	for i, want := range []map[string]string{
+		{"instruction": "str r0, [fp, #-264]", "access": "writes 4 bytes at r11-0x108", "fault_address": fmt.Sprintf("%#x", sps[0]+4)},
+		{"instruction": "push {fp, lr}", "access": "writes 8 bytes at r13-0x8", "fault_address": fmt.Sprintf("%#x", sps[1]-8),
+			"registers": fmt.Sprintf("r13 = %#x", sps[1]), "below_stack": "0x8"},
+	} {
+		t.Run(cores[i].Spec.Name, func(t *testing.T) {
+			a, _ := open(t, cores[i].Path, symbolize.Options{Finder: symbolize.PathFinder{Sysroot: cores[i].Sysroot}})
+			d := a.Full(FullOptions{}).Diagnosis
+			if d == nil || d.Kind != "stack_overflow" {
+				t.Fatalf("diagnosis %+v, want kind stack_overflow", d)
+			}
+			want["function"], want["recursion"], want["recursion_depth"] = "recurse", "recurse", "1024"
+			want["fault_address_source"] = "computed from the instruction (no NT_SIGINFO)"
+			for k, v := range want {
+				if d.Evidence[k] != v {
 					t.Errorf("evidence %s = %q, want %q (summary: %s)", k, d.Evidence[k], v, d.Summary)
 				}
 			}

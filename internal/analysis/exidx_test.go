@@ -391,13 +391,61 @@ func TestSignalFrameEHABI(t *testing.T) {
 	}
 }
 
+// recurseARMBothWays makes recurse.c's stack overflow on 32-bit ARM twice, built with
+// cflags, once with each of the two writes of recurse's prologue meeting the guard page
+// below qemu-arm's stack: [0] the store of depth just above the frame's bottom (the
+// frame's sp, 272 bytes below the entry sp, lies in the guard page), [1] the push of the
+// frame pointer and lr (the entry sp is the stack's lowest address, and the push writes
+// the 8 bytes below it). Which of the two happens depends only on where the stack starts,
+// which moves with the size of the environment: qemu aligns the initial sp to 16 bytes,
+// so the entry sp takes 17 positions relative to the boundary in recurse's 272-byte frame,
+// and one of them is the push's. So the first run sets RECURSE_PAD empty; from its sp the
+// second run's RECURSE_PAD is the length that moves every frame down onto the other
+// position. Both runs' exe paths have the same length (their names do), so the shift is
+// exact. It returns the cores and their sps, which the tests check against gdb-multiarch.
+func recurseARMBothWays(t *testing.T, name string, cflags []string) ([2]*testcore.Core, [2]uint64) {
+	t.Helper()
+	const frame = 272 // push {fp, lr} (or {r7, lr}), then sub sp, sp, #264
+	run := func(i, pad int) (*testcore.Core, uint64) {
+		c := testcore.Make(t, testcore.Spec{Name: fmt.Sprintf("%s-%d", name, i), Source: "recurse.c", Arch: testcore.ArchARM,
+			CFlags: cflags, Env: []string{"RECURSE_PAD=" + strings.Repeat("x", pad)}})
+		a, _ := open(t, c.Path, symbolize.Options{Finder: symbolize.PathFinder{Sysroot: c.Sysroot}})
+		return c, a.Core.Threads[0].SP(a.Core.Arch)
+	}
+	c0, sp0 := run(0, 0)
+	pad := 16 // the push's position (the sp on a page boundary) moves 16 bytes down onto a store's
+	if sp0%0x1000 != 0 {
+		// The store's: the entry sp was sp0+frame, pad bytes above the stack's lowest page.
+		pad = int(sp0 + frame - (sp0&^0xfff + 0x1000))
+		if pad <= 0 || pad >= frame || pad%16 != 0 {
+			t.Fatalf("sp %#x: the entry sp is %d bytes above the stack's lowest page, not a multiple of 16 within recurse's frame", sp0, pad)
+		}
+	}
+	c1, sp1 := run(1, pad)
+	if sp0%0x1000 == 0 {
+		c0, sp0, c1, sp1 = c1, sp1, c0, sp0
+	}
+	if sp0%0x1000 == 0 || sp1%0x1000 != 0 {
+		t.Fatalf("sps %#x (want one below a page boundary) and %#x (want one on it): the stack did not move as expected", sp0, sp1)
+	}
+	t.Logf("%s: RECURSE_PAD of %d bytes moved the fault from one write to the other (sps %#x and %#x)", name, pad, sp0, sp1)
+	return [2]*testcore.Core{c0, c1}, [2]uint64{sp0, sp1}
+}
+
 // recurse.c on 32-bit ARM (Thumb-2): qemu-arm's core has no NT_SIGINFO, so the fault
-// address is computed from the decoded store ("str r0, [r3, #0]", the prologue's store of
-// depth), below the lowest page of the stack. gdb-multiarch on the same core gives the
-// sp, the store's address register r3 (sp+4) and the frames: recurse at its entry's
-// line, then recurse at the recursive call.
+// address is computed from the decoded write below the lowest page of the stack, both
+// ways recurseARMBothWays makes it: the prologue's store of depth ("str r0, [r3, #0]",
+// r3 = sp+4, as gdb-multiarch reads r3) and its push ("push {r7, lr}", 8 bytes below the
+// sp, which is the stack's lowest address). gdb-multiarch on the same core gives the sp
+// and the frames: recurse at its entry's line, then recurse at the recursive call.
 func TestRecurseARM(t *testing.T) {
-	c := testcore.Make(t, testcore.RecurseARM)
+	cores, sps := recurseARMBothWays(t, "recurse-arm", testcore.RecurseARM.CFlags)
+	for i, write := range []string{"str", "push"} {
+		t.Run(write, func(t *testing.T) { checkRecurseARM(t, cores[i], sps[i], write == "push") })
+	}
+}
+
+func checkRecurseARM(t *testing.T, c *testcore.Core, sp uint64, push bool) {
 	a, _ := open(t, c.Path, symbolize.Options{Finder: symbolize.PathFinder{Sysroot: c.Sysroot}})
 	r := a.Full(FullOptions{})
 	out := gdbMultiarch(t, c.Exe, c.Path, c.Sysroot, "set print frame-arguments none", "info registers sp r3", "bt 4")
@@ -406,18 +454,26 @@ func TestRecurseARM(t *testing.T) {
 	if gdbSP == nil || gdbR3 == nil {
 		t.Fatalf("no sp or r3 from gdb-multiarch:\n%s", out)
 	}
-	sp, _ := strconv.ParseUint(gdbSP[1][2:], 16, 64)
-	if r3, _ := strconv.ParseUint(gdbR3[1][2:], 16, 64); r3 != sp+4 {
-		t.Errorf("gdb: r3 %#x, sp %#x: the store is not at sp+4", r3, sp)
+	if s, _ := strconv.ParseUint(gdbSP[1][2:], 16, 64); s != sp {
+		t.Fatalf("gdb-multiarch: sp %#x, want %#x", s, sp)
+	}
+	fault := sp - 8
+	evidence := map[string]string{"instruction": "push {r7, lr}", "access": "writes 8 bytes at r13-0x8", "registers": fmt.Sprintf("r13 = %#x", sp)}
+	if !push {
+		fault = sp + 4
+		if r3, _ := strconv.ParseUint(gdbR3[1][2:], 16, 64); r3 != fault {
+			t.Errorf("gdb: r3 %#x, sp %#x: the store is not at sp+4", r3, sp)
+		}
+		evidence = map[string]string{"instruction": "str r0, [r3, #0]", "access": "writes 4 bytes at r3", "registers": fmt.Sprintf("r3 = %#x", fault)}
 	}
 	stack := uint64(0)
 	for _, m := range r.Mappings {
-		if uint64(m.Start) == sp&^0xfff+0x1000 && m.Perms == "rw-" {
+		if uint64(m.Start) == fault&^0xfff+0x1000 && m.Perms == "rw-" {
 			stack = uint64(m.Start)
 		}
 	}
 	if stack == 0 {
-		t.Fatalf("no rw- stack mapping just above the page of sp %#x: %+v", sp, r.Mappings)
+		t.Fatalf("no rw- stack mapping just above the page of the fault address %#x: %+v", fault, r.Mappings)
 	}
 	// The maps name the stack [stack], not the guard page the sp ran into.
 	for _, m := range r.Mappings {
@@ -427,14 +483,16 @@ func TestRecurseARM(t *testing.T) {
 	}
 	d := r.Diagnosis
 	want := fmt.Sprintf("Stack overflow in recurse: access at %#x, %#x below the lowest page of the stack of thread %d; "+
-		"recurse recurses (1024 consecutive frames seen).", sp+4, stack-sp-4, c.PID)
+		"recurse recurses (1024 consecutive frames seen).", fault, stack-fault, c.PID)
 	if d == nil || d.Kind != "stack_overflow" || d.Summary != want {
 		t.Fatalf("diagnosis %+v\nwant summary %q", d, want)
 	}
-	for k, v := range map[string]string{"sp": fmt.Sprintf("%#x", sp), "below_stack": fmt.Sprintf("%#x", stack-sp-4),
-		"recursion": "recurse", "recursion_depth": "1024", "function": "recurse", "instruction": "str r0, [r3, #0]",
-		"access": "writes 4 bytes at r3", "registers": fmt.Sprintf("r3 = %#x", sp+4), "fault_address": fmt.Sprintf("%#x", sp+4),
+	for k, v := range map[string]string{"sp": fmt.Sprintf("%#x", sp), "below_stack": fmt.Sprintf("%#x", stack-fault),
+		"recursion": "recurse", "recursion_depth": "1024", "function": "recurse", "fault_address": fmt.Sprintf("%#x", fault),
 		"fault_address_source": "computed from the instruction (no NT_SIGINFO)"} {
+		evidence[k] = v
+	}
+	for k, v := range evidence {
 		if d.Evidence[k] != v {
 			t.Errorf("evidence %s = %q, want %q", k, d.Evidence[k], v)
 		}
@@ -458,7 +516,7 @@ func TestRecurseARM(t *testing.T) {
 		f := frames[i]
 		wantLine := line("recurse_call")
 		if i == 0 {
-			wantLine = line("recurse_entry") // the prologue's store of depth
+			wantLine = line("recurse_entry") // the prologue's push, or its store of depth
 		}
 		if f.Function != "recurse" || g[1] != "recurse" || strconv.Itoa(f.Line) != g[2] || f.Line != wantLine ||
 			g[0] != "" && fmt.Sprintf("0x%08x", uint64(f.PC)) != g[0] {

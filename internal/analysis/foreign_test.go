@@ -111,8 +111,8 @@ func TestNullDerefPPC64LES390X(t *testing.T) {
 // meets it first: with TMPDIR 86 to 90 bytes long here, and on CI's machine. On s390x it
 // is the stg of the argument into the new frame, unless the boundary lies in the caller's
 // register save area, which the caller never wrote and stmg fills first (TMPDIR 88 bytes
-// long). Both pairs are exact alternatives. (32-bit ARM's push never meets it first: all 17 positions of the
-// boundary in recurse's 272-byte frame, TMPDIR 1 to 120 bytes long, fault in the str.)
+// long). Both pairs are exact alternatives. (32-bit ARM's are made
+// both ways on purpose: recurseARMBothWays.)
 func TestFaultExplanationsPPC64LES390X(t *testing.T) {
 	for _, tc := range []struct {
 		src, arch, kind string
