@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -146,5 +147,78 @@ func TestAlignedSSEGeneralProtection(t *testing.T) {
 	frames = r.Threads[0].Frames
 	if i := frameIndex(frames, "call_misaligned"); i != 1 || frames[1].Line != c.Line(t, "stack_call") || !strings.Contains(frames[0].Function, "printf") {
 		t.Errorf("stack %s, want printf, then call_misaligned at line %d", dumpArm(frames), c.Line(t, "stack_call"))
+	}
+}
+
+// TestFailedSigreturn: sigreturn.c returns from a signal, as glibc's restorer does, with
+// its sp 64 bytes into a page it freed (unmapped, or PROT_NONE with "protnone"): the
+// kernel cannot read the signal frame and sends SIGSEGV SI_KERNEL, with the thread left
+// after its syscall (int $0x80 on i386) and the call's number in orig_rax (orig_eax).
+func TestFailedSigreturn(t *testing.T) {
+	for _, tc := range []struct {
+		spec              testcore.Spec
+		nr, call          string
+		below, insnLength uint64
+	}{
+		{testcore.Spec{Name: "sigreturn-x86_64", Source: "sigreturn.c"}, "orig_rax = 15", "syscall", 8, 2},
+		{testcore.Spec{Name: "sigreturn-protnone-x86_64", Source: "sigreturn.c", Args: []string{"protnone"}}, "orig_rax = 15", "syscall", 8, 2},
+		{testcore.Spec{Name: "sigreturn-i386", Source: "sigreturn.c", Arch: testcore.ArchI386}, "orig_eax = 173", "int $0x80", 4, 2},
+		{testcore.Spec{Name: "sigreturn-protnone-i386", Source: "sigreturn.c", Arch: testcore.ArchI386, Args: []string{"protnone"}}, "orig_eax = 173", "int $0x80", 4, 2},
+	} {
+		t.Run(tc.spec.Name, func(t *testing.T) {
+			c := testcore.Make(t, tc.spec)
+			a, _ := open(t, c.Path, symbolize.Options{})
+			r := a.Full(FullOptions{})
+			if s := r.Signal; s.Name != "SIGSEGV" || s.CodeName != "SI_KERNEL" || s.Address != nil {
+				t.Fatalf("signal %+v, want SIGSEGV SI_KERNEL without an address", s)
+			}
+			th := a.CrashedThread()
+			sp, pc := th.SP(a.Core.Arch), th.PC(a.Core.Arch)
+			if sp%0x1000 != 64 {
+				t.Fatalf("sp %#x is not 64 bytes into a page", sp)
+			}
+			frame := sp - tc.below
+			where := "which is in no mapping: the stack pointer does not point at a signal frame"
+			for _, m := range r.Mappings {
+				if uint64(m.Start) <= frame && frame < uint64(m.End) {
+					if len(tc.spec.Args) == 0 || uint64(m.Start) != sp-64 || m.Perms != "---" {
+						t.Fatalf("the frame %#x is in %+v", frame, m)
+					}
+					where = fmt.Sprintf("which is in anonymous [%#x-%#x ---], not readable", uint64(m.Start), uint64(m.End))
+				}
+			}
+			if len(tc.spec.Args) > 0 && !strings.Contains(where, "---") {
+				t.Fatalf("no PROT_NONE mapping holds the frame %#x", frame)
+			}
+			spName := map[uint64]string{8: "rsp", 4: "esp"}[tc.below]
+			d := r.Diagnosis
+			want := fmt.Sprintf("The thread in return_on called rt_sigreturn, the return from a signal handler, and the kernel killed it with SIGSEGV (SI_KERNEL): "+
+				"the signal frame it had to restore the thread from is at %#x, %s. The handler returned on a stack other than", frame, where)
+			if d.Kind != "failed_sigreturn" || !strings.HasPrefix(d.Summary, want) {
+				t.Errorf("kind %s, summary %q\nwant it to begin %q", d.Kind, d.Summary, want)
+			}
+			for k, v := range map[string]string{
+				"sigreturn_call": fmt.Sprintf("rt_sigreturn (%s), the system call instruction at %#x", tc.nr, pc-tc.insnLength),
+				"signal_frame":   fmt.Sprintf("%#x (%s %#x - %#x)", frame, spName, sp, tc.below),
+			} {
+				if d.Evidence[k] != v {
+					t.Errorf("evidence %s = %q, want %q", k, d.Evidence[k], v)
+				}
+			}
+			// gdb reads the same: the system call instruction just before the pc, and the
+			// call's number.
+			out := gdb(t, c.Exe, c.Path, fmt.Sprintf("x/i %#x", pc-tc.insnLength), "info registers "+strings.Fields(tc.nr)[0])
+			if !regexp.MustCompile(fmt.Sprintf(`(?m)^\s*0x0*%x <return_on\+\d+>:\s+%s\s*$`, pc-tc.insnLength, strings.ReplaceAll(regexp.QuoteMeta(tc.call), " ", `\s+`))).MatchString(out) ||
+				!regexp.MustCompile(fmt.Sprintf(`(?m)^%s\s+0x[0-9a-f]+\s+%s$`, strings.Fields(tc.nr)[0], strings.Fields(tc.nr)[2])).MatchString(out) {
+				t.Errorf("gdb does not show %s at %#x and %s:\n%s", tc.call, pc-tc.insnLength, tc.nr, out)
+			}
+			if s := r.Signature; s == nil || s.Text != "failed_sigreturn @ return_on < main" {
+				t.Errorf("signature %+v, want failed_sigreturn @ return_on < main", s)
+			}
+			frames := r.Threads[0].Frames
+			if len(frames) < 2 || frames[0].Function != "return_on" || frames[1].Function != "main" || frames[1].Line != c.Line(t, "main_calls") {
+				t.Errorf("stack %s, want return_on, then main at line %d", dumpArm(frames), c.Line(t, "main_calls"))
+			}
+		})
 	}
 }

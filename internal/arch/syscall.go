@@ -22,6 +22,18 @@ type SyscallABI struct {
 	// Time64 are the call numbers whose struct timespec has 64-bit fields where longs are
 	// 32-bit; nil on 64-bit machines, where every timespec has 64-bit fields.
 	Time64 map[int]bool
+	// Sigreturn are the calls that return from a signal handler, by number, where the
+	// kernel answers a frame it cannot read with SIGSEGV and si_code SI_KERNEL, leaving the
+	// number in Nr (nil elsewhere: arm64 reports such a frame as a fault at the sp).
+	Sigreturn map[int]SigreturnCall
+}
+
+// SigreturnCall is a system call that restores a signal frame: the kernel reads the frame
+// at sp - Below, Size bytes of it before it changes any register
+// (arch/x86/kernel/signal_64.c sys_rt_sigreturn, arch/x86/kernel/signal_32.c).
+type SigreturnCall struct {
+	Name        string
+	Below, Size uint64
 }
 
 // PthreadLayout gives glibc's NPTL structure offsets that differ between architectures
@@ -99,8 +111,12 @@ var i386Time64 = map[int]bool{407: true, 413: true, 414: true, 417: true, 420: t
 
 // amd64Syscall: "syscall" is 0f 05; the kernel ABI passes arguments in rdi, rsi, rdx,
 // r10, r8, r9 (psABI A.2.1) and keeps the number in orig_rax.
+// rt_sigreturn (15) reads struct rt_sigframe at rsp-8 (the restorer's return popped its
+// pretcode), through uc_sigmask: pretcode, uc_flags, uc_link, uc_stack (24), uc_mcontext
+// (256) and uc_sigmask, 312 bytes.
 var amd64Syscall = SyscallABI{Inst: []byte{0x0f, 0x05}, Nr: "orig_rax",
-	Args: []string{"rdi", "rsi", "rdx", "r10", "r8", "r9"}, Ret: "rax", Names: amd64Syscalls}
+	Args: []string{"rdi", "rsi", "rdx", "r10", "r8", "r9"}, Ret: "rax", Names: amd64Syscalls,
+	Sigreturn: map[int]SigreturnCall{15: {Name: "rt_sigreturn", Below: 8, Size: 312}}}
 
 // arm64Syscall: "svc #0" is d4000001 (little-endian 01 00 00 d4); the number is in x8,
 // the arguments in x0..x5 and the result in x0 (syscall(2)).
@@ -112,8 +128,14 @@ var arm64Syscall = SyscallABI{Inst: []byte{0x01, 0x00, 0x00, 0xd4}, Nr: "x8",
 // just after that instruction (arch/x86/entry/entry_32.S, vdso32/system_call.S), so a
 // blocked thread's eip follows cd 80 either way. The number stays in orig_eax, the
 // arguments are in ebx, ecx, edx, esi, edi, ebp and the result in eax (syscall(2)).
+// rt_sigreturn (173) reads struct rt_sigframe_ia32 at esp-4 through uc_sigmask: pretcode,
+// sig, pinfo, puc, the siginfo (128), uc_flags, uc_link, uc_stack (12), uc_mcontext (88)
+// and uc_sigmask, 260 bytes; sigreturn (119) reads struct sigframe_ia32 at esp-8:
+// pretcode, sig and the sigcontext (88), 96 bytes (arch/x86/ia32/ia32_signal.c, and
+// arch/x86/kernel/signal_32.c since 5.19).
 var i386Syscall = SyscallABI{Inst: []byte{0xcd, 0x80}, Nr: "orig_eax",
-	Args: []string{"ebx", "ecx", "edx", "esi", "edi", "ebp"}, Ret: "eax", Names: i386Syscalls, Time64: i386Time64}
+	Args: []string{"ebx", "ecx", "edx", "esi", "edi", "ebp"}, Ret: "eax", Names: i386Syscalls, Time64: i386Time64,
+	Sigreturn: map[int]SigreturnCall{173: {Name: "rt_sigreturn", Below: 4, Size: 260}, 119: {Name: "sigreturn", Below: 8, Size: 96}}}
 
 // amd64Pthread: x86_64 has __nusers at 12 before __kind and __cur_writer after the pads.
 var amd64Pthread = PthreadLayout{MutexLock: 0, MutexCount: 4, MutexOwner: 8, MutexKind: 16,

@@ -321,7 +321,7 @@ func (f *Facts) segv(d *Diagnosis) {
 
 	// x86 general protection: SI_KERNEL with no address (arch/x86/kernel/traps.c).
 	if f.Code == SI_KERNEL {
-		if f.rseqFault(d, a) {
+		if f.failedSigreturn(d) || f.rseqFault(d, a) {
 			return
 		}
 		d.Kind = KindNonCanonical

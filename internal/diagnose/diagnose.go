@@ -52,6 +52,7 @@ const (
 	KindKilledBySignal     = "killed_by_signal"
 	KindReraised           = "reraised"
 	KindRseq               = "corrupted_rseq_area" // the kernel's rseq check failed
+	KindFailedSigreturn    = "failed_sigreturn"    // rt_sigreturn could not read the signal frame
 	KindUnknown            = "unknown"
 )
 
@@ -211,7 +212,8 @@ type Item struct {
 // file, trap_instruction, divisor, divisor_value, sender_pid, sender_uid, reraised_by,
 // reraised_signal, abort_message, cause, assertion, assert_file, assert_line,
 // assert_function, heap_check, exception_type, required_alignment, misaligned_by,
-// signal_delivery, privileged_instruction, pointer_tag, rseq_area, rseq_cs, rseq_problem, writes_near_area.
+// signal_delivery, privileged_instruction, pointer_tag, rseq_area, rseq_cs, rseq_problem, writes_near_area,
+// sigreturn_call, signal_frame.
 type Diagnosis struct {
 	Kind    string
 	Summary string

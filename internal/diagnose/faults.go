@@ -335,3 +335,57 @@ func (f *Facts) tagMismatch(d *Diagnosis) {
 	d.add("pointer_tag", "%#x", tag)
 	d.Summary = fmt.Sprintf("Memory tag mismatch (MTE)%s: the access at %s used a pointer tagged %#x, which is not the tag of the memory there: a use after free or a buffer overflow.", f.in(), hex(f.Addr), tag)
 }
+
+// failedSigreturn explains the SIGSEGV (SI_KERNEL) the kernel sends when rt_sigreturn, or
+// i386's sigreturn, cannot read the signal frame it is to restore the thread from
+// (arch/x86/kernel/signal_64.c: badframe, signal_fault, force_sig). The kernel reads the
+// frame before it changes any register, so the core shows the thread just after its
+// system call instruction, the call's number still in orig_rax (orig_eax), and the sp
+// the handler returned with; a frame it read and then rejected (its FPU state) would have
+// set orig_rax to -1 and the pc to the frame's. It returns false for any other SI_KERNEL.
+func (f *Facts) failedSigreturn(d *Diagnosis) bool {
+	if f.Arch == nil || f.Signo != SIGSEGV || f.Arch.Syscall.Sigreturn == nil {
+		return false
+	}
+	sys := &f.Arch.Syscall
+	nr, ok := f.reg(sys.Nr)
+	if !ok || f.Arch.PtrSize == 4 && nr > 0xffffffff {
+		return false
+	}
+	call, ok := sys.Sigreturn[int(nr)]
+	if !ok {
+		return false
+	}
+	pc, _ := f.reg(f.pcName())
+	sp, _ := f.reg(f.spName())
+	at := "just before the pc"
+	if code := make([]byte, len(sys.Inst)); f.Mem != nil && pc >= uint64(len(code)) {
+		if n, err := f.Mem.ReadAt(code, pc-uint64(len(code))); err == nil && n == len(code) {
+			if !sys.InSyscall(code) {
+				return false // the number is stale: the thread is not at a system call's return
+			}
+			at = "at " + hex(pc-uint64(len(code)))
+		}
+	}
+	frame := sp - call.Below
+	var problem string
+	switch m := mappingAt(f.Mappings, frame); {
+	case len(f.Mappings) == 0:
+		problem = "which the kernel could not read"
+	case m == nil:
+		problem = "which is in no mapping: the stack pointer does not point at a signal frame"
+	case !m.Readable():
+		problem = fmt.Sprintf("which is in %s, not readable", mappingText(m))
+	case m.End-frame < call.Size:
+		problem = fmt.Sprintf("whose %d bytes run past the end of %s", call.Size, mappingText(m))
+	default:
+		problem = fmt.Sprintf("in %s, readable in the core; coredig cannot tell why the kernel could not read it", mappingText(m))
+	}
+	d.Kind = KindFailedSigreturn
+	d.add("sigreturn_call", "%s (%s = %d), the system call instruction %s", call.Name, sys.Nr, nr, at)
+	d.add("signal_frame", "%s (%s %s - %#x)", hex(frame), f.spName(), hex(sp), call.Below)
+	d.Summary = fmt.Sprintf("The thread%s called %s, the return from a signal handler, and the kernel killed it with SIGSEGV (SI_KERNEL): the signal frame it had to restore the thread from is at %s, %s. "+
+		"The handler returned on a stack other than the one the signal was delivered on: it switched stacks (a coroutine or green-thread switch, a longjmp into a handler's frame), its stack pointer was overwritten, or %s was called by hand on a forged frame (sigreturn-oriented programming).",
+		f.in(), call.Name, hex(frame), problem, call.Name)
+	return true
+}

@@ -34,10 +34,12 @@ func FuzzClassify(f *testing.F) {
 	binary.LittleEndian.PutUint64(exc[0:], 0x1000)
 	binary.LittleEndian.PutUint64(exc[80:], 0x474e5543432b2b00)
 	f.Add(uint8(6), int8(-6), uint64(0), []byte{0x90}, exc, false)
+	// SI_KERNEL with orig_rax 15 (seed[2]&3 == 3): a failed rt_sigreturn.
+	f.Add(uint8(11), int8(-128), uint64(0), []byte{0x90}, []byte{0x0f, 0x05, 0x03, 0x0f, 0x05, 0x0f, 0x05, 0x0f}, false)
 	kinds := map[string]bool{}
 	for _, k := range []string{KindNullPointer, KindWildPointer, KindNonCanonical, KindWriteReadOnly, KindExecNonExecutable,
 		KindStackOverflow, KindMisaligned, KindBusErrorMappedFile, KindBusError, KindHardwareMemory, KindControlProtection, KindTagMismatch, KindIllegalInstruction, KindTrap,
-		KindDivideByZero, KindArithmetic, KindBreakpoint, KindAbort, KindKilledBySignal, KindReraised, KindRseq, KindUnknown} {
+		KindDivideByZero, KindArithmetic, KindBreakpoint, KindAbort, KindKilledBySignal, KindReraised, KindRseq, KindFailedSigreturn, KindUnknown} {
 		kinds[k] = true
 	}
 	rules := DefaultRules()
@@ -60,6 +62,9 @@ func FuzzClassify(f *testing.F) {
 			if word(i)&3 != 0 {
 				regs[n] = word(i) >> uint(word(i)&31)
 			}
+		}
+		if len(seed) > 2 && seed[2]&3 == 3 && a.Syscall.Nr != "" {
+			regs[a.Syscall.Nr] = 15 // x86_64's rt_sigreturn
 		}
 		pc := regs[a.RegNames[a.PC]]
 		var maps []Mapping

@@ -2,6 +2,7 @@ package diagnose
 
 import (
 	"encoding/binary"
+	"fmt"
 	"testing"
 
 	"github.com/coredig/coredig/internal/arch"
@@ -179,4 +180,58 @@ func TestPrivileged(t *testing.T) {
 		}
 		check(t, f.Inst.Text, d, KindIllegalInstruction, []string{"General protection fault in halt: " + tc.want}, map[string]string{"privileged_instruction": f.Inst.Text})
 	}
+}
+
+// TestFailedSigreturn: rt_sigreturn that could not read its frame leaves the call's
+// number in orig_rax and the pc after the syscall; each place the frame can be gets its
+// own reason, and a stale number (the bytes before the pc are no syscall) or any other
+// number is not a failed sigreturn.
+func TestFailedSigreturn(t *testing.T) {
+	const pc = 0x55d0c0100002
+	facts := func(nr, sp uint64, code ...byte) *Facts {
+		f := x86Facts(SIGSEGV, SI_KERNEL, 0, map[string]uint64{"rip": pc, "rsp": sp, "orig_rax": nr, "rax": 0})
+		f.Inst = inst(t, arch.AMD64, pc, 0x90) // nop
+		f.Functions = []string{"__restore_rt"}
+		f.Mem = fakeMem{pc - 2: code}
+		return f
+	}
+	syscall := []byte{0x0f, 0x05}
+	const cause = " The handler returned on a stack other than the one the signal was delivered on"
+	for _, tc := range []struct {
+		name  string
+		f     *Facts
+		where string // "" when it is not a failed sigreturn
+	}{
+		{"unmapped", facts(15, 0x10, syscall...), "at 0x8, which is in no mapping: the stack pointer does not point at a signal frame."},
+		{"guard page", facts(15, 0x7f1235000040, syscall...), "at 0x7f1235000038, which is in anonymous [0x7f1235000000-0x7f1235001000 ---], not readable."},
+		{"past the end", facts(15, 0x55d0c1400000-100, syscall...), "at 0x55d0c13fff94, whose 312 bytes run past the end of [heap] [0x55d0c1000000-0x55d0c1400000 rw-]."},
+		{"readable", facts(15, 0x55d0c1000100, syscall...), "at 0x55d0c10000f8, in [heap] [0x55d0c1000000-0x55d0c1400000 rw-], readable in the core; coredig cannot tell why the kernel could not read it."},
+		{"code not in the core", facts(15, 0x10), "at 0x8, which is in no mapping: the stack pointer does not point at a signal frame."},
+		{"stale number", facts(15, 0x10, 0x90, 0x90), ""},
+		{"another call", facts(14, 0x10, syscall...), ""},
+		{"no call", facts(^uint64(0), 0x10, syscall...), ""},
+	} {
+		d := Classify(tc.f)
+		if tc.where == "" {
+			if d.Kind == KindFailedSigreturn {
+				t.Errorf("%s: kind %s: %s", tc.name, d.Kind, d.Summary)
+			}
+			continue
+		}
+		at := "at 0x55d0c0100000"
+		if tc.name == "code not in the core" {
+			at = "just before the pc"
+		}
+		sp := tc.f.Regs["rsp"]
+		check(t, tc.name, d, KindFailedSigreturn, []string{
+			"The thread in __restore_rt called rt_sigreturn, the return from a signal handler, and the kernel killed it with SIGSEGV (SI_KERNEL): the signal frame it had to restore the thread from is " + tc.where + cause},
+			map[string]string{"sigreturn_call": "rt_sigreturn (orig_rax = 15), the system call instruction " + at,
+				"signal_frame": fmt.Sprintf("%#x (rsp %#x - 0x8)", sp-8, sp)})
+	}
+
+	// i386's older sigreturn reads its frame 8 bytes below the esp.
+	f := &Facts{Arch: arch.I386, Signo: SIGSEGV, Code: SI_KERNEL, Regs: map[string]uint64{"eip": 0x8049002, "esp": 0x1000, "orig_eax": 119},
+		Mem: fakeMem{0x8049000: {0xcd, 0x80}}, Mappings: []Mapping{{Start: 0x8048000, End: 0x804a000, Perms: "r-xp", Name: "/bin/prog"}}}
+	check(t, "i386 sigreturn", Classify(f), KindFailedSigreturn, []string{"the signal frame it had to restore the thread from is at 0xff8, which is in no mapping"},
+		map[string]string{"sigreturn_call": "sigreturn (orig_eax = 119), the system call instruction at 0x8049000", "signal_frame": "0xff8 (esp 0x1000 - 0x8)"})
 }
