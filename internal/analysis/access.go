@@ -12,7 +12,7 @@ import (
 
 // accessKinds are the classifications whose faulting access went through a pointer.
 var accessKinds = map[string]bool{"null_pointer_dereference": true, "wild_pointer": true, "non_canonical_address": true,
-	"write_to_readonly": true, "misaligned_access": true, "bus_error_mapped_file": true}
+	"general_protection": true, "write_to_readonly": true, "misaligned_access": true, "bus_error_mapped_file": true}
 
 // explainAccess names, from DWARF, what the faulting access went through: the pointer
 // variable, its type and the field ("runtime_signals->handlers[6].tripped").

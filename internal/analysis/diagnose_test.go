@@ -132,6 +132,11 @@ func TestDiagnosisCatalogue(t *testing.T) {
 		{testcore.Spec{Name: "misaligned-x86_64", Source: "misaligned.c"}, "misaligned_access", map[string]string{"function": "load_odd"}, ""},
 		{testcore.Spec{Name: "noncanon-x86_64", Source: "noncanon.c"}, "non_canonical_address", map[string]string{"function": "poisoned", "non_canonical_address": "0xdead000000000010", "access": "reads 8 bytes at rax+0x10", "source_access": "n->c"}, ""},
 		{testcore.Spec{Name: "hlt-x86_64", Source: "hlt.c"}, "illegal_instruction", map[string]string{"function": "halt", "code": "SI_KERNEL (128)", "privileged_instruction": "hlt"}, ""},
+		// A selector in the LDT, which the process never set up: #GP as ds is loaded.
+		{testcore.Spec{Name: "badselector-x86_64", Source: "badselector.c"}, "general_protection", map[string]string{"function": "load_selector", "code": "SI_KERNEL (128)",
+			"instruction": "mov %eax,%ds", "segment_selector": "0x1234: LDT index 582, requested privilege level 0"}, ""},
+		{testcore.Spec{Name: "badselector-i386", Source: "badselector.c", Arch: testcore.ArchI386}, "general_protection", map[string]string{"function": "load_selector", "code": "SI_KERNEL (128)",
+			"instruction": "mov %eax,%ds", "segment_selector": "0x1234: LDT index 582, requested privilege level 0"}, ""},
 		{testcore.Spec{Name: "int3-x86_64", Source: "int3.c"}, "breakpoint", map[string]string{"function": "debug_hook"}, ""},
 		{testcore.Spec{Name: "wild-x86_64", Source: "wild.c"}, "wild_pointer", map[string]string{"function": "chase", "fault_address": "0x123456789008", "source_access": "n->next"}, ""},
 		{testcore.Spec{Name: "threadoverflow-x86_64", Source: "threadoverflow.c"}, "stack_overflow", map[string]string{"recursion": "descend"}, ""},

@@ -333,15 +333,17 @@ func (f *Facts) segv(d *Diagnosis) {
 		if f.deliveryOverflow(d, a) {
 			return
 		}
-		if f.alignedGP(d, a) || f.privileged(d) {
+		if f.alignedGP(d, a) || f.privileged(d) || f.segmentLoad(d) {
 			return
 		}
 		if a != nil && a.err == nil && f.Arch != nil && mappingAt(f.Mappings, a.ea) != nil {
 			// The address is canonical and mapped: not a bad pointer.
+			d.Kind = KindGeneralProtection
 			d.Summary = fmt.Sprintf("General protection fault%s (the kernel gives no fault address): the instruction %s, and %s is a canonical, mapped address, so the processor rejected something else: a segment, a privileged or I/O instruction, or, when the thread was returning from the kernel, its saved context.", f.in(), describe(), hex(a.ea))
 		} else if a != nil {
 			d.Summary = fmt.Sprintf("General protection fault%s (the kernel gives no fault address): the instruction %s; a non-canonical pointer is the usual cause.", f.in(), describe())
 		} else if f.Inst != nil {
+			d.Kind = KindGeneralProtection
 			d.Summary = fmt.Sprintf("General protection fault%s (the kernel gives no fault address): the instruction %s accesses no memory coredig can compute, so the cause is not known.", f.in(), f.Inst.Text)
 		} else {
 			d.Summary = fmt.Sprintf("General protection fault%s (the kernel gives no fault address): most often a non-canonical pointer (corrupted or freed); the faulting instruction is not available to check.", f.in())

@@ -34,6 +34,7 @@ const (
 	KindNullPointer        = "null_pointer_dereference"
 	KindWildPointer        = "wild_pointer"
 	KindNonCanonical       = "non_canonical_address"
+	KindGeneralProtection  = "general_protection" // x86 #GP no non-canonical address explains
 	KindWriteReadOnly      = "write_to_readonly"
 	KindExecNonExecutable  = "execute_non_executable"
 	KindStackOverflow      = "stack_overflow"
@@ -213,7 +214,7 @@ type Item struct {
 // reraised_signal, abort_message, cause, assertion, assert_file, assert_line,
 // assert_function, heap_check, exception_type, required_alignment, misaligned_by,
 // signal_delivery, privileged_instruction, pointer_tag, rseq_area, rseq_cs, rseq_problem, writes_near_area,
-// sigreturn_call, signal_frame.
+// sigreturn_call, signal_frame, segment_selector.
 type Diagnosis struct {
 	Kind    string
 	Summary string

@@ -389,3 +389,51 @@ func (f *Facts) failedSigreturn(d *Diagnosis) bool {
 		f.in(), call.Name, hex(frame), problem, call.Name)
 	return true
 }
+
+// segmentRegs are the x86 segment registers a mov can load.
+var segmentRegs = map[string]bool{"ds": true, "es": true, "fs": true, "gs": true, "ss": true}
+
+// segmentLoad explains a general protection fault on a mov into a segment register: the
+// processor checks the selector against its descriptor table as it loads it, and a
+// selector past the table's end, of another privilege level or naming a descriptor the
+// register may not hold raises #GP. Linux programs keep the selectors the kernel gave
+// them; loading another is a corrupted value or code that was never meant to run.
+func (f *Facts) segmentLoad(d *Diagnosis) bool {
+	if f.Inst == nil || f.Arch == nil || (f.Arch.Name != "x86_64" && f.Arch.Name != "i386") ||
+		f.Inst.Mnemonic != "mov" || len(f.Inst.RegArgs) == 0 || !segmentRegs[f.Inst.RegArgs[0]] {
+		return false
+	}
+	seg := f.Inst.RegArgs[0]
+	d.Kind = KindGeneralProtection
+	selector, from := uint64(0), ""
+	if len(f.Inst.RegArgs) > 1 {
+		if p, ok := f.Arch.Part(f.Inst.RegArgs[1]); ok {
+			if v, ok := f.reg(p.Reg); ok {
+				selector, from = v>>(8*p.Off)&0xffff, fmt.Sprintf(" (the low 16 bits of %s)", f.Inst.RegArgs[1])
+			}
+		}
+	}
+	if from == "" {
+		d.Summary = fmt.Sprintf("General protection fault%s: the instruction %s loads the segment register %s, and the processor rejected the selector. Linux programs keep the selectors the kernel gave them: loading another is a corrupted value, or code that was never meant to run.", f.in(), f.Inst.Text, seg)
+		return true
+	}
+	table := "GDT"
+	if selector&4 != 0 {
+		table = "LDT"
+	}
+	d.add("segment_selector", "%#x: %s index %d, requested privilege level %d", selector, table, selector>>3, selector&3)
+	var why string
+	switch {
+	case seg == "ss" && selector&^3 == 0:
+		why = "ss may not hold the null selector"
+	case seg == "ss" && selector&3 != 3:
+		why = fmt.Sprintf("ss needs the requested privilege level of user mode, 3, not %d", selector&3)
+	case selector&4 != 0:
+		why = "it points into the local descriptor table, which a Linux process has only after modify_ldt(2), and then only at the entries it set"
+	default:
+		why = fmt.Sprintf("GDT entry %d is not a segment user code may load into %s", selector>>3, seg)
+	}
+	d.Summary = fmt.Sprintf("General protection fault%s: the instruction %s loads the segment register %s with the selector %#x%s, and the processor rejected it: %s. Linux programs keep the selectors the kernel gave them: loading another is a corrupted value, or code that was never meant to run.",
+		f.in(), f.Inst.Text, seg, selector, from, why)
+	return true
+}

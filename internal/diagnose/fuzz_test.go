@@ -37,7 +37,7 @@ func FuzzClassify(f *testing.F) {
 	// SI_KERNEL with orig_rax 15 (seed[2]&3 == 3): a failed rt_sigreturn.
 	f.Add(uint8(11), int8(-128), uint64(0), []byte{0x90}, []byte{0x0f, 0x05, 0x03, 0x0f, 0x05, 0x0f, 0x05, 0x0f}, false)
 	kinds := map[string]bool{}
-	for _, k := range []string{KindNullPointer, KindWildPointer, KindNonCanonical, KindWriteReadOnly, KindExecNonExecutable,
+	for _, k := range []string{KindNullPointer, KindWildPointer, KindNonCanonical, KindGeneralProtection, KindWriteReadOnly, KindExecNonExecutable,
 		KindStackOverflow, KindMisaligned, KindBusErrorMappedFile, KindBusError, KindHardwareMemory, KindControlProtection, KindTagMismatch, KindIllegalInstruction, KindTrap,
 		KindDivideByZero, KindArithmetic, KindBreakpoint, KindAbort, KindKilledBySignal, KindReraised, KindRseq, KindFailedSigreturn, KindUnknown} {
 		kinds[k] = true

@@ -77,7 +77,7 @@ func TestRseqChecks(t *testing.T) {
 	} {
 		d := Classify(tc.f)
 		if tc.problem == "" {
-			check(t, tc.name, d, KindNonCanonical, []string{"General protection fault in scribble"}, nil)
+			check(t, tc.name, d, KindGeneralProtection, []string{"General protection fault in scribble"}, nil)
 			continue
 		}
 		check(t, tc.name, d, KindRseq, []string{
@@ -94,7 +94,7 @@ func TestRseqChecks(t *testing.T) {
 	// An area the core does not hold, or one in read-only memory.
 	f := rseqFacts(t, cs, 0, nil, 0, 0)
 	f.Mem = fakeMem{}
-	check(t, "area not in the core", Classify(f), KindNonCanonical, nil, nil)
+	check(t, "area not in the core", Classify(f), KindGeneralProtection, nil, nil)
 	f = rseqFacts(t, cs, 0, nil, 0, 0)
 	f.Rseq.Addr = 0x55d0c0380000
 	f.Mem = fakeMem{0x55d0c0380000: make([]byte, 32)}
@@ -152,7 +152,7 @@ func TestRequiredAlignment(t *testing.T) {
 		map[string]string{"required_alignment": "16", "misaligned_by": "0x8", "sp": "0x7ffd5a800008"})
 	// Aligned and mapped: no bad pointer, and coredig says it cannot tell more.
 	f.Regs["rsp"] = 0x7ffd5a800000
-	check(t, "aligned", Classify(f), KindNonCanonical, []string{"General protection fault in printf (the kernel gives no fault address): the instruction writes 16 bytes at rsp+0x50; rsp = 0x7ffd5a800000, and 0x7ffd5a800050 is a canonical, mapped address, so the processor rejected something else"}, nil)
+	check(t, "aligned", Classify(f), KindGeneralProtection, []string{"General protection fault in printf (the kernel gives no fault address): the instruction writes 16 bytes at rsp+0x50; rsp = 0x7ffd5a800000, and 0x7ffd5a800050 is a canonical, mapped address, so the processor rejected something else"}, nil)
 }
 
 // TestPrivileged: instructions user space may not execute, and one it may.
@@ -175,7 +175,7 @@ func TestPrivileged(t *testing.T) {
 		f.Functions = []string{"halt"}
 		d := Classify(f)
 		if tc.want == "" {
-			check(t, f.Inst.Text, d, KindNonCanonical, []string{"the instruction " + f.Inst.Text + " accesses no memory coredig can compute, so the cause is not known."}, nil)
+			check(t, f.Inst.Text, d, KindGeneralProtection, []string{"the instruction " + f.Inst.Text + " accesses no memory coredig can compute, so the cause is not known."}, nil)
 			continue
 		}
 		check(t, f.Inst.Text, d, KindIllegalInstruction, []string{"General protection fault in halt: " + tc.want}, map[string]string{"privileged_instruction": f.Inst.Text})
@@ -234,4 +234,37 @@ func TestFailedSigreturn(t *testing.T) {
 		Mem: fakeMem{0x8049000: {0xcd, 0x80}}, Mappings: []Mapping{{Start: 0x8048000, End: 0x804a000, Perms: "r-xp", Name: "/bin/prog"}}}
 	check(t, "i386 sigreturn", Classify(f), KindFailedSigreturn, []string{"the signal frame it had to restore the thread from is at 0xff8, which is in no mapping"},
 		map[string]string{"sigreturn_call": "sigreturn (orig_eax = 119), the system call instruction at 0x8049000", "signal_frame": "0xff8 (esp 0x1000 - 0x8)"})
+}
+
+// TestSegmentLoad: a mov into a segment register that raised #GP names the selector and
+// the processor's reason; a mov between general registers is not one.
+func TestSegmentLoad(t *testing.T) {
+	const pc = 0x55d0c0100000
+	for _, tc := range []struct {
+		code     []byte
+		rax      uint64
+		selector string // evidence; "" when not a segment load
+		why      string
+	}{
+		{[]byte{0x8e, 0xd8}, 0x1234, "0x1234: LDT index 582, requested privilege level 0", // mov %eax,%ds
+			"loads the segment register ds with the selector 0x1234 (the low 16 bits of eax), and the processor rejected it: it points into the local descriptor table"},
+		{[]byte{0x8e, 0xe8}, 0xffff0323, "0x323: GDT index 100, requested privilege level 3", // mov %eax,%gs
+			"loads the segment register gs with the selector 0x323 (the low 16 bits of eax), and the processor rejected it: GDT entry 100 is not a segment user code may load into gs."},
+		{[]byte{0x8e, 0xd0}, 0, "0x0: GDT index 0, requested privilege level 0", "ss may not hold the null selector"}, // mov %eax,%ss
+		{[]byte{0x8e, 0xd0}, 0x28, "0x28: GDT index 5, requested privilege level 0", "not 0"},                         // mov %eax,%ss
+		{[]byte{0x89, 0xc3}, 0x1234, "", ""}, // mov %eax,%ebx
+	} {
+		f := x86Facts(SIGSEGV, SI_KERNEL, 0, map[string]uint64{"rip": pc, "rax": tc.rax})
+		f.HasAddr = false
+		f.Inst = inst(t, arch.AMD64, pc, tc.code...)
+		f.Functions = []string{"load_selector"}
+		d := Classify(f)
+		if tc.selector == "" {
+			if _, ok := d.Get("segment_selector"); ok {
+				t.Errorf("%s: %s", f.Inst.Text, d.Summary)
+			}
+			continue
+		}
+		check(t, f.Inst.Text, d, KindGeneralProtection, []string{"General protection fault in load_selector: the instruction " + f.Inst.Text, tc.why}, map[string]string{"segment_selector": tc.selector})
+	}
 }
