@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -234,6 +235,30 @@ func TestNullDerefThumbIT(t *testing.T) {
 	bias := pc - a.Modules.Lookup(pc).ModuleOffset
 	if cur := checkWindowObjdump(t, d.Disassembly, armThumbObjdump(t, c.Exe), bias, 4); cur != "ldrgt r0, [r0, #96]" {
 		t.Errorf("current line %q", cur)
+	}
+
+	// With the program stripped, no symbol gives pick's start to decode the IT block
+	// from; the thread's CPSR holds its IT state (ITSTATE 0xcc: GT now, LE next), and
+	// the condition comes from there.
+	exe := filepath.Join(t.TempDir(), "itload")
+	if b, err := exec.Command("arm-linux-gnueabihf-strip", "-o", exe, c.Exe).CombinedOutput(); err != nil {
+		t.Fatalf("arm-linux-gnueabihf-strip: %v\n%s", err, b)
+	}
+	a, _ = open(t, c.Path, symbolize.Options{Finder: symbolize.PathFinder{Sysroot: c.Sysroot}, ExePath: exe})
+	if psr := a.Core.Threads[0].Regs[a.Core.Arch.Reg("cpsr")]; psr>>10&0x3f<<2|psr>>25&3 != 0xcc {
+		t.Errorf("cpsr %#x: ITSTATE is not ite gt's", psr)
+	}
+	d = a.Full(FullOptions{}).Diagnosis
+	if d == nil || d.Evidence["instruction"] != "ldrgt r0, [r0, #96]" || d.Evidence["function"] != "" {
+		t.Fatalf("stripped: diagnosis %+v, want instruction ldrgt r0, [r0, #96] in no named function", d)
+	}
+	// The window starts at the pc, and the rest of the block follows as objdump has it.
+	var got []string
+	for _, l := range d.Disassembly {
+		got = append(got, l.Text)
+	}
+	if len(got) < 3 || !d.Disassembly[0].Current || got[0] != "ldrgt r0, [r0, #96]" || got[1] != "movle r0, #7" || got[2] != "bx lr" {
+		t.Errorf("stripped: window %q, want ldrgt r0, [r0, #96] (current), movle r0, #7, bx lr", got)
 	}
 }
 

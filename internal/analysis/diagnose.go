@@ -158,9 +158,18 @@ func (a *Analysis) facts(r *report.Report, regs []uint64, frames []report.Frame)
 		}
 	}
 	pc := regs[c.Arch.PC]
-	if inst, err := a.decodeAt(pc, disasm.SyntaxDefault, a.codeMode(pc, f.Regs)); err != nil {
+	mode := a.codeMode(pc, f.Regs)
+	if inst, err := a.decodeAt(pc, disasm.SyntaxDefault, mode); err != nil {
 		f.InstErr = err.Error()
 	} else {
+		if it, ok := a.crashIT(pc, mode); ok {
+			// The thread's own IT state is exact, also where the decode from the
+			// function's start is not possible (no symbol, or a start too far back).
+			if bare, err := disasm.DecodeMode(c.Arch, inst.Bytes, pc, disasm.SyntaxDefault, mode); err == nil {
+				it.Apply(&bare)
+				inst = bare
+			}
+		}
 		f.Inst = &inst
 	}
 	for _, m := range r.Mappings {
@@ -220,6 +229,18 @@ func (a *Analysis) decodeAt(pc uint64, syntax disasm.Syntax, mode disasm.Mode) (
 		}
 	}
 	return inst, err
+}
+
+// crashIT is the IT state (Thumb-2) of the crashing thread's instruction when pc is its
+// pc in T32 code, from the thread's CPSR, where the processor keeps it; ok is false
+// otherwise. Outside an IT block it is the empty state.
+func (a *Analysis) crashIT(pc uint64, mode disasm.Mode) (disasm.ThumbIT, bool) {
+	t, psr := a.CrashedThread(), a.Core.Arch.Reg("cpsr")
+	if t == nil || mode != disasm.ModeThumb || psr < 0 || psr >= len(t.Regs) || t.PC(a.Core.Arch) != pc {
+		return disasm.ThumbIT{}, false
+	}
+	it, _ := disasm.ThumbITFromPSR(t.Regs[psr])
+	return it, true
 }
 
 // codeMode is the instruction set of the code at pc, for an architecture with more than
@@ -305,6 +326,9 @@ func (a *Analysis) disassemble(pc uint64, before, after int, syntax disasm.Synta
 	cfg := disasm.WindowConfig{Before: before, After: after, Symbolize: a.symbolizeAddr, Syntax: syntax, Mode: mode, ModeAt: a.mappingMode}
 	if s := a.Modules.Lookup(pc); s.Function != "" {
 		cfg.FuncStart = s.FuncStart
+	}
+	if it, ok := a.crashIT(pc, mode); ok {
+		cfg.ITAtPC = &it
 	}
 	lines, err := disasm.WindowWith(a.Core.Arch, a.Core, pc, cfg)
 	var out []report.DisasmLine

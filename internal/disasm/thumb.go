@@ -1305,3 +1305,26 @@ func ThumbITBefore(code []byte, start, pc uint64, modeAt func(uint64) Mode) (it 
 	}
 	return it, off == pc-start
 }
+
+// ThumbITFromPSR is the IT state a thread's saved program status register holds: the
+// conditions of the instruction at its pc and of the rest of its IT block. ITSTATE is
+// CPSR bits 15:10 and 26:25 (ARM DDI 0406C A2.5.2); its high four bits are the current
+// instruction's condition, and each instruction shifts the low five left until the low
+// three are zero (ITAdvance). A fault saves the state of the faulting instruction, so
+// this needs no decoding from the function's start. ok is false outside an IT block.
+func ThumbITFromPSR(psr uint64) (it ThumbIT, ok bool) {
+	state := uint32(psr>>10&0x3f)<<2 | uint32(psr>>25&3)
+	for state&0xf != 0 && len(it.conds) < 4 {
+		c := state >> 4
+		name := "al"
+		if c < 14 {
+			name = armCondNames[c]
+		}
+		it.conds = append(it.conds, name)
+		if state&7 == 0 {
+			break
+		}
+		state = state&0xe0 | state<<1&0x1f
+	}
+	return it, len(it.conds) > 0
+}

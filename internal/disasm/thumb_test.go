@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -529,5 +530,43 @@ func TestThumbWindowIT(t *testing.T) {
 	}
 	if _, ok := ThumbITBefore(code, 0x1000, 0x100b, nil); ok {
 		t.Errorf("ThumbITBefore landed on an odd pc")
+	}
+}
+
+// TestThumbITFromPSR: for every IT instruction (each first condition and mask), the
+// conditions the program status register gives, as the processor keeps ITSTATE in it
+// right after the IT, equal those of decoding the IT instruction, and each later
+// instruction's ITSTATE (ITAdvance) gives the rest of the block; outside a block none.
+func TestThumbITFromPSR(t *testing.T) {
+	psrOf := func(state uint32) uint64 { return uint64(state>>2&0x3f)<<10 | uint64(state&3)<<25 | 0x30 }
+	blocks := 0
+	for first := uint32(0); first < 15; first++ {
+		for mask := uint32(1); mask < 16; mask++ {
+			if first == 14 && mask&(mask-1) != 0 {
+				continue // AL takes only "then" instructions: ITE AL would be condition 15
+			}
+			it := []byte{byte(first<<4 | mask), 0xbf}
+			in, err := DecodeMode(arch.ARM, it, 0x1000, SyntaxDefault, ModeThumb)
+			if err != nil {
+				t.Fatalf("%x: %v", it, err)
+			}
+			var fromIT ThumbIT
+			fromIT.Apply(&in)
+			state := first<<4 | mask
+			for k := 0; k < len(fromIT.conds); k++ {
+				got, ok := ThumbITFromPSR(psrOf(state))
+				if want := fromIT.conds[k:]; !ok || !slices.Equal(got.conds, want) {
+					t.Errorf("%s, instruction %d of its block: PSR %#x gives %v (%v), want %v", in.Text, k, psrOf(state), got.conds, ok, want)
+				}
+				if last := k == len(fromIT.conds)-1; last != (state&7 == 0) {
+					t.Errorf("%s, instruction %d: ITSTATE %#x, and the block's last is %v", in.Text, k, state, last)
+				}
+				state = state&0xe0 | state<<1&0x1f // ITAdvance
+			}
+			blocks++
+		}
+	}
+	if _, ok := ThumbITFromPSR(0x60000030); ok || blocks != 14*15+4 {
+		t.Errorf("outside a block: %v; %d blocks", ok, blocks)
 	}
 }

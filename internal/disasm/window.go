@@ -45,6 +45,9 @@ type WindowConfig struct {
 	// ARM's mapping symbols: ModeData for a literal pool, ModeARM and ModeThumb where the
 	// code changes instruction set); ModeDefault from it keeps Mode.
 	ModeAt func(pc uint64) Mode
+	// ITAtPC, when set, is the IT state at pc (T32: from the thread's CPSR,
+	// ThumbITFromPSR); it replaces the state decoded from before pc.
+	ITAtPC *ThumbIT
 }
 
 // MaxWindow caps Before and After.
@@ -142,6 +145,9 @@ func WindowWith(a *arch.Arch, mem Memory, pc uint64, cfg WindowConfig) ([]Line, 
 		if len(lines) > before {
 			lines = lines[len(lines)-before:]
 		}
+	}
+	if cfg.ITAtPC != nil {
+		it.conds = append([]string(nil), cfg.ITAtPC.conds...)
 	}
 	rest := decodeRun(a, buf[pc-lo:], pc, hi, cfg, it)
 	if len(rest) > after+1 {
