@@ -139,11 +139,11 @@ func (w *walk) trace(i int, reg string, hop int) value {
 			}
 			return value{fixed: addr, isFixed: true, how: fmt.Sprintf("address %#x (at %#x)", addr, in.PC)}
 		case isLoad(in) && len(in.Mem) == 1:
-			return w.load(in, j, i, hop)
+			return w.load(in, j, hop, w.between(j, i, seen))
 		case (in.Mnemonic == "mov" || in.Mnemonic == "lgr") && len(in.Mem) == 0 && len(in.RegArgs) == 2:
 			// A register copy: the source may be a variable's home at the start pc.
 			src := c.Family(in.RegArgs[1])
-			if !w.written(w.insts[j+1:i], src) {
+			if !w.written(w.between(j, i, seen), src) {
 				if v := varInRegisterAt(c, w.sc, src); v != nil {
 					return value{v: v, how: fmt.Sprintf("copied from %s, %s's DWARF location (at %#x)", src, v.Name, in.PC), present: true}
 				}
@@ -159,9 +159,26 @@ func (w *walk) trace(i int, reg string, hop int) value {
 	return value{how: "not set in this function before the fault"}
 }
 
-// load says what the load instruction in (at index j, on the way to i) put in its
-// register.
-func (w *walk) load(in disasm.Inst, j, i, hop int) value {
+// between are the instructions the walk passed from j to i, neither included: those
+// between them in the code when j comes first (what a forward jump skipped is counted
+// too, which only makes the answer more careful); when a backward jump led from j to i,
+// the ones it visited (seen holds them and j).
+func (w *walk) between(j, i int, seen map[int]bool) []disasm.Inst {
+	if j < i {
+		return w.insts[j+1 : i]
+	}
+	var out []disasm.Inst
+	for k := range seen {
+		if k != j {
+			out = append(out, w.insts[k])
+		}
+	}
+	return out
+}
+
+// load says what the load instruction in (at index j, followed on the way to the
+// instruction traced by the instructions passed) put in its register.
+func (w *walk) load(in disasm.Inst, j, hop int, passed []disasm.Inst) value {
 	s, c := w.s, w.s.Arch
 	mo := in.Mem[0]
 	switch {
@@ -170,7 +187,7 @@ func (w *walk) load(in disasm.Inst, j, i, hop int) value {
 	case c.IsFrameRegister(mo.Base) && mo.Index == "":
 		// A stack slot: its address now, if the frame register was not changed since.
 		bv, ok := w.regs[c.Family(mo.Base)]
-		if !ok || w.written(w.insts[j+1:i], mo.Base) {
+		if !ok || w.written(passed, mo.Base) {
 			return value{how: "loaded from a stack slot that moved"}
 		}
 		slot := bv + uint64(mo.Disp)
