@@ -158,18 +158,9 @@ func (a *Analysis) facts(r *report.Report, regs []uint64, frames []report.Frame)
 		}
 	}
 	pc := regs[c.Arch.PC]
-	mode := a.codeMode(pc, f.Regs)
-	if inst, err := a.decodeAt(pc, disasm.SyntaxDefault, mode); err != nil {
+	if inst, err := a.decodeAt(pc, disasm.SyntaxDefault, a.codeMode(pc, f.Regs)); err != nil {
 		f.InstErr = err.Error()
 	} else {
-		if it, ok := a.crashIT(pc, mode); ok {
-			// The thread's own IT state is exact, also where the decode from the
-			// function's start is not possible (no symbol, or a start too far back).
-			if bare, err := disasm.DecodeMode(c.Arch, inst.Bytes, pc, disasm.SyntaxDefault, mode); err == nil {
-				it.Apply(&bare)
-				inst = bare
-			}
-		}
 		f.Inst = &inst
 	}
 	for _, m := range r.Mappings {
@@ -217,7 +208,11 @@ func (a *Analysis) decodeAt(pc uint64, syntax disasm.Syntax, mode disasm.Mode) (
 		return disasm.Inst{}, fmt.Errorf("no code bytes at the pc: %v", err)
 	}
 	inst, err := disasm.DecodeMode(a.Core.Arch, buf[:n], pc, syntax, mode)
-	if err == nil && mode == disasm.ModeThumb {
+	if it, ok := a.crashIT(pc, mode); ok && err == nil {
+		// The crashing thread's own IT state, from its CPSR: exact, with or without a
+		// function start to decode from.
+		it.Apply(&inst)
+	} else if err == nil && mode == disasm.ModeThumb {
 		// The condition of an IT block the instruction is in, from the function's start.
 		if s := a.Modules.Lookup(pc); s.Function != "" && s.FuncStart <= pc && pc-s.FuncStart <= 4096 {
 			code := make([]byte, pc-s.FuncStart)
