@@ -24,7 +24,8 @@ type SyscallABI struct {
 	Time64 map[int]bool
 	// Sigreturn are the calls that return from a signal handler, by number, where the
 	// kernel answers a frame it cannot read with SIGSEGV and si_code SI_KERNEL, leaving the
-	// number in Nr (nil elsewhere: arm64 reports such a frame as a fault at the sp).
+	// number in Nr (nil elsewhere: arm64 kernels report such a frame in ways that differ
+	// between versions, and it is not recognised there).
 	Sigreturn map[int]SigreturnCall
 }
 
